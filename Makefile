@@ -1,0 +1,68 @@
+# microhv: a bare-metal VMX microhypervisor. `make` builds everything, `make run` boots
+# the demo under Bochs, `make test` runs every test. See README.md.
+
+BUILD ?= build
+CC := gcc
+AS := gcc
+LD := ld
+OBJCOPY := objcopy
+PYTHON ?= python3
+
+WARN := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
+	-Wpointer-arith -Wno-address-of-packed-member
+CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+	-fno-omit-frame-pointer -mno-red-zone -mgeneral-regs-only -mcmodel=small \
+	-fno-asynchronous-unwind-tables -fcf-protection=none -I. -I$(BUILD) $(WARN)
+ASFLAGS := -I. -I$(BUILD) -D__ASSEMBLER__
+LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T boot/linker.ld
+
+HV_C := $(wildcard boot/*.c hv/*.c arch/x86/vmx/*.c drivers/iommu/*.c virtio/*.c)
+HV_C := $(filter-out arch/x86/vmx/asm-offsets.c,$(HV_C))
+HV_S := $(wildcard boot/*.S arch/x86/vmx/*.S)
+HV_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(HV_C)) $(patsubst %.S,$(BUILD)/obj/%.o,$(HV_S))
+
+.PHONY: all hv guests run test unit bench clean format-check setup
+all: hv guests unit
+
+hv: $(BUILD)/hv.elf
+
+$(BUILD)/asm-offsets.h: arch/x86/vmx/asm-offsets.c hv/vm.h hv/cpu.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -S -o $(BUILD)/asm-offsets.s $<
+	sed -n 's/.*->\([A-Z0-9_]*\) \$$\{0,1\}\([0-9]*\).*/#define \1 \2/p' $(BUILD)/asm-offsets.s > $@.tmp
+	mv $@.tmp $@
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/obj/%.o: %.S $(BUILD)/asm-offsets.h
+	@mkdir -p $(dir $@)
+	$(AS) $(ASFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/hv.elf: $(HV_OBJ) boot/linker.ld
+	$(LD) $(LDFLAGS) -o $@ $(HV_OBJ)
+	@grub-file --is-x86-multiboot $@ && grub-file --is-x86-multiboot2 $@ || \
+		{ echo "hv.elf lacks a multiboot header"; rm -f $@; exit 1; }
+
+-include $(HV_OBJ:.o=.d)
+
+include guests/guests.mk
+include tests/unit/unit.mk
+
+setup:
+	bash tools/setup
+
+run: setup all
+	tools/hvrun --emulator bochs --cpus 2 --timeout 300 \
+		--vm-cpus 0 --name hello --append "name=hello exit=0" $(BUILD)/guests/hello.elf \
+		--vm "$(BUILD)/tests/foreign.elf,name=foreign,cpus=1,append=from make run"
+
+test: setup all
+	$(PYTHON) tests/run-all
+
+bench: setup all
+	tools/bench
+
+clean:
+	rm -rf $(BUILD)

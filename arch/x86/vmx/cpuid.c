@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest CPUID: the host's values, filtered to what this hypervisor virtualises (Intel
+ * SDM Vol. 2A, "CPUID—CPU Identification"). Hidden: VMX, SMX, MONITOR/MWAIT, thermal
+ * and power management, performance monitoring, debug store, MCE/MCA and MTRRs (their
+ * MSRs are not emulated), x2APIC/APIC and TSC-deadline (until the virtual LAPIC),
+ * TSX, MPX, PT, SGX, PKU and the speculation-control MSRs. Added: the hypervisor bit
+ * and the signature leaves 0x40000000-0x40000001 (docs/INTERFACES.md).
+ */
+#include "arch/x86/vmx/vmx.h"
+#include "arch/x86/vmx/vmcs.h"
+#include "arch/x86/x86.h"
+#include "hv/hypercall.h"
+
+#define MAX_BASIC_LEAF 0xdu
+#define MAX_EXT_LEAF 0x80000008u
+
+/* CPUID.1 */
+#define ECX1_HIDDEN (BIT(2) /* DTES64 */ | BIT(3) /* MONITOR */ | BIT(4) /* DS-CPL */ | \
+		     BIT(5) /* VMX */ | BIT(6) /* SMX */ | BIT(7) /* EIST */ | BIT(8) /* TM2 */ | \
+		     BIT(11) /* SDBG */ | BIT(15) /* PDCM */ | BIT(18) /* DCA */ | \
+		     BIT(21) /* x2APIC */ | BIT(24) /* TSC-deadline */ | BIT(27) /* OSXSAVE */)
+#define EDX1_HIDDEN (BIT(7) /* MCE */ | BIT(9) /* APIC */ | BIT(12) /* MTRR */ | BIT(14) /* MCA */ | \
+		     BIT(18) /* PSN */ | BIT(21) /* DS */ | BIT(22) /* ACPI */ | BIT(29) /* TM */ | \
+		     BIT(31) /* PBE */)
+/* CPUID.(7,0) */
+#define EBX7_HIDDEN (BIT(1) /* TSC_ADJUST */ | BIT(2) /* SGX */ | BIT(4) /* HLE */ | \
+		     BIT(10) /* INVPCID, unless enabled */ | BIT(11) /* RTM */ | BIT(12) /* RDT-M */ | \
+		     BIT(14) /* MPX */ | BIT(15) /* RDT-A */ | BIT(25) /* PT */)
+#define ECX7_KEPT (BIT(1) /* AVX512_VBMI */ | BIT(6) /* AVX512_VBMI2 */ | BIT(8) /* GFNI */ | \
+		   BIT(9) /* VAES */ | BIT(10) /* VPCLMULQDQ */ | BIT(11) /* AVX512_VNNI */ | \
+		   BIT(12) /* AVX512_BITALG */ | BIT(14) /* AVX512_VPOPCNTDQ */ | BIT(22) /* RDPID */)
+/* CPUID.80000001 */
+#define EDX81_KEPT (BIT(11) /* SYSCALL */ | BIT(20) /* NX */ | BIT(26) /* 1-GByte pages */ | \
+		    BIT(27) /* RDTSCP */ | BIT(29) /* Intel 64 */)
+#define ECX81_KEPT (BIT(0) /* LAHF */ | BIT(5) /* LZCNT */ | BIT(8) /* PREFETCHW */)
+
+void guest_cpuid(struct vcpu *v, u32 leaf, u32 sub, u32 out[4])
+{
+	u32 a = 0, b = 0, c = 0, d = 0;
+	u32 nvcpu = v->vm->nr_vcpus;
+
+	if (leaf >= HV_CPUID_BASE && leaf < 0x40000100u) {
+		if (leaf == HV_CPUID_BASE) {
+			a = HV_CPUID_BASE + 1;
+			b = HV_CPUID_SIG_EBX;
+			c = HV_CPUID_SIG_ECX;
+			d = HV_CPUID_SIG_EDX;
+		} else if (leaf == HV_CPUID_BASE + 1) {
+			a = HC_ABI_VERSION;
+		}
+		goto out;
+	}
+	if (leaf >= 0x80000000u) {
+		if (leaf > MAX_EXT_LEAF)
+			goto out;   /* zeros; also for other ranges (0xC0000000...) */
+	} else if (leaf > MAX_BASIC_LEAF) {
+		leaf = MAX_BASIC_LEAF;   /* as hardware: the highest basic leaf's data */
+	}
+	cpuid_count(leaf, sub, &a, &b, &c, &d);
+
+	switch (leaf) {
+	case 0:
+		a = MIN(a, MAX_BASIC_LEAF);
+		break;
+	case 1:
+		b = (b & 0x0000ffffu) | (v->id << 24) | ((nvcpu & 0xff) << 16);
+		c &= ~ECX1_HIDDEN;
+		c |= CPUID1_ECX_HYPERVISOR;
+		if (vmcs_readl(CR4_READ_SHADOW) & CR4_OSXSAVE)
+			c |= CPUID1_ECX_OSXSAVE;
+		d &= ~EDX1_HIDDEN;
+		if (nvcpu > 1)
+			d |= BIT(28);   /* HTT: more than one logical processor */
+		break;
+	case 4:
+		/* cache parameters: one core per vCPU, no sharing */
+		if (a & 0x1f)
+			a = (a & 0x3ffu) | ((nvcpu - 1) << 26);
+		break;
+	case 5:   /* MONITOR/MWAIT */
+	case 6:   /* thermal and power management */
+	case 0xa: /* performance monitoring */
+		a = b = c = d = 0;
+		break;
+	case 7:
+		if (sub == 0) {
+			a = 0;
+			b &= ~EBX7_HIDDEN;
+			c &= ECX7_KEPT;
+			if (!vmx_has_rdtscp(&vmx_caps))
+				c &= ~BIT(22);
+			d = 0;
+		} else {
+			a = b = c = d = 0;
+		}
+		break;
+	case 0xb:
+		/* x2APIC topology: one thread per core, nvcpu cores */
+		if (sub == 0) {
+			a = 0;
+			b = 1;
+			c = 0x100;
+		} else if (sub == 1) {
+			a = 32 - (u32)__builtin_clz(nvcpu | 1);
+			b = nvcpu;
+			c = 0x200 | 1;
+		} else {
+			a = b = 0;
+			c = sub & 0xff;
+		}
+		d = v->id;
+		break;
+	case 0xd:
+		if (sub == 0) {
+			u64 mask = (((u64)d << 32) | a) & XCR0_GUEST_MASK;
+			a = (u32)mask;
+			d = (u32)(mask >> 32);
+		} else if (sub == 1) {
+			a &= BIT(0) | BIT(1) | BIT(2);   /* XSAVEOPT, XSAVEC, XGETBV1; no XSAVES */
+			b = c = d = 0;
+		} else if (sub >= 32 || !(XCR0_GUEST_MASK & BIT64(sub))) {
+			a = b = c = d = 0;
+		}
+		break;
+	case 0x80000000:
+		a = MIN(a, MAX_EXT_LEAF);
+		b = c = d = 0;
+		break;
+	case 0x80000001:
+		c &= ECX81_KEPT;
+		d &= EDX81_KEPT;
+		if (!vmx_has_rdtscp(&vmx_caps))
+			d &= ~BIT(27);
+		break;
+	case 0x80000007:
+		a = b = c = 0;
+		d &= BIT(8);   /* invariant TSC */
+		break;
+	case 0x80000008:
+		a &= 0xffff;   /* address sizes */
+		b = c = d = 0;
+		break;
+	default:
+		break;   /* 2, 3, 0x80000002-6: as the host */
+	}
+out:
+	out[0] = a;
+	out[1] = b;
+	out[2] = c;
+	out[3] = d;
+}

@@ -1,0 +1,534 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VM-exit dispatch: a const table indexed by basic exit reason (Intel SDM Vol. 3D,
+ * Appendix C). Each handler follows the return contract of enum exit_action (hv/vm.h).
+ * A reason without a handler stops the VM with a diagnosis: the guest caused something
+ * this hypervisor does not emulate, which must never take the hypervisor down.
+ *
+ * Hot path: vmx_exit_stub -> vmx_handle_exit -> handler -> (skip) -> vmresume. Keep
+ * everything not needed on every exit out of vmx_handle_exit.
+ */
+#include "arch/x86/vmx/vmx.h"
+#include "arch/x86/vmx/vmcs.h"
+#include "arch/x86/x86.h"
+#include "hv/console.h"
+#include "hv/lib.h"
+#include "hv/hypercall.h"
+
+typedef enum exit_action (*exit_handler_t)(struct vcpu *v);
+
+static const char *const exit_names[NR_EXIT_REASONS] = {
+	[EXIT_REASON_EXCEPTION_NMI] = "exception_nmi",
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = "external_interrupt",
+	[EXIT_REASON_TRIPLE_FAULT] = "triple_fault",
+	[EXIT_REASON_INIT] = "init",
+	[EXIT_REASON_SIPI] = "sipi",
+	[EXIT_REASON_INTERRUPT_WINDOW] = "interrupt_window",
+	[EXIT_REASON_NMI_WINDOW] = "nmi_window",
+	[EXIT_REASON_TASK_SWITCH] = "task_switch",
+	[EXIT_REASON_CPUID] = "cpuid",
+	[EXIT_REASON_GETSEC] = "getsec",
+	[EXIT_REASON_HLT] = "hlt",
+	[EXIT_REASON_INVD] = "invd",
+	[EXIT_REASON_INVLPG] = "invlpg",
+	[EXIT_REASON_RDPMC] = "rdpmc",
+	[EXIT_REASON_RDTSC] = "rdtsc",
+	[EXIT_REASON_RSM] = "rsm",
+	[EXIT_REASON_VMCALL] = "vmcall",
+	[EXIT_REASON_VMCLEAR] = "vmclear",
+	[EXIT_REASON_VMLAUNCH] = "vmlaunch",
+	[EXIT_REASON_VMPTRLD] = "vmptrld",
+	[EXIT_REASON_VMPTRST] = "vmptrst",
+	[EXIT_REASON_VMREAD] = "vmread",
+	[EXIT_REASON_VMRESUME] = "vmresume",
+	[EXIT_REASON_VMWRITE] = "vmwrite",
+	[EXIT_REASON_VMXOFF] = "vmxoff",
+	[EXIT_REASON_VMXON] = "vmxon",
+	[EXIT_REASON_CR_ACCESS] = "cr_access",
+	[EXIT_REASON_DR_ACCESS] = "dr_access",
+	[EXIT_REASON_IO_INSTRUCTION] = "io",
+	[EXIT_REASON_MSR_READ] = "rdmsr",
+	[EXIT_REASON_MSR_WRITE] = "wrmsr",
+	[EXIT_REASON_INVALID_GUEST_STATE] = "invalid_guest_state",
+	[EXIT_REASON_MSR_LOADING] = "msr_loading",
+	[EXIT_REASON_MWAIT] = "mwait",
+	[EXIT_REASON_MONITOR_TRAP_FLAG] = "monitor_trap_flag",
+	[EXIT_REASON_MONITOR] = "monitor",
+	[EXIT_REASON_PAUSE] = "pause",
+	[EXIT_REASON_MCE_DURING_ENTRY] = "mce_during_entry",
+	[EXIT_REASON_TPR_BELOW_THRESHOLD] = "tpr_below_threshold",
+	[EXIT_REASON_APIC_ACCESS] = "apic_access",
+	[EXIT_REASON_EOI_INDUCED] = "eoi_induced",
+	[EXIT_REASON_GDTR_IDTR] = "gdtr_idtr",
+	[EXIT_REASON_LDTR_TR] = "ldtr_tr",
+	[EXIT_REASON_EPT_VIOLATION] = "ept_violation",
+	[EXIT_REASON_EPT_MISCONFIG] = "ept_misconfig",
+	[EXIT_REASON_INVEPT] = "invept",
+	[EXIT_REASON_RDTSCP] = "rdtscp",
+	[EXIT_REASON_PREEMPTION_TIMER] = "preemption_timer",
+	[EXIT_REASON_INVVPID] = "invvpid",
+	[EXIT_REASON_WBINVD] = "wbinvd",
+	[EXIT_REASON_XSETBV] = "xsetbv",
+	[EXIT_REASON_APIC_WRITE] = "apic_write",
+	[EXIT_REASON_RDRAND] = "rdrand",
+	[EXIT_REASON_INVPCID] = "invpcid",
+	[EXIT_REASON_VMFUNC] = "vmfunc",
+	[EXIT_REASON_ENCLS] = "encls",
+	[EXIT_REASON_RDSEED] = "rdseed",
+	[EXIT_REASON_PML_FULL] = "pml_full",
+	[EXIT_REASON_XSAVES] = "xsaves",
+	[EXIT_REASON_XRSTORS] = "xrstors",
+	[EXIT_REASON_UMWAIT] = "umwait",
+	[EXIT_REASON_TPAUSE] = "tpause",
+};
+
+const char *exit_reason_name(unsigned basic)
+{
+	return basic < NR_EXIT_REASONS && exit_names[basic] ? exit_names[basic] : "unknown";
+}
+
+/* ---- simple handlers ---- */
+
+static enum exit_action handle_cpuid(struct vcpu *v)
+{
+	u32 out[4];
+	guest_cpuid(v, (u32)v->gpr[GPR_RAX], (u32)v->gpr[GPR_RCX], out);
+	v->gpr[GPR_RAX] = out[0];
+	v->gpr[GPR_RBX] = out[1];
+	v->gpr[GPR_RCX] = out[2];
+	v->gpr[GPR_RDX] = out[3];
+	return EXIT_SKIP;
+}
+
+static enum exit_action handle_vmcall(struct vcpu *v)
+{
+	return hypercall(v);
+}
+
+/* VMX instructions in the guest: VMX is not exposed (CPUID.1:ECX.VMX = 0), so behave
+ * like a CPU without it: #UD. The same for MONITOR/MWAIT (CPUID.1:ECX.MONITOR = 0). */
+static enum exit_action inject_ud(struct vcpu *v)
+{
+	vmx_inject_exception(v, X86_UD, false, 0);
+	return EXIT_RESUME;
+}
+
+/* RDPMC with no performance counters exposed (CPUID leaf 0xA is zero): #GP(0). */
+static enum exit_action inject_gp(struct vcpu *v)
+{
+	vmx_inject_exception(v, X86_GP, true, 0);
+	return EXIT_RESUME;
+}
+
+static enum exit_action handle_invd(struct vcpu *v)
+{
+	(void)v;
+	asm volatile("wbinvd" ::: "memory");   /* INVD would drop other VMs' dirty lines */
+	return EXIT_SKIP;
+}
+
+/* HLT. Until the virtual LAPIC and the scheduler exist, nothing can ever wake a halted
+ * vCPU: say so and stop the VM rather than let it sit forever. */
+static enum exit_action handle_hlt(struct vcpu *v)
+{
+	bool intr = vmcs_readl(GUEST_RFLAGS) & RFLAGS_IF;
+	vm_stop(v->vm, HV_STATUS_STOPPED, false, 0,
+		"vCPU %u halted (interrupts %s) with no interrupt source to wake it", v->id,
+		intr ? "enabled" : "disabled");
+	return EXIT_LEAVE;
+}
+
+static enum exit_action handle_triple_fault(struct vcpu *v)
+{
+	vm_fault(v, "triple fault (shutdown): the guest took an exception while delivering a double fault");
+	return EXIT_LEAVE;
+}
+
+static enum exit_action handle_ept_violation(struct vcpu *v)
+{
+	u64 q = vmcs_readl(EXIT_QUALIFICATION);
+	u64 gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
+	const char *what = q & BIT(1) ? "write" : q & BIT(2) ? "instruction fetch" : "read";
+	if (gpa < v->vm->ram_size)
+		vm_fault(v, "EPT violation at GPA 0x%llx inside guest RAM (%s, qualification 0x%llx): "
+			 "hypervisor EPT bug", (unsigned long long)gpa, what, (unsigned long long)q);
+	else
+		vm_fault(v, "EPT violation: %s of GPA 0x%llx outside guest RAM (%llu MiB) and of any "
+			 "emulated device (qualification 0x%llx, linear 0x%llx)", what, (unsigned long long)gpa,
+			 (unsigned long long)(v->vm->ram_size >> 20), (unsigned long long)q,
+			 (unsigned long long)(q & BIT(7) ? vmcs_readl(GUEST_LINEAR_ADDRESS) : 0));
+	return EXIT_LEAVE;
+}
+
+static enum exit_action handle_ept_misconfig(struct vcpu *v)
+{
+	vm_fault(v, "EPT misconfiguration at GPA 0x%llx: hypervisor EPT bug",
+		 (unsigned long long)vmcs_read64(GUEST_PHYSICAL_ADDRESS));
+	return EXIT_LEAVE;
+}
+
+/* Host external interrupt while the guest ran ("acknowledge interrupt on exit" gives
+ * its vector). The host has no device interrupts yet; the kick IPI only makes the vCPU
+ * look at its VM's state again. */
+static enum exit_action handle_external_interrupt(struct vcpu *v)
+{
+	u32 info = vmcs_read32(VM_EXIT_INTR_INFO);
+	host_irq(info & INTR_INFO_VECTOR_MASK);
+	return v->vm->state == VM_RUNNING ? EXIT_RESUME : EXIT_LEAVE;
+}
+
+static enum exit_action handle_exception_nmi(struct vcpu *v)
+{
+	u32 info = vmcs_read32(VM_EXIT_INTR_INFO);
+	if ((info & INTR_TYPE_MASK) == INTR_TYPE_NMI) {
+		printk("NMI received while vCPU %s/%u ran; ignored\n", v->vm->name, v->id);
+		return EXIT_RESUME;
+	}
+	vm_fault(v, "unexpected exception exit: vector %u (interruption info 0x%x)", info & 0xff, info);
+	return EXIT_LEAVE;
+}
+
+/* ---- control registers ---- */
+
+static u64 gpr_read(struct vcpu *v, unsigned n)
+{
+	return n == GPR_RSP ? vmcs_readl(GUEST_RSP) : v->gpr[n];
+}
+
+static void gpr_write(struct vcpu *v, unsigned n, u64 val)
+{
+	if (n == GPR_RSP)
+		vmcs_writel(GUEST_RSP, val);
+	else
+		v->gpr[n] = val;
+}
+
+/* With EPT, PAE paging outside IA-32e mode takes its PDPTEs from the VMCS ("Loading
+ * Guest PDPTEs" / "PDPTE registers"), which the CPU only fills on an unintercepted
+ * MOV to CR3/CR0/CR4: when the hypervisor emulates a paging-mode change, it loads them. */
+static bool load_pdptes(struct vcpu *v)
+{
+	u64 cr0 = vmcs_readl(GUEST_CR0), cr4 = vmcs_readl(GUEST_CR4);
+	if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || (vmcs_read64(GUEST_IA32_EFER) & EFER_LMA))
+		return true;
+	const u64 *p = gpa_to_hva(v->vm, vmcs_readl(GUEST_CR3) & 0xffffffe0ull, 32);
+	if (!p)
+		return false;
+	vmcs_write64(GUEST_PDPTE0, p[0]);
+	vmcs_write64(GUEST_PDPTE1, p[1]);
+	vmcs_write64(GUEST_PDPTE2, p[2]);
+	vmcs_write64(GUEST_PDPTE3, p[3]);
+	return true;
+}
+
+static enum exit_action set_cr0(struct vcpu *v, u64 val)
+{
+	u64 old = vmcs_readl(GUEST_CR0);
+	u64 efer = vmcs_read64(GUEST_IA32_EFER);
+	u32 entry = vmcs_read32(VM_ENTRY_CONTROLS);
+
+	/* MOV to CR0 faults: reserved bits 63:32, PG without PE, NW without CD. */
+	if ((val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) || ((val & CR0_NW) && !(val & CR0_CD)))
+		return inject_gp(v);
+	if ((val & CR0_PG) && !(old & CR0_PG) && (efer & EFER_LME)) {
+		if (!(vmcs_readl(GUEST_CR4) & CR4_PAE))
+			return inject_gp(v);
+		efer |= EFER_LMA;
+		entry |= ENTRY_IA32E_MODE;
+	} else if (!(val & CR0_PG) && (old & CR0_PG) && (efer & EFER_LMA)) {
+		efer &= ~(u64)EFER_LMA;
+		entry &= ~(u32)ENTRY_IA32E_MODE;
+	}
+	vmcs_write64(GUEST_IA32_EFER, efer);
+	vmcs_write32(VM_ENTRY_CONTROLS, entry);
+	vmcs_writel(CR0_READ_SHADOW, val);
+	vmcs_writel(GUEST_CR0, (val | (vmx_caps.cr0_fixed0 & ~(u64)(CR0_PE | CR0_PG))) & vmx_caps.cr0_fixed1);
+	if (!load_pdptes(v)) {
+		vm_fault(v, "PAE paging enabled with CR3 outside guest RAM");
+		return EXIT_LEAVE;
+	}
+	return EXIT_SKIP;
+}
+
+static enum exit_action set_cr4(struct vcpu *v, u64 val)
+{
+	/* Bits the CPU cannot hold in VMX operation, and VMXE (VMX is not exposed). */
+	u64 refused = (~vmx_caps.cr4_fixed1 & 0xffffffffull) | CR4_VMXE | 0xffffffff00000000ull;
+	if (val & refused)
+		return inject_gp(v);
+	if ((vmcs_read64(GUEST_IA32_EFER) & EFER_LMA) && !(val & CR4_PAE))
+		return inject_gp(v);
+	vmcs_writel(CR4_READ_SHADOW, val);
+	vmcs_writel(GUEST_CR4, val | vmx_caps.cr4_fixed0);
+	if (!load_pdptes(v)) {
+		vm_fault(v, "PAE paging enabled with CR3 outside guest RAM");
+		return EXIT_LEAVE;
+	}
+	return EXIT_SKIP;
+}
+
+/* Exit qualification for control-register accesses ("Exit Qualification for Control-
+ * Register Accesses"): bits 3:0 the CR, 5:4 the access type, 11:8 the GPR. */
+static enum exit_action handle_cr_access(struct vcpu *v)
+{
+	u64 q = vmcs_readl(EXIT_QUALIFICATION);
+	unsigned cr = q & 15, type = (q >> 4) & 3, reg = (q >> 8) & 15;
+
+	if (type == 0) {   /* MOV to CR */
+		u64 val = gpr_read(v, reg);
+		switch (cr) {
+		case 0: return set_cr0(v, val);
+		case 4: return set_cr4(v, val);
+		case 8:
+			if (val >> 4)
+				return inject_gp(v);
+			v->cr8 = val;
+			return EXIT_SKIP;
+		}
+	} else if (type == 1 && cr == 8) {   /* MOV from CR8 */
+		gpr_write(v, reg, v->cr8);
+		return EXIT_SKIP;
+	} else if (type == 3) {   /* LMSW: only the low four bits of CR0, and it cannot clear PE */
+		u64 src = (q >> 16) & 0xf;
+		u64 cr0 = vmcs_readl(CR0_READ_SHADOW);
+		return set_cr0(v, (cr0 & ~0xeull) | (src & 0xe) | ((cr0 | src) & CR0_PE));
+	}
+	vm_fault(v, "unexpected control-register access (qualification 0x%llx)", (unsigned long long)q);
+	return EXIT_LEAVE;
+}
+
+/* XSETBV always exits ("Instructions That Cause VM Exits Unconditionally"). Accept what
+ * the CPU supports and the SDM allows ("Extended Control Registers (Including XCR0)":
+ * bit 0 set, AVX needs SSE, the AVX-512 bits together and with AVX), else #GP(0). */
+static enum exit_action handle_xsetbv(struct vcpu *v)
+{
+	u64 val = (v->gpr[GPR_RDX] << 32) | (u32)v->gpr[GPR_RAX];
+	u32 a, b, c, d;
+	cpuid_count(0xd, 0, &a, &b, &c, &d);
+	u64 supported = (((u64)d << 32) | a) & XCR0_GUEST_MASK;
+	if ((u32)v->gpr[GPR_RCX] != 0 || !(val & 1) || (val & ~supported) ||
+	    ((val & 4) && !(val & 2)) || ((val & 0xe0) && (val & 0xe0) != 0xe0) ||
+	    ((val & 0xe0) && !(val & 4)))
+		return inject_gp(v);
+	xsetbv(0, val);
+	v->xcr0 = val;
+	return EXIT_SKIP;
+}
+
+/* ---- port I/O ---- */
+
+/* Walk the guest's page tables for a linear address (for string I/O). Returns false
+ * with *fault_err set for a #PF to inject. */
+static bool guest_linear_to_phys(struct vcpu *v, u64 la, bool write, u64 *gpa, u32 *fault_err)
+{
+	u64 cr0 = vmcs_readl(GUEST_CR0), cr4 = vmcs_readl(GUEST_CR4), cr3 = vmcs_readl(GUEST_CR3);
+	bool lma = vmcs_read64(GUEST_IA32_EFER) & EFER_LMA;
+	u32 err = write ? 2 : 0;
+
+	if (!(cr0 & CR0_PG)) {
+		*gpa = la & 0xffffffffull;
+		return true;
+	}
+	int levels;
+	u64 table;
+	unsigned ent_size;
+	if (lma) {
+		levels = 4;
+		table = cr3 & 0x000ffffffffff000ull;
+		ent_size = 8;
+	} else if (cr4 & CR4_PAE) {
+		u64 pdpte = 0;
+		const u64 *pdpt = gpa_to_hva(v->vm, (cr3 & 0xffffffe0ull) + ((la >> 30) & 3) * 8, 8);
+		if (pdpt)
+			pdpte = *pdpt;
+		if (!(pdpte & 1)) {
+			*fault_err = err;
+			return false;
+		}
+		levels = 2;
+		table = pdpte & 0x000ffffffffff000ull;
+		ent_size = 8;
+	} else {
+		levels = 2;
+		table = cr3 & 0xfffff000ull;
+		ent_size = 4;
+	}
+	for (int l = levels - 1; l >= 0; l--) {
+		unsigned shift = ent_size == 8 ? 12 + 9 * (unsigned)l : 12 + 10 * (unsigned)l;
+		u64 idx = (la >> shift) & (ent_size == 8 ? 511 : 1023);
+		const void *p = gpa_to_hva(v->vm, table + idx * ent_size, ent_size);
+		if (!p) {
+			*fault_err = err;
+			return false;
+		}
+		u64 e = ent_size == 8 ? *(const u64 *)p : *(const u32 *)p;
+		if (!(e & 1)) {
+			*fault_err = err;
+			return false;
+		}
+		bool large = l > 0 && (e & 0x80) && (l < 3) && (ent_size == 4 ? (cr4 & CR4_PSE) : true);
+		if (large || l == 0) {
+			u64 page = 1ull << shift;
+			u64 base = ent_size == 8 ? e & 0x000ffffffffff000ull : e & 0xfffff000ull;
+			if (large && ent_size == 4)
+				base = (e & 0xffc00000ull) | ((e & 0x1fe000ull) << 19);   /* PSE-36 */
+			*gpa = (base & ~(page - 1)) | (la & (page - 1));
+			return true;
+		}
+		table = ent_size == 8 ? e & 0x000ffffffffff000ull : e & 0xfffff000ull;
+	}
+	return false;
+}
+
+#define STRING_IO_BATCH 4096   /* iterations per exit; the rest re-executes */
+
+/* INS/OUTS, with or without REP ("Exit Qualification for I/O Instructions"; the
+ * guest-linear address field gives the memory operand's linear address). */
+static enum exit_action string_io(struct vcpu *v, u64 q, u16 port, unsigned size, bool in)
+{
+	bool rep = q & BIT(5);
+	u32 info = vmcs_read32(VMX_INSTRUCTION_INFO);
+	unsigned asz = (info >> 7) & 7;   /* 0: 16-bit, 1: 32-bit, 2: 64-bit */
+	u64 amask = asz == 0 ? 0xffffull : asz == 1 ? 0xffffffffull : ~0ull;
+	u64 count = rep ? v->gpr[GPR_RCX] & amask : 1;
+	bool down = vmcs_readl(GUEST_RFLAGS) & RFLAGS_DF;
+	unsigned idx_reg = in ? GPR_RDI : GPR_RSI;
+	u64 la = vmcs_readl(GUEST_LINEAR_ADDRESS);
+	u64 n = MIN(count, (u64)STRING_IO_BATCH);
+
+	for (u64 i = 0; i < n; i++) {
+		u64 gpa;
+		u32 pf;
+		if (!guest_linear_to_phys(v, la, in, &gpa, &pf)) {
+			asm volatile("mov %0, %%cr2" : : "r"(la));
+			vmx_inject_exception(v, X86_PF, true, pf);
+			return EXIT_RESUME;
+		}
+		u8 *mem = gpa_to_hva(v->vm, gpa, size);
+		if (!mem) {
+			vm_fault(v, "string I/O on port 0x%x with a buffer outside guest RAM (GPA 0x%llx)", port,
+				 (unsigned long long)gpa);
+			return EXIT_LEAVE;
+		}
+		u32 val = 0;
+		if (!in)
+			memcpy(&val, mem, size);
+		enum exit_action a = vio_port(v, port, size, in, &val);
+		if (a == EXIT_LEAVE)
+			return a;
+		if (in)
+			memcpy(mem, &val, size);
+		u64 step = down ? (u64)-(s64)size : size;
+		la += step;
+		v->gpr[idx_reg] = (v->gpr[idx_reg] & ~amask) | ((v->gpr[idx_reg] + step) & amask);
+		if (rep)
+			v->gpr[GPR_RCX] = (v->gpr[GPR_RCX] & ~amask) | ((v->gpr[GPR_RCX] - 1) & amask);
+	}
+	/* Not finished: leave RIP on the instruction so that it continues. */
+	return rep && count > n ? EXIT_RESUME : EXIT_SKIP;
+}
+
+static enum exit_action handle_io(struct vcpu *v)
+{
+	u64 q = vmcs_readl(EXIT_QUALIFICATION);
+	unsigned size = (q & 7) + 1;
+	bool in = q & BIT(3);
+	u16 port = (u16)(q >> 16);
+
+	if (q & BIT(4))
+		return string_io(v, q, port, size, in);
+	u32 val = (u32)v->gpr[GPR_RAX];
+	enum exit_action a = vio_port(v, port, size, in, &val);
+	if (in && a != EXIT_LEAVE) {
+		u64 rax = v->gpr[GPR_RAX];
+		if (size == 4)
+			rax = val;   /* a 32-bit destination zero-extends into RAX */
+		else if (size == 2)
+			rax = (rax & ~0xffffull) | (val & 0xffff);
+		else
+			rax = (rax & ~0xffull) | (val & 0xff);
+		v->gpr[GPR_RAX] = rax;
+	}
+	return a;
+}
+
+/* ---- dispatch ---- */
+
+static const exit_handler_t exit_handlers[NR_EXIT_REASONS] = {
+	[EXIT_REASON_EXCEPTION_NMI] = handle_exception_nmi,
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = handle_external_interrupt,
+	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
+	[EXIT_REASON_CPUID] = handle_cpuid,
+	[EXIT_REASON_HLT] = handle_hlt,
+	[EXIT_REASON_INVD] = handle_invd,
+	[EXIT_REASON_RDPMC] = inject_gp,
+	[EXIT_REASON_VMCALL] = handle_vmcall,
+	[EXIT_REASON_VMCLEAR] = inject_ud,
+	[EXIT_REASON_VMLAUNCH] = inject_ud,
+	[EXIT_REASON_VMPTRLD] = inject_ud,
+	[EXIT_REASON_VMPTRST] = inject_ud,
+	[EXIT_REASON_VMREAD] = inject_ud,
+	[EXIT_REASON_VMRESUME] = inject_ud,
+	[EXIT_REASON_VMWRITE] = inject_ud,
+	[EXIT_REASON_VMXOFF] = inject_ud,
+	[EXIT_REASON_VMXON] = inject_ud,
+	[EXIT_REASON_INVEPT] = inject_ud,
+	[EXIT_REASON_INVVPID] = inject_ud,
+	[EXIT_REASON_VMFUNC] = inject_ud,
+	[EXIT_REASON_MWAIT] = inject_ud,
+	[EXIT_REASON_MONITOR] = inject_ud,
+	[EXIT_REASON_CR_ACCESS] = handle_cr_access,
+	[EXIT_REASON_IO_INSTRUCTION] = handle_io,
+	[EXIT_REASON_MSR_READ] = handle_rdmsr,
+	[EXIT_REASON_MSR_WRITE] = handle_wrmsr,
+	[EXIT_REASON_EPT_VIOLATION] = handle_ept_violation,
+	[EXIT_REASON_EPT_MISCONFIG] = handle_ept_misconfig,
+	[EXIT_REASON_XSETBV] = handle_xsetbv,
+};
+
+/* After an emulated instruction: move RIP past it and drop the one-instruction
+ * interrupt shadow of STI / MOV SS, which the instruction has consumed. */
+static inline void skip_instruction(void)
+{
+	vmcs_writel(GUEST_RIP, vmcs_readl(GUEST_RIP) + vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
+	u32 intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+	if (unlikely(intr & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS)))
+		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, intr & ~(u32)(INTR_BLOCK_STI | INTR_BLOCK_MOV_SS));
+}
+
+static enum exit_action unexpected_exit(struct vcpu *v, u32 reason)
+{
+	u32 basic = reason & 0xffff;
+	if (reason & EXIT_REASON_FAILED_ENTRY)
+		vm_fault(v, "VM entry failed while loading guest state: exit reason %u (%s), "
+			 "qualification 0x%llx", basic, exit_reason_name(basic),
+			 (unsigned long long)vmcs_readl(EXIT_QUALIFICATION));
+	else
+		vm_fault(v, "unexpected VM exit: reason %u (%s), qualification 0x%llx", basic,
+			 exit_reason_name(basic), (unsigned long long)vmcs_readl(EXIT_QUALIFICATION));
+	return EXIT_LEAVE;
+}
+
+u64 vmx_handle_exit(struct vcpu *v)
+{
+	u32 reason = vmcs_read32(VM_EXIT_REASON);
+	u32 basic = reason & 0xffff;
+	enum exit_action a;
+
+	v->exits_total++;
+	if (likely(basic < NR_EXIT_REASONS)) {
+		v->exits[basic]++;
+		exit_handler_t h = exit_handlers[basic];
+		if (likely(h && !(reason & EXIT_REASON_FAILED_ENTRY)))
+			a = h(v);
+		else
+			a = unexpected_exit(v, reason);
+	} else {
+		a = unexpected_exit(v, reason);
+	}
+	if (likely(a == EXIT_SKIP)) {
+		skip_instruction();
+		return 0;
+	}
+	return a == EXIT_LEAVE;
+}

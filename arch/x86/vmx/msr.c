@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest MSRs. The MSR bitmap ("MSR-Bitmap Address": four 1-KiB bitmaps, read low
+ * 0x0-0x1FFF, read high 0xC0000000-0xC0001FFF, write low, write high) intercepts
+ * everything except the MSRs whose guest value lives in the VMCS (FS/GS base,
+ * SYSENTER) or is switched with the vCPU (KERNEL_GS_BASE, STAR, LSTAR, CSTAR, FMASK),
+ * and reads of the TSC. Intercepted MSRs are served from the allow-list below; any
+ * other access raises #GP(0), as on a CPU without that MSR.
+ */
+#include "arch/x86/vmx/vmx.h"
+#include "arch/x86/vmx/vmcs.h"
+#include "arch/x86/x86.h"
+#include "hv/lib.h"
+
+static void passthrough(u8 *bm, u32 msr, bool read, bool write)
+{
+	u32 base = msr >= 0xc0000000u ? 1024 : 0;
+	u32 idx = msr & 0x1fff;
+	if (read)
+		bm[base + idx / 8] &= (u8)~(1u << (idx % 8));
+	if (write)
+		bm[2048 + base + idx / 8] &= (u8)~(1u << (idx % 8));
+}
+
+void msr_bitmap_init(u8 *bm)
+{
+	memset(bm, 0xff, 4096);
+	static const u32 rw[] = {
+		MSR_IA32_FS_BASE, MSR_IA32_GS_BASE, MSR_IA32_KERNEL_GS_BASE, MSR_IA32_STAR,
+		MSR_IA32_LSTAR, MSR_IA32_CSTAR, MSR_IA32_FMASK, MSR_IA32_SYSENTER_CS,
+		MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(rw); i++)
+		passthrough(bm, rw[i], true, true);
+	passthrough(bm, MSR_IA32_TSC, true, false);
+}
+
+static bool pat_valid(u64 v)
+{
+	for (int i = 0; i < 8; i++) {
+		u8 t = (u8)(v >> (8 * i));
+		if (t == 2 || t == 3 || t > 7)
+			return false;
+	}
+	return true;
+}
+
+/* Returns false for #GP. */
+static bool msr_read(struct vcpu *v, u32 msr, u64 *val)
+{
+	switch (msr) {
+	case MSR_IA32_EFER:
+		*val = vmcs_read64(GUEST_IA32_EFER);
+		return true;
+	case MSR_IA32_PAT:
+		*val = vmcs_read64(GUEST_IA32_PAT);
+		return true;
+	case MSR_IA32_APIC_BASE:
+		*val = 0xfee00000ull | APIC_BASE_EN | (v->id == 0 ? APIC_BASE_BSP : 0);
+		return true;
+	case MSR_IA32_FEATURE_CONTROL:
+		*val = FEATURE_CONTROL_LOCK;   /* locked, VMX off: VMX is not exposed */
+		return true;
+	case MSR_IA32_MISC_ENABLE:
+		*val = BIT(0) | BIT(11) | BIT(12);   /* fast strings; BTS and PEBS unavailable */
+		return true;
+	case MSR_IA32_PLATFORM_ID:
+	case MSR_IA32_BIOS_SIGN_ID:
+	case MSR_IA32_MTRRCAP:
+	case MSR_IA32_MCG_CAP:
+	case MSR_IA32_MCG_STATUS:
+		*val = 0;
+		return true;
+	case MSR_IA32_DEBUGCTL:
+		*val = vmcs_read64(GUEST_IA32_DEBUGCTL);
+		return true;
+	}
+	return false;
+}
+
+static bool msr_write(struct vcpu *v, u32 msr, u64 val)
+{
+	(void)v;
+	switch (msr) {
+	case MSR_IA32_EFER: {
+		u64 allowed = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
+		u64 old = vmcs_read64(GUEST_IA32_EFER);
+		if (val & ~allowed)
+			return false;
+		if (!(boot_efer & EFER_NXE) && (val & EFER_NXE))
+			return false;
+		/* LME cannot change while paging is on; LMA is read-only. */
+		bool pg = vmcs_readl(GUEST_CR0) & CR0_PG;
+		if (pg && ((val ^ old) & EFER_LME))
+			return false;
+		val = (val & ~(u64)EFER_LMA) | (old & EFER_LMA);
+		vmcs_write64(GUEST_IA32_EFER, val);
+		return true;
+	}
+	case MSR_IA32_PAT:
+		if (!pat_valid(val))
+			return false;
+		vmcs_write64(GUEST_IA32_PAT, val);
+		return true;
+	case MSR_IA32_MISC_ENABLE:
+	case MSR_IA32_BIOS_SIGN_ID:
+		return true;   /* writes have no effect, as for a microcode update check */
+	case MSR_IA32_DEBUGCTL:
+		return val == 0;
+	case MSR_IA32_APIC_BASE:
+		/* no virtual LAPIC yet: only the current value may be written back */
+		return val == (0xfee00000ull | APIC_BASE_EN | (v->id == 0 ? APIC_BASE_BSP : 0));
+	}
+	return false;
+}
+
+enum exit_action handle_rdmsr(struct vcpu *v)
+{
+	u64 val;
+	if (!msr_read(v, (u32)v->gpr[GPR_RCX], &val)) {
+		vmx_inject_exception(v, X86_GP, true, 0);
+		return EXIT_RESUME;
+	}
+	v->gpr[GPR_RAX] = (u32)val;
+	v->gpr[GPR_RDX] = val >> 32;
+	return EXIT_SKIP;
+}
+
+enum exit_action handle_wrmsr(struct vcpu *v)
+{
+	u64 val = (v->gpr[GPR_RDX] << 32) | (u32)v->gpr[GPR_RAX];
+	if (!msr_write(v, (u32)v->gpr[GPR_RCX], val)) {
+		vmx_inject_exception(v, X86_GP, true, 0);
+		return EXIT_RESUME;
+	}
+	return EXIT_SKIP;
+}

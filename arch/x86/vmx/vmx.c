@@ -1,0 +1,472 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VMX operation: detection, VMXON, VMCS set-up for a VM and its vCPUs, entry, and the
+ * one place where failed VMX instructions are reported.
+ *
+ * Intel SDM Vol. 3C, "Discovering Support for VMX" (CPUID.1:ECX.VMX[bit 5]) and
+ * "Enabling and Entering VMX Operation": IA32_FEATURE_CONTROL must have the lock bit
+ * and "enable VMX outside SMX operation" set ("if the lock bit is clear, software may
+ * set it"); CR0 and CR4 must respect IA32_VMX_CR0/CR4_FIXED0/1 ("Restrictions on VMX
+ * Operation"); VMXON takes a 4-KiB region that starts with the VMCS revision
+ * identifier.
+ */
+#include "arch/x86/vmx/vmx.h"
+#include "arch/x86/vmx/vmcs.h"
+#include "arch/x86/x86.h"
+#include "hv/console.h"
+#include "hv/lib.h"
+#include "hv/loader.h"
+#include "hv/mm.h"
+
+struct vmx_caps vmx_caps;
+static struct vmx_msrs vmx_msrs;
+
+/* Bits of the VM-instruction error field (Vol. 3C, "VM Instruction Error Numbers"). */
+static const char *const vm_insn_errors[] = {
+	[1] = "VMCALL in VMX root operation",
+	[2] = "VMCLEAR with invalid physical address",
+	[3] = "VMCLEAR with VMXON pointer",
+	[4] = "VMLAUNCH with non-clear VMCS",
+	[5] = "VMRESUME with non-launched VMCS",
+	[6] = "VMRESUME after VMXOFF",
+	[7] = "VM entry with invalid control field(s)",
+	[8] = "VM entry with invalid host-state field(s)",
+	[9] = "VMPTRLD with invalid physical address",
+	[10] = "VMPTRLD with VMXON pointer",
+	[11] = "VMPTRLD with incorrect VMCS revision identifier",
+	[12] = "VMREAD/VMWRITE from/to unsupported VMCS component",
+	[13] = "VMWRITE to read-only VMCS component",
+	[15] = "VMXON executed in VMX root operation",
+	[16] = "VM entry with invalid executive-VMCS pointer",
+	[17] = "VM entry with non-launched executive VMCS",
+	[18] = "VM entry with executive-VMCS pointer not VMXON pointer",
+	[19] = "VMCALL with non-clear VMCS",
+	[20] = "VMCALL with invalid VM-exit control fields",
+	[22] = "VMCALL with incorrect MSEG revision identifier",
+	[23] = "VMXOFF under dual-monitor treatment",
+	[24] = "VMCALL with invalid SMM-monitor features",
+	[25] = "VM entry with invalid VM-execution control fields in executive VMCS",
+	[26] = "VM entry with events blocked by MOV SS",
+	[28] = "Invalid operand to INVEPT/INVVPID",
+};
+
+static const char *insn_error_name(u32 e)
+{
+	return e < ARRAY_SIZE(vm_insn_errors) && vm_insn_errors[e] ? vm_insn_errors[e] : "unknown";
+}
+
+static u32 read_insn_error(void)
+{
+	u64 e = 0;
+	if (!__vmread(VM_INSTRUCTION_ERROR, &e))
+		return 0;
+	return (u32)e;
+}
+
+void vmx_insn_failed(const char *insn, u64 field, u64 value, const char *caller, int line)
+{
+	u32 e = read_insn_error();
+	panic("%s of field 0x%llx (value 0x%llx) failed in %s:%d: VM-instruction error %u (%s)\n",
+	      insn, (unsigned long long)field, (unsigned long long)value, caller, line, e,
+	      insn_error_name(e));
+}
+
+static bool vmxon(u64 pa)
+{
+	bool ok;
+	asm volatile("vmxon %1\n\tseta %0" : "=q"(ok) : "m"(pa) : "cc", "memory");
+	return ok;
+}
+
+static bool vmclear(u64 pa)
+{
+	bool ok;
+	asm volatile("vmclear %1\n\tseta %0" : "=q"(ok) : "m"(pa) : "cc", "memory");
+	return ok;
+}
+
+static bool vmptrld(u64 pa)
+{
+	bool ok;
+	asm volatile("vmptrld %1\n\tseta %0" : "=q"(ok) : "m"(pa) : "cc", "memory");
+	return ok;
+}
+
+static void invept_all(void)
+{
+	struct { u64 eptp, zero; } d = { 0, 0 };
+	bool ok;
+	asm volatile("invept %1, %2\n\tseta %0" : "=q"(ok) : "m"(d), "r"(2ull) : "cc", "memory");
+	if (!ok)
+		vmx_insn_failed("invept", 2, 0, __func__, __LINE__);
+}
+
+bool vmx_probe(char *why, size_t len)
+{
+	u32 a, b, c, d;
+
+	cpuid_count(0, 0, &a, &b, &c, &d);
+	char vendor[13];
+	memcpy(vendor, &b, 4);
+	memcpy(vendor + 4, &d, 4);
+	memcpy(vendor + 8, &c, 4);
+	vendor[12] = '\0';
+	cpuid_count(1, 0, &a, &b, &c, &d);
+	if (!(c & CPUID1_ECX_VMX)) {
+		hv_snprintf(why, len, "CPUID.1:ECX.VMX[bit 5] = 0: this %s CPU has no VMX "
+			    "(under QEMU, TCG does not emulate VMX: use Bochs, or KVM with -cpu host,+vmx)",
+			    vendor);
+		return false;
+	}
+	u64 fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
+	if ((fc & FEATURE_CONTROL_LOCK) && !(fc & FEATURE_CONTROL_VMX)) {
+		hv_snprintf(why, len, "VMX is disabled by the firmware (IA32_FEATURE_CONTROL = 0x%llx: "
+			    "locked without 'enable VMX outside SMX'); enable VT-x in the BIOS setup",
+			    (unsigned long long)fc);
+		return false;
+	}
+
+	struct vmx_msrs *m = &vmx_msrs;
+	m->basic = rdmsr(MSR_IA32_VMX_BASIC);
+	bool true_ctls = m->basic & BIT64(55);
+	m->pinbased = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS);
+	m->procbased = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS);
+	m->exit = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS);
+	m->entry = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS);
+	m->misc = rdmsr(MSR_IA32_VMX_MISC);
+	m->cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
+	m->cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
+	m->cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
+	m->cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
+	/* "Secondary Processor-Based VM-Execution Controls": the MSR exists only when
+	 * the primary controls allow 1 in bit 31. */
+	m->procbased2 = (m->procbased >> 32) & CPU_ACTIVATE_SECONDARY ? rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2) : 0;
+	m->ept_vpid = (m->procbased2 >> 32) & (SEC_ENABLE_EPT | SEC_ENABLE_VPID) ? rdmsr(MSR_IA32_VMX_EPT_VPID_CAP) : 0;
+
+	struct vmx_wants w = { 0 };
+	if (!vmx_negotiate(m, &w, &vmx_caps)) {
+		hv_snprintf(why, len, "VMX lacks a required feature: %s", vmx_caps.missing_required);
+		return false;
+	}
+	printk("vmx: IA32_VMX_BASIC=0x%016llx revision 0x%x, %s controls\n", (unsigned long long)m->basic,
+	       vmx_caps.revision, true_ctls ? "TRUE" : "legacy");
+	printk("vmx: pin=0x%08x proc=0x%08x proc2=0x%08x exit=0x%08x entry=0x%08x\n", vmx_caps.pin,
+	       vmx_caps.proc, vmx_caps.proc2, vmx_caps.exit, vmx_caps.entry);
+	printk("vmx: using: %s\n", vmx_caps.used);
+	printk("vmx: missing: %s\n", vmx_caps.missing_optional[0] ? vmx_caps.missing_optional : "nothing");
+	return true;
+}
+
+bool vmx_cpu_on(struct cpu *cpu, char *why, size_t len)
+{
+	u32 a, b, c, d;
+	cpuid_count(1, 0, &a, &b, &c, &d);
+	if (!(c & CPUID1_ECX_VMX)) {
+		hv_snprintf(why, len, "CPUID.1:ECX.VMX[bit 5] = 0 on this CPU");
+		return false;
+	}
+	u64 fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
+	if (!(fc & FEATURE_CONTROL_LOCK)) {
+		fc |= FEATURE_CONTROL_LOCK | FEATURE_CONTROL_VMX;
+		wrmsr(MSR_IA32_FEATURE_CONTROL, fc);
+	} else if (!(fc & FEATURE_CONTROL_VMX)) {
+		hv_snprintf(why, len, "IA32_FEATURE_CONTROL = 0x%llx: VMX disabled and locked",
+			    (unsigned long long)fc);
+		return false;
+	}
+	u64 cr0 = (read_cr0() | vmx_caps.cr0_fixed0) & vmx_caps.cr0_fixed1;
+	write_cr0(cr0);
+	u64 cr4 = (read_cr4() | vmx_caps.cr4_fixed0 | CR4_VMXE) & vmx_caps.cr4_fixed1;
+	if (c & CPUID1_ECX_XSAVE)
+		cr4 |= CR4_OSXSAVE;   /* so the guest's XCR0 can be set with XSETBV */
+	write_cr4(cr4);
+
+	*(u32 *)cpu->vmxon_region = vmx_caps.revision;
+	if (!vmxon(virt_to_phys(cpu->vmxon_region))) {
+		hv_snprintf(why, len, "VMXON failed (CR0=0x%llx CR4=0x%llx)", (unsigned long long)read_cr0(),
+			    (unsigned long long)read_cr4());
+		return false;
+	}
+	cpu->vmx_on = true;
+	invept_all();
+	return true;
+}
+
+/* ---- per-VM state ---- */
+
+static void *ept_alloc_page(void *ctx, u64 *pa)
+{
+	(void)ctx;
+	void *p = alloc_page();
+	if (p)
+		*pa = virt_to_phys(p);
+	return p;
+}
+
+static void *ept_to_virt(void *ctx, u64 pa)
+{
+	(void)ctx;
+	return phys_to_virt(pa);
+}
+
+bool vmx_vm_init(struct vm *vm, char *err, size_t errlen)
+{
+	struct ept_alloc a = { ept_alloc_page, ept_to_virt, NULL };
+	if (!ept_init(&vm->ept, &a, vmx_caps.ept_2m, vmx_caps.ept_1g) ||
+	    !ept_map(&vm->ept, 0, vm->ram_hpa, vm->ram_size, EPT_RWX, EPT_MT_WB)) {
+		hv_snprintf(err, errlen, "out of memory for EPT tables");
+		return false;
+	}
+	vm->eptp = ept_pointer(&vm->ept);
+	vm->msr_bitmap = alloc_page();
+	if (!vm->msr_bitmap) {
+		hv_snprintf(err, errlen, "out of memory for the MSR bitmap");
+		return false;
+	}
+	msr_bitmap_init(vm->msr_bitmap);
+	return true;
+}
+
+/* ---- per-vCPU VMCS ---- */
+
+/* CR0/CR4 bits the guest may not own: fixed to 1 (except PE/PG, which unrestricted
+ * guest frees) or fixed to 0 in VMX operation. The guest reads its own value from the
+ * read shadow; writes that change such a bit exit (Vol. 3C, "Guest/Host Masks and Read
+ * Shadows for CR0 and CR4"). */
+static u64 cr0_host_owned(void)
+{
+	return (vmx_caps.cr0_fixed0 & ~(u64)(CR0_PE | CR0_PG)) | (~vmx_caps.cr0_fixed1 & 0xffffffffull);
+}
+
+static u64 cr4_host_owned(void)
+{
+	return vmx_caps.cr4_fixed0 | (~vmx_caps.cr4_fixed1 & 0xffffffffull);
+}
+
+static void write_host_state(struct cpu *c)
+{
+	struct desc_ptr gdt, idt;
+	sgdt(&gdt);
+	sidt(&idt);
+	vmcs_writel(HOST_CR0, read_cr0());
+	vmcs_writel(HOST_CR3, read_cr3());
+	vmcs_writel(HOST_CR4, read_cr4());
+	vmcs_write16(HOST_CS_SELECTOR, GDT_CODE64);
+	vmcs_write16(HOST_SS_SELECTOR, GDT_DATA);
+	vmcs_write16(HOST_DS_SELECTOR, GDT_DATA);
+	vmcs_write16(HOST_ES_SELECTOR, GDT_DATA);
+	vmcs_write16(HOST_FS_SELECTOR, GDT_DATA);
+	vmcs_write16(HOST_GS_SELECTOR, GDT_DATA);
+	vmcs_write16(HOST_TR_SELECTOR, GDT_TSS);
+	vmcs_writel(HOST_FS_BASE, 0);
+	vmcs_writel(HOST_GS_BASE, (u64)c);
+	vmcs_writel(HOST_TR_BASE, (u64)&c->tss);
+	vmcs_writel(HOST_GDTR_BASE, gdt.base);
+	vmcs_writel(HOST_IDTR_BASE, idt.base);
+	vmcs_write32(HOST_IA32_SYSENTER_CS, 0);
+	vmcs_writel(HOST_IA32_SYSENTER_ESP, 0);
+	vmcs_writel(HOST_IA32_SYSENTER_EIP, 0);
+	vmcs_write64(HOST_IA32_EFER, rdmsr(MSR_IA32_EFER));
+	vmcs_write64(HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
+	vmcs_writel(HOST_RSP, c->stack_top);
+	vmcs_writel(HOST_RIP, (u64)vmx_exit_stub);
+}
+
+static void write_segment(u32 sel_f, u32 base_f, u32 limit_f, u32 ar_f, u16 sel, u64 base, u32 limit, u32 ar)
+{
+	vmcs_write16(sel_f, sel);
+	vmcs_writel(base_f, base);
+	vmcs_write32(limit_f, limit);
+	vmcs_write32(ar_f, ar);
+}
+
+/* The multiboot entry state (Multiboot Specification 0.6.96, "Machine state"):
+ * 32-bit protected mode, flat 4-GiB code and data segments, paging off, EFLAGS.IF and
+ * VM clear, EAX = 0x2BADB002, EBX = the information's physical address. */
+static void write_guest_state(struct vcpu *v, u32 entry, u32 mbi)
+{
+	const u32 code = 0xc09b, data = 0xc093;   /* G, D/B, P, S, type exec/read or read/write, accessed */
+	write_segment(GUEST_CS_SELECTOR, GUEST_CS_BASE, GUEST_CS_LIMIT, GUEST_CS_AR_BYTES, GUEST_CS, 0, 0xffffffff, code);
+	write_segment(GUEST_DS_SELECTOR, GUEST_DS_BASE, GUEST_DS_LIMIT, GUEST_DS_AR_BYTES, GUEST_DS, 0, 0xffffffff, data);
+	write_segment(GUEST_ES_SELECTOR, GUEST_ES_BASE, GUEST_ES_LIMIT, GUEST_ES_AR_BYTES, GUEST_DS, 0, 0xffffffff, data);
+	write_segment(GUEST_SS_SELECTOR, GUEST_SS_BASE, GUEST_SS_LIMIT, GUEST_SS_AR_BYTES, GUEST_DS, 0, 0xffffffff, data);
+	write_segment(GUEST_FS_SELECTOR, GUEST_FS_BASE, GUEST_FS_LIMIT, GUEST_FS_AR_BYTES, GUEST_DS, 0, 0xffffffff, data);
+	write_segment(GUEST_GS_SELECTOR, GUEST_GS_BASE, GUEST_GS_LIMIT, GUEST_GS_AR_BYTES, GUEST_DS, 0, 0xffffffff, data);
+	/* TR must be usable for VM entry: a busy 32-bit TSS; LDTR unusable. */
+	write_segment(GUEST_TR_SELECTOR, GUEST_TR_BASE, GUEST_TR_LIMIT, GUEST_TR_AR_BYTES, 0, 0, 0x67, 0x008b);
+	write_segment(GUEST_LDTR_SELECTOR, GUEST_LDTR_BASE, GUEST_LDTR_LIMIT, GUEST_LDTR_AR_BYTES, 0, 0, 0, AR_UNUSABLE);
+	vmcs_writel(GUEST_GDTR_BASE, GUEST_GDT_ADDR);
+	vmcs_write32(GUEST_GDTR_LIMIT, 0x17);
+	vmcs_writel(GUEST_IDTR_BASE, 0);
+	vmcs_write32(GUEST_IDTR_LIMIT, 0x3ff);
+
+	u64 cr0 = CR0_PE | CR0_ET;
+	vmcs_writel(CR0_GUEST_HOST_MASK, cr0_host_owned());
+	vmcs_writel(CR0_READ_SHADOW, cr0);
+	vmcs_writel(GUEST_CR0, (cr0 | (vmx_caps.cr0_fixed0 & ~(u64)(CR0_PE | CR0_PG))) & vmx_caps.cr0_fixed1);
+	vmcs_writel(CR4_GUEST_HOST_MASK, cr4_host_owned());
+	vmcs_writel(CR4_READ_SHADOW, 0);
+	vmcs_writel(GUEST_CR4, vmx_caps.cr4_fixed0 & vmx_caps.cr4_fixed1);
+	vmcs_writel(GUEST_CR3, 0);
+	vmcs_writel(GUEST_DR7, 0x400);
+	vmcs_writel(GUEST_RSP, GUEST_STACK_TOP);
+	vmcs_writel(GUEST_RIP, entry);
+	vmcs_writel(GUEST_RFLAGS, RFLAGS_FIXED);
+	vmcs_write64(GUEST_IA32_EFER, 0);
+	vmcs_write64(GUEST_IA32_PAT, 0x0007040600070406ull);   /* the power-up value */
+	vmcs_write64(GUEST_IA32_DEBUGCTL, 0);
+	vmcs_write32(GUEST_SYSENTER_CS, 0);
+	vmcs_writel(GUEST_SYSENTER_ESP, 0);
+	vmcs_writel(GUEST_SYSENTER_EIP, 0);
+	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, 0);
+	vmcs_writel(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vmcs_write64(VMCS_LINK_POINTER, ~0ull);
+	/* An AP waits for the start-up IPI of its own BSP, as on hardware. */
+	vmcs_write32(GUEST_ACTIVITY_STATE,
+		     v->state == VCPU_WAIT_SIPI && vmx_caps.wait_for_sipi ? ACTIVITY_WAIT_SIPI : ACTIVITY_ACTIVE);
+	memset(v->gpr, 0, sizeof(v->gpr));
+	v->gpr[GPR_RAX] = 0x2BADB002;
+	v->gpr[GPR_RBX] = mbi;
+	v->xcr0 = 1;   /* x87 only: the reset value of XCR0 */
+}
+
+static void write_controls(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, vmx_caps.pin & ~(u32)(PIN_PREEMPTION_TIMER | PIN_POSTED_INTERRUPTS));
+	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, vmx_caps.proc & ~(u32)CPU_TPR_SHADOW);
+	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, vmx_caps.proc2);
+	/* Until the virtual LAPIC exists there is no TPR shadow: CR8 accesses exit. */
+	if (vmx_caps.proc & CPU_TPR_SHADOW)
+		vmcs_write32(CPU_BASED_VM_EXEC_CONTROL,
+			     (vmx_caps.proc & ~(u32)CPU_TPR_SHADOW) | CPU_CR8_LOAD_EXITING | CPU_CR8_STORE_EXITING);
+	vmcs_write32(VM_EXIT_CONTROLS, vmx_caps.exit & ~(u32)EXIT_SAVE_PREEMPTION_TIMER);
+	vmcs_write32(VM_ENTRY_CONTROLS, vmx_caps.entry & ~(u32)ENTRY_IA32E_MODE);
+	vmcs_write32(EXCEPTION_BITMAP, 0);
+	vmcs_write32(PAGE_FAULT_ERROR_CODE_MASK, 0);
+	vmcs_write32(PAGE_FAULT_ERROR_CODE_MATCH, 0);
+	vmcs_write32(CR3_TARGET_COUNT, 0);
+	vmcs_write32(VM_EXIT_MSR_STORE_COUNT, 0);
+	vmcs_write32(VM_EXIT_MSR_LOAD_COUNT, 0);
+	vmcs_write32(VM_ENTRY_MSR_LOAD_COUNT, 0);
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
+	vmcs_write64(MSR_BITMAP, virt_to_phys(vm->msr_bitmap));
+	vmcs_write64(EPT_POINTER, vm->eptp);
+	if (vmx_has_vpid(&vmx_caps))
+		vmcs_write16(VIRTUAL_PROCESSOR_ID, v->vpid);
+	vmcs_write64(TSC_OFFSET, 0);
+}
+
+bool vmx_vcpu_init(struct vcpu *v, u32 entry, u32 mbi, char *err, size_t errlen)
+{
+	v->vmcs = alloc_page();
+	if (!v->vmcs) {
+		hv_snprintf(err, errlen, "out of memory for a VMCS");
+		return false;
+	}
+	v->vmcs_pa = virt_to_phys(v->vmcs);
+	*(u32 *)v->vmcs = vmx_caps.revision;
+	/* Fill it on this CPU, then VMCLEAR so that any CPU can load it. */
+	if (!vmclear(v->vmcs_pa) || !vmptrld(v->vmcs_pa))
+		vmx_insn_failed("vmclear/vmptrld", 0, v->vmcs_pa, __func__, __LINE__);
+	write_controls(v);
+	write_guest_state(v, entry, mbi);
+	if (!vmclear(v->vmcs_pa))
+		vmx_insn_failed("vmclear", 0, v->vmcs_pa, __func__, __LINE__);
+	v->launched = false;
+	return true;
+}
+
+/* Guest MSRs that are passed through (msr.c) and switched when vCPUs change. */
+static void load_guest_msrs(struct vcpu *v)
+{
+	wrmsr(MSR_IA32_KERNEL_GS_BASE, v->kernel_gs_base);
+	wrmsr(MSR_IA32_STAR, v->star);
+	wrmsr(MSR_IA32_LSTAR, v->lstar);
+	wrmsr(MSR_IA32_CSTAR, v->cstar);
+	wrmsr(MSR_IA32_FMASK, v->fmask);
+	if (vmx_caps.cr4_fixed1 & CR4_OSXSAVE && (read_cr4() & CR4_OSXSAVE))
+		xsetbv(0, v->xcr0);
+}
+
+static void save_guest_msrs(struct vcpu *v)
+{
+	v->kernel_gs_base = rdmsr(MSR_IA32_KERNEL_GS_BASE);
+	v->star = rdmsr(MSR_IA32_STAR);
+	v->lstar = rdmsr(MSR_IA32_LSTAR);
+	v->cstar = rdmsr(MSR_IA32_CSTAR);
+	v->fmask = rdmsr(MSR_IA32_FMASK);
+}
+
+void vcpu_run(struct vcpu *v)
+{
+	struct cpu *c = this_cpu();
+
+	if (c->vcpu != v) {
+		if (c->vcpu) {
+			save_guest_msrs(c->vcpu);
+			if (!vmclear(c->vcpu->vmcs_pa))
+				vmx_insn_failed("vmclear", 0, c->vcpu->vmcs_pa, __func__, __LINE__);
+			c->vcpu->launched = false;
+		}
+		if (!vmptrld(v->vmcs_pa))
+			vmx_insn_failed("vmptrld", 0, v->vmcs_pa, __func__, __LINE__);
+		c->vcpu = v;
+		v->cpu = c;
+		write_host_state(c);
+		load_guest_msrs(v);
+	}
+	bool launch = !v->launched;
+	v->launched = true;
+	vmx_enter(v, launch);
+}
+
+void vmx_dump_guest(struct vcpu *v)
+{
+	const u64 *r = v->gpr;
+	printk("  RIP=%016llx RSP=%016llx RFLAGS=%016llx\n", (unsigned long long)vmcs_readl(GUEST_RIP),
+	       (unsigned long long)vmcs_readl(GUEST_RSP), (unsigned long long)vmcs_readl(GUEST_RFLAGS));
+	printk("  RAX=%016llx RBX=%016llx RCX=%016llx RDX=%016llx\n", (unsigned long long)r[GPR_RAX],
+	       (unsigned long long)r[GPR_RBX], (unsigned long long)r[GPR_RCX], (unsigned long long)r[GPR_RDX]);
+	printk("  RSI=%016llx RDI=%016llx RBP=%016llx R8 =%016llx\n", (unsigned long long)r[GPR_RSI],
+	       (unsigned long long)r[GPR_RDI], (unsigned long long)r[GPR_RBP], (unsigned long long)r[GPR_R8]);
+	printk("  R9 =%016llx R10=%016llx R11=%016llx R12=%016llx\n", (unsigned long long)r[GPR_R9],
+	       (unsigned long long)r[GPR_R10], (unsigned long long)r[GPR_R11], (unsigned long long)r[GPR_R12]);
+	printk("  R13=%016llx R14=%016llx R15=%016llx\n", (unsigned long long)r[GPR_R13],
+	       (unsigned long long)r[GPR_R14], (unsigned long long)r[GPR_R15]);
+	printk("  CR0=%016llx (shadow %llx) CR3=%016llx CR4=%016llx (shadow %llx)\n",
+	       (unsigned long long)vmcs_readl(GUEST_CR0), (unsigned long long)vmcs_readl(CR0_READ_SHADOW),
+	       (unsigned long long)vmcs_readl(GUEST_CR3), (unsigned long long)vmcs_readl(GUEST_CR4),
+	       (unsigned long long)vmcs_readl(CR4_READ_SHADOW));
+	printk("  EFER=%llx CS=%04x base %llx ar %x SS=%04x ar %x activity %u interruptibility %x\n",
+	       (unsigned long long)vmcs_read64(GUEST_IA32_EFER), vmcs_read16(GUEST_CS_SELECTOR),
+	       (unsigned long long)vmcs_readl(GUEST_CS_BASE), vmcs_read32(GUEST_CS_AR_BYTES),
+	       vmcs_read16(GUEST_SS_SELECTOR), vmcs_read32(GUEST_SS_AR_BYTES),
+	       vmcs_read32(GUEST_ACTIVITY_STATE), vmcs_read32(GUEST_INTERRUPTIBILITY_INFO));
+	printk("  GDTR=%llx/%x IDTR=%llx/%x entry-controls=%x IDT-vectoring=%x\n",
+	       (unsigned long long)vmcs_readl(GUEST_GDTR_BASE), vmcs_read32(GUEST_GDTR_LIMIT),
+	       (unsigned long long)vmcs_readl(GUEST_IDTR_BASE), vmcs_read32(GUEST_IDTR_LIMIT),
+	       vmcs_read32(VM_ENTRY_CONTROLS), vmcs_read32(IDT_VECTORING_INFO_FIELD));
+}
+
+/* VMLAUNCH/VMRESUME failed with VMfail: the controls or host state are invalid. The
+ * guest can provoke neither (they are the hypervisor's), but the VM cannot go on: it
+ * is stopped with the diagnosis, the hypervisor and other VMs continue. */
+void vmx_entry_failed(struct vcpu *v)
+{
+	u32 e = read_insn_error();
+	v->launched = false;
+	vm_fault(v, "VM entry failed: VM-instruction error %u (%s)", e, insn_error_name(e));
+	cpu_run_loop();
+}
+
+void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
+{
+	(void)v;
+	u32 info = vector | INTR_TYPE_HW_EXCEPTION | INTR_INFO_VALID;
+	if (has_error) {
+		info |= INTR_INFO_DELIVER_CODE;
+		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, error);
+	}
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info);
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/* The VMX layer's interface to the core (hv/). */
+#ifndef ARCH_X86_VMX_VMX_H
+#define ARCH_X86_VMX_VMX_H
+
+#include "hv/types.h"
+#include "arch/x86/vmx/caps.h"
+#include "hv/vm.h"
+
+struct vcpu;
+struct vm;
+struct cpu;
+
+extern struct vmx_caps vmx_caps;
+
+/* BSP: check VMX, read and negotiate the capability MSRs. false + a message naming
+ * what is missing. */
+bool vmx_probe(char *why, size_t len);
+/* Every CPU: IA32_FEATURE_CONTROL, CR0/CR4 fixed bits, VMXON. */
+bool vmx_cpu_on(struct cpu *c, char *why, size_t len);
+
+/* Per-VM and per-vCPU VMX state. */
+bool vmx_vm_init(struct vm *vm, char *err, size_t errlen);
+bool vmx_vcpu_init(struct vcpu *v, u32 entry, u32 mbi, char *err, size_t errlen);
+
+/* Run v on this CPU: never returns (the exit path goes back to cpu_run_loop()). */
+void vcpu_run(struct vcpu *v) __noreturn;
+
+/* Print the vCPU's guest state (the VMCS must be current). */
+void vmx_dump_guest(struct vcpu *v);
+
+/* The entry/exit stub (entry.S). */
+void vmx_enter(struct vcpu *v, bool launch) __noreturn;
+void vmx_exit_stub(void);
+/* Called by the stub: 0 = resume the guest, else leave to the run loop. */
+u64 vmx_handle_exit(struct vcpu *v);
+void vmx_entry_failed(struct vcpu *v) __noreturn;
+
+/* Guest CPUID and MSRs (cpuid.c, msr.c). */
+void guest_cpuid(struct vcpu *v, u32 leaf, u32 sub, u32 out[4]);
+enum exit_action handle_rdmsr(struct vcpu *v);
+enum exit_action handle_wrmsr(struct vcpu *v);
+void msr_bitmap_init(u8 *bitmap);
+void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error);
+
+/* The run loop of a physical CPU (hv/sched.c); entered on an empty stack. */
+void cpu_run_loop(void) __noreturn;
+
+#endif

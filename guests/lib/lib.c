@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Start-up, multiboot information, command line, results and exit.
+ */
+#include "lib.h"
+
+/* Port of QEMU's isa-debug-exit device (iobase=0xf4), which the hypervisor also
+ * implements: a 32-bit write of V ends the VM with status (V << 1) | 1. */
+#define DEBUG_EXIT_PORT 0xf4
+
+void guest_start(void) __noreturn;
+
+/* ---- multiboot ---------------------------------------------------------------------- */
+
+#define CMDLINE_MAX 4096
+#define CMDLINE_WORDS 128
+
+static char cmdline_copy[CMDLINE_MAX];  /* the command line as given */
+static char cmdline_split[CMDLINE_MAX]; /* the same, words NUL-separated */
+static const char *words[CMDLINE_WORDS];
+static unsigned nwords;
+
+const struct multiboot_info *mbi(void)
+{
+	if (mb_magic != MB_BOOT_MAGIC)
+		return NULL;
+	return (const struct multiboot_info *)(uintptr_t)mb_info_phys;
+}
+
+const char *cmdline(void)
+{
+	return cmdline_copy;
+}
+
+/* Words separated by blanks; double quotes group and are removed. */
+static void cmdline_parse(void)
+{
+	const struct multiboot_info *mb = mbi();
+	const char *src;
+	char *out = cmdline_split;
+	char *end = cmdline_split + sizeof(cmdline_split) - 1;
+
+	if (!mb || !(mb->flags & MBI_CMDLINE) || !mb->cmdline)
+		return;
+	src = (const char *)(uintptr_t)mb->cmdline;
+	for (size_t i = 0; i < sizeof(cmdline_copy) - 1 && src[i]; i++)
+		cmdline_copy[i] = src[i];
+
+	src = cmdline_copy;
+	while (*src && nwords < CMDLINE_WORDS && out < end) {
+		bool quoted = false;
+
+		while (*src == ' ' || *src == '\t' || *src == '\n')
+			src++;
+		if (!*src)
+			break;
+		words[nwords++] = out;
+		for (; *src && out < end; src++) {
+			if (*src == '"')
+				quoted = !quoted;
+			else if (!quoted && (*src == ' ' || *src == '\t' || *src == '\n'))
+				break;
+			else
+				*out++ = *src;
+		}
+		*out++ = '\0';
+	}
+}
+
+const char *cmdline_get(const char *key)
+{
+	size_t klen = strlen(key);
+	const char *found = NULL;
+
+	for (unsigned i = 0; i < nwords; i++) {
+		if (strncmp(words[i], key, klen))
+			continue;
+		if (words[i][klen] == '\0')
+			found = words[i] + klen;
+		else if (words[i][klen] == '=')
+			found = words[i] + klen + 1;
+	}
+	return found;
+}
+
+bool cmdline_has(const char *key)
+{
+	return cmdline_get(key) != NULL;
+}
+
+u64 cmdline_get_u64(const char *key, u64 def)
+{
+	const char *v = cmdline_get(key);
+	const char *end;
+	u64 n;
+
+	if (!v || !*v)
+		return def;
+	n = strtou64(v, &end);
+	return *end || end == v ? def : n;
+}
+
+const struct mb_mmap_entry *mmap_next(const struct mb_mmap_entry *prev)
+{
+	const struct multiboot_info *mb = mbi();
+	uintptr_t start, end, next;
+
+	if (!mb || !(mb->flags & MBI_MMAP))
+		return NULL;
+	start = mb->mmap_addr;
+	end = start + mb->mmap_length;
+	next = prev ? (uintptr_t)prev + prev->size + sizeof(prev->size) : start;
+	if (next + sizeof(struct mb_mmap_entry) > end)
+		return NULL;
+	return (const struct mb_mmap_entry *)next;
+}
+
+u64 mmap_ram_above_1m(void)
+{
+	const u64 base = 0x100000;
+	u64 cur = base;
+	bool grew = true;
+
+	/* Follow available ranges that touch or overlap, in any order. */
+	while (grew) {
+		grew = false;
+		for (const struct mb_mmap_entry *e = mmap_next(NULL); e; e = mmap_next(e)) {
+			if (e->type != MB_MMAP_AVAILABLE)
+				continue;
+			if (e->addr <= cur && e->addr + e->len > cur) {
+				cur = e->addr + e->len;
+				grew = true;
+			}
+		}
+	}
+	return cur - base;
+}
+
+/* ---- results ------------------------------------------------------------------------ */
+
+static unsigned tests, failures, skipped;
+
+void report(bool pass, const char *fmt, ...)
+{
+	va_list ap;
+
+	tests++;
+	if (!pass)
+		failures++;
+	printf("%s: ", pass ? "PASS" : "FAIL");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+void report_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	skipped++;
+	printf("SKIP: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+unsigned report_failures(void)
+{
+	return failures;
+}
+
+int report_summary(void)
+{
+	printf("SUMMARY: %u tests, %u unexpected failures", tests, failures);
+	if (skipped)
+		printf(", %u skipped", skipped);
+	putchar('\n');
+	return failures ? 1 : 0;
+}
+
+void exit(int code)
+{
+	serial_flush();
+	outl((u32)code, DEBUG_EXIT_PORT);
+	for (;;) {
+		cli();
+		hlt();
+	}
+}
+
+/* ---- start --------------------------------------------------------------------------- */
+
+void guest_start(void)
+{
+	serial_init();
+	idt_init();
+	if (mb_magic != MB_BOOT_MAGIC)
+		printf("guest: bad multiboot magic 0x%x, no boot information\n", mb_magic);
+	cmdline_parse();
+	exit(main());
+}

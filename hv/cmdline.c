@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Command-line parsing (syntax in docs/INTERFACES.md). Pure: unit-tested on the host.
+ * GRUB re-quotes an argument holding spaces with double quotes and escapes quotes and
+ * backslashes with a backslash; the tokenizer undoes both.
+ */
+#include "hv/config.h"
+#include "hv/lib.h"
+
+#define TOKEN_MAX 512
+
+static bool set_err(char *err, size_t errlen, const char *fmt, ...) __printf(3, 4);
+static bool set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	hv_vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+/* Next token into tok; returns false at the end. *p advances. */
+static bool next_token(const char **p, char *tok, size_t max, bool *too_long)
+{
+	const char *s = *p;
+	size_t n = 0;
+	bool quoted = false;
+
+	*too_long = false;
+	while (*s == ' ' || *s == '\t' || *s == '\n')
+		s++;
+	if (!*s) {
+		*p = s;
+		return false;
+	}
+	while (*s && (quoted || (*s != ' ' && *s != '\t' && *s != '\n'))) {
+		char c = *s++;
+		if (c == '"') {
+			quoted = !quoted;
+			continue;
+		}
+		if (c == '\\' && *s)
+			c = *s++;
+		if (n + 1 < max)
+			tok[n++] = c;
+		else
+			*too_long = true;
+	}
+	tok[n] = '\0';
+	*p = s;
+	return true;
+}
+
+static bool valid_name(const char *s, size_t len)
+{
+	if (len == 0 || len > VM_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static bool copy_str(char *dst, size_t size, const char *src, size_t len)
+{
+	if (len == 0 || len >= size)
+		return false;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+	return true;
+}
+
+/* "0", "0-3", "0+2-3": a set of CPU indexes below 64. */
+static bool parse_cpu_list(const char *s, size_t len, u64 *mask)
+{
+	u64 m = 0;
+	size_t i = 0;
+
+	while (i < len) {
+		size_t j = i;
+		while (j < len && s[j] != '+')
+			j++;
+		const char *dash = NULL;
+		for (size_t k = i; k < j; k++)
+			if (s[k] == '-')
+				dash = s + k;
+		u64 lo, hi;
+		if (dash) {
+			if (!parse_u64(s + i, (size_t)(dash - (s + i)), false, &lo) ||
+			    !parse_u64(dash + 1, (size_t)(s + j - dash - 1), false, &hi))
+				return false;
+		} else {
+			if (!parse_u64(s + i, j - i, false, &lo))
+				return false;
+			hi = lo;
+		}
+		if (lo > hi || hi >= 64)
+			return false;
+		for (u64 c = lo; c <= hi; c++)
+			m |= BIT64(c);
+		i = j + 1;
+		if (j + 1 == len && s[j] == '+')
+			return false;
+	}
+	if (!m)
+		return false;
+	*mask = m;
+	return true;
+}
+
+static bool parse_vm(const char *v, struct hv_config *cfg, char *err, size_t errlen)
+{
+	if (cfg->nr_vms >= MAX_VMS)
+		return set_err(err, errlen, "too many VMs: 'vm=%s' (at most %d)", v, MAX_VMS);
+	struct vm_config *vm = &cfg->vms[cfg->nr_vms];
+	memset(vm, 0, sizeof(*vm));
+	vm->mem = MiB(16);
+	vm->vcpus = 1;
+
+	const char *p = v;
+	const char *end = v + strlen(v);
+	const char *comma = strchr(p, ',');
+	const char *name_end = comma ? comma : end;
+	if (!valid_name(p, (size_t)(name_end - p)))
+		return set_err(err, errlen,
+			       "bad VM name '%.*s' in 'vm=%s' (1-%d characters A-Z a-z 0-9 _ -)",
+			       (int)(name_end - p), p, v, VM_NAME_MAX);
+	copy_str(vm->name, sizeof(vm->name), p, (size_t)(name_end - p));
+	for (u32 i = 0; i < cfg->nr_vms; i++)
+		if (!strcmp(cfg->vms[i].name, vm->name))
+			return set_err(err, errlen, "duplicate VM name '%s'", vm->name);
+
+	p = name_end;
+	while (p < end) {
+		p++;   /* the comma */
+		const char *eq = strchr(p, '=');
+		const char *kend = strchr(p, ',');
+		if (!kend)
+			kend = end;
+		if (!eq || eq > kend)
+			return set_err(err, errlen, "vm '%s': item '%.*s' is not KEY=VALUE", vm->name,
+				       (int)(kend - p), p);
+		size_t klen = (size_t)(eq - p);
+		const char *val = eq + 1;
+		if (klen == 6 && !strncmp(p, "append", 6)) {
+			/* takes the rest, commas included */
+			if (!copy_str(vm->append, sizeof(vm->append), val, (size_t)(end - val)) && end != val)
+				return set_err(err, errlen, "vm '%s': append longer than %d characters",
+					       vm->name, APPEND_MAX);
+			p = end;
+			break;
+		}
+		size_t vlen = (size_t)(kend - val);
+		if (klen == 6 && !strncmp(p, "kernel", 6)) {
+			if (!copy_str(vm->kernel, sizeof(vm->kernel), val, vlen))
+				return set_err(err, errlen, "vm '%s': bad kernel '%.*s'", vm->name, (int)vlen, val);
+		} else if (klen == 3 && !strncmp(p, "mod", 3)) {
+			if (vm->nr_mods >= MAX_VM_MODS)
+				return set_err(err, errlen, "vm '%s': too many modules (at most %d)", vm->name,
+					       MAX_VM_MODS);
+			if (!copy_str(vm->mods[vm->nr_mods], sizeof(vm->mods[0]), val, vlen))
+				return set_err(err, errlen, "vm '%s': bad mod '%.*s'", vm->name, (int)vlen, val);
+			vm->nr_mods++;
+		} else if (klen == 3 && !strncmp(p, "mem", 3)) {
+			u64 m;
+			if (!parse_u64(val, vlen, true, &m) || m < MiB(2) || m > GiB(64) || !IS_ALIGNED(m, MiB(1)))
+				return set_err(err, errlen,
+					       "vm '%s': bad mem '%.*s' (2M to 64G, a whole number of MiB)",
+					       vm->name, (int)vlen, val);
+			vm->mem = m;
+		} else if (klen == 5 && !strncmp(p, "vcpus", 5)) {
+			u64 n;
+			if (!parse_u64(val, vlen, false, &n) || n < 1 || n > MAX_VCPUS_PER_VM)
+				return set_err(err, errlen, "vm '%s': bad vcpus '%.*s' (1 to %d)", vm->name,
+					       (int)vlen, val, MAX_VCPUS_PER_VM);
+			vm->vcpus = (u32)n;
+		} else if (klen == 4 && !strncmp(p, "cpus", 4)) {
+			if (!parse_cpu_list(val, vlen, &vm->cpu_mask))
+				return set_err(err, errlen, "vm '%s': bad cpus '%.*s' (e.g. 0, 0-1, 0+2)",
+					       vm->name, (int)vlen, val);
+		} else {
+			return set_err(err, errlen, "vm '%s': unknown key '%.*s'", vm->name, (int)klen, p);
+		}
+		p = kend;
+	}
+	if (!vm->kernel[0])
+		return set_err(err, errlen, "vm '%s': no kernel= given", vm->name);
+	cfg->nr_vms++;
+	return true;
+}
+
+static bool parse_onoff(const char *v, bool *out)
+{
+	if (!v || !strcmp(v, "on") || !strcmp(v, "1") || !strcmp(v, "yes")) {
+		*out = true;
+		return true;
+	}
+	if (!strcmp(v, "off") || !strcmp(v, "0") || !strcmp(v, "no")) {
+		*out = false;
+		return true;
+	}
+	return false;
+}
+
+bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t errlen)
+{
+	char tok[TOKEN_MAX];
+	bool too_long;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->serial_port = 0x3f8;
+	cfg->baud = 115200;
+	cfg->poweroff = POWEROFF_ACPI;
+	if (err && errlen)
+		err[0] = '\0';
+
+	const char *p = cmdline ? cmdline : "";
+	while (next_token(&p, tok, sizeof(tok), &too_long)) {
+		if (too_long)
+			return set_err(err, errlen, "option too long: '%.40s...'", tok);
+		char *eq = strchr(tok, '=');
+		const char *val = NULL;
+		if (eq) {
+			*eq = '\0';
+			val = eq + 1;
+		}
+		if (!strcmp(tok, "serial")) {
+			if (!val)
+				return set_err(err, errlen, "option 'serial' needs a value (PORT[,BAUD] or off)");
+			if (!strcmp(val, "off")) {
+				cfg->serial_port = 0;
+				continue;
+			}
+			const char *c = strchr(val, ',');
+			u64 port, baud = 115200;
+			if (!parse_u64(val, c ? (size_t)(c - val) : strlen(val), false, &port) || !port ||
+			    port > 0xfff8 || (c && (!parse_u64(c + 1, strlen(c + 1), false, &baud) || !baud ||
+						     baud > 115200 || 115200 % baud)))
+				return set_err(err, errlen, "malformed value '%s' for option 'serial'", val);
+			cfg->serial_port = (u16)port;
+			cfg->baud = (u32)baud;
+		} else if (!strcmp(tok, "e9")) {
+			if (!parse_onoff(val, &cfg->e9))
+				return set_err(err, errlen, "malformed value '%s' for option 'e9' (on or off)", val);
+		} else if (!strcmp(tok, "poweroff")) {
+			static const char *const names[] = { "acpi", "bochs", "qemu", "reset", "halt" };
+			size_t i;
+			for (i = 0; i < ARRAY_SIZE(names); i++)
+				if (val && !strcmp(val, names[i]))
+					break;
+			if (i == ARRAY_SIZE(names))
+				return set_err(err, errlen,
+					       "malformed value '%s' for option 'poweroff' (acpi, bochs, qemu, reset, halt)",
+					       val ? val : "");
+			cfg->poweroff = (enum poweroff_method)i;
+		} else if (!strcmp(tok, "vm")) {
+			if (!val || !*val)
+				return set_err(err, errlen, "option 'vm' needs a value (NAME,kernel=FILE,...)");
+			if (!parse_vm(val, cfg, err, errlen))
+				return false;
+		} else {
+			return set_err(err, errlen, "unknown option '%s'", tok);
+		}
+	}
+	return true;
+}

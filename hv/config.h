@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* The hypervisor configuration, parsed from its command line (docs/INTERFACES.md). */
+#ifndef HV_CONFIG_H
+#define HV_CONFIG_H
+
+#include "hv/types.h"
+
+#define MAX_VMS 8
+#define MAX_VM_MODS 4
+#define MAX_VCPUS_PER_VM 16
+#define VM_NAME_MAX 15
+#define FILE_NAME_MAX 63
+#define APPEND_MAX 255
+
+struct vm_config {
+	char name[VM_NAME_MAX + 1];
+	char kernel[FILE_NAME_MAX + 1];
+	char mods[MAX_VM_MODS][FILE_NAME_MAX + 1];
+	u32 nr_mods;
+	u64 mem;          /* bytes */
+	u32 vcpus;
+	u64 cpu_mask;     /* physical CPUs it may use; 0 = all */
+	char append[APPEND_MAX + 1];
+};
+
+enum poweroff_method {
+	POWEROFF_ACPI,    /* ACPI S5 through the FADT's PM1 control block, else halt */
+	POWEROFF_BOCHS,   /* "Shutdown" to port 0x8900 */
+	POWEROFF_QEMU,    /* isa-debug-exit at port 0xf4 */
+	POWEROFF_RESET,   /* reset control register 0xcf9, then the keyboard controller */
+	POWEROFF_HALT,    /* stop all CPUs */
+};
+
+struct hv_config {
+	u16 serial_port;  /* 0 = no serial console */
+	u32 baud;
+	bool e9;
+	enum poweroff_method poweroff;
+	struct vm_config vms[MAX_VMS];
+	u32 nr_vms;
+};
+
+/* Parse a command line. On error returns false with a message naming the bad item. */
+bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Multiboot v1 guest loader (Multiboot Specification 0.6.96: "OS image format" and
+ * "Boot information format"). The header is searched in the first 8192 bytes; with
+ * flag 16 the address fields say where to load, else the image is ELF and its PT_LOAD
+ * segments go to their physical addresses. The guest is then entered "in 32-bit
+ * protected mode with paging off, EAX = 0x2BADB002, EBX = the information's address"
+ * (see vcpu reset in arch/x86/vmx/vmcs_init.c). Pure: unit-tested on the host.
+ */
+#include "hv/loader.h"
+#include "hv/lib.h"
+
+#define MB1_HEADER_MAGIC 0x1BADB002u
+#define MB1_SEARCH 8192
+#define MBH_PAGE_ALIGN BIT(0)
+#define MBH_MEMORY_INFO BIT(1)
+#define MBH_VIDEO_MODE BIT(2)
+#define MBH_AOUT_KLUDGE BIT(16)
+
+#define MBI_MEM BIT(0)
+#define MBI_CMDLINE BIT(2)
+#define MBI_MODS BIT(3)
+#define MBI_MMAP BIT(6)
+#define MBI_LOADER_NAME BIT(9)
+
+struct mb1_header {
+	u32 magic, flags, checksum;
+	u32 header_addr, load_addr, load_end_addr, bss_end_addr, entry_addr;
+} __packed;
+
+struct mbi {
+	u32 flags, mem_lower, mem_upper, boot_device, cmdline, mods_count, mods_addr;
+	u32 syms[4];
+	u32 mmap_length, mmap_addr, drives_length, drives_addr, config_table, boot_loader_name;
+} __packed;
+_Static_assert(sizeof(struct mbi) == 68, "multiboot info up to boot_loader_name");
+
+struct mbi_mod {
+	u32 mod_start, mod_end, string, reserved;
+} __packed;
+
+struct mbi_mmap {
+	u32 size;
+	u64 base, len;
+	u32 type;
+} __packed;
+
+/* ELF (System V ABI, "ELF Header" and "Program Header") */
+struct elf32_ehdr {
+	u8 ident[16];
+	u16 type, machine;
+	u32 version, entry, phoff, shoff, flags;
+	u16 ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+} __packed;
+struct elf32_phdr {
+	u32 type, offset, vaddr, paddr, filesz, memsz, flags, align;
+} __packed;
+struct elf64_ehdr {
+	u8 ident[16];
+	u16 type, machine;
+	u32 version;
+	u64 entry, phoff, shoff;
+	u32 flags;
+	u16 ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+} __packed;
+struct elf64_phdr {
+	u32 type, flags;
+	u64 offset, vaddr, paddr, filesz, memsz, align;
+} __packed;
+#define PT_LOAD 1
+
+static bool fail(char *err, size_t errlen, const char *fmt, ...) __printf(3, 4);
+static bool fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	hv_vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+static const struct mb1_header *find_header(const u8 *k, size_t len, size_t *off)
+{
+	for (size_t o = 0; o + sizeof(struct mb1_header) <= MIN(len, (size_t)MB1_SEARCH) + 0; o += 4) {
+		const struct mb1_header *h = (const void *)(k + o);
+		if (h->magic == MB1_HEADER_MAGIC && (u32)(h->magic + h->flags + h->checksum) == 0) {
+			*off = o;
+			return h;
+		}
+	}
+	return NULL;
+}
+
+/* Place [pa, pa+memsz) with filesz bytes from data; the rest zeroed. */
+static bool place(u8 *ram, u64 ram_size, u64 pa, const u8 *data, u64 filesz, u64 memsz,
+		  struct loader_result *out, char *err, size_t errlen)
+{
+	if (filesz > memsz)
+		return fail(err, errlen, "segment at 0x%llx has file size above memory size",
+			    (unsigned long long)pa);
+	if (pa < GUEST_KERNEL_MIN || pa + memsz > ram_size || pa + memsz < pa)
+		return fail(err, errlen,
+			    "kernel segment 0x%llx-0x%llx outside guest RAM 1 MiB-%llu MiB",
+			    (unsigned long long)pa, (unsigned long long)(pa + memsz),
+			    (unsigned long long)(ram_size >> 20));
+	memcpy(ram + pa, data, filesz);
+	memset(ram + pa + filesz, 0, memsz - filesz);
+	if (!out->kernel_start || pa < out->kernel_start)
+		out->kernel_start = pa;
+	if (pa + memsz > out->kernel_end)
+		out->kernel_end = pa + memsz;
+	return true;
+}
+
+static bool load_elf(u8 *ram, u64 ram_size, const u8 *k, size_t len, struct loader_result *out,
+		     char *err, size_t errlen)
+{
+	if (len < 16 || memcmp(k, "\177ELF", 4))
+		return fail(err, errlen, "not an ELF file and no multiboot address fields");
+	bool is64 = k[4] == 2;
+	if (k[4] != 1 && k[4] != 2)
+		return fail(err, errlen, "unknown ELF class %u", k[4]);
+	u64 entry, phoff;
+	u32 phnum, phentsize;
+	if (is64) {
+		if (len < sizeof(struct elf64_ehdr))
+			return fail(err, errlen, "truncated ELF header");
+		const struct elf64_ehdr *e = (const void *)k;
+		entry = e->entry;
+		phoff = e->phoff;
+		phnum = e->phnum;
+		phentsize = e->phentsize;
+		if (phentsize < sizeof(struct elf64_phdr))
+			return fail(err, errlen, "bad ELF program header size");
+	} else {
+		if (len < sizeof(struct elf32_ehdr))
+			return fail(err, errlen, "truncated ELF header");
+		const struct elf32_ehdr *e = (const void *)k;
+		entry = e->entry;
+		phoff = e->phoff;
+		phnum = e->phnum;
+		phentsize = e->phentsize;
+		if (phentsize < sizeof(struct elf32_phdr))
+			return fail(err, errlen, "bad ELF program header size");
+	}
+	if (phoff > len || (u64)phnum * phentsize > len - phoff)
+		return fail(err, errlen, "ELF program headers outside the file");
+	u64 entry_pa = entry;
+	bool loaded = false;
+	for (u32 i = 0; i < phnum; i++) {
+		const u8 *ph = k + phoff + (u64)i * phentsize;
+		u64 type, off, vaddr, paddr, filesz, memsz;
+		if (is64) {
+			const struct elf64_phdr *p = (const void *)ph;
+			type = p->type, off = p->offset, vaddr = p->vaddr, paddr = p->paddr;
+			filesz = p->filesz, memsz = p->memsz;
+		} else {
+			const struct elf32_phdr *p = (const void *)ph;
+			type = p->type, off = p->offset, vaddr = p->vaddr, paddr = p->paddr;
+			filesz = p->filesz, memsz = p->memsz;
+		}
+		if (type != PT_LOAD || !memsz)
+			continue;
+		if (off > len || filesz > len - off)
+			return fail(err, errlen, "ELF segment %u outside the file", i);
+		if (!place(ram, ram_size, paddr, k + off, filesz, memsz, out, err, errlen))
+			return false;
+		if (entry >= vaddr && entry < vaddr + memsz)
+			entry_pa = entry - vaddr + paddr;
+		loaded = true;
+	}
+	if (!loaded)
+		return fail(err, errlen, "ELF file has no loadable segment");
+	if (entry_pa < out->kernel_start || entry_pa >= out->kernel_end || entry_pa > 0xffffffffull)
+		return fail(err, errlen, "entry point 0x%llx is not inside the loaded kernel",
+			    (unsigned long long)entry_pa);
+	out->entry = (u32)entry_pa;
+	return true;
+}
+
+static bool load_aout(u8 *ram, u64 ram_size, const u8 *k, size_t len, const struct mb1_header *h,
+		      size_t hoff, struct loader_result *out, char *err, size_t errlen)
+{
+	if (h->header_addr < h->load_addr || h->load_addr > h->header_addr)
+		return fail(err, errlen, "multiboot header_addr below load_addr");
+	u64 file_off = hoff - (h->header_addr - h->load_addr);
+	if (file_off > hoff)
+		return fail(err, errlen, "multiboot load_addr puts the image before the file start");
+	u64 load_end = h->load_end_addr ? h->load_end_addr : h->load_addr + (len - file_off);
+	if (load_end < h->load_addr || load_end - h->load_addr > len - file_off)
+		return fail(err, errlen, "multiboot load_end_addr beyond the file");
+	u64 filesz = load_end - h->load_addr;
+	u64 memsz = h->bss_end_addr > load_end ? h->bss_end_addr - h->load_addr : filesz;
+	if (!place(ram, ram_size, h->load_addr, k + file_off, filesz, memsz, out, err, errlen))
+		return false;
+	if (h->entry_addr < out->kernel_start || h->entry_addr >= out->kernel_end)
+		return fail(err, errlen, "entry point 0x%x is not inside the loaded kernel", h->entry_addr);
+	out->entry = h->entry_addr;
+	return true;
+}
+
+/* A small bump allocator for the information area [GUEST_MBI_ADDR, GUEST_MBI_END). */
+struct mbi_area {
+	u8 *ram;
+	u32 next;
+};
+
+static u32 mbi_alloc(struct mbi_area *a, u32 size)
+{
+	u32 at = ALIGN_UP(a->next, 8u);
+	if (at + size > GUEST_MBI_END)
+		return 0;
+	a->next = at + size;
+	memset(a->ram + at, 0, size);
+	return at;
+}
+
+static u32 mbi_string(struct mbi_area *a, const char *s)
+{
+	u32 n = (u32)strlen(s) + 1;
+	u32 at = mbi_alloc(a, n);
+	if (at)
+		memcpy(a->ram + at, s, n);
+	return at;
+}
+
+bool mb_load(u8 *ram, u64 ram_size, const u8 *kernel, size_t klen, const char *cmdline,
+	     const struct loader_module *mods, u32 nr_mods, struct loader_result *out,
+	     char *err, size_t errlen)
+{
+	size_t hoff;
+
+	memset(out, 0, sizeof(*out));
+	if (ram_size < MiB(2))
+		return fail(err, errlen, "guest RAM below 2 MiB");
+	const struct mb1_header *h = find_header(kernel, klen, &hoff);
+	if (!h)
+		return fail(err, errlen, "no multiboot v1 header in the first 8 KiB");
+	u32 unsupported = h->flags & 0xffffu & ~(MBH_PAGE_ALIGN | MBH_MEMORY_INFO | MBH_VIDEO_MODE);
+	if (unsupported)
+		return fail(err, errlen, "multiboot header requests unsupported features 0x%x", unsupported);
+
+	bool ok = (h->flags & MBH_AOUT_KLUDGE)
+			  ? load_aout(ram, ram_size, kernel, klen, h, hoff, out, err, errlen)
+			  : load_elf(ram, ram_size, kernel, klen, out, err, errlen);
+	if (!ok)
+		return false;
+
+	/* Modules: page aligned after the kernel. */
+	struct mbi_area a = { ram, GUEST_MBI_ADDR };
+	u32 info = mbi_alloc(&a, sizeof(struct mbi));
+	struct mbi *mi = (struct mbi *)(ram + info);
+	u64 next = ALIGN_UP(out->kernel_end, PAGE_SIZE);
+	u32 modarr = nr_mods ? mbi_alloc(&a, nr_mods * (u32)sizeof(struct mbi_mod)) : 0;
+	for (u32 i = 0; i < nr_mods; i++) {
+		if (next + mods[i].len > ram_size || next + mods[i].len < next)
+			return fail(err, errlen, "module %u (%zu bytes) does not fit in guest RAM", i,
+				    mods[i].len);
+		memcpy(ram + next, mods[i].data, mods[i].len);
+		struct mbi_mod *m = (struct mbi_mod *)(ram + modarr) + i;
+		m->mod_start = (u32)next;
+		m->mod_end = (u32)(next + mods[i].len);
+		m->string = mbi_string(&a, mods[i].string ? mods[i].string : "");
+		next = ALIGN_UP(next + mods[i].len, PAGE_SIZE);
+	}
+	out->mods_end = next;
+
+	/* Memory map: low RAM, the BIOS hole (where ACPI tables live), RAM above 1 MiB. */
+	static const u32 n_mmap = 3;
+	u32 mm = mbi_alloc(&a, n_mmap * (u32)sizeof(struct mbi_mmap));
+	u32 cmd = mbi_string(&a, cmdline ? cmdline : "");
+	u32 lname = mbi_string(&a, "microhv");
+	if (!info || !mm || !cmd || !lname || (nr_mods && !modarr))
+		return fail(err, errlen, "multiboot information does not fit below 640 KiB");
+	struct mbi_mmap *e = (struct mbi_mmap *)(ram + mm);
+	e[0] = (struct mbi_mmap){ 20, 0, GUEST_LOW_RAM_END, 1 };
+	e[1] = (struct mbi_mmap){ 20, GUEST_LOW_RAM_END, 0x100000 - GUEST_LOW_RAM_END, 2 };
+	e[2] = (struct mbi_mmap){ 20, 0x100000, ram_size - 0x100000, 1 };
+
+	mi->flags = MBI_MEM | MBI_CMDLINE | MBI_MMAP | MBI_LOADER_NAME | (nr_mods ? MBI_MODS : 0);
+	mi->mem_lower = GUEST_LOW_RAM_END / 1024;
+	mi->mem_upper = (u32)MIN((ram_size - 0x100000) / 1024, 0xffffffffull);
+	mi->cmdline = cmd;
+	mi->mods_count = nr_mods;
+	mi->mods_addr = modarr;
+	mi->mmap_length = n_mmap * (u32)sizeof(struct mbi_mmap);
+	mi->mmap_addr = mm;
+	mi->boot_loader_name = lname;
+
+	/* A flat GDT for kernels that reload segments without loading their own. */
+	u64 *gdt = (u64 *)(ram + GUEST_GDT_ADDR);
+	gdt[0] = 0;
+	gdt[1] = 0x00cf9b000000ffffull;   /* 0x08: 32-bit code, base 0, 4 GiB */
+	gdt[2] = 0x00cf93000000ffffull;   /* 0x10: data */
+	gdt[3] = 0;
+	out->mbi = info;
+	return true;
+}

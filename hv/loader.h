@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/* Loading multiboot v1 kernels into guest RAM, as QEMU's -kernel does. */
+#ifndef HV_LOADER_H
+#define HV_LOADER_H
+
+#include "hv/types.h"
+
+#define GUEST_GDT_ADDR 0x6000
+#define GUEST_STACK_TOP 0x7ff0
+#define GUEST_MBI_ADDR 0x9000
+#define GUEST_MBI_END 0x9f000
+#define GUEST_LOW_RAM_END 0x9fc00
+#define GUEST_KERNEL_MIN 0x100000
+#define GUEST_CS 0x08
+#define GUEST_DS 0x10
+
+struct loader_module {
+	const u8 *data;
+	size_t len;
+	const char *string;   /* the module's string handed to the guest */
+};
+
+struct loader_result {
+	u32 entry;            /* EIP */
+	u32 mbi;              /* EBX */
+	u64 kernel_start, kernel_end, mods_end;
+};
+
+/* Load kernel (a multiboot v1 image: ELF32, ELF64, or with the header's address fields)
+ * and modules into ram[0..ram_size) and build the multiboot information. */
+bool mb_load(u8 *ram, u64 ram_size, const u8 *kernel, size_t klen, const char *cmdline,
+	     const struct loader_module *mods, u32 nr_mods, struct loader_result *out,
+	     char *err, size_t errlen);
+
+#endif

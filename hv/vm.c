@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VM life cycle: creation from the configuration, stopping (what a guest causes stops
+ * that VM only), and the end of the run when every VM has stopped.
+ */
+#include "hv/vm.h"
+#include "hv/bootinfo.h"
+#include "hv/console.h"
+#include "hv/hypercall.h"
+#include "hv/lib.h"
+#include "hv/loader.h"
+#include "hv/mm.h"
+#include "hv/power.h"
+#include "arch/x86/vmx/vmx.h"
+#include "arch/x86/x86.h"
+
+struct vm vms[MAX_VMS];
+u32 nr_vms;
+static volatile u32 vms_running;
+static struct vcpu vcpu_pool[MAX_VMS * MAX_VCPUS_PER_VM];
+static u32 vcpus_used;
+extern struct boot_info boot_info;
+
+void vm_console_line(struct vm *vm, const char *text, size_t len)
+{
+	char prefix[VM_NAME_MAX + 3];
+	hv_snprintf(prefix, sizeof(prefix), "[%s]", vm->name);
+	console_line(prefix, text, len);
+}
+
+bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, size_t errlen)
+{
+	memset(vm, 0, sizeof(*vm));
+	memcpy(vm->name, cfg->name, sizeof(vm->name));
+	vm->id = id;
+	vm->cfg = cfg;
+
+	const struct boot_module *k = bootinfo_module(&boot_info, cfg->kernel);
+	if (!k) {
+		hv_snprintf(err, errlen, "vm '%s': kernel '%s' is not among the boot modules", cfg->name, cfg->kernel);
+		return false;
+	}
+	struct loader_module mods[MAX_VM_MODS];
+	for (u32 i = 0; i < cfg->nr_mods; i++) {
+		const struct boot_module *m = bootinfo_module(&boot_info, cfg->mods[i]);
+		if (!m) {
+			hv_snprintf(err, errlen, "vm '%s': module '%s' is not among the boot modules", cfg->name,
+				    cfg->mods[i]);
+			return false;
+		}
+		mods[i].data = phys_to_virt(m->start);
+		mods[i].len = m->end - m->start;
+		mods[i].string = m->string;
+	}
+
+	/* RAM: one contiguous block, 2-MiB aligned so EPT can use large pages. */
+	vm->ram_size = cfg->mem;
+	vm->ram = alloc_pages_zeroed(vm->ram_size, MiB(2));
+	if (!vm->ram) {
+		hv_snprintf(err, errlen, "vm '%s': cannot allocate %llu MiB of RAM (%llu MiB free)", cfg->name,
+			    (unsigned long long)(cfg->mem >> 20),
+			    (unsigned long long)(frame_pool_free_bytes(&frames) >> 20));
+		return false;
+	}
+	vm->ram_hpa = virt_to_phys(vm->ram);
+
+	char lerr[160];
+	struct loader_result lr;
+	if (!mb_load(vm->ram, vm->ram_size, phys_to_virt(k->start), k->end - k->start, cfg->append, mods,
+		     cfg->nr_mods, &lr, lerr, sizeof(lerr))) {
+		hv_snprintf(err, errlen, "vm '%s': kernel '%s': %s", cfg->name, cfg->kernel, lerr);
+		return false;
+	}
+	if (!vmx_vm_init(vm, lerr, sizeof(lerr))) {
+		hv_snprintf(err, errlen, "vm '%s': %s", cfg->name, lerr);
+		return false;
+	}
+	for (u32 i = 0; i < cfg->vcpus; i++) {
+		if (vcpus_used >= ARRAY_SIZE(vcpu_pool)) {
+			hv_snprintf(err, errlen, "vm '%s': too many vCPUs in all", cfg->name);
+			return false;
+		}
+		struct vcpu *v = &vcpu_pool[vcpus_used++];
+		memset(v, 0, sizeof(*v));
+		v->vm = vm;
+		v->id = i;
+		v->vpid = (u16)vcpus_used;   /* 1.. ; 0 is the host's */
+		v->state = i == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
+		if (!vmx_vcpu_init(v, lr.entry, lr.mbi, lerr, sizeof(lerr))) {
+			hv_snprintf(err, errlen, "vm '%s': %s", cfg->name, lerr);
+			return false;
+		}
+		vm->vcpus[vm->nr_vcpus++] = v;
+	}
+	vm->state = VM_RUNNING;
+	__atomic_add_fetch(&vms_running, 1, __ATOMIC_SEQ_CST);
+	printk("vm %s: %llu MiB RAM at 0x%llx, kernel %s entry 0x%x (0x%llx-0x%llx), %u vCPU(s), cmdline '%s'\n",
+	       vm->name, (unsigned long long)(vm->ram_size >> 20), (unsigned long long)vm->ram_hpa, cfg->kernel,
+	       lr.entry, (unsigned long long)lr.kernel_start, (unsigned long long)lr.kernel_end, vm->nr_vcpus,
+	       cfg->append);
+	return true;
+}
+
+void vm_stop(struct vm *vm, int status, bool exited, u32 exit_value, const char *fmt, ...)
+{
+	va_list ap;
+	u64 f = spin_lock_irqsave(&vm->lock);
+	if (vm->state == VM_STOPPED) {
+		spin_unlock_irqrestore(&vm->lock, f);
+		return;
+	}
+	vm->state = VM_STOPPED;
+	vm->status = status;
+	vm->exited = exited;
+	vm->exit_value = exit_value;
+	va_start(ap, fmt);
+	hv_vsnprintf(vm->stop_reason, sizeof(vm->stop_reason), fmt, ap);
+	va_end(ap);
+	spin_unlock_irqrestore(&vm->lock, f);
+
+	vuart_flush(vm);
+	if (exited)
+		printk("vm %s: exited with code %u (status %d): %s\n", vm->name, exit_value, status, vm->stop_reason);
+	else
+		printk("vm %s: stopped by the hypervisor (status %d): %s\n", vm->name, status, vm->stop_reason);
+
+	/* vCPUs of this VM on other CPUs: make them exit and notice. */
+	struct cpu *self = this_cpu();
+	for (u32 i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+		v->state = VCPU_STOPPED;
+		if (v->cpu && v->cpu != self)
+			lapic_send_ipi(v->cpu->apic_id, VECTOR_KICK);
+	}
+	if (__atomic_sub_fetch(&vms_running, 1, __ATOMIC_SEQ_CST) == 0)
+		hv_finish();
+}
+
+void vm_fault(struct vcpu *v, const char *fmt, ...)
+{
+	char why[160];
+	va_list ap;
+	va_start(ap, fmt);
+	hv_vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	vuart_flush(v->vm);
+	printk("vm %s vCPU %u: %s\n", v->vm->name, v->id, why);
+	printk("vm %s vCPU %u: guest state at the exit:\n", v->vm->name, v->id);
+	vmx_dump_guest(v);
+	vm_stop(v->vm, HV_STATUS_STOPPED, false, 0, "%s", why);
+}
+
+static void print_summary(struct vm *vm)
+{
+	u64 total = 0;
+	u64 by[NR_EXIT_REASONS] = { 0 };
+	for (u32 i = 0; i < vm->nr_vcpus; i++) {
+		total += vm->vcpus[i]->exits_total;
+		for (u32 r = 0; r < NR_EXIT_REASONS; r++)
+			by[r] += vm->vcpus[i]->exits[r];
+	}
+	char list[400];
+	size_t n = 0;
+	list[0] = '\0';
+	for (u32 r = 0; r < NR_EXIT_REASONS && n < sizeof(list); r++)
+		if (by[r])
+			n += (size_t)hv_snprintf(list + n, sizeof(list) - n, "%s%s=%llu", n ? " " : "",
+						 exit_reason_name(r), (unsigned long long)by[r]);
+	if (vm->exited)
+		printk("summary vm=%s result=exited code=%u status=%d exits=%llu (%s)\n", vm->name, vm->exit_value,
+		       vm->status, (unsigned long long)total, list);
+	else
+		printk("summary vm=%s result=stopped reason=\"%s\" status=%d exits=%llu (%s)\n", vm->name,
+		       vm->stop_reason, vm->status, (unsigned long long)total, list);
+}
+
+void hv_finish(void)
+{
+	static volatile u32 finishing;
+	if (__atomic_exchange_n(&finishing, 1, __ATOMIC_ACQ_REL)) {
+		for (;;)
+			halt();
+	}
+	for (u32 i = 0; i < nr_vms; i++)
+		print_summary(&vms[i]);
+	hv_power_off(nr_vms ? vms[0].status : 0);
+}

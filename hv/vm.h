@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/* Virtual machines and virtual CPUs. */
+#ifndef HV_VM_H
+#define HV_VM_H
+
+#include "hv/types.h"
+#include "hv/config.h"
+#include "hv/cpu.h"
+#include "arch/x86/vmx/ept.h"
+#include "arch/x86/vmx/exit_reason.h"
+
+/* Guest GPRs, in the order of the SDM's register encoding (exit qualifications for
+ * MOV CR, "Table 27-3"), so a 4-bit GPR number indexes gpr[]. RSP lives in the VMCS;
+ * its slot is unused. */
+enum gpr { GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
+	   GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15, NR_GPRS };
+
+enum vcpu_state {
+	VCPU_RUNNABLE,
+	VCPU_WAIT_SIPI,    /* an AP before its BSP starts it */
+	VCPU_STOPPED,
+};
+
+/* The guest's emulated 16550 on COM1 (hv/vuart.c). */
+struct vuart {
+	u8 ier, lcr, mcr, scr, dll, dlm;
+	char line[200];
+	u32 len;
+};
+
+struct vcpu {
+	u64 gpr[NR_GPRS];          /* first: the exit stub saves here (asm-offsets) */
+	struct vm *vm;
+	struct cpu *cpu;           /* physical CPU it runs on */
+	struct vcpu *runq_next;
+	u64 vmcs_pa;
+	void *vmcs;
+	bool launched;
+	u16 vpid;
+	u32 id;                    /* index in its VM */
+	volatile enum vcpu_state state;
+	u64 cr8;                   /* TPR when there is no TPR shadow */
+	u64 xcr0;
+	u64 kernel_gs_base, star, lstar, cstar, fmask;   /* switched on load */
+	u64 exits_total;
+	u32 exits[NR_EXIT_REASONS];
+};
+
+enum vm_state { VM_RUNNING, VM_STOPPED };
+
+struct vm {
+	char name[VM_NAME_MAX + 1];
+	u32 id;
+	const struct vm_config *cfg;
+	u64 ram_hpa, ram_size;
+	u8 *ram;
+	struct ept ept;
+	u64 eptp;
+	u8 *msr_bitmap;
+	struct vcpu *vcpus[MAX_VCPUS_PER_VM];
+	u32 nr_vcpus;
+	volatile enum vm_state state;
+	bool exited;               /* by debug-exit or HC_EXIT (else stopped by the hypervisor) */
+	u32 exit_value;            /* V */
+	int status;                /* docs/INTERFACES.md "Exit status" */
+	char stop_reason[160];
+	struct vuart uart;
+	struct spinlock lock;
+};
+
+extern struct vm vms[MAX_VMS];
+extern u32 nr_vms;
+
+/* Guest-physical memory: a host pointer for [gpa, gpa+len) inside RAM, else NULL. */
+static inline void *gpa_to_hva(const struct vm *vm, u64 gpa, u64 len)
+{
+	if (gpa >= vm->ram_size || len > vm->ram_size - gpa)
+		return NULL;
+	return vm->ram + gpa;
+}
+
+/* Stop a VM because of something it did (or its own exit). Idempotent. status is the
+ * runner status; reason is printed in the diagnosis and the summary. */
+void vm_stop(struct vm *vm, int status, bool exited, u32 exit_value, const char *fmt, ...) __printf(5, 6);
+/* Stop a VM for a guest-caused fault, with a full diagnosis of the vCPU. */
+void vm_fault(struct vcpu *v, const char *fmt, ...) __printf(2, 3);
+
+/* VM creation from its configuration: RAM, EPT, kernel, vCPUs. false + message. */
+bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, size_t errlen);
+/* Console output of a VM: one line. */
+void vm_console_line(struct vm *vm, const char *text, size_t len);
+
+/* Called when every VM has stopped: summary, final marker, power off. */
+void hv_finish(void) __noreturn;
+
+
+/*
+ * The exit-handler return contract (arch/x86/vmx/exit.c and the device models):
+ *   EXIT_RESUME  re-enter the guest at the same RIP (an event was injected, or the
+ *                handler already moved RIP, or the instruction must be retried)
+ *   EXIT_SKIP    the instruction is emulated: advance RIP past it, then re-enter
+ *   EXIT_LEAVE   do not re-enter this vCPU now (its VM stopped, or it blocks): go
+ *                back to the CPU's run loop
+ */
+enum exit_action { EXIT_RESUME, EXIT_SKIP, EXIT_LEAVE };
+
+/* Port I/O from a guest (hv/vio.c). *val holds the value out / receives the value in. */
+enum exit_action vio_port(struct vcpu *v, u16 port, unsigned size, bool in, u32 *val);
+/* The emulated COM1 (hv/vuart.c). */
+u32 vuart_read(struct vm *vm, unsigned reg);
+void vuart_write(struct vm *vm, unsigned reg, u32 val);
+void vuart_flush(struct vm *vm);
+/* Hypercalls (hv/hypercall.c): the VMCALL ABI of hv/hypercall.h. */
+enum exit_action hypercall(struct vcpu *v);
+
+#endif

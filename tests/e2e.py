@@ -1,0 +1,350 @@
+#!/usr/bin/env python3
+"""End-to-end scenarios: run tools/hvrun per tests/e2e.manifest and check the results.
+
+usage: tests/e2e.py [--jobs N] [--filter REGEX] [--list] [--manifest FILE]
+
+Manifest format (one section per scenario; '#' starts a comment line):
+
+    [name]
+    args = ARGS          tools/hvrun arguments, split like a shell (shlex)
+    status = N           expected exit status of tools/hvrun (default 1)
+    expect = REGEX       must match the console output (Python re, MULTILINE); repeatable
+    reject = REGEX       must not match; repeatable
+    timeout = S          seconds (default 120); passed to hvrun as --timeout unless ARGS
+                         has one, and enforced here too (plus a grace period)
+    requires = WHAT ...  bochs3 | bochs27 | qemu | kvm (space or comma separated); the
+                         emulator chosen by ARGS is required implicitly. Missing -> SKIP.
+
+Prints `PASS name (Ns)`, `FAIL name: reason (log: PATH)` or `SKIP name: reason`, writes
+every console log to build/test-logs/NAME.log, and ends with `N passed, N failed`
+(`, N skipped` when some were skipped). Exit status 0 iff nothing failed.
+"""
+import argparse
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HVRUN = os.path.join(ROOT, 'tools', 'hvrun')
+LOGDIR = os.path.join(ROOT, 'build', 'test-logs')
+GRACE = 20          # seconds on top of a scenario's timeout before e2e.py kills hvrun
+KNOWN_KEYS = {'args', 'status', 'expect', 'reject', 'timeout', 'requires'}
+KNOWN_REQS = {'bochs3', 'bochs27', 'qemu', 'kvm'}
+
+
+class ManifestError(Exception):
+    pass
+
+
+class Scenario:
+    def __init__(self, name, where):
+        self.name = name
+        self.where = where
+        self.args = None
+        self.status = 1
+        self.expect = []
+        self.reject = []
+        self.timeout = 120.0
+        self.requires = []
+
+
+def parse_manifest(path):
+    scenarios = []
+    cur = None
+    names = set()
+    with open(path) as f:
+        for n, raw in enumerate(f, 1):
+            line = raw.rstrip('\n')
+            s = line.strip()
+            where = '%s:%d' % (path, n)
+            if not s or s.startswith('#'):
+                continue
+            m = re.match(r'^\[([A-Za-z0-9_.-]+)\]$', s)
+            if m:
+                if m.group(1) in names:
+                    raise ManifestError('%s: duplicate scenario [%s]' % (where, m.group(1)))
+                names.add(m.group(1))
+                cur = Scenario(m.group(1), where)
+                scenarios.append(cur)
+                continue
+            key, eq, val = s.partition('=')
+            key, val = key.strip(), val.strip()
+            if not eq or key not in KNOWN_KEYS:
+                raise ManifestError('%s: expected [name] or KEY = VALUE (%s)'
+                                    % (where, ', '.join(sorted(KNOWN_KEYS))))
+            if cur is None:
+                raise ManifestError('%s: %s outside a [section]' % (where, key))
+            try:
+                if key == 'args':
+                    cur.args = shlex.split(val)
+                elif key == 'status':
+                    cur.status = int(val, 0)
+                elif key == 'timeout':
+                    cur.timeout = float(val)
+                elif key in ('expect', 'reject'):
+                    getattr(cur, key).append((val, re.compile(val, re.MULTILINE)))
+                elif key == 'requires':
+                    reqs = [r for r in re.split(r'[\s,]+', val) if r]
+                    bad = [r for r in reqs if r not in KNOWN_REQS]
+                    if bad:
+                        raise ValueError('unknown requirement %s (%s)'
+                                         % (', '.join(bad), ', '.join(sorted(KNOWN_REQS))))
+                    cur.requires += reqs
+            except (ValueError, re.error) as e:
+                raise ManifestError('%s: %s: %s' % (where, key, e))
+    for sc in scenarios:
+        if sc.args is None:
+            raise ManifestError('%s: [%s] has no args' % (sc.where, sc.name))
+    return scenarios
+
+
+# --------------------------------------------------------------------------
+# requirements
+
+_req_cache = {}
+
+
+def have(req):
+    if req in _req_cache:
+        return _req_cache[req]
+    why = None
+    if req == 'bochs3':
+        path = os.environ.get('HVRUN_BOCHS')
+        if not path:
+            try:
+                path = subprocess.run(['bash', os.path.join(ROOT, 'tools', 'setup'),
+                                       '--print-bochs'], capture_output=True, text=True,
+                                      timeout=30).stdout.strip()
+            except (OSError, subprocess.SubprocessError):
+                path = ''
+        if not (path and os.access(path, os.X_OK)):
+            why = 'Bochs 3.0 not built (run tools/setup)'
+    elif req == 'bochs27':
+        if not os.access('/usr/bin/bochs', os.X_OK):
+            why = "Debian's Bochs 2.7 (/usr/bin/bochs) not installed"
+    elif req == 'qemu':
+        if not shutil.which('qemu-system-x86_64'):
+            why = 'qemu-system-x86_64 not installed'
+    elif req == 'kvm':
+        if not shutil.which('qemu-system-x86_64'):
+            why = 'qemu-system-x86_64 not installed'
+        elif not os.access('/dev/kvm', os.R_OK | os.W_OK):
+            why = '/dev/kvm not usable'
+        else:
+            try:
+                with open('/proc/cpuinfo') as f:
+                    if not re.search(r'^flags\s*:.*\bvmx\b', f.read(), re.M):
+                        why = 'host CPU has no VMX (nested KVM impossible)'
+            except OSError:
+                why = 'cannot read /proc/cpuinfo'
+    _req_cache[req] = why
+    return why
+
+
+def implied_requirements(args):
+    emu = 'bochs'
+    for i, a in enumerate(args):
+        if a == '--emulator' and i + 1 < len(args):
+            emu = args[i + 1]
+        elif a.startswith('--emulator='):
+            emu = a.split('=', 1)[1]
+    return {'bochs': ['bochs3'], 'bochs27': ['bochs27'], 'qemu': ['qemu'],
+            'kvm': ['kvm']}.get(emu, [])
+
+
+# --------------------------------------------------------------------------
+# running
+
+_running = set()
+_running_lock = threading.Lock()
+_stopping = False
+
+
+def kill_tree(proc):
+    """hvrun runs in its own session; SIGTERM lets it kill its emulator, then SIGKILL
+    (its emulator then dies of PR_SET_PDEATHSIG)."""
+    for sig, wait in ((signal.SIGTERM, 8), (signal.SIGKILL, 5)):
+        if proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def run_scenario(sc):
+    log = os.path.join(LOGDIR, sc.name + '.log')
+    args = list(sc.args)
+    if not any(a == '--timeout' or a.startswith('--timeout=') for a in args):
+        args = ['--timeout', '%g' % sc.timeout] + args
+    cmd = [sys.executable, HVRUN] + args
+    t0 = time.monotonic()
+    if _stopping:
+        return ('SKIP', sc, 'interrupted', None, 0)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    with _running_lock:
+        _running.add(proc)
+    killed = False
+    try:
+        out, errout = proc.communicate(timeout=sc.timeout + GRACE)
+    except subprocess.TimeoutExpired:
+        killed = True
+        kill_tree(proc)
+        out, errout = proc.communicate()
+    finally:
+        with _running_lock:
+            _running.discard(proc)
+    dt = time.monotonic() - t0
+    out = out.decode('utf-8', 'replace')
+    errout = errout.decode('utf-8', 'replace')
+    rc = proc.returncode
+    with open(log, 'w') as f:
+        f.write('# %s\n' % ' '.join(shlex.quote(c) for c in ['tools/hvrun'] + args))
+        f.write(out)
+        if out and not out.endswith('\n'):
+            f.write('\n')
+        f.write('# hvrun exit status %s, %.1f s\n' % (rc, dt))
+        if errout:
+            f.write('# --- hvrun stderr ---\n')
+            f.write(errout)
+
+    reasons = []
+    if killed:
+        reasons.append('hung: killed after %g s' % (sc.timeout + GRACE))
+    elif _stopping and rc is not None and rc >= 128:
+        return ('SKIP', sc, 'interrupted', log, dt)
+    elif rc != sc.status:
+        what = {124: ' (timeout)', 125: ' (hvrun/emulator error)'}.get(rc, '')
+        msg = 'status %s%s, expected %d' % (rc, what, sc.status)
+        notes = [l[len('hvrun: '):].strip() for l in errout.splitlines()
+                 if l.startswith('hvrun: ') and '---' not in l]
+        if rc in (124, 125) and notes:
+            msg += ' [%s]' % ' / '.join(notes[:2])
+        reasons.append(msg)
+    quiet_fail = rc in (124, 125) and not out.strip()   # nothing ran: the status says it
+    for text, rx in ([] if quiet_fail else sc.expect):
+        if not rx.search(out):
+            reasons.append('missing /%s/' % text)
+    for text, rx in sc.reject:
+        m = rx.search(out)
+        if m:
+            line = out[out.rfind('\n', 0, m.start()) + 1:].split('\n', 1)[0]
+            reasons.append('rejected /%s/ matched: %s' % (text, line.strip()[:120]))
+    if reasons:
+        return ('FAIL', sc, '; '.join(reasons), log, dt)
+    return ('PASS', sc, None, log, dt)
+
+
+def on_signal(signo, frame):
+    global _stopping
+    _stopping = True
+    with _running_lock:
+        procs = list(_running)
+    for p in procs:
+        try:
+            os.killpg(p.pid, signal.SIGTERM)
+        except (ProcessLookupError, PermissionError):
+            pass
+    raise KeyboardInterrupt
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog=__doc__[__doc__.index('Manifest format'):])
+    ap.add_argument('--jobs', '-j', type=int, default=2, help='parallel scenarios (default 2)')
+    ap.add_argument('--filter', '-f', metavar='REGEX', help='run scenarios whose name matches')
+    ap.add_argument('--list', '-l', action='store_true', help='list scenarios and exit')
+    ap.add_argument('--manifest', default=os.path.join(ROOT, 'tests', 'e2e.manifest'))
+    a = ap.parse_args()
+    try:
+        scenarios = parse_manifest(a.manifest)
+    except (OSError, ManifestError) as e:
+        print('e2e: %s' % e, file=sys.stderr)
+        print('0 passed, 1 failed')
+        return 1
+    if a.filter:
+        try:
+            rx = re.compile(a.filter)
+        except re.error as e:
+            print('e2e: --filter: %s' % e, file=sys.stderr)
+            return 2
+        scenarios = [s for s in scenarios if rx.search(s.name)]
+    if a.list:
+        for s in scenarios:
+            reqs = sorted(set(implied_requirements(s.args) + s.requires))
+            print('%-28s status=%-3d timeout=%-4g requires=%s' % (s.name, s.status, s.timeout,
+                                                                  ','.join(reqs) or '-'))
+        return 0
+
+    os.makedirs(LOGDIR, exist_ok=True)
+    passed = failed = skipped = 0
+    todo = []
+    for s in scenarios:
+        why = None
+        for r in implied_requirements(s.args) + s.requires:
+            why = have(r)
+            if why:
+                break
+        if why:
+            print('SKIP %s: %s' % (s.name, why), flush=True)
+            skipped += 1
+        else:
+            todo.append(s)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    interrupted = False
+    pool = ThreadPoolExecutor(max_workers=max(1, a.jobs))
+    try:
+        futs = [pool.submit(run_scenario, s) for s in todo]
+        for fut in as_completed(futs):
+            verdict, sc, reason, log, dt = fut.result()
+            rel = os.path.relpath(log, os.getcwd()) if log else None
+            if verdict == 'PASS':
+                passed += 1
+                print('PASS %s (%.0fs)' % (sc.name, dt), flush=True)
+            elif verdict == 'FAIL':
+                failed += 1
+                print('FAIL %s: %s (log: %s)' % (sc.name, reason, rel), flush=True)
+            else:
+                skipped += 1
+                print('SKIP %s: %s' % (sc.name, reason), flush=True)
+    except KeyboardInterrupt:
+        interrupted = True
+        global _stopping
+        _stopping = True
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        with _running_lock:
+            procs = list(_running)
+        for p in procs:
+            kill_tree(p)
+        pool.shutdown(wait=True, cancel_futures=True)
+        print('e2e: interrupted', file=sys.stderr)
+        failed += 1
+    else:
+        pool.shutdown(wait=True)
+    line = '%d passed, %d failed' % (passed, failed)
+    if skipped:
+        line += ', %d skipped' % skipped
+    print(line, flush=True)
+    if interrupted:
+        return 130
+    return 0 if failed == 0 else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
