@@ -15,6 +15,25 @@ static u64 counter(const struct vcpu *v, u64 id)
 	return (u64)HC_EINVAL;
 }
 
+/* The rarer calls are out of line so the common ones need no saved registers. */
+static __attribute__((noinline)) enum exit_action hc_exit(struct vcpu *v)
+{
+	u32 value = (u32)v->gpr[GPR_RBX];
+	vm_stop(v->vm, (int)(((value << 1) | 1) & 0xff), true, value, "HC_EXIT hypercall with 0x%x", value);
+	return EXIT_LEAVE;
+}
+
+static __attribute__((noinline)) u64 hc_puts(struct vcpu *v)
+{
+	u64 len = v->gpr[GPR_RCX];
+	const char *s = len <= HC_PUTS_MAX ? gpa_to_hva(v->vm, v->gpr[GPR_RBX], len) : NULL;
+	if (!s)
+		return (u64)HC_EINVAL;
+	for (u64 i = 0; i < len; i++)
+		vuart_putc(v->vm, s[i]);
+	return len;
+}
+
 enum exit_action hypercall(struct vcpu *v)
 {
 	u64 *r = v->gpr;
@@ -27,23 +46,11 @@ enum exit_action hypercall(struct vcpu *v)
 	case HC_VERSION:
 		ret = HC_ABI_VERSION;
 		break;
-	case HC_EXIT: {
-		u32 value = (u32)r[GPR_RBX];
-		vm_stop(v->vm, (int)(((value << 1) | 1) & 0xff), true, value, "HC_EXIT hypercall with 0x%x", value);
-		return EXIT_LEAVE;
-	}
-	case HC_PUTS: {
-		u64 len = r[GPR_RCX];
-		const char *s = len <= HC_PUTS_MAX ? gpa_to_hva(v->vm, r[GPR_RBX], len) : NULL;
-		if (!s) {
-			ret = (u64)HC_EINVAL;
-			break;
-		}
-		for (u64 i = 0; i < len; i++)
-			vuart_write(v->vm, 0, (u8)s[i]);
-		ret = len;
+	case HC_EXIT:
+		return hc_exit(v);
+	case HC_PUTS:
+		ret = hc_puts(v);
 		break;
-	}
 	case HC_VCPU_ID:
 		ret = v->id;
 		break;

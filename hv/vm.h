@@ -110,6 +110,7 @@ enum exit_action vio_port(struct vcpu *v, u16 port, unsigned size, bool in, u32 
 u32 vuart_read(struct vm *vm, unsigned reg);
 void vuart_write(struct vm *vm, unsigned reg, u32 val);
 void vuart_flush(struct vm *vm);
+void vuart_putc(struct vm *vm, char c);   /* a byte of console output */
 /* Hypercalls (hv/hypercall.c): the VMCALL ABI of hv/hypercall.h. */
 enum exit_action hypercall(struct vcpu *v);
 

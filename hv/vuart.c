@@ -32,7 +32,7 @@ void vuart_flush(struct vm *vm)
 	}
 }
 
-static void put_char(struct vm *vm, char c)
+void vuart_putc(struct vm *vm, char c)
 {
 	struct vuart *u = &vm->uart;
 	if (c == '\r')
@@ -76,7 +76,7 @@ void vuart_write(struct vm *vm, unsigned reg, u32 val)
 		if (dlab)
 			u->dll = b;
 		else
-			put_char(vm, (char)b);
+			vuart_putc(vm, (char)b);
 		break;
 	case REG_IER:
 		if (dlab)

@@ -349,6 +349,36 @@ extern void vmcs_wrong_width(void) __attribute__((error("VMCS field accessed wit
 			vmcs_wrong_width();                                    \
 	} while (0)
 
+/* VMREAD/VMWRITE report failure through CF or ZF ("Conventions" in "VMX Instruction
+ * Reference"): one jbe to the shared reporting path, nothing else on the fast path. */
+#ifndef HV_HOST_TEST
+#define VMCS_READ(f, w, type)                                                       \
+	({                                                                          \
+		__label__ __fail, __done;                                           \
+		u64 __v;                                                            \
+		VMCS_CHECK(f, w);                                                   \
+		asm goto("vmread %1, %0\n\tjbe %l[__fail]" : "=r"(__v) : "r"((u64)(f)) \
+			 : "cc" : __fail);                                          \
+		goto __done;                                                        \
+	__fail:                                                                     \
+		vmx_insn_failed("vmread", (f), 0, __func__, __LINE__);              \
+		__v = 0;                                                            \
+	__done:                                                                     \
+		(type)__v;                                                          \
+	})
+
+#define VMCS_WRITE(f, v, w)                                                           \
+	do {                                                                          \
+		__label__ __fail;                                                     \
+		VMCS_CHECK(f, w);                                                     \
+		u64 __val = (u64)(v);                                                 \
+		asm goto("vmwrite %1, %0\n\tjbe %l[__fail]" : : "r"((u64)(f)), "rm"(__val) \
+			 : "cc" : __fail);                                            \
+		break;                                                                \
+	__fail:                                                                       \
+		vmx_insn_failed("vmwrite", (f), __val, __func__, __LINE__);           \
+	} while (0)
+#else
 #define VMCS_READ(f, w, type)                                                  \
 	({                                                                     \
 		u64 __v = 0;                                                   \
@@ -365,6 +395,7 @@ extern void vmcs_wrong_width(void) __attribute__((error("VMCS field accessed wit
 		if (unlikely(!__vmwrite((f), __val)))                              \
 			vmx_insn_failed("vmwrite", (f), __val, __func__, __LINE__); \
 	} while (0)
+#endif
 
 #define vmcs_read16(f) VMCS_READ(f, VMCS_W16, u16)
 #define vmcs_read32(f) VMCS_READ(f, VMCS_W32, u32)
