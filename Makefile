@@ -56,7 +56,8 @@ setup:
 run: setup all
 	tools/hvrun --emulator bochs --cpus 2 --timeout 300 \
 		--vm-cpus 0 --name hello --append "name=hello exit=0" $(BUILD)/guests/hello.elf \
-		--vm "$(BUILD)/tests/foreign.elf,name=foreign,cpus=1,append=from make run"
+		--vm "$(BUILD)/tests/foreign.elf,name=foreign,cpus=1,append=from make run" \
+		|| { s=$$?; [ $$s -eq 1 ] || { echo "make run: status $$s (docs/INTERFACES.md)"; exit $$s; }; }
 
 test: setup all
 	$(PYTHON) tests/run-all

@@ -48,6 +48,12 @@ struct vcpu {
 
 enum vm_state { VM_RUNNING, VM_STOPPED };
 
+#define VM_CPUID_CACHE 32
+struct cpuid_cached {
+	u32 r[4];
+	bool valid;
+};
+
 struct vm {
 	char name[VM_NAME_MAX + 1];
 	u32 id;
@@ -66,6 +72,7 @@ struct vm {
 	char stop_reason[160];
 	struct vuart uart;
 	struct spinlock lock;
+	struct cpuid_cached cpuid_cache[VM_CPUID_CACHE];   /* arch/x86/vmx/cpuid.c */
 };
 
 extern struct vm vms[MAX_VMS];

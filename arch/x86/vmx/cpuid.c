@@ -11,6 +11,7 @@
 #include "arch/x86/vmx/vmcs.h"
 #include "arch/x86/x86.h"
 #include "hv/hypercall.h"
+#include "hv/lib.h"
 
 #define MAX_BASIC_LEAF 0xdu
 #define MAX_EXT_LEAF 0x80000008u
@@ -35,7 +36,7 @@
 		    BIT(27) /* RDTSCP */ | BIT(29) /* Intel 64 */)
 #define ECX81_KEPT (BIT(0) /* LAHF */ | BIT(5) /* LZCNT */ | BIT(8) /* PREFETCHW */)
 
-void guest_cpuid(struct vcpu *v, u32 leaf, u32 sub, u32 out[4])
+static void cpuid_compute(struct vcpu *v, u32 leaf, u32 sub, u32 out[4])
 {
 	u32 a = 0, b = 0, c = 0, d = 0;
 	u32 nvcpu = v->vm->nr_vcpus;
@@ -149,4 +150,36 @@ out:
 	out[1] = b;
 	out[2] = c;
 	out[3] = d;
+}
+
+/* Leaves whose filtered value depends neither on the sub-leaf nor on the vCPU are
+ * computed once per VM: the CPUID exit then costs a table copy. */
+static int cache_slot(u32 leaf)
+{
+	if (leaf <= MAX_BASIC_LEAF)
+		return leaf == 1 || leaf == 4 || leaf == 7 || leaf == 0xb || leaf == 0xd ? -1 : (int)leaf;
+	if (leaf >= 0x80000000u && leaf <= MAX_EXT_LEAF)
+		return (int)(MAX_BASIC_LEAF + 1 + (leaf - 0x80000000u));
+	if (leaf == HV_CPUID_BASE || leaf == HV_CPUID_BASE + 1)
+		return (int)(MAX_BASIC_LEAF + 1 + (MAX_EXT_LEAF - 0x80000000u) + 1 + (leaf - HV_CPUID_BASE));
+	return -1;
+}
+_Static_assert(MAX_BASIC_LEAF + 1 + (MAX_EXT_LEAF - 0x80000000u) + 1 + 2 <= VM_CPUID_CACHE,
+	       "struct vm's CPUID cache holds every cacheable leaf");
+
+void guest_cpuid(struct vcpu *v, u32 leaf, u32 sub, u32 out[4])
+{
+	int slot = cache_slot(leaf);
+	if (likely(slot >= 0)) {
+		struct cpuid_cached *e = &v->vm->cpuid_cache[slot];
+		if (likely(e->valid)) {
+			memcpy(out, e->r, sizeof(e->r));
+			return;
+		}
+		cpuid_compute(v, leaf, sub, e->r);
+		e->valid = true;
+		memcpy(out, e->r, sizeof(e->r));
+		return;
+	}
+	cpuid_compute(v, leaf, sub, out);
 }
