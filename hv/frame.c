@@ -59,11 +59,13 @@ void frame_pool_add(struct frame_pool *p, u64 base, u64 len)
 
 void frame_pool_reserve(struct frame_pool *p, u64 base, u64 len)
 {
+	if (!len)
+		return;
 	u64 end = base + len;
 	if (end < base)
 		end = UINT64_MAX;
 	base = ALIGN_DOWN(base, PAGE_SIZE);
-	end = ALIGN_UP(end, PAGE_SIZE);
+	end = end > ALIGN_DOWN(UINT64_MAX, PAGE_SIZE) ? UINT64_MAX : ALIGN_UP(end, PAGE_SIZE);
 	for (u32 i = 0; i < p->n;) {
 		u64 fb = p->free[i].base, fe = p->free[i].end;
 		if (fe <= base || fb >= end) {
@@ -80,7 +82,7 @@ void frame_pool_reserve(struct frame_pool *p, u64 base, u64 len)
 
 u64 frame_pool_alloc(struct frame_pool *p, u64 bytes, u64 align)
 {
-	if (!bytes || align < PAGE_SIZE || (align & (align - 1)))
+	if (!bytes || bytes > ALIGN_DOWN(UINT64_MAX, PAGE_SIZE) || align < PAGE_SIZE || (align & (align - 1)))
 		return 0;
 	bytes = ALIGN_UP(bytes, PAGE_SIZE);
 	for (u32 i = 0; i < p->n; i++) {

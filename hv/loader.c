@@ -5,7 +5,7 @@
  * flag 16 the address fields say where to load, else the image is ELF and its PT_LOAD
  * segments go to their physical addresses. The guest is then entered "in 32-bit
  * protected mode with paging off, EAX = 0x2BADB002, EBX = the information's address"
- * (see vcpu reset in arch/x86/vmx/vmcs_init.c). Pure: unit-tested on the host.
+ * (see write_guest_state() in arch/x86/vmx/vmx.c). Pure: unit-tested on the host.
  */
 #include "hv/loader.h"
 #include "hv/lib.h"

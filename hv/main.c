@@ -62,8 +62,8 @@ static bool place_vcpus(struct vm *vm, char *err, size_t errlen)
 			allowed[n++] = i;
 	for (u32 b = 0; b < 64; b++)
 		if ((mask & BIT64(b)) && (b >= nr_cpus || !cpus[b].vmx_on)) {
-			hv_snprintf(err, errlen, "vm '%s': cpus names CPU %u, but CPUs 0-%u are in VMX operation",
-				    vm->name, b, nr_cpus - 1);
+			hv_snprintf(err, errlen, "vm '%s': cpus names CPU %u, which is not up in VMX operation (%u CPUs up)",
+				    vm->name, b, nr_cpus);
 			return false;
 		}
 	if (!n) {
@@ -89,8 +89,9 @@ void boot_main(u32 magic, u32 info)
 	bool boot_ok = bootinfo_parse(magic, info, &boot_info, err, sizeof(err));
 	static char cfg_err[256];
 	bool cfg_ok = boot_ok && cmdline_parse(boot_info.cmdline, &cfg, cfg_err, sizeof(cfg_err));
-	if (!cfg_ok)
-		cmdline_parse("", &cfg, NULL, 0);   /* defaults, to report the error */
+	/* On a bad command line cfg holds the options before the bad one (or defaults). */
+	if (!boot_ok)
+		cmdline_parse("", &cfg, NULL, 0);
 	console_init(cfg.serial_port, cfg.baud, cfg.e9);
 	cpu_init_local(&cpus[0]);
 	cpus[0].bsp = true;
@@ -103,8 +104,11 @@ void boot_main(u32 magic, u32 info)
 	if (!boot_ok)
 		panic("boot information: %s\n", err);
 	printk("cmdline: %s\n", boot_info.cmdline);
-	if (!cfg_ok)
+	if (!cfg_ok) {
+		u64 pa;
+		acpi_parse(acpi_find_rsdp(&boot_info, &pa), 0, &acpi, err, sizeof(err));   /* for poweroff=acpi */
 		config_error(cfg_err);
+	}
 
 	/* Mask both 8259s: the firmware's timer would otherwise arrive as vector 8. */
 	outb(0x21, 0xff);

@@ -63,4 +63,4 @@ vmx_exit_stub:
 	movq VCPU_RAX(%rax), %rax
 	vmresume
 	jmp vmx_fail
-2:	jmp cpu_run_loop                 /* RSP is back at the stack top */
+2:	call cpu_run_loop                /* from the stack top; never returns */

@@ -89,6 +89,13 @@ const char *exit_reason_name(unsigned basic)
 
 /* ---- simple handlers ---- */
 
+/* Without "acknowledge interrupt on exit" the interrupt is still pending: open the
+ * host's interrupt window for one instruction so the IDT handler takes it. */
+static void irq_window_for_host(void)
+{
+	asm volatile("sti; nop; cli" ::: "memory");
+}
+
 static enum exit_action handle_cpuid(struct vcpu *v)
 {
 	u32 out[4];
@@ -173,7 +180,10 @@ static enum exit_action handle_ept_misconfig(struct vcpu *v)
 static enum exit_action handle_external_interrupt(struct vcpu *v)
 {
 	u32 info = vmcs_read32(VM_EXIT_INTR_INFO);
-	host_irq(info & INTR_INFO_VECTOR_MASK);
+	if (info & INTR_INFO_VALID)
+		host_irq(info & INTR_INFO_VECTOR_MASK);
+	else
+		irq_window_for_host();   /* no ack-on-exit: take it in the host */
 	return v->vm->state == VM_RUNNING ? EXIT_RESUME : EXIT_LEAVE;
 }
 

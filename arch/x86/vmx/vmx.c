@@ -154,6 +154,7 @@ bool vmx_probe(char *why, size_t len)
 	       vmx_caps.proc, vmx_caps.proc2, vmx_caps.exit, vmx_caps.entry);
 	printk("vmx: using: %s\n", vmx_caps.used);
 	printk("vmx: missing: %s\n", vmx_caps.missing_optional[0] ? vmx_caps.missing_optional : "nothing");
+	printk("vmx: left off until the virtual LAPIC exists: posted interrupts, TPR shadow, preemption timer\n");
 	return true;
 }
 

@@ -43,7 +43,7 @@ enum exit_action handle_wrmsr(struct vcpu *v);
 void msr_bitmap_init(u8 *bitmap);
 void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error);
 
-/* The run loop of a physical CPU (hv/sched.c); entered on an empty stack. */
+/* The run loop of a physical CPU (hv/main.c); entered on an empty stack. */
 void cpu_run_loop(void) __noreturn;
 
 #endif
