@@ -1,5 +1,35 @@
 # Host unit tests (cmocka), compiled from the unmodified hypervisor sources.
+#
+# Every tests/unit/test_NAME.c becomes build/tests/unit/test_NAME, linked with
+# tests/unit/support.c (fake physical memory, assertion helpers) and the hypervisor
+# sources listed in UNIT_SRC_NAME. The sources are compiled with -DHV_HOST_TEST; the
+# C library provides memcpy/strlen & co. (hv/lib.c is never compiled for the host).
 UNIT_CFLAGS := -std=gnu11 -O2 -g -I. -DHV_HOST_TEST -Wall -Wextra -Werror -Wno-address-of-packed-member
 UNIT_LIBS := -lcmocka
-UNIT_TESTS :=
-unit:
+UNIT_DIR := $(BUILD)/tests/unit
+UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(sort $(wildcard tests/unit/test_*.c)))
+UNIT_BINS := $(addprefix $(UNIT_DIR)/test_,$(UNIT_TESTS))
+
+# The hypervisor sources each test needs.
+UNIT_SRC_caps := arch/x86/vmx/caps.c hv/format.c
+UNIT_SRC_vmcs :=
+UNIT_SRC_ept := arch/x86/vmx/ept.c
+UNIT_SRC_frame := hv/frame.c
+UNIT_SRC_cmdline := hv/cmdline.c hv/format.c
+UNIT_SRC_bootinfo := hv/bootinfo.c hv/format.c
+UNIT_SRC_acpi := hv/acpi.c hv/format.c
+UNIT_SRC_loader := hv/loader.c hv/format.c
+
+unit: $(UNIT_BINS)
+
+$(UNIT_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) -MMD -MP -c -o $@ $<
+
+define UNIT_TEST_RULE
+$(UNIT_DIR)/test_$(1): $(patsubst %.c,$(UNIT_DIR)/obj/%.o,tests/unit/test_$(1).c tests/unit/support.c $(UNIT_SRC_$(1)))
+	$$(CC) $$(UNIT_CFLAGS) -o $$@ $$^ $$(UNIT_LIBS)
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call UNIT_TEST_RULE,$(t))))
+
+-include $(shell find $(UNIT_DIR)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,634 @@
+/* SPDX-License-Identifier: MIT */
+/* hv/cmdline.c cmdline_parse, and hv/format.c parse_u64 and hv_snprintf. */
+#include "tests/unit/support.h"
+#include "hv/config.h"
+#include "hv/lib.h"
+
+static struct hv_config cfg;
+static char err[256];
+
+static void parse_ok(const char *cmdline)
+{
+	memset(err, 'x', sizeof(err));
+	if (!cmdline_parse(cmdline, &cfg, err, sizeof(err)))
+		fail_msg("cmdline '%s' refused: %s", cmdline, err);
+	assert_string_equal(err, "");
+}
+
+/* The command line must be refused with a message containing each of the strings. */
+static void parse_bad(const char *cmdline, const char *msg1, const char *msg2)
+{
+	memset(err, 0, sizeof(err));
+	if (cmdline_parse(cmdline, &cfg, err, sizeof(err)))
+		fail_msg("cmdline '%s' accepted, expected an error about %s", cmdline, msg1);
+	assert_true(strlen(err) > 0);
+	assert_contains(err, msg1);
+	if (msg2)
+		assert_contains(err, msg2);
+}
+
+static void expect_defaults(void)
+{
+	assert_int_equal(cfg.serial_port, 0x3f8);
+	assert_int_equal(cfg.baud, 115200);
+	assert_false(cfg.e9);
+	assert_int_equal(cfg.poweroff, POWEROFF_ACPI);
+	assert_int_equal(cfg.nr_vms, 0);
+}
+
+/* ---- global options ---- */
+
+static void defaults(void **state)
+{
+	(void)state;
+	memset(&cfg, 0xa5, sizeof(cfg));
+	parse_ok("");
+	expect_defaults();
+	memset(&cfg, 0xa5, sizeof(cfg));
+	parse_ok(NULL);
+	expect_defaults();
+	parse_ok("  \t\n ");
+	expect_defaults();
+	/* an empty quoted token is an empty option name */
+	parse_bad("\"\"", "unknown option ''", NULL);
+}
+
+static void serial(void **state)
+{
+	(void)state;
+	parse_ok("serial=0x2f8,9600");
+	assert_int_equal(cfg.serial_port, 0x2f8);
+	assert_int_equal(cfg.baud, 9600);
+	parse_ok("serial=760");
+	assert_int_equal(cfg.serial_port, 760);
+	assert_int_equal(cfg.baud, 115200);
+	parse_ok("serial=0x3e8,115200");
+	assert_int_equal(cfg.baud, 115200);
+	parse_ok("serial=0x3f8,1");
+	assert_int_equal(cfg.baud, 1);
+	parse_ok("serial=off");
+	assert_int_equal(cfg.serial_port, 0);
+	parse_ok("serial=off serial=0x2e8");   /* the last one wins */
+	assert_int_equal(cfg.serial_port, 0x2e8);
+
+	parse_bad("serial", "serial", NULL);
+	parse_bad("serial=", "serial", NULL);
+	parse_bad("serial=0", "'0'", "serial");
+	parse_bad("serial=0x10000", "'0x10000'", "serial");
+	parse_bad("serial=com1", "'com1'", "serial");
+	parse_bad("serial=0x3f8,", "'0x3f8,'", "serial");
+	parse_bad("serial=0x3f8,0", "serial", NULL);
+	parse_bad("serial=0x3f8,7", "serial", NULL);        /* 115200 is not a multiple */
+	parse_bad("serial=0x3f8,230400", "serial", NULL);   /* above 115200 */
+	parse_bad("serial=0x3f8,9600,8n1", "serial", NULL);
+	parse_bad("serial=on", "serial", NULL);
+}
+
+static void e9(void **state)
+{
+	(void)state;
+	parse_ok("e9");
+	assert_true(cfg.e9);
+	parse_ok("e9=off");
+	assert_false(cfg.e9);
+	parse_ok("e9=on");
+	assert_true(cfg.e9);
+	parse_ok("e9=1");
+	assert_true(cfg.e9);
+	parse_ok("e9=no");
+	assert_false(cfg.e9);
+	parse_ok("e9 e9=0");
+	assert_false(cfg.e9);
+	parse_bad("e9=maybe", "'maybe'", "e9");
+	parse_bad("e9=", "e9", NULL);
+	parse_bad("e9=ON", "e9", NULL);
+}
+
+static void poweroff(void **state)
+{
+	(void)state;
+	static const struct { const char *s; enum poweroff_method m; } v[] = {
+		{ "poweroff=acpi", POWEROFF_ACPI }, { "poweroff=bochs", POWEROFF_BOCHS },
+		{ "poweroff=qemu", POWEROFF_QEMU }, { "poweroff=reset", POWEROFF_RESET },
+		{ "poweroff=halt", POWEROFF_HALT },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
+		parse_ok(v[i].s);
+		assert_int_equal(cfg.poweroff, v[i].m);
+	}
+	parse_bad("poweroff=shutdown", "'shutdown'", "poweroff");
+	parse_bad("poweroff=ACPI", "'ACPI'", "poweroff");
+	parse_bad("poweroff=acpi2", "'acpi2'", "poweroff");
+	parse_bad("poweroff", "poweroff", NULL);
+	parse_bad("poweroff=", "poweroff", NULL);
+}
+
+static void unknown_options(void **state)
+{
+	(void)state;
+	parse_bad("bogus", "unknown option 'bogus'", NULL);
+	parse_bad("bogus=1", "unknown option 'bogus'", NULL);
+	parse_bad("e9 bogus serial=off", "unknown option 'bogus'", NULL);
+	parse_bad("=5", "unknown option ''", NULL);
+	parse_bad("Serial=0x3f8", "unknown option 'Serial'", NULL);
+	parse_bad("e99", "unknown option 'e99'", NULL);
+	parse_bad("vms=a", "unknown option 'vms'", NULL);
+	/* the first bad option stops parsing: nothing after it is applied */
+	parse_bad("bogus e9", "bogus", NULL);
+	assert_false(cfg.e9);
+}
+
+static void error_buffer_edge_cases(void **state)
+{
+	(void)state;
+	/* no buffer at all */
+	assert_false(cmdline_parse("bogus", &cfg, NULL, 0));
+	assert_true(cmdline_parse("e9", &cfg, NULL, 0));
+	/* a small buffer gets a truncated, terminated message */
+	char small[8];
+	memset(small, 'x', sizeof(small));
+	assert_false(cmdline_parse("bogus", &cfg, small, sizeof(small)));
+	assert_string_equal(small, "unknown");
+	/* success clears a previous message */
+	strcpy(err, "old");
+	assert_true(cmdline_parse("e9", &cfg, err, sizeof(err)));
+	assert_string_equal(err, "");
+}
+
+/* ---- tokenizer: quoting and escapes ---- */
+
+static void grub_quoting(void **state)
+{
+	(void)state;
+	parse_ok("\"vm=a,kernel=k.elf,append=x y\"");
+	assert_int_equal(cfg.nr_vms, 1);
+	assert_string_equal(cfg.vms[0].name, "a");
+	assert_string_equal(cfg.vms[0].kernel, "k.elf");
+	assert_string_equal(cfg.vms[0].append, "x y");
+
+	/* a quote in the middle of a token */
+	parse_ok("vm=a,kernel=k,append=\"name=hello  exit=0\" e9");
+	assert_string_equal(cfg.vms[0].append, "name=hello  exit=0");
+	assert_true(cfg.e9);
+
+	/* backslash escapes: space, quote, backslash */
+	parse_ok("vm=a,kernel=k,append=x\\ y\\\"z\\\\");
+	assert_string_equal(cfg.vms[0].append, "x y\"z\\");
+	/* escaped quote inside quotes (GRUB's re-quoting of a quote) */
+	parse_ok("\"vm=a,kernel=k,append=say \\\"hi\\\" now\"");
+	assert_string_equal(cfg.vms[0].append, "say \"hi\" now");
+	/* a trailing backslash stays */
+	parse_ok("vm=a,kernel=k,append=x\\");
+	assert_string_equal(cfg.vms[0].append, "x\\");
+	/* an unterminated quote runs to the end */
+	parse_ok("e9 \"vm=a,kernel=k,append=x y");
+	assert_string_equal(cfg.vms[0].append, "x y");
+	/* tabs and newlines separate tokens */
+	parse_ok("e9\tserial=off\npoweroff=halt");
+	assert_true(cfg.e9);
+	assert_int_equal(cfg.serial_port, 0);
+	assert_int_equal(cfg.poweroff, POWEROFF_HALT);
+	/* a quoted space in an option name is part of it */
+	parse_bad("\"e9 \"", "unknown option 'e9 '", NULL);
+}
+
+static void too_long_tokens(void **state)
+{
+	(void)state;
+	char line[1200];
+	/* 511 characters is the longest token */
+	memset(line, 'y', 511);
+	line[511] = '\0';
+	parse_bad(line, "unknown option 'yyyy", NULL);
+	memset(line, 'y', 512);
+	line[512] = '\0';
+	parse_bad(line, "too long", NULL);
+	/* the message shows the start of the token, not all of it */
+	assert_true(strlen(err) < 100);
+	assert_contains(err, "'yyyyyyyyyy");
+	memset(line, 'z', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\0';
+	memcpy(line, "e9 vm=", 6);
+	parse_bad(line, "too long", NULL);
+}
+
+/* ---- vm= ---- */
+
+static void vm_with_all_keys(void **state)
+{
+	(void)state;
+	parse_ok("\"vm=linux-1_A,kernel=bzImage.elf,mem=1G,vcpus=4,cpus=0-3,mod=initrd.gz,"
+		 "mod=fw.bin,append=console=ttyS0,115200 quiet\"");
+	assert_int_equal(cfg.nr_vms, 1);
+	const struct vm_config *vm = &cfg.vms[0];
+	assert_string_equal(vm->name, "linux-1_A");
+	assert_string_equal(vm->kernel, "bzImage.elf");
+	assert_int_equal(vm->mem, GiB(1));
+	assert_int_equal(vm->vcpus, 4);
+	assert_int_equal(vm->cpu_mask, 0xf);
+	assert_int_equal(vm->nr_mods, 2);
+	assert_string_equal(vm->mods[0], "initrd.gz");
+	assert_string_equal(vm->mods[1], "fw.bin");
+	assert_string_equal(vm->append, "console=ttyS0,115200 quiet");
+	expect_defaults_but_vms:
+	assert_int_equal(cfg.serial_port, 0x3f8);
+}
+
+static void vm_defaults(void **state)
+{
+	(void)state;
+	parse_ok("vm=a,kernel=k");
+	const struct vm_config *vm = &cfg.vms[0];
+	assert_string_equal(vm->name, "a");
+	assert_string_equal(vm->kernel, "k");
+	assert_int_equal(vm->mem, MiB(16));
+	assert_int_equal(vm->vcpus, 1);
+	assert_int_equal(vm->cpu_mask, 0);
+	assert_int_equal(vm->nr_mods, 0);
+	assert_string_equal(vm->append, "");
+	/* keys in any order, the kernel last */
+	parse_ok("vm=b,vcpus=2,mem=32M,kernel=kk");
+	assert_int_equal(cfg.vms[0].vcpus, 2);
+	assert_int_equal(cfg.vms[0].mem, MiB(32));
+	assert_string_equal(cfg.vms[0].kernel, "kk");
+	/* a key given twice: the last wins */
+	parse_ok("vm=b,kernel=k1,kernel=k2");
+	assert_string_equal(cfg.vms[0].kernel, "k2");
+}
+
+static void vm_append_takes_the_rest(void **state)
+{
+	(void)state;
+	parse_ok("vm=a,kernel=k,append=x,y,mem=5G,kernel=other");
+	assert_string_equal(cfg.vms[0].append, "x,y,mem=5G,kernel=other");
+	assert_int_equal(cfg.vms[0].mem, MiB(16));
+	assert_string_equal(cfg.vms[0].kernel, "k");
+	parse_ok("vm=a,append=kernel=x,kernel=k");   /* so the kernel must come before it */
+	assert_string_equal(cfg.vms[0].append, "kernel=x,kernel=k");
+	assert_true(false == false);
+	parse_ok("vm=a,kernel=k,append=");
+	assert_string_equal(cfg.vms[0].append, "");
+	parse_ok("vm=a,kernel=k,append==,=");
+	assert_string_equal(cfg.vms[0].append, "=,=");
+
+	char line[400];
+	int n = snprintf(line, sizeof(line), "vm=a,kernel=k,append=");
+	memset(line + n, 'q', APPEND_MAX);
+	line[n + APPEND_MAX] = '\0';
+	parse_ok(line);
+	assert_int_equal(strlen(cfg.vms[0].append), APPEND_MAX);
+	line[n + APPEND_MAX] = 'q';
+	line[n + APPEND_MAX + 1] = '\0';
+	parse_bad(line, "append longer than 255", "vm 'a'");
+}
+
+static void vm_append_missing_kernel(void **state)
+{
+	(void)state;
+	parse_bad("vm=a,append=kernel=x", "vm 'a': no kernel= given", NULL);
+}
+
+static void vm_several(void **state)
+{
+	(void)state;
+	parse_ok("vm=one,kernel=a.elf,cpus=0 e9 vm=two,kernel=b.elf,cpus=1,mem=64M");
+	assert_int_equal(cfg.nr_vms, 2);
+	assert_string_equal(cfg.vms[0].name, "one");
+	assert_string_equal(cfg.vms[0].kernel, "a.elf");
+	assert_int_equal(cfg.vms[0].cpu_mask, 1);
+	assert_string_equal(cfg.vms[1].name, "two");
+	assert_string_equal(cfg.vms[1].kernel, "b.elf");
+	assert_int_equal(cfg.vms[1].cpu_mask, 2);
+	assert_int_equal(cfg.vms[1].mem, MiB(64));
+	assert_int_equal(cfg.vms[0].mem, MiB(16));
+	assert_true(cfg.e9);
+}
+
+static void vm_too_many(void **state)
+{
+	(void)state;
+	char line[400] = "";
+	for (int i = 0; i < MAX_VMS; i++)
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), "vm=v%d,kernel=k ", i);
+	parse_ok(line);
+	assert_int_equal(cfg.nr_vms, MAX_VMS);
+	assert_string_equal(cfg.vms[MAX_VMS - 1].name, "v7");
+	strcat(line, "vm=v8,kernel=k");
+	parse_bad(line, "too many VMs", "v8");
+	assert_contains(err, "8");
+}
+
+static void vm_duplicate_names(void **state)
+{
+	(void)state;
+	parse_bad("vm=a,kernel=k vm=a,kernel=k2", "duplicate VM name 'a'", NULL);
+	parse_bad("vm=x,kernel=k vm=y,kernel=k vm=x,kernel=k", "duplicate VM name 'x'", NULL);
+	/* names are case sensitive */
+	parse_ok("vm=a,kernel=k vm=A,kernel=k");
+	assert_int_equal(cfg.nr_vms, 2);
+}
+
+static void vm_missing_or_bad_kernel(void **state)
+{
+	(void)state;
+	parse_bad("vm=a", "vm 'a': no kernel= given", NULL);
+	parse_bad("vm=a,mem=32M", "no kernel", "'a'");
+	parse_bad("vm=a,kernel=", "bad kernel ''", "vm 'a'");
+	char line[200];
+	int n = snprintf(line, sizeof(line), "vm=a,kernel=");
+	memset(line + n, 'k', FILE_NAME_MAX);
+	line[n + FILE_NAME_MAX] = '\0';
+	parse_ok(line);
+	assert_int_equal(strlen(cfg.vms[0].kernel), FILE_NAME_MAX);
+	strcpy(line + n + FILE_NAME_MAX, "k");
+	parse_bad(line, "bad kernel 'kkkk", "vm 'a'");
+}
+
+static void vm_bad_names(void **state)
+{
+	(void)state;
+	parse_ok("vm=abcdefghijklmno,kernel=k");   /* 15 characters */
+	assert_string_equal(cfg.vms[0].name, "abcdefghijklmno");
+	parse_bad("vm=abcdefghijklmnop,kernel=k", "bad VM name 'abcdefghijklmnop'", NULL);
+	parse_bad("vm=a.b,kernel=k", "bad VM name 'a.b'", NULL);
+	parse_bad("vm=a/b,kernel=k", "bad VM name 'a/b'", NULL);
+	parse_bad("\"vm=a b,kernel=k\"", "bad VM name 'a b'", NULL);
+	parse_bad("vm=,kernel=k", "bad VM name ''", NULL);
+	parse_bad("vm=a=b,kernel=k", "bad VM name 'a=b'", NULL);
+	parse_bad("vm=", "option 'vm' needs a value", NULL);
+	parse_bad("vm", "option 'vm' needs a value", NULL);
+	/* the message also shows the whole option */
+	parse_bad("vm=a.b,kernel=k", "vm=a.b,kernel=k", NULL);
+}
+
+static void vm_bad_items(void **state)
+{
+	(void)state;
+	parse_bad("vm=a,kernel=k,foo", "item 'foo' is not KEY=VALUE", "vm 'a'");
+	parse_bad("vm=a,foo,kernel=k", "item 'foo' is not KEY=VALUE", NULL);
+	parse_bad("vm=a,kernel=k,", "is not KEY=VALUE", NULL);
+	parse_bad("vm=a,,kernel=k", "item '' is not KEY=VALUE", NULL);
+	parse_bad("vm=a,kernel=k,color=red", "unknown key 'color'", "vm 'a'");
+	parse_bad("vm=a,kernel=k,Mem=1G", "unknown key 'Mem'", NULL);
+	parse_bad("vm=a,kernel=k,=1", "unknown key ''", NULL);
+	parse_bad("vm=a,kernel=k,mod=", "bad mod ''", NULL);
+	parse_ok("vm=a,kernel=k,mod=1,mod=2,mod=3,mod=4");
+	assert_int_equal(cfg.vms[0].nr_mods, MAX_VM_MODS);
+	assert_string_equal(cfg.vms[0].mods[3], "4");
+	parse_bad("vm=a,kernel=k,mod=1,mod=2,mod=3,mod=4,mod=5", "too many modules", "vm 'a'");
+	/* a failed VM is not counted */
+	parse_bad("vm=a,kernel=k vm=b,kernel=k,bad=1", "unknown key 'bad'", NULL);
+	assert_int_equal(cfg.nr_vms, 1);
+}
+
+static void vm_cpus(void **state)
+{
+	(void)state;
+	static const struct { const char *list; u64 mask; } ok[] = {
+		{ "0", 0x1 }, { "1", 0x2 }, { "0-3", 0xf }, { "0+2-3", 0xd }, { "3+0", 0x9 },
+		{ "2-2", 0x4 }, { "63", 1ull << 63 }, { "0-63", ~0ull }, { "0x10", 1ull << 16 },
+		{ "1+1", 0x2 }, { "0-1+1-2", 0x7 },
+	};
+	char line[100];
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		snprintf(line, sizeof(line), "vm=a,kernel=k,cpus=%s", ok[i].list);
+		parse_ok(line);
+		if (cfg.vms[0].cpu_mask != ok[i].mask)
+			fail_msg("cpus=%s gave 0x%llx", ok[i].list, (unsigned long long)cfg.vms[0].cpu_mask);
+	}
+	static const char *const bad[] = {
+		"3-1", "64", "0-64", "", "+", "0+", "+0", "0++1", "-", "-1", "1-", "0-1-2", "a",
+		"1a", "0 1", "1,2", "99999999999999999999999",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		snprintf(line, sizeof(line), "\"vm=a,kernel=k,cpus=%s\"", bad[i]);
+		char want[64];
+		snprintf(want, sizeof(want), "bad cpus '%s'", bad[i]);
+		if (strchr(bad[i], ','))   /* the comma ends the cpus item */
+			snprintf(want, sizeof(want), "bad cpus '%.*s'", (int)(strchr(bad[i], ',') - bad[i]),
+				 bad[i]);
+		parse_bad(line, want, "vm 'a'");
+	}
+}
+
+static void vm_mem(void **state)
+{
+	(void)state;
+	static const struct { const char *s; u64 v; } ok[] = {
+		{ "16M", MiB(16) }, { "1G", GiB(1) }, { "2M", MiB(2) }, { "64G", GiB(64) },
+		{ "3072K", MiB(3) }, { "0x2000000", MiB(32) }, { "4194304", MiB(4) }, { "1g", GiB(1) },
+		{ "0x10M", MiB(16) },
+	};
+	char line[100];
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		snprintf(line, sizeof(line), "vm=a,kernel=k,mem=%s", ok[i].s);
+		parse_ok(line);
+		assert_int_equal(cfg.vms[0].mem, ok[i].v);
+	}
+	static const char *const bad[] = {
+		"1X", "1M", "0", "", "65G", "2049K", "1.5G", "M", "16MB", "-16M", "0x", "2097153",
+		"99999999999999999999G", "17179869184G",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		snprintf(line, sizeof(line), "vm=a,kernel=k,mem=%s", bad[i]);
+		char want[64];
+		snprintf(want, sizeof(want), "bad mem '%s'", bad[i]);
+		parse_bad(line, want, "vm 'a'");
+	}
+}
+
+static void vm_vcpus(void **state)
+{
+	(void)state;
+	parse_ok("vm=a,kernel=k,vcpus=16");
+	assert_int_equal(cfg.vms[0].vcpus, 16);
+	parse_ok("vm=a,kernel=k,vcpus=0x2");
+	assert_int_equal(cfg.vms[0].vcpus, 2);
+	parse_bad("vm=a,kernel=k,vcpus=0", "bad vcpus '0'", "vm 'a'");
+	parse_bad("vm=a,kernel=k,vcpus=17", "bad vcpus '17'", NULL);
+	parse_bad("vm=a,kernel=k,vcpus=", "bad vcpus ''", NULL);
+	parse_bad("vm=a,kernel=k,vcpus=1K", "bad vcpus '1K'", NULL);   /* no suffix for counts */
+	parse_bad("vm=a,kernel=k,vcpus=4294967297", "bad vcpus", NULL);
+}
+
+/* ---- hv/format.c: parse_u64 ---- */
+
+static bool pu(const char *s, bool suffix, u64 *v)
+{
+	*v = 0xdeadbeef;
+	return parse_u64(s, strlen(s), suffix, v);
+}
+
+static void parse_u64_numbers(void **state)
+{
+	(void)state;
+	static const struct { const char *s; bool suffix; u64 v; } ok[] = {
+		{ "0", false, 0 }, { "7", false, 7 }, { "0123", false, 123 }, { "0x1f", false, 31 },
+		{ "0X1F", false, 31 }, { "0xDeadBeef", false, 0xdeadbeef },
+		{ "18446744073709551615", false, ~0ull }, { "0xffffffffffffffff", false, ~0ull },
+		{ "0x0000000000000000000001", false, 1 },
+		{ "1k", true, 1024 }, { "1K", true, 1024 }, { "16M", true, MiB(16) },
+		{ "16m", true, MiB(16) }, { "1G", true, GiB(1) }, { "0x10M", true, MiB(16) },
+		{ "17179869183G", true, 17179869183ull << 30 }, { "5", true, 5 }, { "0", true, 0 },
+	};
+	u64 v;
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		if (!pu(ok[i].s, ok[i].suffix, &v))
+			fail_msg("parse_u64(\"%s\") refused", ok[i].s);
+		if (v != ok[i].v)
+			fail_msg("parse_u64(\"%s\") = 0x%llx", ok[i].s, (unsigned long long)v);
+	}
+	static const struct { const char *s; bool suffix; } bad[] = {
+		{ "", false }, { "0x", false }, { "0x", true }, { "x1", false }, { "1k", false },
+		{ "16M", false }, { "18446744073709551616", false }, { "99999999999999999999", false },
+		{ "0x10000000000000000", false }, { "17179869184G", true }, { "1T", true },
+		{ "1KK", true }, { "K", true }, { " 1", false }, { "1 ", false }, { "-1", false },
+		{ "+1", false }, { "1.5M", true }, { "0xg", false }, { "12a", false }, { "0b1", false },
+		{ "1M ", true },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		if (pu(bad[i].s, bad[i].suffix, &v))
+			fail_msg("parse_u64(\"%s\", suffix=%d) accepted: 0x%llx", bad[i].s, bad[i].suffix,
+				 (unsigned long long)v);
+		assert_int_equal(v, 0xdeadbeef);   /* *out untouched on failure */
+	}
+}
+
+static void parse_u64_honours_len(void **state)
+{
+	(void)state;
+	u64 v = 0;
+	assert_true(parse_u64("123abc", 3, false, &v));
+	assert_int_equal(v, 123);
+	assert_true(parse_u64("16M,4", 3, true, &v));
+	assert_int_equal(v, MiB(16));
+	assert_true(parse_u64("0x1fz", 4, false, &v));
+	assert_int_equal(v, 31);
+	assert_false(parse_u64("123", 0, false, &v));
+	/* "0x" is a prefix only with digits after it within len */
+	assert_true(parse_u64("0x5", 1, false, &v));
+	assert_int_equal(v, 0);
+	assert_false(parse_u64("0x5", 2, false, &v));
+}
+
+/* ---- hv/format.c: hv_snprintf ---- */
+
+#define FMT(expect, ...) do { \
+	char _b[128]; \
+	memset(_b, 'x', sizeof(_b)); \
+	int _n = hv_snprintf(_b, sizeof(_b), __VA_ARGS__); \
+	assert_string_equal(_b, expect); \
+	assert_int_equal(_n, (int)strlen(expect)); \
+} while (0)
+
+static void snprintf_integers(void **state)
+{
+	(void)state;
+	FMT("-42", "%d", -42);
+	FMT("42", "%i", 42);
+	FMT("0", "%d", 0);
+	FMT("-2147483648", "%d", (int)0x80000000);
+	FMT("2147483647", "%d", 0x7fffffff);
+	FMT("-9223372036854775808", "%lld", (long long)0x8000000000000000ull);
+	FMT("-1", "%ld", -1L);
+	FMT("4294967295", "%u", 0xffffffffu);
+	FMT("18446744073709551615", "%llu", ~0ull);
+	FMT("12345", "%zu", (size_t)12345);
+	FMT("deadbeef", "%x", 0xdeadbeefu);
+	FMT("DEADBEEF", "%X", 0xdeadbeefu);
+	FMT("123456789abcdef0", "%llx", 0x123456789abcdef0ull);
+	FMT("ffffffff", "%x", -1);   /* %x of an int takes 32 bits */
+	FMT("00042", "%05d", 42);
+	FMT("-0042", "%05d", -42);
+	FMT("   42", "%5d", 42);
+	FMT("  -42", "%5d", -42);
+	FMT("42   |", "%-5d|", 42);
+	FMT("-42  |", "%-5d|", -42);
+	FMT("42   |", "%-05d|", 42);     /* '-' overrides '0' */
+	FMT("123456", "%3d", 123456);   /* width is a minimum */
+	FMT("0x00ab", "0x%04x", 0xab);
+	FMT("00000000deadbeef", "%016llx", 0xdeadbeefull);
+}
+
+static void snprintf_strings_and_others(void **state)
+{
+	(void)state;
+	FMT("   ab", "%5s", "ab");
+	FMT("ab   |", "%-5s|", "ab");
+	FMT("abcdef", "%3s", "abcdef");
+	FMT("(null)", "%s", (char *)NULL);
+	FMT("x", "%c", 'x');
+	FMT("100%", "100%%");
+	FMT("0x1234", "%p", (void *)0x1234);
+	FMT("0x0", "%p", (void *)0);
+	FMT("a=1 b=two c=3", "a=%d b=%s c=%x", 1, "two", 3);
+	FMT("", "%s", "");
+	FMT("", "%s", "");
+	/* unknown conversions are printed as they are */
+	FMT("%q", "%q");
+	/* a lone % at the end is dropped */
+	FMT("abc", "abc%");
+}
+
+static void snprintf_truncation(void **state)
+{
+	(void)state;
+	char b[16];
+	memset(b, 'x', sizeof(b));
+	assert_int_equal(hv_snprintf(b, 5, "%s", "hello world"), 11);
+	assert_string_equal(b, "hell");
+	assert_int_equal(b[5], 'x');   /* nothing written past size */
+	memset(b, 'x', sizeof(b));
+	assert_int_equal(hv_snprintf(b, 1, "%d", 12345), 5);
+	assert_int_equal(b[0], '\0');
+	assert_int_equal(b[1], 'x');
+	/* size 0: nothing written at all, the length still returned */
+	memset(b, 'x', sizeof(b));
+	assert_int_equal(hv_snprintf(b, 0, "%s%d", "abc", -1), 5);
+	assert_int_equal(b[0], 'x');
+	assert_int_equal(hv_snprintf(NULL, 0, "%05d", 1), 5);
+	/* exactly fitting */
+	memset(b, 'x', sizeof(b));
+	assert_int_equal(hv_snprintf(b, 6, "%s", "hello"), 5);
+	assert_string_equal(b, "hello");
+	memset(b, 'x', sizeof(b));
+	assert_int_equal(hv_snprintf(b, 5, "%s", "hello"), 5);
+	assert_string_equal(b, "hell");
+	/* padding is truncated too */
+	memset(b, 'x', sizeof(b));
+	assert_int_equal(hv_snprintf(b, 4, "%10d", 7), 10);
+	assert_string_equal(b, "   ");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(defaults),
+		cmocka_unit_test(serial),
+		cmocka_unit_test(e9),
+		cmocka_unit_test(poweroff),
+		cmocka_unit_test(unknown_options),
+		cmocka_unit_test(error_buffer_edge_cases),
+		cmocka_unit_test(grub_quoting),
+		cmocka_unit_test(too_long_tokens),
+		cmocka_unit_test(vm_with_all_keys),
+		cmocka_unit_test(vm_defaults),
+		cmocka_unit_test(vm_append_takes_the_rest),
+		cmocka_unit_test(vm_append_missing_kernel),
+		cmocka_unit_test(vm_several),
+		cmocka_unit_test(vm_too_many),
+		cmocka_unit_test(vm_duplicate_names),
+		cmocka_unit_test(vm_missing_or_bad_kernel),
+		cmocka_unit_test(vm_bad_names),
+		cmocka_unit_test(vm_bad_items),
+		cmocka_unit_test(vm_cpus),
+		cmocka_unit_test(vm_mem),
+		cmocka_unit_test(vm_vcpus),
+		cmocka_unit_test(parse_u64_numbers),
+		cmocka_unit_test(parse_u64_honours_len),
+		cmocka_unit_test(snprintf_integers),
+		cmocka_unit_test(snprintf_strings_and_others),
+		cmocka_unit_test(snprintf_truncation),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
