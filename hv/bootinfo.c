@@ -154,7 +154,7 @@ static bool parse_mb1(u64 info, struct boot_info *bi, char *err, size_t errlen)
 			if (!e || e->size < 20)
 				return err_out(err, errlen, "malformed multiboot memory map entry");
 			add_mmap(bi, e->base, e->len, e->type);
-			p += e->size + 4;
+			p += (u64)e->size + 4;
 		}
 	} else if (mi->flags & MB1_INFO_MEM) {
 		add_mmap(bi, 0, (u64)mi->mem_lower * 1024, MMAP_AVAILABLE);

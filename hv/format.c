@@ -111,6 +111,18 @@ int hv_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		}
 		while (*fmt >= '0' && *fmt <= '9')
 			width = width * 10 + (unsigned)(*fmt++ - '0');
+		int prec = -1;   /* %.Ns / %.*s: at most N characters */
+		if (*fmt == '.') {
+			fmt++;
+			prec = 0;
+			if (*fmt == '*') {
+				prec = va_arg(ap, int);
+				fmt++;
+			} else {
+				while (*fmt >= '0' && *fmt <= '9')
+					prec = prec * 10 + (*fmt++ - '0');
+			}
+		}
 		while (*fmt == 'l' || *fmt == 'z') {
 			lng++;
 			fmt++;
@@ -141,12 +153,14 @@ int hv_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			const char *s = va_arg(ap, const char *);
 			if (!s)
 				s = "(null)";
-			size_t l = strlen(s);
+			size_t l = 0;
+			while (s[l] && (prec < 0 || l < (size_t)prec))
+				l++;
 			if (!left)
 				for (; l < width; width--)
 					out_c(&o, ' ');
-			while (*s)
-				out_c(&o, *s++);
+			for (size_t k = 0; k < l; k++)
+				out_c(&o, s[k]);
 			if (left)
 				for (; l < width; width--)
 					out_c(&o, ' ');

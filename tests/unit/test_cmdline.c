@@ -230,7 +230,6 @@ static void vm_with_all_keys(void **state)
 	assert_string_equal(vm->mods[0], "initrd.gz");
 	assert_string_equal(vm->mods[1], "fw.bin");
 	assert_string_equal(vm->append, "console=ttyS0,115200 quiet");
-	expect_defaults_but_vms:
 	assert_int_equal(cfg.serial_port, 0x3f8);
 }
 
@@ -263,9 +262,6 @@ static void vm_append_takes_the_rest(void **state)
 	assert_string_equal(cfg.vms[0].append, "x,y,mem=5G,kernel=other");
 	assert_int_equal(cfg.vms[0].mem, MiB(16));
 	assert_string_equal(cfg.vms[0].kernel, "k");
-	parse_ok("vm=a,append=kernel=x,kernel=k");   /* so the kernel must come before it */
-	assert_string_equal(cfg.vms[0].append, "kernel=x,kernel=k");
-	assert_true(false == false);
 	parse_ok("vm=a,kernel=k,append=");
 	assert_string_equal(cfg.vms[0].append, "");
 	parse_ok("vm=a,kernel=k,append==,=");
@@ -282,10 +278,11 @@ static void vm_append_takes_the_rest(void **state)
 	parse_bad(line, "append longer than 255", "vm 'a'");
 }
 
+/* append takes the rest, so a kernel= after it is part of the append */
 static void vm_append_missing_kernel(void **state)
 {
 	(void)state;
-	parse_bad("vm=a,append=kernel=x", "vm 'a': no kernel= given", NULL);
+	parse_bad("vm=a,append=x,kernel=k", "vm 'a': no kernel= given", NULL);
 }
 
 static void vm_several(void **state)
@@ -398,15 +395,12 @@ static void vm_cpus(void **state)
 	}
 	static const char *const bad[] = {
 		"3-1", "64", "0-64", "", "+", "0+", "+0", "0++1", "-", "-1", "1-", "0-1-2", "a",
-		"1a", "0 1", "1,2", "99999999999999999999999",
+		"1a", "0 1", "99999999999999999999999",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		snprintf(line, sizeof(line), "\"vm=a,kernel=k,cpus=%s\"", bad[i]);
 		char want[64];
 		snprintf(want, sizeof(want), "bad cpus '%s'", bad[i]);
-		if (strchr(bad[i], ','))   /* the comma ends the cpus item */
-			snprintf(want, sizeof(want), "bad cpus '%.*s'", (int)(strchr(bad[i], ',') - bad[i]),
-				 bad[i]);
 		parse_bad(line, want, "vm 'a'");
 	}
 }
@@ -513,6 +507,24 @@ static void parse_u64_honours_len(void **state)
 
 /* ---- hv/format.c: hv_snprintf ---- */
 
+/* hv_vsnprintf without the compiler's format checking, for formats gcc would refuse */
+static int unchecked(char *b, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = hv_vsnprintf(b, n, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+#define FMT_WITH(fn, expect, ...) do { \
+	char _b[128]; \
+	memset(_b, 'x', sizeof(_b)); \
+	int _n = fn(_b, sizeof(_b), __VA_ARGS__); \
+	assert_string_equal(_b, expect); \
+	assert_int_equal(_n, (int)strlen(expect)); \
+} while (0)
+#define FMT_UNCHECKED(expect, ...) FMT_WITH(unchecked, expect, __VA_ARGS__)
 #define FMT(expect, ...) do { \
 	char _b[128]; \
 	memset(_b, 'x', sizeof(_b)); \
@@ -544,7 +556,7 @@ static void snprintf_integers(void **state)
 	FMT("  -42", "%5d", -42);
 	FMT("42   |", "%-5d|", 42);
 	FMT("-42  |", "%-5d|", -42);
-	FMT("42   |", "%-05d|", 42);     /* '-' overrides '0' */
+	FMT_UNCHECKED("42   |", "%-05d|", 42);     /* '-' overrides '0' */
 	FMT("123456", "%3d", 123456);   /* width is a minimum */
 	FMT("0x00ab", "0x%04x", 0xab);
 	FMT("00000000deadbeef", "%016llx", 0xdeadbeefull);
@@ -556,18 +568,18 @@ static void snprintf_strings_and_others(void **state)
 	FMT("   ab", "%5s", "ab");
 	FMT("ab   |", "%-5s|", "ab");
 	FMT("abcdef", "%3s", "abcdef");
-	FMT("(null)", "%s", (char *)NULL);
+	const char *volatile null = NULL;
+	FMT("(null)", "%s", null);
 	FMT("x", "%c", 'x');
 	FMT("100%", "100%%");
 	FMT("0x1234", "%p", (void *)0x1234);
 	FMT("0x0", "%p", (void *)0);
 	FMT("a=1 b=two c=3", "a=%d b=%s c=%x", 1, "two", 3);
 	FMT("", "%s", "");
-	FMT("", "%s", "");
 	/* unknown conversions are printed as they are */
-	FMT("%q", "%q");
+	FMT_UNCHECKED("%q", "%q");
 	/* a lone % at the end is dropped */
-	FMT("abc", "abc%");
+	FMT_UNCHECKED("abc", "abc%");
 }
 
 static void snprintf_truncation(void **state)
