@@ -261,6 +261,8 @@ bool mb_load(u8 *ram, u64 ram_size, const u8 *kernel, size_t klen, const char *c
 		m->mod_start = (u32)next;
 		m->mod_end = (u32)(next + mods[i].len);
 		m->string = mbi_string(&a, mods[i].string ? mods[i].string : "");
+		if (!m->string)
+			return fail(err, errlen, "multiboot information does not fit below 640 KiB");
 		next = ALIGN_UP(next + mods[i].len, PAGE_SIZE);
 	}
 	out->mods_end = next;

@@ -576,6 +576,16 @@ static void snprintf_strings_and_others(void **state)
 	FMT("0x0", "%p", (void *)0);
 	FMT("a=1 b=two c=3", "a=%d b=%s c=%x", 1, "two", 3);
 	FMT("", "%s", "");
+	/* precision: at most N characters of a string */
+	FMT("abc", "%.3s", "abcdef");
+	FMT("ab", "%.3s", "ab");
+	FMT("", "%.0s", "abc");
+	FMT("abcd|", "%.*s|", 4, "abcdefgh");
+	FMT("ab", "%.*s", 2, "ab\0cd");
+	FMT("   ab|", "%5.2s|", "abcdef");
+	FMT("ab   |", "%-5.2s|", "abcdef");
+	FMT("'x' 7", "'%.*s' %d", 1, "xyz", 7);   /* the arguments after it stay in step */
+	FMT_UNCHECKED("abc", "%.*s", -1, "abc");  /* a negative precision is no precision */
 	/* unknown conversions are printed as they are */
 	FMT_UNCHECKED("%q", "%q");
 	/* a lone % at the end is dropped */

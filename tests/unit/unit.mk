@@ -4,7 +4,13 @@
 # tests/unit/support.c (fake physical memory, assertion helpers) and the hypervisor
 # sources listed in UNIT_SRC_NAME. The sources are compiled with -DHV_HOST_TEST; the
 # C library provides memcpy/strlen & co. (hv/lib.c is never compiled for the host).
-UNIT_CFLAGS := -std=gnu11 -O2 -g -I. -DHV_HOST_TEST -Wall -Wextra -Werror -Wno-address-of-packed-member
+# A new test file is picked up by itself; list the sources it needs below.
+#
+# Sanitizers, in a separate build directory:
+#   make unit BUILD=build-asan UNIT_EXTRA_CFLAGS='-fsanitize=address,undefined -fno-sanitize-recover=all'
+UNIT_EXTRA_CFLAGS ?=
+UNIT_CFLAGS := -std=gnu11 -O2 -g -I. -DHV_HOST_TEST -Wall -Wextra -Werror -Wno-address-of-packed-member \
+	$(UNIT_EXTRA_CFLAGS)
 UNIT_LIBS := -lcmocka
 UNIT_DIR := $(BUILD)/tests/unit
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(sort $(wildcard tests/unit/test_*.c)))
@@ -26,10 +32,13 @@ $(UNIT_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) -MMD -MP -c -o $@ $<
 
+unit_objs = $(patsubst %.c,$(UNIT_DIR)/obj/%.o,tests/unit/test_$(1).c tests/unit/support.c $(UNIT_SRC_$(1)))
+
 define UNIT_TEST_RULE
-$(UNIT_DIR)/test_$(1): $(patsubst %.c,$(UNIT_DIR)/obj/%.o,tests/unit/test_$(1).c tests/unit/support.c $(UNIT_SRC_$(1)))
+$(UNIT_DIR)/test_$(1): $(call unit_objs,$(1))
 	$$(CC) $$(UNIT_CFLAGS) -o $$@ $$^ $$(UNIT_LIBS)
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call UNIT_TEST_RULE,$(t))))
 
--include $(shell find $(UNIT_DIR)/obj -name '*.d' 2>/dev/null)
+UNIT_OBJS := $(sort $(foreach t,$(UNIT_TESTS),$(call unit_objs,$(t))))
+-include $(UNIT_OBJS:.o=.d)

@@ -1,0 +1,701 @@
+/* SPDX-License-Identifier: MIT */
+/* hv/loader.c mb_load: multiboot v1 kernels (ELF32, ELF64, a.out kludge) into guest RAM. */
+#include "tests/unit/support.h"
+#include "hv/loader.h"
+
+#define RAM_SIZE MiB(16)
+static u8 ram[RAM_SIZE] __aligned(4096);
+static u8 kernel[0x8000] __aligned(8);
+static struct loader_result out;
+static char err[160];
+
+#define MB_MAGIC 0x1BADB002u
+#define HDR_OFF 0x200        /* where the builders put the multiboot header */
+#define DATA_OFF 0x1000      /* and the first segment's bytes */
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(ram, 0xaa, sizeof(ram));
+	memset(kernel, 0, sizeof(kernel));
+	memset(&out, 0x5a, sizeof(out));
+	memset(err, 0, sizeof(err));
+	return 0;
+}
+
+static void w16(u8 *p, u16 v) { memcpy(p, &v, 2); }
+static void w32(u8 *p, u32 v) { memcpy(p, &v, 4); }
+static void w64(u8 *p, u64 v) { memcpy(p, &v, 8); }
+static u32 r32(u64 pa) { u32 v; memcpy(&v, ram + pa, 4); return v; }
+static u64 r64(u64 pa) { u64 v; memcpy(&v, ram + pa, 8); return v; }
+
+/* A multiboot header at off: magic, flags, checksum and the a.out address fields. */
+static void mb_header(size_t off, u32 flags, const u32 *addr /* 5 fields or NULL */)
+{
+	w32(kernel + off, MB_MAGIC);
+	w32(kernel + off + 4, flags);
+	w32(kernel + off + 8, (u32)-(MB_MAGIC + flags));
+	if (addr)
+		for (int i = 0; i < 5; i++)
+			w32(kernel + off + 12 + 4 * i, addr[i]);
+}
+
+/* The byte of a segment's file image at offset i. */
+static u8 pattern(size_t i) { return (u8)(i * 7 + 1); }
+
+static void fill(size_t off, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		kernel[off + i] = pattern(off + i);
+}
+
+struct seg { u32 type; u64 off, vaddr, paddr, filesz, memsz; };
+
+/* ELF32: header, program headers at 52, multiboot header at HDR_OFF (flags 0x3). */
+static size_t elf32(u32 entry, const struct seg *s, int n)
+{
+	memcpy(kernel, "\177ELF", 4);
+	kernel[4] = 1;   /* ELFCLASS32 */
+	kernel[5] = 1;   /* little endian */
+	kernel[6] = 1;
+	w16(kernel + 16, 2);     /* ET_EXEC */
+	w16(kernel + 18, 3);     /* EM_386 */
+	w32(kernel + 20, 1);
+	w32(kernel + 24, entry);
+	w32(kernel + 28, 52);    /* phoff */
+	w16(kernel + 40, 52);    /* ehsize */
+	w16(kernel + 42, 32);    /* phentsize */
+	w16(kernel + 44, (u16)n);
+	size_t end = DATA_OFF;
+	for (int i = 0; i < n; i++) {
+		u8 *ph = kernel + 52 + 32 * i;
+		w32(ph, s[i].type);
+		w32(ph + 4, (u32)s[i].off);
+		w32(ph + 8, (u32)s[i].vaddr);
+		w32(ph + 12, (u32)s[i].paddr);
+		w32(ph + 16, (u32)s[i].filesz);
+		w32(ph + 20, (u32)s[i].memsz);
+		w32(ph + 24, 7);
+		w32(ph + 28, 0x1000);
+		if (s[i].off + s[i].filesz <= sizeof(kernel)) {
+			fill(s[i].off, s[i].filesz);
+			end = MAX(end, s[i].off + s[i].filesz);
+		}
+	}
+	mb_header(HDR_OFF, 0x3, NULL);
+	return end;
+}
+
+/* ELF64: header, program headers at 64, multiboot header at HDR_OFF. */
+static size_t elf64(u64 entry, const struct seg *s, int n)
+{
+	memcpy(kernel, "\177ELF", 4);
+	kernel[4] = 2;   /* ELFCLASS64 */
+	kernel[5] = 1;
+	kernel[6] = 1;
+	w16(kernel + 16, 2);
+	w16(kernel + 18, 62);    /* EM_X86_64 */
+	w32(kernel + 20, 1);
+	w64(kernel + 24, entry);
+	w64(kernel + 32, 64);    /* phoff */
+	w16(kernel + 52, 64);
+	w16(kernel + 54, 56);    /* phentsize */
+	w16(kernel + 56, (u16)n);
+	size_t end = DATA_OFF;
+	for (int i = 0; i < n; i++) {
+		u8 *ph = kernel + 64 + 56 * i;
+		w32(ph, s[i].type);
+		w32(ph + 4, 7);
+		w64(ph + 8, s[i].off);
+		w64(ph + 16, s[i].vaddr);
+		w64(ph + 24, s[i].paddr);
+		w64(ph + 32, s[i].filesz);
+		w64(ph + 40, s[i].memsz);
+		w64(ph + 48, 0x1000);
+		if (s[i].off + s[i].filesz <= sizeof(kernel)) {
+			fill(s[i].off, s[i].filesz);
+			end = MAX(end, s[i].off + s[i].filesz);
+		}
+	}
+	mb_header(HDR_OFF, 0x3, NULL);
+	return end;
+}
+
+static void load_ok(size_t klen, const char *cmdline, const struct loader_module *mods, u32 n)
+{
+	if (!mb_load(ram, RAM_SIZE, kernel, klen, cmdline, mods, n, &out, err, sizeof(err)))
+		fail_msg("mb_load failed: %s", err);
+}
+
+static void load_bad(size_t klen, const char *msg)
+{
+	if (mb_load(ram, RAM_SIZE, kernel, klen, "x", NULL, 0, &out, err, sizeof(err)))
+		fail_msg("mb_load succeeded, expected '%s'", msg);
+	assert_contains(err, msg);
+}
+
+/* The segment's file bytes are in RAM at pa, followed by zeroed bss up to memsz. */
+static void expect_segment(u64 pa, u64 off, u64 filesz, u64 memsz)
+{
+	for (u64 i = 0; i < filesz; i++)
+		if (ram[pa + i] != pattern(off + i))
+			fail_msg("RAM 0x%llx: 0x%02x, expected file byte 0x%llx",
+				 (unsigned long long)(pa + i), ram[pa + i], (unsigned long long)(off + i));
+	for (u64 i = filesz; i < memsz; i++)
+		if (ram[pa + i] != 0)
+			fail_msg("bss at 0x%llx not zeroed", (unsigned long long)(pa + i));
+}
+
+/* The multiboot information (Multiboot Specification 0.6.96, "Boot information format"). */
+enum { MBI_FLAGS = 0, MBI_MEM_LOWER = 4, MBI_MEM_UPPER = 8, MBI_CMDLINE = 16,
+       MBI_MODS_COUNT = 20, MBI_MODS_ADDR = 24, MBI_MMAP_LENGTH = 44, MBI_MMAP_ADDR = 48,
+       MBI_LOADER_NAME = 64 };
+
+static const char *str_at(u32 pa)
+{
+	assert_true(pa >= GUEST_MBI_ADDR && pa < GUEST_MBI_END);
+	assert_non_null(memchr(ram + pa, 0, GUEST_MBI_END - pa));
+	return (const char *)ram + pa;
+}
+
+static void expect_mbi(const char *cmdline, u32 nr_mods)
+{
+	u32 mbi = out.mbi;
+	assert_int_equal(mbi, GUEST_MBI_ADDR);
+	u32 flags = BIT(0) | BIT(2) | BIT(6) | BIT(9) | (nr_mods ? BIT(3) : 0);
+	assert_int_equal(r32(mbi + MBI_FLAGS), flags);
+	assert_int_equal(r32(mbi + MBI_MEM_LOWER), 639);
+	assert_int_equal(r32(mbi + MBI_MEM_UPPER), (RAM_SIZE - MiB(1)) / 1024);
+	assert_string_equal(str_at(r32(mbi + MBI_CMDLINE)), cmdline);
+	assert_string_equal(str_at(r32(mbi + MBI_LOADER_NAME)), "microhv");
+	assert_int_equal(r32(mbi + MBI_MODS_COUNT), nr_mods);
+	/* the fields in between (boot device, symbols, drives, config table) are zero */
+	assert_int_equal(r32(mbi + 12), 0);
+	for (u32 o = 28; o < 44; o += 4)
+		assert_int_equal(r32(mbi + o), 0);
+	for (u32 o = 52; o < 64; o += 4)
+		assert_int_equal(r32(mbi + o), 0);
+
+	/* the memory map: 3 entries of size 20 */
+	assert_int_equal(r32(mbi + MBI_MMAP_LENGTH), 3 * 24);
+	u32 mm = r32(mbi + MBI_MMAP_ADDR);
+	assert_true(mm >= GUEST_MBI_ADDR && mm + 72 <= GUEST_MBI_END);
+	static const u64 want[3][3] = {
+		{ 0, 0x9fc00, 1 }, { 0x9fc00, 0x60400, 2 }, { 0x100000, RAM_SIZE - 0x100000, 1 },
+	};
+	for (int i = 0; i < 3; i++) {
+		u32 e = mm + 24 * i;
+		assert_int_equal(r32(e), 20);
+		assert_int_equal(r64(e + 4), want[i][0]);
+		assert_int_equal(r64(e + 12), want[i][1]);
+		assert_int_equal(r32(e + 20), want[i][2]);
+	}
+
+	/* the flat GDT at 0x6000 */
+	assert_int_equal(r64(GUEST_GDT_ADDR), 0);
+	assert_int_equal(r64(GUEST_GDT_ADDR + GUEST_CS), 0x00cf9b000000ffffull);
+	assert_int_equal(r64(GUEST_GDT_ADDR + GUEST_DS), 0x00cf93000000ffffull);
+	assert_int_equal(r64(GUEST_GDT_ADDR + 24), 0);
+}
+
+/* ---- good kernels ---- */
+
+static void elf32_kernel(void **state)
+{
+	(void)state;
+	struct seg s = { 1, DATA_OFF, 0x100000, 0x100000, 0x2345, 0x5000 };
+	size_t len = elf32(0x100010, &s, 1);
+	load_ok(len, "console=ttyS0 debug", NULL, 0);
+	assert_int_equal(out.entry, 0x100010);
+	assert_int_equal(out.kernel_start, 0x100000);
+	assert_int_equal(out.kernel_end, 0x105000);
+	assert_int_equal(out.mods_end, 0x105000);
+	expect_segment(0x100000, DATA_OFF, 0x2345, 0x5000);
+	assert_int_equal(ram[0x105000], 0xaa);   /* nothing written after the bss */
+	assert_int_equal(ram[0xfffff], 0xaa);
+	expect_mbi("console=ttyS0 debug", 0);
+}
+
+static void elf32_higher_half_and_two_segments(void **state)
+{
+	(void)state;
+	/* linked at 0xC0100000, loaded at 1 MiB; a note and an empty segment ignored */
+	struct seg s[] = {
+		{ 4, 0x300, 0, 0, 0x20, 0x20 },                       /* PT_NOTE */
+		{ 1, DATA_OFF, 0xc0100000, 0x100000, 0x1000, 0x1000 },
+		{ 1, 0x3000, 0xc0102000, 0x102000, 0x800, 0x3000 },
+		{ 1, 0x4000, 0xc0900000, 0x80000, 0, 0 },              /* memsz 0: skipped */
+	};
+	size_t len = elf32(0xc0102100, s, 4);
+	load_ok(len, NULL, NULL, 0);
+	assert_int_equal(out.entry, 0x102100);   /* translated to the physical address */
+	assert_int_equal(out.kernel_start, 0x100000);
+	assert_int_equal(out.kernel_end, 0x105000);
+	expect_segment(0x100000, DATA_OFF, 0x1000, 0x1000);
+	expect_segment(0x102000, 0x3000, 0x800, 0x3000);
+	assert_int_equal(ram[0x101000], 0xaa);   /* the gap between the segments untouched */
+	expect_mbi("", 0);
+}
+
+static void elf64_kernel(void **state)
+{
+	(void)state;
+	struct seg s[] = {
+		{ 1, DATA_OFF, 0xffffffff80200000ull, 0x200000, 0x1800, 0x4000 },
+		{ 1, 0x3000, 0xffffffff80300000ull, 0x300000, 0x100, 0x100 },
+	};
+	size_t len = elf64(0xffffffff80200040ull, s, 2);
+	load_ok(len, "elf64", NULL, 0);
+	assert_int_equal(out.entry, 0x200040);
+	assert_int_equal(out.kernel_start, 0x200000);
+	assert_int_equal(out.kernel_end, 0x300100);
+	expect_segment(0x200000, DATA_OFF, 0x1800, 0x4000);
+	expect_segment(0x300000, 0x3000, 0x100, 0x100);
+	expect_mbi("elf64", 0);
+
+	/* an entry given as a physical address is accepted as is */
+	setup(NULL);
+	struct seg p = { 1, DATA_OFF, 0x200000, 0x200000, 0x100, 0x100 };
+	len = elf64(0x200080, &p, 1);
+	load_ok(len, "", NULL, 0);
+	assert_int_equal(out.entry, 0x200080);
+}
+
+static void aout_kludge_kernel(void **state)
+{
+	(void)state;
+	/* a flat binary: the header at offset 0x40 says where everything goes */
+	memset(kernel, 0x90, 0x40);
+	u32 load = 0x100000, hoff = 0x40, len = 0x1800;
+	mb_header(hoff, 0x10003,
+		  (const u32[]){ load + hoff, load, load + len, load + len + 0x2000, load + 0x80 });
+	fill(0x60, len - 0x60);
+	load_ok(len, "aout", NULL, 0);
+	assert_int_equal(out.entry, 0x100080);
+	assert_int_equal(out.kernel_start, 0x100000);
+	assert_int_equal(out.kernel_end, 0x100000 + len + 0x2000);
+	assert_memory_equal(ram + load, kernel, len);
+	for (u32 i = 0; i < 0x2000; i++)
+		assert_int_equal(ram[load + len + i], 0);
+	expect_mbi("aout", 0);
+
+	/* load_end_addr 0: the whole rest of the file; bss_end_addr 0: no bss */
+	setup(NULL);
+	mb_header(0, 0x10000, (const u32[]){ 0x200000, 0x200000, 0, 0, 0x200020 });
+	fill(0x20, 0x1000 - 0x20);
+	load_ok(0x1000, "", NULL, 0);
+	assert_int_equal(out.kernel_end, 0x201000);
+	assert_memory_equal(ram + 0x200000, kernel, 0x1000);
+	assert_int_equal(ram[0x201000], 0xaa);
+
+	/* the file starts before the header's image: load_addr below header_addr - offset */
+	setup(NULL);
+	memset(kernel, 0xcc, 0x100);
+	mb_header(0x100, 0x10000, (const u32[]){ 0x100040, 0x100000, 0x100400, 0, 0x100000 });
+	load_ok(0x800, "", NULL, 0);
+	assert_int_equal(out.kernel_end, 0x100400);
+	/* the image starts 0x40 bytes before the header, i.e. at file offset 0xc0 */
+	assert_memory_equal(ram + 0x100000, kernel + 0xc0, 0x400);
+}
+
+static void header_placement(void **state)
+{
+	(void)state;
+	struct seg s = { 1, DATA_OFF, 0x100000, 0x100000, 0x100, 0x100 };
+	size_t len = elf32(0x100000, &s, 1);
+	/* the last place a full 32-byte header fits in the first 8 KiB */
+	memset(kernel + HDR_OFF, 0, 12);
+	mb_header(8192 - 32, 0x3, NULL);
+	load_ok(MAX(len, 8192), "", NULL, 0);
+	/* 4-byte alignment is required */
+	setup(NULL);
+	len = elf32(0x100000, &s, 1);
+	memset(kernel + HDR_OFF, 0, 12);
+	mb_header(0x202, 0x3, NULL);
+	load_bad(len, "no multiboot v1 header in the first 8 KiB");
+	/* the first valid header wins */
+	setup(NULL);
+	len = elf32(0x100000, &s, 1);
+	mb_header(0x100, 0x10003, (const u32[]){ 0, 0, 0, 0, 0 });   /* would be refused */
+	w32(kernel + 0x108, 0);   /* ... but its checksum is bad */
+	load_ok(len, "", NULL, 0);
+}
+
+static void modules(void **state)
+{
+	(void)state;
+	struct seg s = { 1, DATA_OFF, 0x100000, 0x100000, 0x100, 0x2345 };
+	size_t len = elf32(0x100000, &s, 1);
+	static u8 m0[5000], m1[3], m2[8192];
+	for (size_t i = 0; i < sizeof(m0); i++)
+		m0[i] = (u8)(i ^ 0x5a);
+	memcpy(m1, "abc", 3);
+	memset(m2, 0x11, sizeof(m2));
+	const struct loader_module mods[] = {
+		{ m0, sizeof(m0), "initrd.img root=/dev/ram0" },
+		{ m1, sizeof(m1), NULL },
+		{ m2, sizeof(m2), "third" },
+		{ m1, 0, "empty" },
+	};
+	load_ok(len, "cmd", mods, 4);
+	expect_mbi("cmd", 4);
+	u32 arr = r32(out.mbi + MBI_MODS_ADDR);
+	assert_true(arr >= GUEST_MBI_ADDR && arr + 4 * 16 <= GUEST_MBI_END);
+	/* kernel ends at 0x102345: the first module on the next page */
+	static const u32 start[] = { 0x103000, 0x105000, 0x106000, 0x108000 };
+	static const char *const str[] = { "initrd.img root=/dev/ram0", "", "third", "empty" };
+	for (int i = 0; i < 4; i++) {
+		u32 e = arr + 16 * i;
+		assert_int_equal(r32(e), start[i]);
+		assert_int_equal(r32(e + 4), start[i] + mods[i].len);
+		assert_string_equal(str_at(r32(e + 8)), str[i]);
+		assert_int_equal(r32(e + 12), 0);
+		if (mods[i].len)
+			assert_memory_equal(ram + start[i], mods[i].data, mods[i].len);
+	}
+	assert_int_equal(out.mods_end, 0x108000);
+	assert_int_equal(out.kernel_end, 0x102345);
+	/* the bytes between the kernel and the first module are not touched */
+	assert_int_equal(ram[0x102345], 0xaa);
+	assert_int_equal(ram[0x102fff], 0xaa);
+}
+
+/* Nothing the loader writes overlaps: kernel, modules, GDT and every MBI object. */
+static void mbi_objects_do_not_overlap(void **state)
+{
+	(void)state;
+	struct seg s = { 1, DATA_OFF, 0x100000, 0x100000, 0x100, 0x100 };
+	size_t len = elf32(0x100000, &s, 1);
+	static u8 m[100];
+	const struct loader_module mods[] = { { m, 100, "m0" }, { m, 100, "m1 x" } };
+	load_ok(len, "the command line", mods, 2);
+	struct { u32 a, n; } o[] = {
+		{ out.mbi, 68 },
+		{ r32(out.mbi + MBI_MODS_ADDR), 32 },
+		{ r32(out.mbi + MBI_MMAP_ADDR), 72 },
+		{ r32(out.mbi + MBI_CMDLINE), 17 },
+		{ r32(out.mbi + MBI_LOADER_NAME), 8 },
+		{ r32(r32(out.mbi + MBI_MODS_ADDR) + 8), 3 },
+		{ r32(r32(out.mbi + MBI_MODS_ADDR) + 24), 5 },
+		{ GUEST_GDT_ADDR, 32 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(o); i++) {
+		assert_true(o[i].a + o[i].n <= GUEST_LOW_RAM_END);
+		for (size_t j = 0; j < i; j++)
+			if (o[i].a < o[j].a + o[j].n && o[j].a < o[i].a + o[i].n)
+				fail_msg("objects %zu (0x%x) and %zu (0x%x) overlap", i, o[i].a, j, o[j].a);
+	}
+}
+
+/* ---- refused kernels ---- */
+
+static void no_header(void **state)
+{
+	(void)state;
+	struct seg s = { 1, DATA_OFF, 0x100000, 0x100000, 0x100, 0x100 };
+	size_t len = elf32(0x100000, &s, 1);
+	memset(kernel + HDR_OFF, 0, 12);
+	load_bad(len, "no multiboot v1 header in the first 8 KiB");
+	/* beyond the first 8 KiB */
+	mb_header(8192, 0x3, NULL);
+	load_bad(8192 + 64, "no multiboot v1 header in the first 8 KiB");
+	/* straddling the 8 KiB boundary */
+	memset(kernel + 8192, 0, 12);
+	mb_header(8192 - 8, 0x3, NULL);
+	load_bad(8192 + 64, "no multiboot v1 header");
+	/* a file too short to hold one */
+	load_bad(0, "no multiboot v1 header");
+	load_bad(20, "no multiboot v1 header");
+}
+
+static void bad_checksum(void **state)
+{
+	(void)state;
+	struct seg s = { 1, DATA_OFF, 0x100000, 0x100000, 0x100, 0x100 };
+	size_t len = elf32(0x100000, &s, 1);
+	kernel[HDR_OFF + 8]++;
+	load_bad(len, "no multiboot v1 header");
+	/* a header cut by the end of the file (the address fields missing) */
+	setup(NULL);
+	len = elf32(0x100000, &s, 1);
+	load_bad(HDR_OFF + 16, "no multiboot v1 header");
+}
+
+static void unsupported_flags(void **state)
+{
+	(void)state;
+	struct seg s = { 1, DATA_OFF, 0x100000, 0x100000, 0x100, 0x100 };
+	size_t len = elf32(0x100000, &s, 1);
+	mb_header(HDR_OFF, 0x3 | BIT(3), NULL);
+	load_bad(len, "unsupported features 0x8");
+	mb_header(HDR_OFF, BIT(15) | BIT(4), NULL);
+	load_bad(len, "unsupported features 0x8010");
+	/* bits 16-31 are optional features: ignored except 16 */
+	mb_header(HDR_OFF, 0x3 | BIT(20), NULL);
+	load_ok(len, "", NULL, 0);
+	/* video mode (bit 2) is accepted (and not provided) */
+	mb_header(HDR_OFF, 0x7, NULL);
+	load_ok(len, "", NULL, 0);
+}
+
+static void segments_outside_ram(void **state)
+{
+	(void)state;
+	struct seg s = { 1, DATA_OFF, 0x80000, 0x80000, 0x100, 0x100 };   /* below 1 MiB */
+	size_t len = elf32(0x80000, &s, 1);
+	load_bad(len, "outside guest RAM");
+	assert_contains(err, "0x80000");
+	s = (struct seg){ 1, DATA_OFF, 0xfff000, 0xfff000, 0x100, 0x2000 };   /* past 16 MiB */
+	len = elf32(0xfff000, &s, 1);
+	load_bad(len, "outside guest RAM");
+	assert_contains(err, "16 MiB");
+	/* ending exactly at the end of RAM is fine */
+	s = (struct seg){ 1, DATA_OFF, 0xffe000, 0xffe000, 0x100, 0x2000 };
+	len = elf32(0xffe000, &s, 1);
+	load_ok(len, "", NULL, 0);
+	assert_int_equal(out.kernel_end, RAM_SIZE);
+	/* a 64-bit address that wraps around */
+	setup(NULL);
+	s = (struct seg){ 1, DATA_OFF, 0xfffffffffffff000ull, 0xfffffffffffff000ull, 0x100, 0x2000 };
+	len = elf64(0x100000, &s, 1);
+	load_bad(len, "outside guest RAM");
+	/* an a.out kernel loaded below 1 MiB */
+	setup(NULL);
+	mb_header(0, 0x10000, (const u32[]){ 0x8000, 0x8000, 0, 0, 0x8000 });
+	load_bad(0x100, "outside guest RAM");
+}
+
+static void filesz_above_memsz(void **state)
+{
+	(void)state;
+	struct seg s = { 1, DATA_OFF, 0x100000, 0x100000, 0x2000, 0x1000 };
+	size_t len = elf32(0x100000, &s, 1);
+	load_bad(len, "file size above memory size");
+}
+
+static void program_headers_outside_the_file(void **state)
+{
+	(void)state;
+	struct seg s = { 1, DATA_OFF, 0x100000, 0x100000, 0x100, 0x100 };
+	size_t len = elf32(0x100000, &s, 1);
+	w32(kernel + 28, (u32)len + 4);   /* phoff past the end */
+	load_bad(len, "program headers outside the file");
+	w32(kernel + 28, (u32)len - 16);  /* starts inside, ends outside */
+	load_bad(len, "program headers outside the file");
+	w32(kernel + 28, 52);
+	w16(kernel + 44, 0xffff);         /* phnum huge */
+	load_bad(len, "program headers outside the file");
+	/* phentsize too small for a program header */
+	w16(kernel + 44, 1);
+	w16(kernel + 42, 16);
+	load_bad(len, "bad ELF program header size");
+	/* ELF64: phoff that would overflow */
+	setup(NULL);
+	len = elf64(0x100000, &s, 1);
+	w64(kernel + 32, ~0ull - 8);
+	load_bad(len, "program headers outside the file");
+}
+
+static void segment_outside_the_file(void **state)
+{
+	(void)state;
+	struct seg s = { 1, DATA_OFF, 0x100000, 0x100000, 0x100, 0x100 };
+	size_t len = elf32(0x100000, &s, 1);
+	load_ok(len, "", NULL, 0);
+	load_bad(len - 1, "ELF segment 0 outside the file");
+	setup(NULL);
+	s.off = 0x7f00;   /* offset inside, offset + filesz beyond the file */
+	len = elf32(0x100000, &s, 1);
+	load_bad(0x7f80, "ELF segment 0 outside the file");
+	setup(NULL);
+	s = (struct seg){ 1, 0xffffff00, 0x100000, 0x100000, 0x200, 0x200 };
+	len = elf32(0x100000, &s, 1);
+	load_bad(len, "ELF segment 0 outside the file");
+}
+
+static void entry_outside_the_segments(void **state)
+{
+	(void)state;
+	struct seg s = { 1, DATA_OFF, 0x100000, 0x100000, 0x100, 0x1000 };
+	size_t len = elf32(0x101000, &s, 1);   /* one past the end */
+	load_bad(len, "entry point 0x101000 is not inside the loaded kernel");
+	len = elf32(0xfffff, &s, 1);
+	load_bad(len, "entry point 0xfffff");
+	len = elf32(0x100fff, &s, 1);
+	load_ok(len, "", NULL, 0);
+	assert_int_equal(out.entry, 0x100fff);
+	/* a.out kludge */
+	setup(NULL);
+	mb_header(0, 0x10000, (const u32[]){ 0x100000, 0x100000, 0, 0x102000, 0x102000 });
+	load_bad(0x100, "entry point 0x102000 is not inside the loaded kernel");
+}
+
+static void other_bad_elf_files(void **state)
+{
+	(void)state;
+	struct seg s = { 1, DATA_OFF, 0x100000, 0x100000, 0x100, 0x100 };
+	size_t len = elf32(0x100000, &s, 1);
+	kernel[4] = 3;
+	load_bad(len, "unknown ELF class 3");
+	kernel[4] = 1;
+	kernel[0] = 0x7e;
+	load_bad(len, "not an ELF file and no multiboot address fields");
+	/* no PT_LOAD at all */
+	setup(NULL);
+	s.type = 6;   /* PT_PHDR */
+	len = elf32(0x100000, &s, 1);
+	load_bad(len, "no loadable segment");
+	/* no program headers */
+	setup(NULL);
+	len = elf32(0x100000, &s, 0);
+	load_bad(len, "no loadable segment");
+	/* a file ending inside the ELF header: header in bytes 8-40 */
+	setup(NULL);
+	memcpy(kernel, "\177ELF", 4);
+	kernel[4] = 1;
+	mb_header(8, 0x3, NULL);
+	load_bad(48, "truncated ELF header");
+	kernel[4] = 2;
+	load_bad(60, "truncated ELF header");
+}
+
+static void bad_aout_fields(void **state)
+{
+	(void)state;
+	/* header_addr below load_addr */
+	mb_header(0x40, 0x10000, (const u32[]){ 0x100000, 0x100040, 0, 0, 0x100040 });
+	load_bad(0x1000, "header_addr below load_addr");
+	/* the image would start before the file */
+	mb_header(0x40, 0x10000, (const u32[]){ 0x100080, 0x100000, 0, 0, 0x100100 });
+	load_bad(0x1000, "before the file start");
+	/* load_end_addr beyond the file */
+	mb_header(0x40, 0x10000, (const u32[]){ 0x100040, 0x100000, 0x101001, 0, 0x100100 });
+	load_bad(0x1000, "load_end_addr beyond the file");
+	/* load_end_addr below load_addr */
+	mb_header(0x40, 0x10000, (const u32[]){ 0x100040, 0x100000, 0xfff00, 0, 0x100100 });
+	load_bad(0x1000, "load_end_addr");
+}
+
+static void module_too_big(void **state)
+{
+	(void)state;
+	struct seg s = { 1, DATA_OFF, 0x100000, 0x100000, 0x100, 0x100 };
+	size_t len = elf32(0x100000, &s, 1);
+	static u8 big[RAM_SIZE];
+	/* the kernel ends at 0x101000: RAM_SIZE - 0x101000 bytes fit exactly */
+	struct loader_module m[] = { { big, RAM_SIZE - 0x101000, "fits" } };
+	load_ok(len, "", m, 1);
+	assert_int_equal(out.mods_end, RAM_SIZE);
+	m[0].len++;
+	setup(NULL);
+	len = elf32(0x100000, &s, 1);
+	if (mb_load(ram, RAM_SIZE, kernel, len, "", m, 1, &out, err, sizeof(err)))
+		fail_msg("a module one byte too big was loaded");
+	assert_contains(err, "module 0");
+	assert_contains(err, "does not fit in guest RAM");
+	char n[32];
+	snprintf(n, sizeof(n), "%zu bytes", m[0].len);
+	assert_contains(err, n);
+	/* the second of two: the first fits, the second does not */
+	struct loader_module two[] = { { big, 0x1000, "a" }, { big, RAM_SIZE, "b" } };
+	assert_false(mb_load(ram, RAM_SIZE, kernel, len, "", two, 2, &out, err, sizeof(err)));
+	assert_contains(err, "module 1");
+	/* a length that wraps around */
+	struct loader_module wrap[] = { { big, ~(size_t)0 - 0x1000, "w" } };
+	assert_false(mb_load(ram, RAM_SIZE, kernel, len, "", wrap, 1, &out, err, sizeof(err)));
+	assert_contains(err, "does not fit");
+}
+
+/* Nothing was written between the information area and the kernel. */
+static void expect_untouched_above_mbi_area(void)
+{
+	for (u64 a = GUEST_MBI_END; a < 0x100000; a++)
+		if (ram[a] != 0xaa)
+			fail_msg("byte 0x%llx written", (unsigned long long)a);
+}
+
+static void mbi_area_exhausted_by_cmdline(void **state)
+{
+	(void)state;
+	struct seg s = { 1, DATA_OFF, 0x100000, 0x100000, 0x100, 0x100 };
+	size_t len = elf32(0x100000, &s, 1);
+	static char cmd[GUEST_MBI_END - GUEST_MBI_ADDR];
+	memset(cmd, 'c', sizeof(cmd) - 1);
+	assert_false(mb_load(ram, RAM_SIZE, kernel, len, cmd, NULL, 0, &out, err, sizeof(err)));
+	assert_contains(err, "does not fit below 640 KiB");
+	expect_untouched_above_mbi_area();
+	/* the largest command line that fits */
+	setup(NULL);
+	len = elf32(0x100000, &s, 1);
+	size_t max = (GUEST_MBI_END - GUEST_MBI_ADDR) - 72 /* mbi */ - 72 /* mmap */ - 8 /* name */;
+	memset(cmd, 'c', max - 1);
+	cmd[max - 1] = '\0';
+	load_ok(len, cmd, NULL, 0);
+	assert_int_equal(strlen(str_at(r32(out.mbi + MBI_CMDLINE))), max - 1);
+	expect_untouched_above_mbi_area();
+}
+
+/* Module strings that do not fit must fail the load like everything else in the area
+ * (not be handed to the guest as a string at address 0). */
+static void mbi_area_exhausted_by_module_strings(void **state)
+{
+	(void)state;
+	struct seg s = { 1, DATA_OFF, 0x100000, 0x100000, 0x100, 0x100 };
+	size_t len = elf32(0x100000, &s, 1);
+	/* 160 module strings of 4000 bytes: more than the ~600 KiB information area */
+	static char str[4000];
+	memset(str, 's', sizeof(str) - 1);
+	static struct loader_module m[160];
+	for (size_t i = 0; i < ARRAY_SIZE(m); i++)
+		m[i] = (struct loader_module){ (const u8 *)str, 0, str };
+	bool ok = mb_load(ram, RAM_SIZE, kernel, len, "", m, ARRAY_SIZE(m), &out, err, sizeof(err));
+	if (ok) {
+		u32 arr = r32(out.mbi + MBI_MODS_ADDR);
+		for (u32 i = 0; i < ARRAY_SIZE(m); i++)
+			if (r32(arr + 16 * i + 8) == 0)
+				fail_msg("accepted, and module %u's string is at address 0", i);
+		fail_msg("multiboot information larger than the area was accepted");
+	}
+	assert_contains(err, "does not fit below 640 KiB");
+	expect_untouched_above_mbi_area();
+}
+
+static void small_ram(void **state)
+{
+	(void)state;
+	struct seg s = { 1, DATA_OFF, 0x100000, 0x100000, 0x100, 0x100 };
+	size_t len = elf32(0x100000, &s, 1);
+	assert_false(mb_load(ram, MiB(2) - 4096, kernel, len, "", NULL, 0, &out, err, sizeof(err)));
+	assert_contains(err, "below 2 MiB");
+	assert_true(mb_load(ram, MiB(2), kernel, len, "", NULL, 0, &out, err, sizeof(err)));
+	assert_int_equal(r32(out.mbi + MBI_MEM_UPPER), 1024);
+}
+
+#define T(f) cmocka_unit_test_setup(f, setup)
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(elf32_kernel),
+		T(elf32_higher_half_and_two_segments),
+		T(elf64_kernel),
+		T(aout_kludge_kernel),
+		T(header_placement),
+		T(modules),
+		T(mbi_objects_do_not_overlap),
+		T(no_header),
+		T(bad_checksum),
+		T(unsupported_flags),
+		T(segments_outside_ram),
+		T(filesz_above_memsz),
+		T(program_headers_outside_the_file),
+		T(segment_outside_the_file),
+		T(entry_outside_the_segments),
+		T(other_bad_elf_files),
+		T(bad_aout_fields),
+		T(module_too_big),
+		T(mbi_area_exhausted_by_cmdline),
+		T(mbi_area_exhausted_by_module_strings),
+		T(small_ram),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
