@@ -16,9 +16,13 @@
 #define HC_PUTS        3
 #define HC_VCPU_ID     4
 #define HC_GET_COUNTER 5
+#define HC_GET_INFO    6   /* RBX = HC_INFO_* */
+#define HC_VCPU_COUNTER 7  /* RBX = counter id, RCX = vCPU index in the caller's VM */
+#define HC_RACE_POST   8   /* RBX = target vCPU, RCX = vector, RDX = HC_RACE_WINDOW_* */
 
 #define HC_ENOSYS (-1L)
 #define HC_EINVAL (-2L)
+#define HC_ETIMEDOUT (-3L)   /* HC_RACE_POST: the target never reached the window */
 
 #define HC_PUTS_MAX 4096
 
@@ -28,7 +32,33 @@
 #define HC_CTR_EXITS_VMCALL 2
 #define HC_CTR_EXITS_IO 3
 #define HC_CTR_EXITS_MSR 4
-#define HC_CTR_MAX 5
+#define HC_CTR_POSTED 5        /* interrupts posted to this vCPU (any path) */
+#define HC_CTR_NOTIFY_IPIS 6   /* notification IPIs sent to this vCPU */
+#define HC_CTR_WAKEUPS 7       /* times this vCPU was woken from HLT */
+#define HC_CTR_FASTPATH 8      /* exits handled in the exit fastpath */
+#define HC_CTR_INJECTED 9      /* interrupts injected by event injection (no APICv) */
+#define HC_CTR_IRQ_WINDOWS 10  /* interrupt-window exits */
+#define HC_CTR_ELIDED 11       /* notifications elided: target was the vCPU in the fastpath */
+#define HC_CTR_MAX 12
+/* HC_CTR_EXIT_REASON + n: exits with basic reason n (Intel SDM Vol. 3D, Appendix C). */
+#define HC_CTR_EXIT_REASON 0x100
+
+/* HC_GET_INFO items. */
+#define HC_INFO_TSC_HZ 0       /* TSC frequency the hypervisor measured (Hz) */
+#define HC_INFO_APIC_TIMER_HZ 1   /* the virtual LAPIC timer's input clock (Hz, before the divider) */
+#define HC_INFO_NR_VCPUS 2
+#define HC_INFO_FEATURES 3     /* HC_FEAT_* bits: the VM's interrupt-virtualisation switches */
+
+#define HC_FEAT_APICV 1        /* posted interrupts + virtual-interrupt delivery */
+#define HC_FEAT_PREEMPT_TIMER 2   /* guest timers on the VMX-preemption timer (else software) */
+#define HC_FEAT_FASTPATH 4     /* timer expiry handled in the exit fastpath */
+#define HC_FEAT_ELIDE 8        /* no notification IPI to the vCPU in the fastpath */
+
+/* HC_RACE_POST windows: the target's entry path stops at the window until the caller
+ * (on another CPU) has posted the vector through the ordinary posting path. */
+#define HC_RACE_WINDOW_IRQS_OFF 1   /* interrupts off, not yet marked in guest */
+#define HC_RACE_WINDOW_IN_GUEST 2   /* marked in guest, PIR not yet synced */
+#define HC_RACE_WINDOW_SYNCED 3     /* PIR synced, VM entry next */
 
 /* CPUID leaf 0x40000000: signature in EBX, ECX, EDX ("MicroHVMicro"). */
 #define HV_CPUID_BASE 0x40000000u

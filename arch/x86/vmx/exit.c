@@ -200,12 +200,12 @@ static enum exit_action handle_exception_nmi(struct vcpu *v)
 
 /* ---- control registers ---- */
 
-static u64 gpr_read(struct vcpu *v, unsigned n)
+u64 vcpu_gpr_read(struct vcpu *v, unsigned n)
 {
 	return n == GPR_RSP ? vmcs_readl(GUEST_RSP) : v->gpr[n];
 }
 
-static void gpr_write(struct vcpu *v, unsigned n, u64 val)
+void vcpu_gpr_write(struct vcpu *v, unsigned n, u64 val)
 {
 	if (n == GPR_RSP)
 		vmcs_writel(GUEST_RSP, val);
@@ -285,7 +285,7 @@ static enum exit_action handle_cr_access(struct vcpu *v)
 	unsigned cr = q & 15, type = (q >> 4) & 3, reg = (q >> 8) & 15;
 
 	if (type == 0) {   /* MOV to CR */
-		u64 val = gpr_read(v, reg);
+		u64 val = vcpu_gpr_read(v, reg);
 		switch (cr) {
 		case 0: return set_cr0(v, val);
 		case 4: return set_cr4(v, val);
@@ -296,7 +296,7 @@ static enum exit_action handle_cr_access(struct vcpu *v)
 			return EXIT_SKIP;
 		}
 	} else if (type == 1 && cr == 8) {   /* MOV from CR8 */
-		gpr_write(v, reg, v->cr8);
+		vcpu_gpr_write(v, reg, v->cr8);
 		return EXIT_SKIP;
 	} else if (type == 3) {   /* LMSW: only the low four bits of CR0, and it cannot clear PE */
 		u64 src = (q >> 16) & 0xf;
@@ -329,7 +329,7 @@ static enum exit_action handle_xsetbv(struct vcpu *v)
 
 /* Walk the guest's page tables for a linear address (for string I/O). Returns false
  * with *fault_err set for a #PF to inject. */
-static bool guest_linear_to_phys(struct vcpu *v, u64 la, bool write, u64 *gpa, u32 *fault_err)
+bool vmx_guest_linear_to_phys(struct vcpu *v, u64 la, bool write, u64 *gpa, u32 *fault_err)
 {
 	u64 cr0 = vmcs_readl(GUEST_CR0), cr4 = vmcs_readl(GUEST_CR4), cr3 = vmcs_readl(GUEST_CR3);
 	bool lma = vmcs_read64(GUEST_IA32_EFER) & EFER_LMA;
@@ -409,7 +409,7 @@ static enum exit_action string_io(struct vcpu *v, u64 q, u16 port, unsigned size
 	for (u64 i = 0; i < n; i++) {
 		u64 gpa;
 		u32 pf;
-		if (!guest_linear_to_phys(v, la, in, &gpa, &pf)) {
+		if (!vmx_guest_linear_to_phys(v, la, in, &gpa, &pf)) {
 			asm volatile("mov %0, %%cr2" : : "r"(la));
 			vmx_inject_exception(v, X86_PF, true, pf);
 			return EXIT_RESUME;

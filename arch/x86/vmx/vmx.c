@@ -152,6 +152,9 @@ bool vmx_probe(char *why, size_t len)
 	       vmx_caps.revision, true_ctls ? "TRUE" : "legacy");
 	printk("vmx: pin=0x%08x proc=0x%08x proc2=0x%08x exit=0x%08x entry=0x%08x\n", vmx_caps.pin,
 	       vmx_caps.proc, vmx_caps.proc2, vmx_caps.exit, vmx_caps.entry);
+	printk("vmx: allowed-1 pin=0x%08x proc=0x%08x proc2=0x%08x misc=0x%llx ept/vpid=0x%llx\n",
+	       (u32)(m->pinbased >> 32), (u32)(m->procbased >> 32), (u32)(m->procbased2 >> 32),
+	       (unsigned long long)m->misc, (unsigned long long)m->ept_vpid);
 	printk("vmx: using: %s\n", vmx_caps.used);
 	printk("vmx: missing: %s\n", vmx_caps.missing_optional[0] ? vmx_caps.missing_optional : "nothing");
 	printk("vmx: left off until the virtual LAPIC exists: posted interrupts, TPR shadow, preemption timer\n");

@@ -41,6 +41,11 @@ void guest_cpuid(struct vcpu *v, u32 leaf, u32 sub, u32 out[4]);
 enum exit_action handle_rdmsr(struct vcpu *v);
 enum exit_action handle_wrmsr(struct vcpu *v);
 void msr_bitmap_init(u8 *bitmap);
+/* Guest registers by SDM register number (RSP from the VMCS); the VMCS must be current. */
+u64 vcpu_gpr_read(struct vcpu *v, unsigned n);
+void vcpu_gpr_write(struct vcpu *v, unsigned n, u64 val);
+/* Walk the guest's page tables (current VMCS). false + *fault_err: a #PF to inject. */
+bool vmx_guest_linear_to_phys(struct vcpu *v, u64 la, bool write, u64 *gpa, u32 *fault_err);
 void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error);
 
 /* The run loop of a physical CPU (hv/main.c); entered on an empty stack. */
