@@ -25,6 +25,7 @@ UNIT_SRC_cmdline := hv/cmdline.c hv/format.c
 UNIT_SRC_bootinfo := hv/bootinfo.c hv/format.c
 UNIT_SRC_acpi := hv/acpi.c hv/format.c
 UNIT_SRC_loader := hv/loader.c hv/format.c
+UNIT_SRC_insn := hv/insn.c
 
 unit: $(UNIT_BINS)
 
