@@ -12,7 +12,7 @@
 G_BUILD    := $(if $(BUILD),$(BUILD),build)
 G_OUT      := $(G_BUILD)/guests
 G_OBJ      := $(G_OUT)/obj
-G_NAMES    := hello triplefault badmem badio bench
+G_NAMES    := hello triplefault badmem badio bench apic
 
 G_CC       ?= gcc
 G_AS       ?= as
@@ -28,7 +28,9 @@ G_LDFLAGS  := -m64 -nostdlib -static -no-pie -Wl,--build-id=none \
               -Wl,-z,max-page-size=0x1000 -Wl,-z,noexecstack -Wl,-T,guests/lib/guest.ld
 
 G_LIB_SRCS := guests/lib/entry.S guests/lib/console.c guests/lib/desc.c \
-              guests/lib/lib.c guests/lib/string.c
+              guests/lib/lib.c guests/lib/string.c guests/lib/time.c \
+              guests/lib/apic.c guests/lib/smp.c guests/lib/acpi.c \
+              guests/lib/trampoline.S
 G_LIB_OBJS := $(patsubst guests/%,$(G_OBJ)/%.o,$(G_LIB_SRCS))
 
 G_ELFS     := $(foreach n,$(G_NAMES),$(G_OUT)/$(n).elf)

@@ -6,6 +6,7 @@
  * test scripts match whole lines, so no '\r' is sent.
  */
 #include "lib.h"
+#include "smp.h"
 
 /* 16550 registers (offsets from the base port), DLAB = 0 */
 #define UART_THR 0 /* Transmit Holding Register (write) */
@@ -49,11 +50,40 @@ void serial_flush(void)
 	serial_wait(UART_LSR_TEMT);
 }
 
+/* Owner CPU index + 1, 0 when free. */
+static volatile u32 console_owner;
+
+void console_lock(void)
+{
+	struct percpu *p = this_cpu();
+	u32 me = p->cpu + 1;
+
+	if (console_owner == me) {
+		p->console_depth++;
+		return;
+	}
+	while (!cmpxchg32(&console_owner, 0, me))
+		pause();
+	p->console_depth = 1;
+}
+
+void console_unlock(void)
+{
+	struct percpu *p = this_cpu();
+
+	if (--p->console_depth == 0) {
+		barrier();
+		console_owner = 0;
+	}
+}
+
 void puts(const char *s)
 {
+	console_lock();
 	while (*s)
 		putchar(*s++);
 	putchar('\n');
+	console_unlock();
 }
 
 /* ---- formatting ------------------------------------------------------------------ */
@@ -258,7 +288,9 @@ int vprintf(const char *fmt, va_list ap)
 {
 	struct sink s = { .console = true };
 
+	console_lock();
 	vformat(&s, fmt, ap);
+	console_unlock();
 	return (int)s.len;
 }
 

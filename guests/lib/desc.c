@@ -27,6 +27,7 @@ extern const struct extable_entry __extable_start[], __extable_end[];
 void exception_dispatch(struct ex_regs *regs);
 
 static struct idt_gate idt[IDT_ENTRIES] __attribute__((aligned(16)));
+static irq_handler_t *volatile handlers[IDT_ENTRIES];
 static volatile int caught_vector = -1;
 static int handler_depth;
 
@@ -42,10 +43,26 @@ static const char *const vector_names[32] = {
 	"#VC VMM communication", "#SX security exception", "reserved 31",
 };
 
-void idt_init(void)
+void idt_load(void)
 {
 	struct desc_ptr p = { .limit = sizeof(idt) - 1, .base = (u64)(uintptr_t)idt };
 
+	lidt(&p);
+}
+
+irq_handler_t *irq_set_handler(unsigned vector, irq_handler_t *handler)
+{
+	irq_handler_t *old;
+
+	if (vector >= IDT_ENTRIES)
+		return NULL;
+	old = handlers[vector];
+	handlers[vector] = handler;
+	return old;
+}
+
+void idt_init(void)
+{
 	for (unsigned v = 0; v < IDT_ENTRIES; v++) {
 		u64 a = (u64)(uintptr_t)isr_stubs + (u64)v * ISR_STUB_SIZE;
 
@@ -57,7 +74,7 @@ void idt_init(void)
 			.offset_high = (u32)(a >> 32),
 		};
 	}
-	lidt(&p);
+	idt_load();
 }
 
 void exception_clear(void)
@@ -80,11 +97,19 @@ static const struct extable_entry *extable_find(u64 rip)
 
 void exception_dispatch(struct ex_regs *r)
 {
-	const struct extable_entry *fix = r->vector < 32 ? extable_find(r->rip) : NULL;
+	/* An NMI is not caused by the instruction at its RIP: never a fixup. */
+	bool fault = r->vector < 32 && r->vector != NMI_VECTOR;
+	const struct extable_entry *fix = fault ? extable_find(r->rip) : NULL;
+	irq_handler_t *h;
 
 	if (fix) {
 		caught_vector = (int)r->vector;
 		r->rip = fix->fixup;
+		return;
+	}
+	h = handlers[r->vector & (IDT_ENTRIES - 1)];
+	if (h) {
+		h(r);
 		return;
 	}
 

@@ -217,6 +217,7 @@ gdt:
 gdt_end:
 	/* lgdt reads 6 bytes in 32-bit mode, 10 in 64-bit mode: the high base is 0. */
 	.align 8
+	.globl gdt_desc         /* smp.c: application processors load it too */
 gdt_desc:
 	.word gdt_end - gdt - 1
 	.quad gdt

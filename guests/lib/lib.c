@@ -3,6 +3,7 @@
  * Start-up, multiboot information, command line, results and exit.
  */
 #include "lib.h"
+#include "smp.h"
 
 /* Port of QEMU's isa-debug-exit device (iobase=0xf4), which the hypervisor also
  * implements: a 32-bit write of V ends the VM with status (V << 1) | 1. */
@@ -136,6 +137,25 @@ u64 mmap_ram_above_1m(void)
 	return cur - base;
 }
 
+/* ---- the hypervisor ------------------------------------------------------------------ */
+
+bool hv_present(void)
+{
+	static int present = -1;
+	u32 a, b, c, d;
+
+	if (present < 0) {
+		cpuid(1, &a, &b, &c, &d);
+		present = 0;
+		if (!cmdline_has("nohv") && (c & (1u << 31))) {
+			cpuid(HV_CPUID_BASE, &a, &b, &c, &d);
+			present = b == HV_CPUID_SIG_EBX && c == HV_CPUID_SIG_ECX &&
+				  d == HV_CPUID_SIG_EDX;
+		}
+	}
+	return present;
+}
+
 /* ---- results ------------------------------------------------------------------------ */
 
 static unsigned tests, failures, skipped;
@@ -144,6 +164,7 @@ void report(bool pass, const char *fmt, ...)
 {
 	va_list ap;
 
+	console_lock();
 	tests++;
 	if (!pass)
 		failures++;
@@ -152,18 +173,21 @@ void report(bool pass, const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
+	console_unlock();
 }
 
 void report_skip(const char *fmt, ...)
 {
 	va_list ap;
 
+	console_lock();
 	skipped++;
 	printf("SKIP: ");
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
+	console_unlock();
 }
 
 unsigned report_failures(void)
@@ -194,6 +218,7 @@ void exit(int code)
 
 void guest_start(void)
 {
+	smp_early_init();
 	serial_init();
 	idt_init();
 	if (mb_magic != MB_BOOT_MAGIC)

@@ -109,6 +109,10 @@ void serial_init(void);
 void putchar(int c);
 void puts(const char *s);       /* appends a newline, as in C */
 void serial_flush(void);        /* wait until the transmitter is empty */
+/* Lines from several CPUs do not interleave: printf, puts and report hold a console
+ * lock (recursive per CPU, so a handler may print while its CPU holds it). */
+void console_lock(void);
+void console_unlock(void);
 int printf(const char *fmt, ...) __printf(1, 2);
 int vprintf(const char *fmt, va_list ap);
 int snprintf(char *buf, size_t size, const char *fmt, ...) __printf(3, 4);
@@ -172,6 +176,21 @@ struct desc_ptr {
 } __packed;
 
 void idt_init(void);
+/* Load this CPU's IDTR with the shared IDT (application processors, smp.c). */
+void idt_load(void);
+
+/*
+ * Interrupt handlers by vector. A handler registered for a vector runs (with IF = 0:
+ * every gate is an interrupt gate, Intel SDM Vol. 3A "Interrupt and Exception
+ * Handling", "Interrupt-Gate Versus Trap-Gate Handling") instead of the "unexpected
+ * interrupt" report; regs->vector is the vector. Handlers of APIC interrupts send
+ * their own EOI (apic_eoi(), apic.h) so that tests control when it happens. Any vector
+ * may be registered, NMI_VECTOR included; an exception listed in .extable still goes
+ * to its fixup first (not for NMI). Returns the previous handler (NULL = none).
+ */
+#define NMI_VECTOR 2
+typedef void irq_handler_t(struct ex_regs *regs);
+irq_handler_t *irq_set_handler(unsigned vector, irq_handler_t *handler);
 
 static inline void lidt(const struct desc_ptr *p)
 {
@@ -319,6 +338,154 @@ static inline void pause(void)
 	asm volatile("pause" : : : "memory");
 }
 
+static inline void sti(void)
+{
+	asm volatile("sti" : : : "memory");
+}
+
+/* STI's interrupt shadow covers the HLT, so an interrupt pending at the STI wakes the
+ * HLT instead of being taken before it (Intel SDM Vol. 2B, "STI", and Vol. 3A,
+ * "Interrupt-Enable Flag"). */
+static inline void safe_halt(void)
+{
+	asm volatile("sti; hlt" : : : "memory");
+}
+
+/* STI; NOP; CLI: a window of one instruction in which pending interrupts are taken. */
+static inline void sti_nop_cli(void)
+{
+	asm volatile("sti; nop; cli" : : : "memory");
+}
+
+#define X86_EFLAGS_IF (1ul << 9)
+
+static inline u64 read_rflags(void)
+{
+	u64 f;
+
+	asm volatile("pushfq; popq %0" : "=r"(f) : : "memory");
+	return f;
+}
+
+static inline bool irqs_enabled(void)
+{
+	return read_rflags() & X86_EFLAGS_IF;
+}
+
+/* Disable interrupts, returning the previous RFLAGS for irq_restore(). */
+static inline u64 irq_save(void)
+{
+	u64 f = read_rflags();
+
+	cli();
+	return f;
+}
+
+static inline void irq_restore(u64 flags)
+{
+	if (flags & X86_EFLAGS_IF)
+		sti();
+}
+
+static inline void mfence(void)
+{
+	asm volatile("mfence" : : : "memory");
+}
+
+static inline void lfence(void)
+{
+	asm volatile("lfence" : : : "memory");
+}
+
+/* CR8 is the TPR's priority class (Intel SDM Vol. 3A, "Task Priority in IA-32e
+ * Mode": CR8[3:0] = TPR[7:4]). */
+static inline u64 read_cr8(void)
+{
+	u64 v;
+
+	asm volatile("mov %%cr8, %0" : "=r"(v) : : "memory");
+	return v;
+}
+
+static inline void write_cr8(u64 v)
+{
+	asm volatile("mov %0, %%cr8" : : "r"(v) : "memory");
+}
+
+/* ---- atomics and locks (x86: locked read-modify-write instructions) ------------------ */
+
+static inline u32 atomic_fetch_add(volatile u32 *p, u32 v)
+{
+	asm volatile("lock xaddl %0, %1" : "+r"(v), "+m"(*p) : : "memory");
+	return v;
+}
+
+static inline void atomic_inc(volatile u32 *p)
+{
+	asm volatile("lock incl %0" : "+m"(*p) : : "memory");
+}
+
+static inline u32 xchg32(volatile u32 *p, u32 v)
+{
+	asm volatile("xchgl %0, %1" : "+r"(v), "+m"(*p) : : "memory");
+	return v;
+}
+
+static inline bool cmpxchg32(volatile u32 *p, u32 old, u32 new_val)
+{
+	u32 prev;
+
+	asm volatile("lock cmpxchgl %2, %1"
+		     : "=a"(prev), "+m"(*p)
+		     : "r"(new_val), "0"(old)
+		     : "memory");
+	return prev == old;
+}
+
+struct spinlock {
+	volatile u32 locked;
+};
+
+static inline void spin_lock(struct spinlock *l)
+{
+	while (xchg32(&l->locked, 1))
+		while (l->locked)
+			pause();
+}
+
+static inline void spin_unlock(struct spinlock *l)
+{
+	barrier();
+	l->locked = 0;
+}
+
+/* ---- time (time.c) ------------------------------------------------------------------- */
+
+/*
+ * TSC frequency in Hz, determined once: the command line's tsc_hz=N, else the
+ * hypervisor's HC_INFO_TSC_HZ, else the PIT (channel 2 gated through port 0x61),
+ * else CPUID leaf 0x15, else an assumed 1 GHz. tsc_hz_source() names the source.
+ */
+u64 tsc_hz(void);
+const char *tsc_hz_source(void);
+u64 us_to_tsc(u64 us);
+u64 tsc_to_us(u64 ticks);
+void udelay(u64 us);
+void mdelay(u64 ms);
+
+/*
+ * Spin (PAUSE) until cond is true or us microseconds of TSC time have passed; the
+ * value is cond's final truth. Interrupts stay as the caller left them.
+ */
+#define wait_until(cond, us)                                                     \
+	({                                                                       \
+		u64 __wu_end = rdtsc() + us_to_tsc(us);                          \
+		bool __wu_ok;                                                    \
+		while (!(__wu_ok = (cond)) && rdtsc() < __wu_end)                \
+			pause();                                                 \
+		__wu_ok;                                                         \
+	})
+
 /* ---- hypercalls (docs/INTERFACES.md, "Hypercalls") ---------------------------------- */
 
 /* RAX = function, RBX, RCX, RDX = arguments, result in RAX; others preserved. */
@@ -335,6 +502,26 @@ static inline long hc_get_counter(unsigned long id)
 {
 	return vmcall(HC_GET_COUNTER, id, 0, 0);
 }
+
+/* HC_VCPU_COUNTER: counter id of vCPU index vcpu of this VM (HC_ENOSYS until the
+ * hypervisor implements it). */
+static inline long hc_vcpu_counter(unsigned long id, unsigned long vcpu)
+{
+	return vmcall(HC_VCPU_COUNTER, id, vcpu, 0);
+}
+
+/* HC_GET_INFO(item): HC_INFO_* value, negative if unknown. */
+static inline long hc_get_info(unsigned long item)
+{
+	return vmcall(HC_GET_INFO, item, 0, 0);
+}
+
+/*
+ * True when running under this project's hypervisor: CPUID.1:ECX[31] and the
+ * "MicroHVMicro" signature of leaf 0x40000000, and no "nohv" on the command line.
+ * Without it, VMCALL raises #UD: guests that also run bare check this first.
+ */
+bool hv_present(void);
 
 /* ---- strings ------------------------------------------------------------------------ */
 
