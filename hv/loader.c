@@ -8,6 +8,7 @@
  * (see write_guest_state() in arch/x86/vmx/vmx.c). Pure: unit-tested on the host.
  */
 #include "hv/loader.h"
+#include "hv/guest_acpi.h"
 #include "hv/lib.h"
 
 #define MB1_HEADER_MAGIC 0x1BADB002u
@@ -297,4 +298,13 @@ bool mb_load(u8 *ram, u64 ram_size, const u8 *kernel, size_t klen, const char *c
 	gdt[3] = 0;
 	out->mbi = info;
 	return true;
+}
+
+bool loader_build_acpi(u8 *ram, u64 ram_size, u32 nr_vcpus, u8 ioapic_id, char *err, size_t errlen)
+{
+	struct guest_acpi_config c;
+	_Static_assert(GUEST_ACPI_BASE >= GUEST_LOW_RAM_END && GUEST_ACPI_END <= GUEST_KERNEL_MIN,
+		       "the ACPI tables are in the range the memory map reserves");
+	guest_acpi_default(&c, nr_vcpus, ioapic_id);
+	return guest_acpi_build(ram, ram_size, &c, err, errlen);
 }

@@ -32,4 +32,9 @@ bool mb_load(u8 *ram, u64 ram_size, const u8 *kernel, size_t klen, const char *c
 	     const struct loader_module *mods, u32 nr_mods, struct loader_result *out,
 	     char *err, size_t errlen);
 
+/* The guest's ACPI tables in its BIOS area (hv/guest_acpi.h): nr_vcpus local APICs
+ * with IDs 0..nr_vcpus-1, the vIOAPIC with ioapic_id, the PM ports hv/vio.c emulates.
+ * The memory map mb_load() writes marks that area reserved. */
+bool loader_build_acpi(u8 *ram, u64 ram_size, u32 nr_vcpus, u8 ioapic_id, char *err, size_t errlen);
+
 #endif

@@ -11,6 +11,7 @@
 #include "hv/lib.h"
 #include "hv/mm.h"
 #include "hv/power.h"
+#include "hv/time.h"
 #include "hv/vm.h"
 #include "arch/x86/vmx/vmx.h"
 #include "arch/x86/x86.h"
@@ -119,6 +120,7 @@ void boot_main(u32 magic, u32 info)
 	u64 rsdp_pa;
 	const void *rsdp = acpi_find_rsdp(&boot_info, &rsdp_pa);
 	lapic_init();
+	tsc_calibrate();
 	cpus[0].apic_id = lapic_id();
 	acpi.rsdp = rsdp_pa;
 	if (acpi_parse(rsdp, cpus[0].apic_id, &acpi, err, sizeof(err)) && acpi.nr_cpus) {

@@ -11,6 +11,7 @@
 #include "hv/console.h"
 #include "hv/lib.h"
 #include "hv/mm.h"
+#include "hv/time.h"
 #include "arch/x86/x86.h"
 
 #define APIC_ID 0x020
@@ -87,24 +88,6 @@ void lapic_send_ipi(u32 apic_id, u8 vector)
 	send_icr(apic_id, vector);
 	if (f & RFLAGS_IF)
 		irq_enable();
-}
-
-/* Busy-wait on PIT channel 2 (8254: 1.193182 MHz input, gate through port 0x61). */
-static void pit_delay_us(u32 us)
-{
-	while (us) {
-		u32 chunk = MIN(us, 50000u);
-		u32 ticks = chunk * 1193u / 1000u + 1;
-		u8 gate = inb(0x61);
-		outb(0x61, (gate & ~0x02) | 0x01);   /* gate on, speaker off */
-		outb(0x43, 0xb0);                     /* channel 2, lobyte/hibyte, mode 0 */
-		outb(0x42, ticks & 0xff);
-		outb(0x42, (ticks >> 8) & 0xff);
-		for (unsigned i = 0; i < 100000000 && !(inb(0x61) & 0x20); i++)
-			cpu_relax();
-		outb(0x61, gate);
-		us -= chunk;
-	}
 }
 
 extern u32 ap_apic_ids[MAX_CPUS];

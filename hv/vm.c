@@ -71,6 +71,14 @@ bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, si
 		hv_snprintf(err, errlen, "vm '%s': kernel '%s': %s", cfg->name, cfg->kernel, lerr);
 		return false;
 	}
+	/* Platform devices and the ACPI tables that describe them (docs/INTERFACES.md,
+	 * "Guest platform"): the IOAPIC ID follows the vCPUs' APIC IDs 0..n-1. */
+	vioapic_init(&vm->ioapic, vm, cfg->vcpus);
+	vpic_init(&vm->pic);
+	if (!loader_build_acpi(vm->ram, vm->ram_size, cfg->vcpus, (u8)vm->ioapic.id, lerr, sizeof(lerr))) {
+		hv_snprintf(err, errlen, "vm '%s': %s", cfg->name, lerr);
+		return false;
+	}
 	if (!vmx_vm_init(vm, lerr, sizeof(lerr))) {
 		hv_snprintf(err, errlen, "vm '%s': %s", cfg->name, lerr);
 		return false;

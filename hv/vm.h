@@ -8,6 +8,8 @@
 #include "hv/cpu.h"
 #include "arch/x86/vmx/ept.h"
 #include "arch/x86/vmx/exit_reason.h"
+#include "hv/vioapic.h"
+#include "hv/vpic.h"
 
 /* Guest GPRs, in the order of the SDM's register encoding (exit qualifications for
  * MOV CR, "Table 27-3"), so a 4-bit GPR number indexes gpr[]. RSP lives in the VMCS;
@@ -73,6 +75,8 @@ struct vm {
 	struct vuart uart;
 	struct spinlock lock;
 	struct cpuid_cached cpuid_cache[VM_CPUID_CACHE];   /* arch/x86/vmx/cpuid.c */
+	struct vioapic ioapic;     /* hv/vioapic.c: MMIO at VIOAPIC_BASE */
+	struct vpic pic;           /* hv/vpic.c: the masked 8259 pair */
 };
 
 extern struct vm vms[MAX_VMS];

@@ -24,8 +24,12 @@ UNIT_SRC_frame := hv/frame.c
 UNIT_SRC_cmdline := hv/cmdline.c hv/format.c
 UNIT_SRC_bootinfo := hv/bootinfo.c hv/format.c
 UNIT_SRC_acpi := hv/acpi.c hv/format.c
-UNIT_SRC_loader := hv/loader.c hv/format.c
+UNIT_SRC_loader := hv/loader.c hv/guest_acpi.c hv/format.c
 UNIT_SRC_insn := hv/insn.c
+UNIT_SRC_vioapic := hv/vioapic.c
+UNIT_SRC_vpic := hv/vpic.c
+UNIT_SRC_guest_acpi := hv/guest_acpi.c hv/loader.c hv/acpi.c hv/format.c
+UNIT_SRC_mmio := arch/x86/vmx/mmio.c hv/insn.c hv/vioapic.c hv/format.c
 
 unit: $(UNIT_BINS)
 

@@ -10,6 +10,7 @@
  */
 #include "arch/x86/vmx/vmx.h"
 #include "arch/x86/vmx/vmcs.h"
+#include "arch/x86/vmx/mmio.h"
 #include "arch/x86/x86.h"
 #include "hv/console.h"
 #include "hv/lib.h"
@@ -156,6 +157,9 @@ static enum exit_action handle_ept_violation(struct vcpu *v)
 	u64 q = vmcs_readl(EXIT_QUALIFICATION);
 	u64 gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
 	const char *what = q & BIT(1) ? "write" : q & BIT(2) ? "instruction fetch" : "read";
+	enum exit_action act;
+	if (gpa >= v->vm->ram_size && vm_mmio_dispatch(v, gpa, &act))
+		return act;
 	if (gpa < v->vm->ram_size)
 		vm_fault(v, "EPT violation at GPA 0x%llx inside guest RAM (%s, qualification 0x%llx): "
 			 "hypervisor EPT bug", (unsigned long long)gpa, what, (unsigned long long)q);

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Emulated MMIO (arch/x86/vmx/mmio.h).
+ *
+ * A guest-physical page that EPT does not map makes every access to it an EPT
+ * violation (Intel SDM Vol. 3C, "EPT Violations"); its exit qualification says read
+ * or write, and GUEST_PHYSICAL_ADDRESS the address, but neither the register nor the
+ * size: those come from decoding the instruction, fetched from CS:RIP through the
+ * guest's own page tables. For EPT violations the VM-exit instruction-length field is
+ * undefined ("VM-Exit Instruction Length": it is valid only for the exits listed
+ * there), so RIP moves by the decoded length.
+ *
+ * The code size comes from the guest's CS access rights and IA32_EFER.LMA ("IA-32e
+ * Mode": 64-bit mode when LMA and CS.L, else CS.D selects 32- or 16-bit; virtual-8086
+ * mode is 16-bit) as the VMCS holds them ("Guest Register State": the access-rights
+ * format, L in bit 13, D/B in bit 14).
+ */
+#include "arch/x86/vmx/mmio.h"
+#include "arch/x86/vmx/vmx.h"
+#include "arch/x86/vmx/vmcs.h"
+#include "arch/x86/x86.h"
+#include "hv/insn.h"
+#include "hv/lib.h"
+#include "hv/vioapic.h"
+
+#define CS_AR_L BIT(13)
+#define CS_AR_DB BIT(14)
+
+/* EPT-violation exit qualification ("Exit Qualification for EPT Violations"). */
+#define EPTV_READ BIT(0)
+#define EPTV_WRITE BIT(1)
+#define EPTV_FETCH BIT(2)
+#define EPTV_LINEAR_VALID BIT(7)
+#define EPTV_TRANSLATED BIT(8)   /* with bit 7: the access itself, not a page walk */
+
+/* APIC-access exit qualification ("Exit Qualification for APIC-Access VM Exits"):
+ * bits 15:12 the access type, 0 = linear read, 1 = linear write. */
+#define APIC_ACCESS_TYPE(q) (((q) >> 12) & 0xf)
+
+/*
+ * The guest state the emulation needs, read once. Out of line on purpose: GCC 12.2
+ * miscompiles vmcs.h's asm-goto VMREAD when jump threading duplicates the block that
+ * uses the result (the fall-through copy got the failure path's 0: with the code size
+ * tested first, "rip" read 0 in 64-bit mode while "la", computed from the same read,
+ * was right). Here every result goes straight to memory.
+ */
+struct mmio_state {
+	u64 rip, cs_base, efer, rflags, qual;
+	u32 cs_ar, reason;
+};
+
+static __attribute__((noinline)) void read_state(struct mmio_state *s)
+{
+	s->rip = vmcs_readl(GUEST_RIP);
+	s->cs_base = vmcs_readl(GUEST_CS_BASE);
+	s->efer = vmcs_read64(GUEST_IA32_EFER);
+	s->rflags = vmcs_readl(GUEST_RFLAGS);
+	s->qual = vmcs_readl(EXIT_QUALIFICATION);
+	s->cs_ar = vmcs_read32(GUEST_CS_AR_BYTES);
+	s->reason = vmcs_read32(VM_EXIT_REASON);
+}
+
+static enum insn_mode guest_code_mode(const struct mmio_state *s)
+{
+	if ((s->efer & EFER_LMA) && (s->cs_ar & CS_AR_L))
+		return INSN_MODE_64;
+	if (s->rflags & RFLAGS_VM)
+		return INSN_MODE_16;
+	return (s->cs_ar & CS_AR_DB) ? INSN_MODE_32 : INSN_MODE_16;
+}
+
+static unsigned mode_bits(enum insn_mode m)
+{
+	return m == INSN_MODE_64 ? 64 : m == INSN_MODE_32 ? 32 : 16;
+}
+
+/* The instruction bytes at linear address la, page by page (an instruction may cross
+ * into a page that maps elsewhere, or into one the guest did not map: then fewer bytes
+ * come back and the decoder says whether it needed them). */
+static size_t fetch(struct vcpu *v, u64 la, enum insn_mode mode, u8 *buf)
+{
+	size_t n = 0;
+	while (n < INSN_MAX_LEN) {
+		u64 at = la + n, gpa;
+		u32 pf;
+		if (mode != INSN_MODE_64)
+			at &= 0xffffffffull;   /* the linear address space wraps at 4 GiB */
+		if (!vmx_guest_linear_to_phys(v, at, false, &gpa, &pf))
+			break;
+		size_t chunk = MIN((size_t)INSN_MAX_LEN - n, (size_t)(PAGE_SIZE - (at & (PAGE_SIZE - 1))));
+		const u8 *p = gpa_to_hva(v->vm, gpa, chunk);
+		if (!p)
+			break;
+		memcpy(buf + n, p, chunk);
+		n += chunk;
+	}
+	return n;
+}
+
+static void hex_bytes(char *out, size_t outlen, const u8 *b, size_t n)
+{
+	size_t at = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < n && at + 4 <= outlen; i++)
+		at += (size_t)hv_snprintf(out + at, outlen - at, "%s%02x", i ? " " : "", b[i]);
+	if (!n)
+		hv_snprintf(out, outlen, "(none readable)");
+}
+
+/* The direction the exit reports, when it reports one: 1 write, 0 read, -1 unknown. */
+static int exit_direction(const struct mmio_state *s)
+{
+	u32 basic = s->reason & 0xffff;
+	u64 q = s->qual;
+	if (basic == EXIT_REASON_EPT_VIOLATION)
+		return (q & EPTV_WRITE) ? 1 : (q & EPTV_READ) ? 0 : -1;
+	if (basic == EXIT_REASON_APIC_ACCESS && APIC_ACCESS_TYPE(q) <= 1)
+		return (int)APIC_ACCESS_TYPE(q);
+	return -1;
+}
+
+enum exit_action vmx_mmio_emulate(struct vcpu *v, u64 gpa, const struct mmio_dev *dev)
+{
+	struct mmio_state st;
+	read_state(&st);
+	enum insn_mode mode = guest_code_mode(&st);
+	u64 rip = st.rip;
+	u64 la = mode == INSN_MODE_64 ? rip : st.cs_base + rip;
+	u8 bytes[INSN_MAX_LEN];
+	char hex[3 * INSN_MAX_LEN + 16];
+	struct insn in;
+
+	size_t n = fetch(v, la, mode, bytes);
+	hex_bytes(hex, sizeof(hex), bytes, n);
+	if (!n) {
+		vm_fault(v, "%s MMIO at GPA 0x%llx: the instruction at RIP 0x%llx (linear 0x%llx) cannot be read",
+			 dev->name, (unsigned long long)gpa, (unsigned long long)rip, (unsigned long long)la);
+		return EXIT_LEAVE;
+	}
+	if (!insn_decode(bytes, n, mode, &in)) {
+		vm_fault(v, "%s MMIO at GPA 0x%llx: instruction not emulated (%u-bit code at RIP 0x%llx: %s)",
+			 dev->name, (unsigned long long)gpa, mode_bits(mode), (unsigned long long)rip, hex);
+		return EXIT_LEAVE;
+	}
+	hex_bytes(hex, sizeof(hex), bytes, in.len);
+
+	int dir = exit_direction(&st);
+	if (dir >= 0 && dir != (int)in.write) {
+		/* The bytes changed since the access (another vCPU rewrote them), or the exit
+		 * is not what this instruction does: do not guess. */
+		vm_fault(v, "%s MMIO at GPA 0x%llx: the exit reports a %s, the instruction (%s) does a %s",
+			 dev->name, (unsigned long long)gpa, dir ? "write" : "read", hex, in.write ? "write" : "read");
+		return EXIT_LEAVE;
+	}
+	u64 off = gpa - dev->base;
+	if (gpa < dev->base || off >= dev->size || in.size > dev->size - off) {
+		vm_fault(v, "%s MMIO: %u-byte access at GPA 0x%llx runs past the device window 0x%llx-0x%llx (%s)",
+			 dev->name, in.size, (unsigned long long)gpa, (unsigned long long)dev->base,
+			 (unsigned long long)(dev->base + dev->size - 1), hex);
+		return EXIT_LEAVE;
+	}
+
+	bool ok;
+	u64 val = 0;
+	if (in.write) {
+		val = insn_store_value(&in, in.has_imm ? 0 : vcpu_gpr_read(v, in.reg));
+		ok = dev->write && dev->write(v, dev->opaque, off, in.size, val);
+	} else {
+		ok = dev->read && dev->read(v, dev->opaque, off, in.size, &val);
+		if (ok)
+			vcpu_gpr_write(v, in.reg, insn_load_result(&in, vcpu_gpr_read(v, in.reg), val));
+	}
+	if (!ok) {
+		if (in.write)
+			vm_fault(v, "%s refused a %u-byte write of 0x%llx at offset 0x%llx (GPA 0x%llx, instruction %s)",
+				 dev->name, in.size, (unsigned long long)val, (unsigned long long)off,
+				 (unsigned long long)gpa, hex);
+		else
+			vm_fault(v, "%s refused a %u-byte read at offset 0x%llx (GPA 0x%llx, instruction %s)", dev->name,
+				 in.size, (unsigned long long)off, (unsigned long long)gpa, hex);
+		return EXIT_LEAVE;
+	}
+
+	/* Past the instruction; IP/EIP wrap at the code size. The emulated instruction
+	 * ends a one-instruction STI / MOV SS interrupt shadow ("Guest Non-Register
+	 * State"). A pending single-step trap (RFLAGS.TF) is not synthesised. */
+	rip += in.len;
+	if (mode == INSN_MODE_32)
+		rip &= 0xffffffffull;
+	else if (mode == INSN_MODE_16)
+		rip &= 0xffffull;
+	vmcs_writel(GUEST_RIP, rip);
+	u32 intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+	if (intr & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS))
+		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, intr & ~(u32)(INTR_BLOCK_STI | INTR_BLOCK_MOV_SS));
+	return v->vm->state == VM_RUNNING ? EXIT_RESUME : EXIT_LEAVE;
+}
+
+/* ---- the VM's devices ---- */
+
+static bool ioapic_read(struct vcpu *v, void *opaque, u64 off, unsigned size, u64 *val)
+{
+	(void)v;
+	if (!vioapic_access_valid(off, size))
+		return false;   /* 8-byte or register-crossing: not an 82093AA access */
+	*val = vioapic_mmio_read(opaque, off, size);
+	return true;
+}
+
+static bool ioapic_write(struct vcpu *v, void *opaque, u64 off, unsigned size, u64 val)
+{
+	(void)v;
+	if (!vioapic_access_valid(off, size))
+		return false;
+	vioapic_mmio_write(opaque, off, size, (u32)val);
+	return true;
+}
+
+bool vm_mmio_dispatch(struct vcpu *v, u64 gpa, enum exit_action *act)
+{
+	struct vm *vm = v->vm;
+	if (gpa < VIOAPIC_BASE || gpa - VIOAPIC_BASE >= VIOAPIC_SIZE)
+		return false;
+
+	const struct mmio_dev dev = { "IOAPIC", VIOAPIC_BASE, VIOAPIC_SIZE, ioapic_read, ioapic_write,
+				      &vm->ioapic };
+	u64 q = vmcs_readl(EXIT_QUALIFICATION);
+	if (q & EPTV_FETCH) {
+		vm_fault(v, "%s MMIO at GPA 0x%llx: instruction fetch from device memory", dev.name,
+			 (unsigned long long)gpa);
+		*act = EXIT_LEAVE;
+	} else if ((q & (EPTV_LINEAR_VALID | EPTV_TRANSLATED)) != (EPTV_LINEAR_VALID | EPTV_TRANSLATED)) {
+		/* A page walk (or a PDPTE load) touched the device: the guest put paging
+		 * structures there. No instruction to emulate. */
+		vm_fault(v, "%s MMIO at GPA 0x%llx: reached by a guest page-table walk, not by an instruction's "
+			 "access (qualification 0x%llx)", dev.name, (unsigned long long)gpa, (unsigned long long)q);
+		*act = EXIT_LEAVE;
+	} else {
+		*act = vmx_mmio_emulate(v, gpa, &dev);
+	}
+	return true;
+}

@@ -1,0 +1,461 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * arch/x86/vmx/mmio.c: instruction fetch through the guest's page tables (also across
+ * a page boundary), the code size from CS/EFER, register write-back, RIP advance,
+ * refusals stopping the VM, and the vIOAPIC behind vm_mmio_dispatch(). The VMCS is the
+ * HV_HOST_TEST array; the page walk, GPR access and vm_fault() are fakes.
+ */
+#include "tests/unit/support.h"
+#include "arch/x86/vmx/mmio.h"
+#include "arch/x86/vmx/vmcs.h"
+#include "arch/x86/x86.h"
+#include "hv/vioapic.h"
+
+u64 test_vmcs[0x8000];
+
+void vmx_insn_failed(const char *insn, u64 field, u64 value, const char *caller, int line)
+{
+	fail_msg("vmx_insn_failed(%s, 0x%llx, 0x%llx) from %s:%d", insn, (unsigned long long)field,
+		 (unsigned long long)value, caller, line);
+}
+
+#define RAM_SIZE (4u << 20)
+static struct vm vm;
+static struct vcpu vcpu;
+static u64 guest_rsp;
+static char fault_msg[512];
+static unsigned faults;
+
+/* Fake paging: linear page -> guest-physical page, identity unless remapped; pages in
+ * unmapped[] fail the walk. */
+static struct { u64 la, gpa; } remap[4];
+static unsigned nremap;
+static u64 unmapped[4];
+static unsigned nunmapped;
+
+bool vmx_guest_linear_to_phys(struct vcpu *v, u64 la, bool write, u64 *gpa, u32 *fault_err)
+{
+	(void)v;
+	(void)write;
+	u64 page = la & ~0xfffull;
+	for (unsigned i = 0; i < nunmapped; i++)
+		if (unmapped[i] == page) {
+			*fault_err = 0;
+			return false;
+		}
+	for (unsigned i = 0; i < nremap; i++)
+		if (remap[i].la == page) {
+			*gpa = remap[i].gpa | (la & 0xfff);
+			return true;
+		}
+	*gpa = la;
+	return true;
+}
+
+u64 vcpu_gpr_read(struct vcpu *v, unsigned n)
+{
+	assert_true(n < 16);
+	return n == GPR_RSP ? guest_rsp : v->gpr[n];
+}
+
+void vcpu_gpr_write(struct vcpu *v, unsigned n, u64 val)
+{
+	assert_true(n < 16);
+	if (n == GPR_RSP)
+		guest_rsp = val;
+	else
+		v->gpr[n] = val;
+}
+
+void vm_fault(struct vcpu *v, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(fault_msg, sizeof(fault_msg), fmt, ap);
+	va_end(ap);
+	faults++;
+	v->vm->state = VM_STOPPED;
+}
+
+/* The vIOAPIC's collaborators. */
+u64 spin_lock_irqsave(struct spinlock *l)
+{
+	assert_false(l->locked);
+	l->locked = 1;
+	return 0;
+}
+
+void spin_unlock_irqrestore(struct spinlock *l, u64 flags)
+{
+	(void)flags;
+	l->locked = 0;
+}
+
+void vlapic_deliver(struct vm *m, struct vcpu *src, u32 shorthand, u32 dest, bool logical, u8 dm, u8 vector,
+		    bool level)
+{
+	(void)m, (void)src, (void)shorthand, (void)dest, (void)logical, (void)dm, (void)vector, (void)level;
+}
+
+/* A test device at 0xd0000000: reads return read_val, accesses are recorded. */
+#define DEV_BASE 0xd0000000ull
+static struct {
+	unsigned calls;
+	bool write;
+	u64 off, val;
+	unsigned size;
+	bool refuse;
+} dev_log;
+static u64 read_val;
+
+static bool dev_read(struct vcpu *v, void *opaque, u64 off, unsigned size, u64 *val)
+{
+	assert_ptr_equal(v, &vcpu);
+	assert_ptr_equal(opaque, &dev_log);
+	dev_log.calls++;
+	dev_log.write = false;
+	dev_log.off = off;
+	dev_log.size = size;
+	*val = read_val;
+	return !dev_log.refuse;
+}
+
+static bool dev_write(struct vcpu *v, void *opaque, u64 off, unsigned size, u64 val)
+{
+	assert_ptr_equal(v, &vcpu);
+	assert_ptr_equal(opaque, &dev_log);
+	dev_log.calls++;
+	dev_log.write = true;
+	dev_log.off = off;
+	dev_log.size = size;
+	dev_log.val = val;
+	return !dev_log.refuse;
+}
+
+static const struct mmio_dev dev = { "testdev", DEV_BASE, 0x1000, dev_read, dev_write, &dev_log };
+
+#define AR_CODE64 0xa09b   /* present, code, L=1 */
+#define AR_CODE32 0xc09b   /* present, code, D=1, G=1 */
+#define AR_CODE16 0x009b   /* present, code, 16-bit */
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&vm, 0, sizeof(vm));
+	memset(&vcpu, 0, sizeof(vcpu));
+	memset(test_vmcs, 0, sizeof(test_vmcs));
+	memset(&dev_log, 0, sizeof(dev_log));
+	vm.ram = calloc(1, RAM_SIZE);
+	assert_non_null(vm.ram);
+	vm.ram_size = RAM_SIZE;
+	vm.state = VM_RUNNING;
+	vioapic_init(&vm.ioapic, &vm, 1);
+	vcpu.vm = &vm;
+	guest_rsp = 0;
+	faults = 0;
+	fault_msg[0] = '\0';
+	nremap = nunmapped = 0;
+	read_val = 0;
+	/* 64-bit mode unless a test says otherwise. */
+	vmcs_write64(GUEST_IA32_EFER, EFER_LME | EFER_LMA);
+	vmcs_write32(GUEST_CS_AR_BYTES, AR_CODE64);
+	vmcs_write32(VM_EXIT_REASON, EXIT_REASON_EPT_VIOLATION);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	free(vm.ram);
+	return 0;
+}
+
+/* Place an instruction at guest-physical gpa and point RIP at linear rip. */
+static void code_at(u64 gpa, u64 rip, const u8 *b, size_t n)
+{
+	memcpy(vm.ram + gpa, b, n);
+	vmcs_writel(GUEST_RIP, rip);
+}
+
+#define CODE(gpa, rip, ...) code_at(gpa, rip, (const u8[]){ __VA_ARGS__ }, sizeof((u8[]){ __VA_ARGS__ }))
+
+static void exit_qual(bool write)
+{
+	vmcs_writel(EXIT_QUALIFICATION, (write ? 2 : 1) | BIT(7) | BIT(8));
+}
+
+static void load_64bit(void **state)
+{
+	(void)state;
+	CODE(0x100000, 0x100000, 0x8b, 0x47, 0x10);          /* mov 0x10(%rdi),%eax */
+	vcpu.gpr[GPR_RAX] = 0xffffffffffffffffull;
+	read_val = 0x12345678;
+	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, INTR_BLOCK_STI);
+	exit_qual(false);
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE + 0x10, &dev), EXIT_RESUME);
+	assert_int_equal(faults, 0);
+	assert_int_equal(dev_log.calls, 1);
+	assert_false(dev_log.write);
+	assert_int_equal(dev_log.off, 0x10);
+	assert_int_equal(dev_log.size, 4);
+	assert_int_equal(vcpu.gpr[GPR_RAX], 0x12345678ull);   /* zero-extended */
+	assert_int_equal(vmcs_readl(GUEST_RIP), 0x100003);
+	assert_int_equal(vmcs_read32(GUEST_INTERRUPTIBILITY_INFO), 0);   /* STI shadow consumed */
+}
+
+static void store_forms(void **state)
+{
+	(void)state;
+	exit_qual(true);
+	CODE(0x100000, 0x100000, 0xc7, 0x00, 0x12, 0x00, 0x00, 0x00);   /* movl $0x12,(%rax) */
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE, &dev), EXIT_RESUME);
+	assert_true(dev_log.write);
+	assert_int_equal(dev_log.val, 0x12);
+	assert_int_equal(dev_log.size, 4);
+	assert_int_equal(vmcs_readl(GUEST_RIP), 0x100006);
+
+	CODE(0x100000, 0x100000, 0x88, 0x27);                /* mov %ah,(%rdi) */
+	vcpu.gpr[GPR_RAX] = 0xabcd;
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE + 3, &dev), EXIT_RESUME);
+	assert_int_equal(dev_log.val, 0xab);
+	assert_int_equal(dev_log.size, 1);
+	assert_int_equal(dev_log.off, 3);
+
+	CODE(0x100000, 0x100000, 0x4c, 0x89, 0x27);          /* mov %r12,(%rdi) */
+	vcpu.gpr[GPR_R12] = 0x1122334455667788ull;
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE + 8, &dev), EXIT_RESUME);
+	assert_int_equal(dev_log.val, 0x1122334455667788ull);
+	assert_int_equal(dev_log.size, 8);
+
+	CODE(0x100000, 0x100000, 0x89, 0x27);                /* mov %esp,(%rdi): RSP from the VMCS */
+	guest_rsp = 0x7ff0;
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE, &dev), EXIT_RESUME);
+	assert_int_equal(dev_log.val, 0x7ff0);
+	assert_int_equal(faults, 0);
+}
+
+static void high_byte_and_movzx_loads(void **state)
+{
+	(void)state;
+	exit_qual(false);
+	CODE(0x100000, 0x100000, 0x8a, 0x3f);                /* mov (%rdi),%bh */
+	vcpu.gpr[GPR_RBX] = 0x1111111111111111ull;
+	read_val = 0xee;
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE, &dev), EXIT_RESUME);
+	assert_int_equal(vcpu.gpr[GPR_RBX], 0x111111111111ee11ull);
+	assert_int_equal(dev_log.size, 1);
+
+	CODE(0x100000, 0x100000, 0x4c, 0x0f, 0xb7, 0x3f);    /* movzwq (%rdi),%r15 */
+	vcpu.gpr[GPR_R15] = ~0ull;
+	read_val = 0xfffff00d;   /* the device may hand back more than size bytes */
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE, &dev), EXIT_RESUME);
+	assert_int_equal(vcpu.gpr[GPR_R15], 0xf00dull);
+	assert_int_equal(dev_log.size, 2);
+
+	CODE(0x100000, 0x100000, 0x8b, 0x27);                /* mov (%rdi),%esp */
+	read_val = 0x8000;
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE, &dev), EXIT_RESUME);
+	assert_int_equal(guest_rsp, 0x8000);
+	assert_int_equal(faults, 0);
+}
+
+static void instruction_across_a_page(void **state)
+{
+	(void)state;
+	/* movabs 0xd0000010,%eax (9 bytes) starting 3 bytes before the end of linear page
+	 * 0x200000, whose next page maps to guest-physical 0x300000. */
+	static const u8 insn[] = { 0xa1, 0x10, 0x00, 0x00, 0xd0, 0x00, 0x00, 0x00, 0x00 };
+	remap[nremap].la = 0x201000;
+	remap[nremap++].gpa = 0x300000;
+	memcpy(vm.ram + 0x200ffd, insn, 3);
+	memcpy(vm.ram + 0x300000, insn + 3, sizeof(insn) - 3);
+	memset(vm.ram + 0x201000, 0x90, 16);   /* what the identity map would have read */
+	vmcs_writel(GUEST_RIP, 0x200ffd);
+	read_val = 0xcafe;
+	exit_qual(false);
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE + 0x10, &dev), EXIT_RESUME);
+	assert_int_equal(faults, 0);
+	assert_int_equal(vcpu.gpr[GPR_RAX], 0xcafe);
+	assert_int_equal(vmcs_readl(GUEST_RIP), 0x200ffd + 9);
+
+	/* The second page not mapped: the decoder needs those bytes, the VM stops. */
+	unmapped[nunmapped++] = 0x201000;
+	vm.state = VM_RUNNING;
+	vmcs_writel(GUEST_RIP, 0x200ffd);
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE + 0x10, &dev), EXIT_LEAVE);
+	assert_int_equal(faults, 1);
+	assert_contains(fault_msg, "instruction not emulated");
+	assert_contains(fault_msg, "a1 10 00");
+	/* An instruction that ends before the unmapped page still works. */
+	vm.state = VM_RUNNING;
+	memcpy(vm.ram + 0x200ffe, (const u8[]){ 0x8b, 0x07 }, 2);   /* mov (%rdi),%eax */
+	vmcs_writel(GUEST_RIP, 0x200ffe);
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE, &dev), EXIT_RESUME);
+	assert_int_equal(vmcs_readl(GUEST_RIP), 0x201000);
+	/* RIP itself unreadable. */
+	vmcs_writel(GUEST_RIP, 0x201000);
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE, &dev), EXIT_LEAVE);
+	assert_contains(fault_msg, "cannot be read");
+	assert_contains(fault_msg, "0xd0000000");
+}
+
+static void code_size_from_cs(void **state)
+{
+	(void)state;
+	exit_qual(false);
+	/* 32-bit protected mode, paging off: CS.base + EIP, 16-bit moffs not used. */
+	vmcs_write64(GUEST_IA32_EFER, 0);
+	vmcs_write32(GUEST_CS_AR_BYTES, AR_CODE32);
+	vmcs_writel(GUEST_CS_BASE, 0x10000);
+	CODE(0x10100, 0x100, 0xa1, 0x10, 0x00, 0x00, 0xd0);  /* mov 0xd0000010,%eax (moffs32) */
+	read_val = 0x55;
+	vcpu.gpr[GPR_RAX] = 0xffffffff00000000ull;
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE + 0x10, &dev), EXIT_RESUME);
+	assert_int_equal(faults, 0);
+	assert_int_equal(vcpu.gpr[GPR_RAX], 0x55);
+	assert_int_equal(vmcs_readl(GUEST_RIP), 0x105);
+
+	/* Compatibility mode (LMA, CS.L = 0, D = 1): 32-bit too. */
+	vmcs_write64(GUEST_IA32_EFER, EFER_LME | EFER_LMA);
+	vmcs_writel(GUEST_CS_BASE, 0);
+	CODE(0x100000, 0x100000, 0x8b, 0x07);
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE, &dev), EXIT_RESUME);
+	assert_int_equal(dev_log.size, 4);
+
+	/* A 48 prefix outside 64-bit mode is DEC, not REX: not emulated. */
+	CODE(0x100000, 0x100000, 0x48, 0x8b, 0x07);
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE, &dev), EXIT_LEAVE);
+	assert_contains(fault_msg, "32-bit code");
+	assert_contains(fault_msg, "48 8b 07");
+
+	/* Real mode (16-bit CS, base = selector << 4); IP wraps at 64 KiB. */
+	vm.state = VM_RUNNING;
+	vmcs_write64(GUEST_IA32_EFER, 0);
+	vmcs_write32(GUEST_CS_AR_BYTES, AR_CODE16);
+	vmcs_writel(GUEST_CS_BASE, 0x20000);
+	CODE(0x2fffe, 0xfffe, 0x89, 0x07);                   /* mov %ax,(%bx) */
+	vcpu.gpr[GPR_RAX] = 0x12345678;
+	exit_qual(true);
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE + 2, &dev), EXIT_RESUME);
+	assert_int_equal(dev_log.size, 2);
+	assert_int_equal(dev_log.val, 0x5678);
+	assert_int_equal(vmcs_readl(GUEST_RIP), 0);
+}
+
+static void refusals_stop_the_vm(void **state)
+{
+	(void)state;
+	/* Undecodable. */
+	exit_qual(true);
+	CODE(0x100000, 0x100000, 0x01, 0x07);                /* add %eax,(%rdi) */
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE + 4, &dev), EXIT_LEAVE);
+	assert_int_equal(faults, 1);
+	assert_int_equal(vm.state, VM_STOPPED);
+	assert_contains(fault_msg, "testdev MMIO at GPA 0xd0000004");
+	assert_contains(fault_msg, "01 07");
+	assert_int_equal(vmcs_readl(GUEST_RIP), 0x100000);   /* not advanced */
+	assert_int_equal(dev_log.calls, 0);
+
+	/* The device says no. */
+	vm.state = VM_RUNNING;
+	dev_log.refuse = true;
+	CODE(0x100000, 0x100000, 0x89, 0x07);
+	vcpu.gpr[GPR_RAX] = 0x42;
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE + 8, &dev), EXIT_LEAVE);
+	assert_contains(fault_msg, "testdev refused a 4-byte write of 0x42 at offset 0x8");
+	assert_contains(fault_msg, "89 07");
+	assert_int_equal(vmcs_readl(GUEST_RIP), 0x100000);
+	exit_qual(false);
+	vm.state = VM_RUNNING;
+	CODE(0x100000, 0x100000, 0x8b, 0x07);
+	vcpu.gpr[GPR_RAX] = 7;
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE + 8, &dev), EXIT_LEAVE);
+	assert_contains(fault_msg, "refused a 4-byte read");
+	assert_int_equal(vcpu.gpr[GPR_RAX], 7);              /* register untouched */
+	dev_log.refuse = false;
+
+	/* Past the end of the window. */
+	vm.state = VM_RUNNING;
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE + 0xffe, &dev), EXIT_LEAVE);
+	assert_contains(fault_msg, "runs past the device window");
+
+	/* The exit says write, the instruction reads. */
+	vm.state = VM_RUNNING;
+	exit_qual(true);
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE, &dev), EXIT_LEAVE);
+	assert_contains(fault_msg, "the exit reports a write");
+
+	/* An APIC-access exit (type 1 = linear write) is checked the same way. */
+	vm.state = VM_RUNNING;
+	vmcs_write32(VM_EXIT_REASON, EXIT_REASON_APIC_ACCESS);
+	vmcs_writel(EXIT_QUALIFICATION, (1u << 12) | 0x300);
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE, &dev), EXIT_LEAVE);
+	vm.state = VM_RUNNING;
+	vmcs_writel(EXIT_QUALIFICATION, 0x300);              /* linear read */
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE, &dev), EXIT_RESUME);
+}
+
+static void ioapic_through_dispatch(void **state)
+{
+	(void)state;
+	enum exit_action act = EXIT_SKIP;
+	assert_false(vm_mmio_dispatch(&vcpu, VIOAPIC_BASE - 1, &act));
+	assert_false(vm_mmio_dispatch(&vcpu, VIOAPIC_BASE + VIOAPIC_SIZE, &act));
+	assert_false(vm_mmio_dispatch(&vcpu, 0xfee00000, &act));
+	assert_int_equal(act, EXIT_SKIP);
+
+	/* IOREGSEL = 1 (mov %eax,(%rdx)), then IOWIN (mov 0x10(%rdx),%ecx). */
+	vcpu.gpr[GPR_RAX] = VIOAPIC_REG_VER;
+	CODE(0x100000, 0x100000, 0x89, 0x02);
+	exit_qual(true);
+	assert_true(vm_mmio_dispatch(&vcpu, VIOAPIC_BASE, &act));
+	assert_int_equal(act, EXIT_RESUME);
+	CODE(0x100002, 0x100002, 0x8b, 0x4a, 0x10);
+	exit_qual(false);
+	assert_true(vm_mmio_dispatch(&vcpu, VIOAPIC_BASE + 0x10, &act));
+	assert_int_equal(act, EXIT_RESUME);
+	assert_int_equal(vcpu.gpr[GPR_RCX], 0x00170011);
+	assert_int_equal(vmcs_readl(GUEST_RIP), 0x100005);
+	assert_int_equal(faults, 0);
+
+	/* A redirection entry written with an immediate and read back. */
+	CODE(0x100000, 0x100000, 0xc7, 0x02, 0x14, 0x00, 0x00, 0x00);   /* movl $0x14,(%rdx) */
+	exit_qual(true);
+	assert_true(vm_mmio_dispatch(&vcpu, VIOAPIC_BASE, &act));
+	CODE(0x100000, 0x100000, 0xc7, 0x42, 0x10, 0x31, 0x00, 0x01, 0x00);   /* movl $0x10031,0x10(%rdx) */
+	assert_true(vm_mmio_dispatch(&vcpu, VIOAPIC_BASE + 0x10, &act));
+	assert_int_equal(vm.ioapic.redir[2], 0x10031);
+
+	/* 8 bytes at once: not an IOAPIC access. */
+	CODE(0x100000, 0x100000, 0x48, 0x8b, 0x02);
+	exit_qual(false);
+	assert_true(vm_mmio_dispatch(&vcpu, VIOAPIC_BASE, &act));
+	assert_int_equal(act, EXIT_LEAVE);
+	assert_contains(fault_msg, "IOAPIC refused a 8-byte read at offset 0x0 (GPA 0xfec00000");
+
+	/* Executing from the IOAPIC page, or page tables in it: stopped, nothing decoded. */
+	vm.state = VM_RUNNING;
+	vmcs_writel(EXIT_QUALIFICATION, BIT(2) | BIT(7) | BIT(8));
+	assert_true(vm_mmio_dispatch(&vcpu, VIOAPIC_BASE + 0x20, &act));
+	assert_int_equal(act, EXIT_LEAVE);
+	assert_contains(fault_msg, "instruction fetch");
+	vm.state = VM_RUNNING;
+	vmcs_writel(EXIT_QUALIFICATION, BIT(0) | BIT(7));
+	assert_true(vm_mmio_dispatch(&vcpu, VIOAPIC_BASE + 0x20, &act));
+	assert_int_equal(act, EXIT_LEAVE);
+	assert_contains(fault_msg, "page-table walk");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(load_64bit, setup, teardown),
+		cmocka_unit_test_setup_teardown(store_forms, setup, teardown),
+		cmocka_unit_test_setup_teardown(high_byte_and_movzx_loads, setup, teardown),
+		cmocka_unit_test_setup_teardown(instruction_across_a_page, setup, teardown),
+		cmocka_unit_test_setup_teardown(code_size_from_cs, setup, teardown),
+		cmocka_unit_test_setup_teardown(refusals_stop_the_vm, setup, teardown),
+		cmocka_unit_test_setup_teardown(ioapic_through_dispatch, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
