@@ -111,6 +111,41 @@ static bool parse_cpu_list(const char *s, size_t len, u64 *mask)
 	return true;
 }
 
+/* The interrupt-virtualisation switches, shared by the global options and vm= keys.
+ * Returns 1 when key is a switch and val is good, 0 when key is not a switch, -1 when
+ * val is bad (*expect names the accepted values). */
+static int parse_switch(const char *key, size_t klen, const char *val, size_t vlen,
+			struct irq_switches *sw, const char **expect)
+{
+	static const struct {
+		const char *key;
+		const char *on, *off;
+		size_t field;
+	} keys[] = {
+		{ "apicv", "on", "off", offsetof(struct irq_switches, apicv) },
+		{ "timer", "preempt", "soft", offsetof(struct irq_switches, ptimer) },
+		{ "fastpath", "on", "off", offsetof(struct irq_switches, fastpath) },
+		{ "elide", "on", "off", offsetof(struct irq_switches, elide) },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		if (strlen(keys[i].key) != klen || strncmp(key, keys[i].key, klen))
+			continue;
+		u8 *f = (u8 *)sw + keys[i].field;
+		if (val && vlen == strlen(keys[i].on) && !strncmp(val, keys[i].on, vlen))
+			*f = SW_ON;
+		else if (val && vlen == strlen(keys[i].off) && !strncmp(val, keys[i].off, vlen))
+			*f = SW_OFF;
+		else if (val && vlen == 4 && !strncmp(val, "auto", 4))
+			*f = SW_DEFAULT;
+		else {
+			*expect = keys[i].key[0] == 't' ? "preempt, soft or auto" : "on, off or auto";
+			return -1;
+		}
+		return 1;
+	}
+	return 0;
+}
+
 static bool parse_vm(const char *v, struct hv_config *cfg, char *err, size_t errlen)
 {
 	if (cfg->nr_vms >= MAX_VMS)
@@ -182,7 +217,13 @@ static bool parse_vm(const char *v, struct hv_config *cfg, char *err, size_t err
 				return set_err(err, errlen, "vm '%s': bad cpus '%.*s' (e.g. 0, 0-1, 0+2)",
 					       vm->name, (int)vlen, val);
 		} else {
-			return set_err(err, errlen, "vm '%s': unknown key '%.*s'", vm->name, (int)klen, p);
+			const char *expect;
+			int r = parse_switch(p, klen, val, vlen, &vm->sw, &expect);
+			if (r < 0)
+				return set_err(err, errlen, "vm '%s': bad %.*s '%.*s' (%s)", vm->name, (int)klen, p,
+					       (int)vlen, val, expect);
+			if (!r)
+				return set_err(err, errlen, "vm '%s': unknown key '%.*s'", vm->name, (int)klen, p);
 		}
 		p = kend;
 	}
@@ -262,8 +303,22 @@ bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t
 			if (!parse_vm(val, cfg, err, errlen))
 				return false;
 		} else {
-			return set_err(err, errlen, "unknown option '%s'", tok);
+			const char *expect;
+			int r = parse_switch(tok, strlen(tok), val, val ? strlen(val) : 0, &cfg->sw, &expect);
+			if (r < 0)
+				return set_err(err, errlen, "malformed value '%s' for option '%s' (%s)", val ? val : "",
+					       tok, expect);
+			if (!r)
+				return set_err(err, errlen, "unknown option '%s'", tok);
 		}
+	}
+	/* A VM's switch left at its default takes the global one, wherever it was given. */
+	for (u32 i = 0; i < cfg->nr_vms; i++) {
+		struct irq_switches *s = &cfg->vms[i].sw;
+		s->apicv = s->apicv ? s->apicv : cfg->sw.apicv;
+		s->ptimer = s->ptimer ? s->ptimer : cfg->sw.ptimer;
+		s->fastpath = s->fastpath ? s->fastpath : cfg->sw.fastpath;
+		s->elide = s->elide ? s->elide : cfg->sw.elide;
 	}
 	return true;
 }

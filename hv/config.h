@@ -12,6 +12,17 @@
 #define FILE_NAME_MAX 63
 #define APPEND_MAX 255
 
+/* The interrupt-virtualisation switches (docs/INTERFACES.md): each SW_DEFAULT, SW_ON or
+ * SW_OFF. On the hypervisor command line they set the default for every VM; in a vm=
+ * definition they override it for that VM. */
+enum { SW_DEFAULT = 0, SW_ON = 1, SW_OFF = 2 };
+struct irq_switches {
+	u8 apicv;      /* posted interrupts + virtual-interrupt delivery (default: if the CPU has them) */
+	u8 ptimer;     /* guest timers on the VMX-preemption timer (on) or a host software timer (off) */
+	u8 fastpath;   /* preemption-timer expiry handled in the exit fastpath */
+	u8 elide;      /* no notification IPI to the vCPU in the exit fastpath (seed 004) */
+};
+
 struct vm_config {
 	char name[VM_NAME_MAX + 1];
 	char kernel[FILE_NAME_MAX + 1];
@@ -20,6 +31,7 @@ struct vm_config {
 	u64 mem;          /* bytes */
 	u32 vcpus;
 	u64 cpu_mask;     /* physical CPUs it may use; 0 = all */
+	struct irq_switches sw;
 	char append[APPEND_MAX + 1];
 };
 
@@ -36,6 +48,7 @@ struct hv_config {
 	u32 baud;
 	bool e9;
 	enum poweroff_method poweroff;
+	struct irq_switches sw;
 	struct vm_config vms[MAX_VMS];
 	u32 nr_vms;
 };

@@ -14,6 +14,7 @@
 #define CPU_IST_SIZE 4096
 
 struct vcpu;
+struct hv_timer;
 
 struct tss64 {
 	u32 reserved0;
@@ -38,6 +39,8 @@ struct cpu {
 	u64 gdt[GDT_ENTRIES];
 	struct tss64 tss;
 	struct vcpu *runq_head;    /* vCPUs placed on this CPU, run in order */
+	struct hv_timer *timers;   /* armed host timers, soonest first (hv/timer.c) */
+	bool tsc_deadline;         /* host LAPIC timer in TSC-deadline mode is set up */
 	u8 vmxon_region[4096] __aligned(4096);
 	u8 ist_stack[CPU_IST_SIZE] __aligned(16);
 	u8 stack[CPU_STACK_SIZE] __aligned(16);
@@ -57,13 +60,19 @@ void cpu_init_local(struct cpu *c);   /* GDT, TSS, IDT, GS on the calling CPU */
 void smp_boot_aps(void);
 
 /* Host interrupt vectors (the IDT's 32..255). */
+#define VECTOR_TIMER 0xef      /* host LAPIC timer: hv/timer.c */
 #define VECTOR_KICK 0xf0       /* make a CPU leave its guest and look at its vCPU */
+#define VECTOR_WAKEUP 0xf1     /* posted-interrupt wakeup (blocked vCPUs, issue 4) */
+#define VECTOR_POSTED 0xf2     /* posted-interrupt notification vector (POSTED_INTR_NV) */
 #define VECTOR_SPURIOUS 0xff
 void host_irq(u8 vector);      /* an interrupt taken in the host or at a VM exit */
 void lapic_eoi(void);
 void lapic_send_ipi(u32 apic_id, u8 vector);
 void lapic_init(void);
+u32 lapic_read(u32 reg);
+void lapic_write(u32 reg, u32 v);
 u32 lapic_id(void);
+bool lapic_x2apic_mode(void);
 
 /* A spinlock that also disables interrupts while held. */
 struct spinlock {

@@ -2,20 +2,75 @@
 /* The VMCALL hypercall ABI (hv/hypercall.h, docs/INTERFACES.md). */
 #include "hv/vm.h"
 #include "hv/hypercall.h"
+#include "hv/sched.h"
+#include "hv/time.h"
+#include "arch/x86/x86.h"
 
 static u64 counter(const struct vcpu *v, u64 id)
 {
+	if (id >= HC_CTR_EXIT_REASON && id < HC_CTR_EXIT_REASON + NR_EXIT_REASONS)
+		return v->exits[id - HC_CTR_EXIT_REASON];
 	switch (id) {
 	case HC_CTR_EXITS_TOTAL: return v->exits_total;
 	case HC_CTR_EXITS_CPUID: return v->exits[EXIT_REASON_CPUID];
 	case HC_CTR_EXITS_VMCALL: return v->exits[EXIT_REASON_VMCALL];
 	case HC_CTR_EXITS_IO: return v->exits[EXIT_REASON_IO_INSTRUCTION];
 	case HC_CTR_EXITS_MSR: return (u64)v->exits[EXIT_REASON_MSR_READ] + v->exits[EXIT_REASON_MSR_WRITE];
+	case HC_CTR_POSTED: return __atomic_load_n(&v->ctr.posted, __ATOMIC_RELAXED);
+	case HC_CTR_NOTIFY_IPIS: return __atomic_load_n(&v->ctr.notify_ipis, __ATOMIC_RELAXED);
+	case HC_CTR_WAKEUPS: return __atomic_load_n(&v->ctr.wakeups, __ATOMIC_RELAXED);
+	case HC_CTR_FASTPATH: return v->ctr.fastpath;
+	case HC_CTR_INJECTED: return v->ctr.injected;
+	case HC_CTR_IRQ_WINDOWS: return v->exits[EXIT_REASON_INTERRUPT_WINDOW];
+	case HC_CTR_ELIDED: return __atomic_load_n(&v->ctr.elided, __ATOMIC_RELAXED);
 	}
 	return (u64)HC_EINVAL;
 }
 
 /* The rarer calls are out of line so the common ones need no saved registers. */
+
+static __attribute__((noinline)) u64 hc_info(struct vcpu *v, u64 item)
+{
+	struct vm *vm = v->vm;
+	switch (item) {
+	case HC_INFO_TSC_HZ:
+	case HC_INFO_APIC_TIMER_HZ:   /* the vLAPIC timer counts TSC ticks (hv/vlapic.c) */
+		return tsc_hz;
+	case HC_INFO_NR_VCPUS:
+		return vm->nr_vcpus;
+	case HC_INFO_FEATURES:
+		return (vm->apicv ? HC_FEAT_APICV : 0) | (vm->ptimer ? HC_FEAT_PREEMPT_TIMER : 0) |
+		       (vm->fastpath ? HC_FEAT_FASTPATH : 0) | (vm->elide ? HC_FEAT_ELIDE : 0);
+	}
+	return (u64)HC_EINVAL;
+}
+
+/* HC_RACE_POST: make the target's entry path stop at a window, then post to it from
+ * here (another CPU) through the ordinary path, then let it go on. The target must be
+ * busy exiting and re-entering (the test guest makes it loop on an exit). */
+static __attribute__((noinline)) u64 hc_race_post(struct vcpu *v, u64 target, u64 vector, u64 window)
+{
+	struct vm *vm = v->vm;
+	if (target >= vm->nr_vcpus || vm->vcpus[target] == v || vector < 16 || vector > 255 ||
+	    window < HC_RACE_WINDOW_IRQS_OFF || window > HC_RACE_WINDOW_SYNCED || vm->vcpus[target]->cpu == v->cpu)
+		return (u64)HC_EINVAL;
+	struct vcpu *t = vm->vcpus[target];
+	t->race.reached = 0;
+	t->race.posted = 0;
+	__atomic_store_n(&t->race.window, (u32)window, __ATOMIC_SEQ_CST);
+	u64 end = rdtsc() + 1000000000ull;
+	while (!__atomic_load_n(&t->race.reached, __ATOMIC_SEQ_CST)) {
+		if (rdtsc() > end || vm->state != VM_RUNNING) {
+			t->race.window = 0;
+			return (u64)HC_ETIMEDOUT;
+		}
+		cpu_relax();
+	}
+	u64 at = t->exits_total;   /* stable: the target waits at the window */
+	vcpu_post_irq(t, (u8)vector, false);
+	__atomic_store_n(&t->race.posted, 1, __ATOMIC_SEQ_CST);
+	return at;
+}
 static __attribute__((noinline)) enum exit_action hc_exit(struct vcpu *v)
 {
 	u32 value = (u32)v->gpr[GPR_RBX];
@@ -55,7 +110,16 @@ enum exit_action hypercall(struct vcpu *v)
 		ret = v->id;
 		break;
 	case HC_GET_COUNTER:
-		ret = r[GPR_RBX] < HC_CTR_MAX ? counter(v, r[GPR_RBX]) : (u64)HC_EINVAL;
+		ret = counter(v, r[GPR_RBX]);
+		break;
+	case HC_GET_INFO:
+		ret = hc_info(v, r[GPR_RBX]);
+		break;
+	case HC_VCPU_COUNTER:
+		ret = r[GPR_RCX] < v->vm->nr_vcpus ? counter(v->vm->vcpus[r[GPR_RCX]], r[GPR_RBX]) : (u64)HC_EINVAL;
+		break;
+	case HC_RACE_POST:
+		ret = hc_race_post(v, r[GPR_RBX], r[GPR_RCX], r[GPR_RDX]);
 		break;
 	default:
 		ret = (u64)HC_ENOSYS;

@@ -13,6 +13,8 @@
 #include "hv/mm.h"
 #include "hv/time.h"
 #include "arch/x86/x86.h"
+#include "hv/timer.h"
+#include "hv/sched.h"
 
 #define APIC_ID 0x020
 #define APIC_EOI 0x0b0
@@ -32,19 +34,24 @@ u32 nr_cpus = 1;
 static volatile u32 *lapic_mmio;
 static bool x2apic;
 
-static u32 lapic_read(u32 reg)
+u32 lapic_read(u32 reg)
 {
 	if (x2apic)
 		return (u32)rdmsr(MSR_X2APIC_BASE + (reg >> 4));
 	return lapic_mmio[reg / 4];
 }
 
-static void lapic_write(u32 reg, u32 v)
+void lapic_write(u32 reg, u32 v)
 {
 	if (x2apic)
 		wrmsr(MSR_X2APIC_BASE + (reg >> 4), v);
 	else
 		lapic_mmio[reg / 4] = v;
+}
+
+bool lapic_x2apic_mode(void)
+{
+	return x2apic;
 }
 
 u32 lapic_id(void)
@@ -141,7 +148,16 @@ void host_irq(u8 vector)
 {
 	if (vector == VECTOR_SPURIOUS)
 		return;   /* spurious: no EOI ("Spurious Interrupt") */
-	if (vector != VECTOR_KICK)
+	switch (vector) {
+	case VECTOR_KICK:
+	case VECTOR_POSTED:   /* the target left the guest first: its entry path syncs PIR */
+		break;
+	case VECTOR_TIMER:
+		lapic_eoi();
+		hv_timer_interrupt();
+		return;
+	default:
 		printk("unexpected host interrupt, vector %u\n", vector);
+	}
 	lapic_eoi();
 }

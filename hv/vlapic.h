@@ -88,12 +88,11 @@ struct vm;
 #define ESR_RECV_ILLEGAL_VECTOR BIT(6)
 #define ESR_ILLEGAL_REGISTER BIT(7)
 
-#define MSR_IA32_APIC_BASE 0x1b
-#define APIC_BASE_BSP BIT(8)
-#define APIC_BASE_EXTD BIT(10)
-#define APIC_BASE_ENABLE BIT(11)
+/* IA32_APIC_BASE (Vol. 3A, "Local APIC Status and Location"). */
+#define VAPIC_BASE_BSP BIT64(8)
+#define VAPIC_BASE_EXTD BIT64(10)
+#define VAPIC_BASE_ENABLE BIT64(11)
 #define APIC_DEFAULT_BASE 0xfee00000ull
-#define MSR_IA32_TSC_DEADLINE 0x6e0
 #define MSR_X2APIC_FIRST 0x800
 #define MSR_X2APIC_LAST 0x8ff
 
@@ -123,12 +122,12 @@ static inline void vlapic_set_reg(struct vlapic *l, u32 off, u32 val)
 
 static inline bool vlapic_x2apic(const struct vlapic *l)
 {
-	return (l->apic_base & (APIC_BASE_EXTD | APIC_BASE_ENABLE)) == (APIC_BASE_EXTD | APIC_BASE_ENABLE);
+	return (l->apic_base & (VAPIC_BASE_EXTD | VAPIC_BASE_ENABLE)) == (VAPIC_BASE_EXTD | VAPIC_BASE_ENABLE);
 }
 
 static inline bool vlapic_hw_enabled(const struct vlapic *l)
 {
-	return l->apic_base & APIC_BASE_ENABLE;
+	return l->apic_base & VAPIC_BASE_ENABLE;
 }
 
 static inline bool vlapic_sw_enabled(const struct vlapic *l)
@@ -193,6 +192,11 @@ static inline u64 vlapic_timer_deadline(const struct vlapic *l)
 {
 	return l->timer_deadline;
 }
+/* IA32_TSC_DEADLINE (MSR 0x6e0). */
+bool vlapic_write_tsc_deadline(struct vcpu *v, u64 val);
+u64 vlapic_read_tsc_deadline(struct vcpu *v);
+/* IA32_APIC_BASE writes; false = #GP. */
+bool vlapic_set_base(struct vcpu *v, u64 val);
 /* The VMX-preemption timer / software timer has new work (arm or cancel). */
 void vlapic_timer_changed(struct vcpu *v);
 

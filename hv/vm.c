@@ -4,6 +4,7 @@
  * that VM only), and the end of the run when every VM has stopped.
  */
 #include "hv/vm.h"
+#include "hv/timer.h"
 #include "hv/bootinfo.h"
 #include "hv/console.h"
 #include "hv/hypercall.h"
@@ -26,6 +27,35 @@ void vm_console_line(struct vm *vm, const char *text, size_t len)
 	char prefix[VM_NAME_MAX + 3];
 	hv_snprintf(prefix, sizeof(prefix), "[%s]", vm->name);
 	console_line(prefix, text, len);
+}
+
+/* The interrupt-virtualisation switches against what the CPU offers: "auto" takes the
+ * better mechanism when it exists; "on" without it is a configuration error. */
+static bool resolve_switches(struct vm *vm, const struct vm_config *cfg, char *err, size_t errlen)
+{
+	const struct irq_switches *sw = &cfg->sw;
+	if (sw->apicv == SW_ON && !vmx_caps.apicv) {
+		hv_snprintf(err, errlen, "vm '%s': apicv=on, but this CPU lacks posted interrupts or virtual-interrupt "
+			    "delivery (see the vmx: lines above)", cfg->name);
+		return false;
+	}
+	bool has_pt = vmx_has_preemption_timer(&vmx_caps);
+	if (sw->ptimer == SW_ON && !has_pt) {
+		hv_snprintf(err, errlen, "vm '%s': timer=preempt, but this CPU has no VMX-preemption timer", cfg->name);
+		return false;
+	}
+	vm->apicv = sw->apicv != SW_OFF && vmx_caps.apicv;
+	vm->ptimer = sw->ptimer != SW_OFF && has_pt;
+	if (!vm->ptimer && !hv_timer_available()) {
+		hv_snprintf(err, errlen, "vm '%s': timer=soft needs the host LAPIC's TSC-deadline mode, which this CPU "
+			    "lacks", cfg->name);
+		return false;
+	}
+	vm->fastpath = vm->ptimer && sw->fastpath != SW_OFF;
+	vm->elide = sw->elide != SW_OFF;
+	printk("vm %s: apicv=%s timer=%s fastpath=%s elide=%s\n", cfg->name, vm->apicv ? "on" : "off",
+	       vm->ptimer ? "preempt" : "soft", vm->fastpath ? "on" : "off", vm->elide ? "on" : "off");
+	return true;
 }
 
 bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, size_t errlen)
@@ -79,6 +109,8 @@ bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, si
 		hv_snprintf(err, errlen, "vm '%s': %s", cfg->name, lerr);
 		return false;
 	}
+	if (!resolve_switches(vm, cfg, err, errlen))
+		return false;
 	if (!vmx_vm_init(vm, lerr, sizeof(lerr))) {
 		hv_snprintf(err, errlen, "vm '%s': %s", cfg->name, lerr);
 		return false;
@@ -132,6 +164,7 @@ void vm_stop(struct vm *vm, int status, bool exited, u32 exit_value, const char 
 	else
 		printk("vm %s: stopped by the hypervisor (status %d): %s\n", vm->name, status, vm->stop_reason);
 
+	vm_print_counters(vm);
 	/* vCPUs of this VM on other CPUs: make them exit and notice. */
 	struct cpu *self = this_cpu();
 	for (u32 i = 0; i < vm->nr_vcpus; i++) {
@@ -156,6 +189,20 @@ void vm_fault(struct vcpu *v, const char *fmt, ...)
 	printk("vm %s vCPU %u: guest state at the exit:\n", v->vm->name, v->id);
 	vmx_dump_guest(v);
 	vm_stop(v->vm, HV_STATUS_STOPPED, false, 0, "%s", why);
+}
+
+void vm_print_counters(struct vm *vm)
+{
+	for (u32 i = 0; i < vm->nr_vcpus; i++) {
+		const struct vcpu *v = vm->vcpus[i];
+		const struct vcpu_counters *c = &v->ctr;
+		printk("counters vm=%s vcpu=%u exits=%llu posted=%llu notify_ipis=%llu elided=%llu wakeups=%llu "
+		       "halts=%llu fastpath=%llu injected=%llu irq_windows=%u\n", vm->name, v->id,
+		       (unsigned long long)v->exits_total, (unsigned long long)c->posted,
+		       (unsigned long long)c->notify_ipis, (unsigned long long)c->elided, (unsigned long long)c->wakeups,
+		       (unsigned long long)c->halts, (unsigned long long)c->fastpath, (unsigned long long)c->injected,
+		       v->exits[EXIT_REASON_INTERRUPT_WINDOW]);
+	}
 }
 
 static void print_summary(struct vm *vm)

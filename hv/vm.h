@@ -10,6 +10,9 @@
 #include "arch/x86/vmx/exit_reason.h"
 #include "hv/vioapic.h"
 #include "hv/vpic.h"
+#include "arch/x86/vmx/posted.h"
+#include "hv/vlapic.h"
+#include "hv/timer.h"
 
 /* Guest GPRs, in the order of the SDM's register encoding (exit qualifications for
  * MOV CR, "Table 27-3"), so a 4-bit GPR number indexes gpr[]. RSP lives in the VMCS;
@@ -19,8 +22,40 @@ enum gpr { GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RD
 
 enum vcpu_state {
 	VCPU_RUNNABLE,
-	VCPU_WAIT_SIPI,    /* an AP before its BSP starts it */
+	VCPU_WAIT_SIPI,    /* an AP before its BSP starts it (or after INIT) */
+	VCPU_HALTED,       /* HLT with nothing pending: runs again when woken (hv/sched.c) */
 	VCPU_STOPPED,
+};
+
+/* Where a vCPU is with respect to guest mode (the posting protocol, seed 003). */
+enum vcpu_mode {
+	VCPU_OUTSIDE_GUEST = 0,
+	VCPU_IN_GUEST = 1,   /* set with interrupts off on the entry path, until the full exit path */
+};
+
+/* Requests other CPUs make of a vCPU: handled by its own CPU before VM entry. */
+#define REQ_NMI BIT(0)
+#define REQ_INIT BIT(1)
+#define REQ_SIPI BIT(2)
+#define REQ_EOI_BITMAP BIT(3)   /* reload the EOI-exit bitmap from the vIOAPIC */
+
+/* Per-vCPU event counters (docs/INTERFACES.md; HC_GET_COUNTER). Posters on other CPUs
+ * update posted/notify_ipis/wakeups with atomic adds. */
+struct vcpu_counters {
+	u64 posted;        /* interrupts posted to this vCPU */
+	u64 notify_ipis;   /* notification IPIs (posted-interrupt vector or kick) sent to it */
+	u64 wakeups;       /* woken from HLT */
+	u64 fastpath;      /* exits handled in the fastpath */
+	u64 injected;      /* interrupts injected by event injection (no APICv) */
+	u64 elided;        /* notifications elided: target was the vCPU in the fastpath */
+	u64 halts;         /* HLT exits that blocked */
+};
+
+/* The race probe of HC_RACE_POST: the entry path waits at a window for a post. */
+struct race_probe {
+	volatile u32 window;    /* HC_RACE_WINDOW_*, 0 = not armed */
+	volatile u32 reached;
+	volatile u32 posted;
 };
 
 /* The guest's emulated 16550 on COM1 (hv/vuart.c). */
@@ -41,12 +76,26 @@ struct vcpu {
 	u16 vpid;
 	u32 id;                    /* index in its VM */
 	volatile enum vcpu_state state;
+	volatile u8 mode;          /* enum vcpu_mode */
+	volatile u32 requests;     /* REQ_* */
+	u32 sipi_vector;
+	struct pi_desc *pi;        /* page-aligned: Bochs rejects less (RIG.md) */
+	struct vlapic lapic;
+	u32 pin, proc, proc2;      /* the controls now in its VMCS */
+	struct hv_timer sw_timer;  /* the guest timer without the preemption timer */
+	struct race_probe race;
+	struct vcpu_counters ctr;
+	bool nmi_pending;          /* an NMI to inject at the next opportunity */
+	bool halt_irq_wake;        /* halted with interrupts enabled: a posted interrupt wakes it */
+	u32 tpr_threshold;         /* the VMCS's TPR threshold (TPR shadow without APICv) */
 	u64 cr8;                   /* TPR when there is no TPR shadow */
 	u64 xcr0;
 	u64 kernel_gs_base, star, lstar, cstar, fmask;   /* switched on load */
 	u64 exits_total;
 	u32 exits[NR_EXIT_REASONS];
 };
+
+_Static_assert(sizeof(enum vcpu_state) == 4, "vcpu state is updated with 32-bit atomics");
 
 enum vm_state { VM_RUNNING, VM_STOPPED };
 
@@ -64,7 +113,14 @@ struct vm {
 	u8 *ram;
 	struct ept ept;
 	u64 eptp;
-	u8 *msr_bitmap;
+	u8 *msr_bitmap;            /* xAPIC mode: every x2APIC MSR intercepted */
+	u8 *msr_bitmap_x2apic;     /* x2APIC mode with APICv: virtualized MSRs pass */
+	u8 *apic_access_page;      /* APICv: the APIC-access page at GPA 0xfee00000 */
+	/* The interrupt-virtualisation switches in force (config switches resolved
+	 * against the CPU's capabilities). */
+	bool apicv, ptimer, fastpath, elide;
+	u64 eoi_exit[4];           /* EOI-exit bitmap: level-triggered vectors (vIOAPIC) */
+	u32 lowest_rr;             /* lowest-priority delivery round robin */
 	struct vcpu *vcpus[MAX_VCPUS_PER_VM];
 	u32 nr_vcpus;
 	volatile enum vm_state state;
@@ -101,6 +157,8 @@ bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, si
 /* Console output of a VM: one line. */
 void vm_console_line(struct vm *vm, const char *text, size_t len);
 
+/* One line of event counters per vCPU (docs/INTERFACES.md). */
+void vm_print_counters(struct vm *vm);
 /* Called when every VM has stopped: summary, final marker, power off. */
 void hv_finish(void) __noreturn;
 

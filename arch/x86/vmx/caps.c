@@ -123,6 +123,10 @@ bool vmx_negotiate(const struct vmx_msrs *m, const struct vmx_wants *w, struct v
 	u32 proc2_opt = SEC_ENABLE_RDTSCP | SEC_ENABLE_INVPCID | SEC_ENABLE_XSAVES;
 	if (!w->no_vpid)
 		proc2_opt |= SEC_ENABLE_VPID;
+	const u32 apicv_proc2 = SEC_VIRTUALIZE_APIC_ACCESSES | SEC_VIRTUALIZE_X2APIC | SEC_APIC_REGISTER_VIRT |
+				SEC_VIRTUAL_INTR_DELIVERY;
+	if (!w->no_apicv)
+		proc2_opt |= apicv_proc2;
 	bad = vmx_adjust_controls(m->procbased2, proc2_req, proc2_opt, &c->proc2);
 	if (bad) {
 		c->missing_required = bad & SEC_ENABLE_EPT ? "EPT" : "unrestricted-guest";
@@ -167,6 +171,17 @@ bool vmx_negotiate(const struct vmx_msrs *m, const struct vmx_wants *w, struct v
 	/* Posted interrupts need acknowledge-on-exit (24.6.1, note on "process posted interrupts"). */
 	if ((c->pin & PIN_POSTED_INTERRUPTS) && !(c->exit & EXIT_ACK_INTR_ON_EXIT))
 		c->pin &= ~PIN_POSTED_INTERRUPTS;
+
+	/* APICv is all or nothing: posted interrupts need virtual-interrupt delivery and
+	 * acknowledge-on-exit ("Checks on VM-Execution Control Fields"), virtual-interrupt
+	 * delivery needs a TPR shadow, and the hypervisor's x2APIC support needs APIC-
+	 * register virtualization. Without one of them: event injection (the fallback). */
+	c->apicv = (c->pin & PIN_POSTED_INTERRUPTS) && (c->proc & CPU_TPR_SHADOW) &&
+		   (c->proc2 & apicv_proc2) == apicv_proc2 && (c->exit & EXIT_ACK_INTR_ON_EXIT);
+	if (!c->apicv) {
+		c->pin &= ~PIN_POSTED_INTERRUPTS;
+		c->proc2 &= ~apicv_proc2;
+	}
 
 	bad = vmx_adjust_controls(m->entry, ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT, 0, &c->entry);
 	if (bad) {

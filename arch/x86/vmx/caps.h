@@ -42,6 +42,7 @@ struct vmx_caps {
 	bool invept_single, invept_all;
 	bool invvpid_single, invvpid_all;
 	bool wait_for_sipi;
+	bool apicv;                 /* posted interrupts + virtual-interrupt delivery + register virtualization */
 	const char *missing_required;   /* NULL when usable; else the first missing control */
 	char missing_optional[256];     /* space-separated names */
 	char used[512];                 /* space-separated names */

@@ -20,8 +20,8 @@
 #define ECX1_HIDDEN (BIT(2) /* DTES64 */ | BIT(3) /* MONITOR */ | BIT(4) /* DS-CPL */ | \
 		     BIT(5) /* VMX */ | BIT(6) /* SMX */ | BIT(7) /* EIST */ | BIT(8) /* TM2 */ | \
 		     BIT(11) /* SDBG */ | BIT(15) /* PDCM */ | BIT(18) /* DCA */ | \
-		     BIT(21) /* x2APIC */ | BIT(24) /* TSC-deadline */ | BIT(27) /* OSXSAVE */)
-#define EDX1_HIDDEN (BIT(7) /* MCE */ | BIT(9) /* APIC */ | BIT(12) /* MTRR */ | BIT(14) /* MCA */ | \
+		     BIT(27) /* OSXSAVE */)
+#define EDX1_HIDDEN (BIT(7) /* MCE */ | BIT(12) /* MTRR */ | BIT(14) /* MCA */ | \
 		     BIT(18) /* PSN */ | BIT(21) /* DS */ | BIT(22) /* ACPI */ | BIT(29) /* TM */ | \
 		     BIT(31) /* PBE */)
 /* CPUID.(7,0) */
@@ -67,7 +67,9 @@ static void cpuid_compute(struct vcpu *v, u32 leaf, u32 sub, u32 out[4])
 	case 1:
 		b = (b & 0x0000ffffu) | (v->id << 24) | ((nvcpu & 0xff) << 16);
 		c &= ~ECX1_HIDDEN;
-		c |= CPUID1_ECX_HYPERVISOR;
+		/* The virtual LAPIC offers x2APIC and TSC-deadline whatever the host has. */
+		c |= CPUID1_ECX_HYPERVISOR | CPUID1_ECX_X2APIC | BIT(24);
+		d |= BIT(9);   /* APIC on chip */
 		if (vmcs_readl(CR4_READ_SHADOW) & CR4_OSXSAVE)
 			c |= CPUID1_ECX_OSXSAVE;
 		d &= ~EDX1_HIDDEN;

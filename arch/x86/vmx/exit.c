@@ -15,6 +15,10 @@
 #include "hv/console.h"
 #include "hv/lib.h"
 #include "hv/hypercall.h"
+#include "hv/sched.h"
+#include "hv/vioapic.h"
+#include "arch/x86/vmx/posted.h"
+#include "arch/x86/vmx/mmio.h"
 
 typedef enum exit_action (*exit_handler_t)(struct vcpu *v);
 
@@ -135,15 +139,55 @@ static enum exit_action handle_invd(struct vcpu *v)
 	return EXIT_SKIP;
 }
 
-/* HLT. Until the virtual LAPIC and the scheduler exist, nothing can ever wake a halted
- * vCPU: say so and stop the VM rather than let it sit forever. */
+static inline void skip_instruction(void);
+
+/* HLT ("HLT—Halt"): the vCPU waits for an interrupt it can take (or NMI, INIT). With
+ * one pending it goes on at once; else it blocks (hv/sched.c) and its CPU runs others
+ * or idles until vcpu_wake(). */
 static enum exit_action handle_hlt(struct vcpu *v)
 {
-	bool intr = vmcs_readl(GUEST_RFLAGS) & RFLAGS_IF;
-	vm_stop(v->vm, HV_STATUS_STOPPED, false, 0,
-		"vCPU %u halted (interrupts %s) with no interrupt source to wake it", v->id,
-		intr ? "enabled" : "disabled");
+	bool irqs = vmcs_readl(GUEST_RFLAGS) & RFLAGS_IF;
+	skip_instruction();
+	if (vcpu_halt_should_wake(v))
+		return EXIT_RESUME;
+	if (!irqs && v->vm->nr_vcpus == 1) {
+		vm_stop(v->vm, HV_STATUS_STOPPED, false, 0,
+			"vCPU %u halted with interrupts disabled: only an NMI or INIT could wake it, "
+			"and this VM has no other vCPU to send one", v->id);
+		return EXIT_LEAVE;
+	}
+	v->halt_irq_wake = irqs;
+	/* A guest timer must still fire while the vCPU is not in guest mode: the
+	 * preemption timer cannot, so a host timer takes over until the next entry. */
+	if (v->vm->ptimer && v->lapic.timer_deadline)
+		hv_timer_arm(&v->sw_timer, v->lapic.timer_deadline);
+	__atomic_store_n((u32 *)&v->state, VCPU_HALTED, __ATOMIC_SEQ_CST);
+	/* Publish HALTED, then look again (see hv/sched.c): a poster that set ON before
+	 * reading the state saw RUNNING and did not wake us. */
+	if (vcpu_halt_should_wake(v)) {
+		u32 expected = VCPU_HALTED;
+		__atomic_compare_exchange_n((u32 *)&v->state, &expected, VCPU_RUNNABLE, false, __ATOMIC_SEQ_CST,
+					    __ATOMIC_RELAXED);
+		return EXIT_RESUME;
+	}
+	v->ctr.halts++;
 	return EXIT_LEAVE;
+}
+
+bool vcpu_halt_should_wake(struct vcpu *v)
+{
+	if (v->requests & (REQ_NMI | REQ_INIT))
+		return true;
+	if (!(vmcs_readl(GUEST_RFLAGS) & RFLAGS_IF))
+		return false;
+	if (pi_test_on(v->pi)) {
+		/* Take PIR into the IRR to see whether its vectors beat PPR. */
+		if (v->vm->apicv)
+			vmx_sync_pir(v);
+		else if (pi_test_and_clear_on(v->pi))
+			pi_harvest(v->pi, v->lapic.regs + APIC_IRR);
+	}
+	return vlapic_deliverable(&v->lapic) >= 0;
 }
 
 static enum exit_action handle_triple_fault(struct vcpu *v)
@@ -158,7 +202,7 @@ static enum exit_action handle_ept_violation(struct vcpu *v)
 	u64 gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
 	const char *what = q & BIT(1) ? "write" : q & BIT(2) ? "instruction fetch" : "read";
 	enum exit_action act;
-	if (gpa >= v->vm->ram_size && vm_mmio_dispatch(v, gpa, &act))
+	if (gpa >= v->vm->ram_size && (vlapic_mmio_dispatch(v, gpa, &act) || vm_mmio_dispatch(v, gpa, &act)))
 		return act;
 	if (gpa < v->vm->ram_size)
 		vm_fault(v, "EPT violation at GPA 0x%llx inside guest RAM (%s, qualification 0x%llx): "
@@ -296,11 +340,12 @@ static enum exit_action handle_cr_access(struct vcpu *v)
 		case 8:
 			if (val >> 4)
 				return inject_gp(v);
-			v->cr8 = val;
+			/* CR8 is TPR[7:4] ("Task Priority in IA-32e Mode"). */
+			vlapic_set_reg(&v->lapic, APIC_TPR, (u32)val << 4);
 			return EXIT_SKIP;
 		}
 	} else if (type == 1 && cr == 8) {   /* MOV from CR8 */
-		vcpu_gpr_write(v, reg, v->cr8);
+		vcpu_gpr_write(v, reg, vlapic_reg(&v->lapic, APIC_TPR) >> 4);
 		return EXIT_SKIP;
 	} else if (type == 3) {   /* LMSW: only the low four bits of CR0, and it cannot clear PE */
 		u64 src = (q >> 16) & 0xf;
@@ -466,6 +511,112 @@ static enum exit_action handle_io(struct vcpu *v)
 	return a;
 }
 
+/* ---- the virtual LAPIC's exits ---- */
+
+/* Interrupt window (no APICv): the guest can take an interrupt now; the entry path
+ * injects it. */
+static enum exit_action handle_interrupt_window(struct vcpu *v)
+{
+	v->proc &= ~(u32)CPU_INTR_WINDOW_EXITING;
+	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, v->proc);
+	return EXIT_RESUME;
+}
+
+static enum exit_action handle_nmi_window(struct vcpu *v)
+{
+	v->proc &= ~(u32)CPU_NMI_WINDOW_EXITING;
+	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, v->proc);
+	return EXIT_RESUME;
+}
+
+/* TPR below threshold (TPR shadow without virtual-interrupt delivery): the guest
+ * lowered its TPR under a pending interrupt's class; the entry path injects it. */
+static enum exit_action handle_tpr_below_threshold(struct vcpu *v)
+{
+	(void)v;
+	return EXIT_RESUME;
+}
+
+/* APIC write (trap-like, "APIC-Write VM Exits"): the write is already in the virtual-
+ * APIC page; the exit qualification is its offset. */
+static enum exit_action handle_apic_write(struct vcpu *v)
+{
+	u32 off = (u32)vmcs_readl(EXIT_QUALIFICATION) & 0xff0;
+	u64 val = vlapic_reg(&v->lapic, off);
+	if (off == APIC_ICR && vlapic_x2apic(&v->lapic))
+		val |= (u64)vlapic_reg(&v->lapic, APIC_ICR + 4) << 32;
+	vlapic_write(v, off, val);
+	return EXIT_RESUME;
+}
+
+/* EOI-induced exit (trap-like, "EOI Virtualization"): the CPU has done the EOI; the
+ * vector is level-triggered (its EOI-exit bitmap bit is set): broadcast to the IOAPIC. */
+static enum exit_action handle_eoi_induced(struct vcpu *v)
+{
+	vlapic_eoi_vector(v, (int)(vmcs_readl(EXIT_QUALIFICATION) & 0xff), true);
+	return EXIT_RESUME;
+}
+
+static bool apic_mmio_read(struct vcpu *v, void *opaque, u64 off, unsigned size, u64 *val)
+{
+	(void)opaque;
+	if (size != 4 || (off & 0xf))   /* "Local APIC Register Address Map": 32-bit aligned */
+		return false;
+	if (!vlapic_read(v, (u32)off, val))
+		*val = 0;
+	return true;
+}
+
+static bool apic_mmio_write(struct vcpu *v, void *opaque, u64 off, unsigned size, u64 val)
+{
+	(void)opaque;
+	if (size != 4 || (off & 0xf))
+		return false;
+	/* Without APICv the page is ours to update: store, then act. */
+	if (!v->vm->apicv && off != APIC_EOI && off != APIC_ICR && off != APIC_ESR && off != APIC_TMICT &&
+	    off != APIC_SVR && off != APIC_LDR && off != APIC_DFR && off != APIC_TPR &&
+	    !(off >= APIC_LVT_TIMER && off <= APIC_LVT_ERROR) && off != APIC_ICR2 && off != APIC_TDCR)
+		return true;   /* read-only or reserved: ignored in xAPIC mode */
+	vlapic_write(v, (u32)off, val);
+	return true;
+}
+
+static const struct mmio_dev apic_mmio = {
+	.name = "local APIC", .base = APIC_DEFAULT_BASE, .size = 4096,
+	.read = apic_mmio_read, .write = apic_mmio_write,
+};
+
+/* APIC access (fault-like, "APIC-Access VM Exits"): an access the CPU does not
+ * virtualize, e.g. the timer's current count: emulate the instruction. */
+static enum exit_action handle_apic_access(struct vcpu *v)
+{
+	u64 q = vmcs_readl(EXIT_QUALIFICATION);
+	u32 type = (q >> 12) & 0xf;
+	if (type > 1) {   /* not a linear read/write: fetch or during event delivery */
+		vm_fault(v, "APIC access of type %u at offset 0x%llx: not emulated", type,
+			 (unsigned long long)(q & 0xfff));
+		return EXIT_LEAVE;
+	}
+	return vmx_mmio_emulate(v, APIC_DEFAULT_BASE + (q & 0xfff), &apic_mmio);
+}
+
+bool vlapic_mmio_dispatch(struct vcpu *v, u64 gpa, enum exit_action *act)
+{
+	/* Without APICv there is no APIC-access page: the xAPIC page faults in EPT. */
+	if (gpa < APIC_DEFAULT_BASE || gpa >= APIC_DEFAULT_BASE + 4096 || !vlapic_hw_enabled(&v->lapic) ||
+	    vlapic_x2apic(&v->lapic))
+		return false;
+	*act = vmx_mmio_emulate(v, gpa, &apic_mmio);
+	return true;
+}
+
+/* The VMX-preemption timer fired outside the fastpath (fastpath off). */
+static enum exit_action handle_preemption_timer(struct vcpu *v)
+{
+	vlapic_timer_expired(v, rdtsc());
+	return EXIT_RESUME;
+}
+
 /* ---- dispatch ---- */
 
 static const exit_handler_t exit_handlers[NR_EXIT_REASONS] = {
@@ -498,6 +649,13 @@ static const exit_handler_t exit_handlers[NR_EXIT_REASONS] = {
 	[EXIT_REASON_EPT_VIOLATION] = handle_ept_violation,
 	[EXIT_REASON_EPT_MISCONFIG] = handle_ept_misconfig,
 	[EXIT_REASON_XSETBV] = handle_xsetbv,
+	[EXIT_REASON_INTERRUPT_WINDOW] = handle_interrupt_window,
+	[EXIT_REASON_NMI_WINDOW] = handle_nmi_window,
+	[EXIT_REASON_TPR_BELOW_THRESHOLD] = handle_tpr_below_threshold,
+	[EXIT_REASON_APIC_ACCESS] = handle_apic_access,
+	[EXIT_REASON_APIC_WRITE] = handle_apic_write,
+	[EXIT_REASON_EOI_INDUCED] = handle_eoi_induced,
+	[EXIT_REASON_PREEMPTION_TIMER] = handle_preemption_timer,
 };
 
 /* After an emulated instruction: move RIP past it and drop the one-instruction
@@ -523,6 +681,202 @@ static enum exit_action unexpected_exit(struct vcpu *v, u32 reason)
 	return EXIT_LEAVE;
 }
 
+/* ---- the entry path ---- */
+
+/* Move PIR into vIRR and raise RVI (APICv; v's CPU, interrupts off, VMCS current).
+ * "Posted-Interrupt Processing" does the same in the CPU when the notification
+ * arrives in guest mode. */
+void vmx_sync_pir(struct vcpu *v)
+{
+	if (!pi_test_and_clear_on(v->pi))
+		return;
+	int hi = pi_harvest(v->pi, v->lapic.regs + APIC_IRR);
+	if (hi < 0)
+		return;
+	u16 st = vmcs_read16(GUEST_INTR_STATUS);
+	if ((int)(st & 0xff) < hi)
+		vmcs_write16(GUEST_INTR_STATUS, (u16)((st & 0xff00) | (u32)hi));
+}
+
+static void set_proc(struct vcpu *v, u32 bits, bool on)
+{
+	u32 p = on ? v->proc | bits : v->proc & ~bits;
+	if (p != v->proc) {
+		v->proc = p;
+		vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, p);
+	}
+}
+
+/* Without APICv: inject the highest deliverable interrupt if the guest can take it
+ * now, else ask for an interrupt-window exit ("Interrupt-Window Exiting", "Event
+ * Injection"). With a TPR shadow, a pending interrupt held off by TPR arms the TPR
+ * threshold so that lowering TPR exits. */
+static void inject_pending_irq(struct vcpu *v)
+{
+	struct vlapic *l = &v->lapic;
+	if (pi_test_on(v->pi) && pi_test_and_clear_on(v->pi))
+		pi_harvest(v->pi, l->regs + APIC_IRR);
+	int vec = vlapic_deliverable(l);
+	if (v->proc & CPU_TPR_SHADOW) {
+		int irr = vlapic_highest(l, APIC_IRR);
+		u32 tpr_class = (vlapic_reg(l, APIC_TPR) >> 4) & 0xf;
+		u32 thr = irr < 0 || vec >= 0 ? 0 : MIN((u32)irr >> 4, tpr_class);
+		if (thr != v->tpr_threshold) {
+			v->tpr_threshold = thr;
+			vmcs_write32(TPR_THRESHOLD, thr);
+		}
+	}
+	if (vec < 0) {
+		set_proc(v, CPU_INTR_WINDOW_EXITING, false);
+		return;
+	}
+	if (!(vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID) && (vmcs_readl(GUEST_RFLAGS) & RFLAGS_IF) &&
+	    !(vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS))) {
+		vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, (u32)vec | INTR_TYPE_EXT_INTR | INTR_INFO_VALID);
+		vlapic_ack(l, (u8)vec);
+		v->ctr.injected++;
+		vec = vlapic_deliverable(l);   /* another one behind it? */
+	}
+	set_proc(v, CPU_INTR_WINDOW_EXITING, vec >= 0);
+}
+
+static void inject_nmi(struct vcpu *v)
+{
+	if (!(vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID) &&
+	    !(vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS | INTR_BLOCK_NMI))) {
+		vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 2 | INTR_TYPE_NMI | INTR_INFO_VALID);
+		v->nmi_pending = false;
+		set_proc(v, CPU_NMI_WINDOW_EXITING, false);
+	} else if (v->pin & PIN_VIRTUAL_NMIS) {
+		set_proc(v, CPU_NMI_WINDOW_EXITING, true);
+	}
+}
+
+/* HC_RACE_POST: stop at a window of the entry path until the poster has posted. */
+static void __attribute__((noinline)) race_window(struct vcpu *v, u32 window)
+{
+	if (v->race.window != window)
+		return;
+	__atomic_store_n(&v->race.reached, 1, __ATOMIC_SEQ_CST);
+	u64 end = rdtsc() + 2000000000ull;
+	while (!__atomic_load_n(&v->race.posted, __ATOMIC_SEQ_CST) && rdtsc() < end)
+		cpu_relax();
+	v->race.window = 0;
+}
+
+static void program_timer(struct vcpu *v)
+{
+	u64 dl = v->lapic.timer_deadline;
+	if (hv_timer_armed(&v->sw_timer))
+		hv_timer_cancel(&v->sw_timer);   /* it stood in while the vCPU was halted */
+	if (dl) {
+		u64 now = rdtsc();
+		if (dl <= now) {
+			vlapic_timer_expired(v, now);   /* due: post now, before the PIR sync */
+			dl = v->lapic.timer_deadline;
+		}
+		if (dl) {
+			u64 ticks = dl > now ? (dl - now) >> vmx_caps.preemption_timer_rate : 0;
+			if (!(v->pin & PIN_PREEMPTION_TIMER)) {
+				v->pin |= PIN_PREEMPTION_TIMER;
+				vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, v->pin);
+			}
+			vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, ticks > 0xffffffffull ? 0xffffffffu : (u32)ticks);
+			return;
+		}
+	}
+	if (v->pin & PIN_PREEMPTION_TIMER) {
+		v->pin &= ~(u32)PIN_PREEMPTION_TIMER;
+		vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, v->pin);
+	}
+}
+
+/* Everything after "in guest" is marked: timers, then the PIR sync, then injection. */
+static void entry_tail(struct vcpu *v)
+{
+	if (unlikely(v->race.window))
+		race_window(v, HC_RACE_WINDOW_IN_GUEST);
+	if (v->vm->ptimer)
+		program_timer(v);
+	if (v->nmi_pending)
+		inject_nmi(v);
+	if (v->vm->apicv) {
+		if (pi_test_on(v->pi))
+			vmx_sync_pir(v);
+	} else {
+		inject_pending_irq(v);
+	}
+	if (unlikely(v->race.window))
+		race_window(v, HC_RACE_WINDOW_SYNCED);
+}
+
+void vmx_handle_requests(struct vcpu *v)
+{
+	u32 req = __atomic_exchange_n(&v->requests, 0, __ATOMIC_SEQ_CST);
+	if (req & REQ_INIT) {
+		/* INIT: the vCPU waits for a start-up IPI ("INIT Reset"); its APIC keeps
+		 * its ID and mode. A SIPI that came with it is honoured below. */
+		vlapic_reset(&v->lapic, v->id, false);
+		v->nmi_pending = false;
+		v->lapic.timer_deadline = 0;
+		if (!(req & REQ_SIPI)) {
+			u32 expected = v->state;
+			if (expected != VCPU_STOPPED)
+				__atomic_compare_exchange_n((u32 *)&v->state, &expected, VCPU_WAIT_SIPI, false,
+							    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+		}
+		if (v->vm->apicv)
+			vmcs_write16(GUEST_INTR_STATUS, 0);
+	}
+	if (req & REQ_SIPI)
+		vmx_vcpu_start_ap(v, (u8)v->sipi_vector);
+	if (req & REQ_NMI)
+		v->nmi_pending = true;
+	if (req & REQ_EOI_BITMAP && v->vm->apicv) {
+		vmcs_write64(EOI_EXIT_BITMAP0, v->vm->eoi_exit[0]);
+		vmcs_write64(EOI_EXIT_BITMAP1, v->vm->eoi_exit[1]);
+		vmcs_write64(EOI_EXIT_BITMAP2, v->vm->eoi_exit[2]);
+		vmcs_write64(EOI_EXIT_BITMAP3, v->vm->eoi_exit[3]);
+	}
+}
+
+/*
+ * The entry path, in the order of seed 003: interrupts off before the vCPU is marked
+ * in guest, PIR synced into RVI after. Requests are looked at after the mark too, so
+ * one made in between is not left for a later exit.
+ */
+bool vmx_prepare_entry(struct vcpu *v)
+{
+	irq_disable();
+	for (;;) {
+		if (v->requests)
+			vmx_handle_requests(v);
+		if (v->state != VCPU_RUNNABLE || v->vm->state != VM_RUNNING)
+			return false;
+		if (unlikely(v->race.window))
+			race_window(v, HC_RACE_WINDOW_IRQS_OFF);
+		__atomic_exchange_n(&v->mode, VCPU_IN_GUEST, __ATOMIC_SEQ_CST);   /* a full barrier */
+		if (likely(!v->requests))
+			break;
+		v->mode = VCPU_OUTSIDE_GUEST;
+	}
+	entry_tail(v);
+	return true;
+}
+
+/* An event whose delivery the exit interrupted ("Information for VM Exits That Occur
+ * During Event Delivery") is delivered again on the next entry. */
+static void reinject(u32 idt)
+{
+	u32 info = idt & (INTR_INFO_VECTOR_MASK | INTR_TYPE_MASK | INTR_INFO_DELIVER_CODE | INTR_INFO_VALID);
+	if (idt & INTR_INFO_DELIVER_CODE)
+		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, vmcs_read32(IDT_VECTORING_ERROR_CODE));
+	u32 type = idt & INTR_TYPE_MASK;
+	if (type == INTR_TYPE_SW_INTR || type == INTR_TYPE_SW_EXCEPTION || type == INTR_TYPE_PRIV_SW_EXCEPTION)
+		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info);
+}
+
 u64 vmx_handle_exit(struct vcpu *v)
 {
 	u32 reason = vmcs_read32(VM_EXIT_REASON);
@@ -530,6 +884,20 @@ u64 vmx_handle_exit(struct vcpu *v)
 	enum exit_action a;
 
 	v->exits_total++;
+	/* The fastpath ("Handle preemption timer fastpath", MECHANISMS.md): still in
+	 * guest mode, interrupts off; the expiry posts into PIR with no notification
+	 * (the target is this vCPU, seed 004) and the entry tail syncs it. */
+	if (basic == EXIT_REASON_PREEMPTION_TIMER && v->vm->fastpath && !v->requests) {
+		v->exits[basic]++;
+		v->ctr.fastpath++;
+		vlapic_timer_expired(v, rdtsc());
+		entry_tail(v);
+		return 0;
+	}
+	v->mode = VCPU_OUTSIDE_GUEST;
+	u32 idt = vmcs_read32(IDT_VECTORING_INFO_FIELD);
+	if (unlikely(idt & INTR_INFO_VALID))
+		reinject(idt);
 	if (likely(basic < NR_EXIT_REASONS)) {
 		v->exits[basic]++;
 		exit_handler_t h = exit_handlers[basic];
@@ -540,9 +908,9 @@ u64 vmx_handle_exit(struct vcpu *v)
 	} else {
 		a = unexpected_exit(v, reason);
 	}
-	if (likely(a == EXIT_SKIP)) {
+	if (likely(a == EXIT_SKIP))
 		skip_instruction();
-		return 0;
-	}
-	return a == EXIT_LEAVE;
+	else if (a == EXIT_LEAVE)
+		return 1;
+	return vmx_prepare_entry(v) ? 0 : 1;
 }

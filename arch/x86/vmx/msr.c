@@ -11,6 +11,7 @@
 #include "arch/x86/vmx/vmcs.h"
 #include "arch/x86/x86.h"
 #include "hv/lib.h"
+#include "hv/vlapic.h"
 
 static void passthrough(u8 *bm, u32 msr, bool read, bool write)
 {
@@ -35,6 +36,21 @@ void msr_bitmap_init(u8 *bm)
 	passthrough(bm, MSR_IA32_TSC, true, false);
 }
 
+/* x2APIC mode with APICv ("Virtualizing MSR-Based APIC Accesses"): reads of the
+ * x2APIC MSRs come from the virtual-APIC page, except the timer's current count,
+ * which the hypervisor computes; writes exit, except TPR, EOI and SELF IPI, which
+ * virtual-interrupt delivery virtualizes. */
+void msr_bitmap_init_x2apic(u8 *bm, const u8 *base)
+{
+	memcpy(bm, base, 4096);
+	for (u32 m = MSR_X2APIC_FIRST; m <= MSR_X2APIC_LAST; m++)
+		if (m != MSR_X2APIC_FIRST + (APIC_TMCCT >> 4))
+			passthrough(bm, m, true, false);
+	passthrough(bm, MSR_X2APIC_FIRST + (APIC_TPR >> 4), false, true);
+	passthrough(bm, MSR_X2APIC_FIRST + (APIC_EOI >> 4), false, true);
+	passthrough(bm, MSR_X2APIC_FIRST + (APIC_SELF_IPI >> 4), false, true);
+}
+
 static bool pat_valid(u64 v)
 {
 	for (int i = 0; i < 8; i++) {
@@ -48,6 +64,12 @@ static bool pat_valid(u64 v)
 /* Returns false for #GP. */
 static bool msr_read(struct vcpu *v, u32 msr, u64 *val)
 {
+	if (msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST) {
+		/* "x2APIC Register Address Space": only in x2APIC mode, else #GP. */
+		if (!vlapic_x2apic(&v->lapic))
+			return false;
+		return vlapic_read(v, (msr - MSR_X2APIC_FIRST) << 4, val);
+	}
 	switch (msr) {
 	case MSR_IA32_EFER:
 		*val = vmcs_read64(GUEST_IA32_EFER);
@@ -56,7 +78,10 @@ static bool msr_read(struct vcpu *v, u32 msr, u64 *val)
 		*val = vmcs_read64(GUEST_IA32_PAT);
 		return true;
 	case MSR_IA32_APIC_BASE:
-		*val = 0xfee00000ull | APIC_BASE_EN | (v->id == 0 ? APIC_BASE_BSP : 0);
+		*val = v->lapic.apic_base;
+		return true;
+	case MSR_IA32_TSC_DEADLINE:
+		*val = vlapic_read_tsc_deadline(v);
 		return true;
 	case MSR_IA32_FEATURE_CONTROL:
 		*val = FEATURE_CONTROL_LOCK;   /* locked, VMX off: VMX is not exposed */
@@ -80,7 +105,15 @@ static bool msr_read(struct vcpu *v, u32 msr, u64 *val)
 
 static bool msr_write(struct vcpu *v, u32 msr, u64 val)
 {
-	(void)v;
+	if (msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST) {
+		u32 off = (msr - MSR_X2APIC_FIRST) << 4;
+		if (!vlapic_x2apic(&v->lapic))
+			return false;
+		/* Reserved bits: only the ICR takes 64 bits. */
+		if (off != APIC_ICR && (val >> 32))
+			return false;
+		return vlapic_write(v, off, val);
+	}
 	switch (msr) {
 	case MSR_IA32_EFER: {
 		u64 allowed = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
@@ -108,8 +141,9 @@ static bool msr_write(struct vcpu *v, u32 msr, u64 val)
 	case MSR_IA32_DEBUGCTL:
 		return val == 0;
 	case MSR_IA32_APIC_BASE:
-		/* no virtual LAPIC yet: only the current value may be written back */
-		return val == (0xfee00000ull | APIC_BASE_EN | (v->id == 0 ? APIC_BASE_BSP : 0));
+		return val == v->lapic.apic_base || vlapic_set_base(v, val);
+	case MSR_IA32_TSC_DEADLINE:
+		return vlapic_write_tsc_deadline(v, val);
 	}
 	return false;
 }

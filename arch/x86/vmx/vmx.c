@@ -157,7 +157,10 @@ bool vmx_probe(char *why, size_t len)
 	       (unsigned long long)m->misc, (unsigned long long)m->ept_vpid);
 	printk("vmx: using: %s\n", vmx_caps.used);
 	printk("vmx: missing: %s\n", vmx_caps.missing_optional[0] ? vmx_caps.missing_optional : "nothing");
-	printk("vmx: left off until the virtual LAPIC exists: posted interrupts, TPR shadow, preemption timer\n");
+	printk("vmx: APICv (posted interrupts, virtual-interrupt delivery, APIC-register and x2APIC "
+	       "virtualization) %s; preemption timer %s (rate 2^%u TSC ticks)\n",
+	       vmx_caps.apicv ? "available" : "unavailable: event injection", 
+	       vmx_has_preemption_timer(&vmx_caps) ? "available" : "unavailable", vmx_caps.preemption_timer_rate);
 	return true;
 }
 
@@ -223,11 +226,24 @@ bool vmx_vm_init(struct vm *vm, char *err, size_t errlen)
 	}
 	vm->eptp = ept_pointer(&vm->ept);
 	vm->msr_bitmap = alloc_page();
-	if (!vm->msr_bitmap) {
-		hv_snprintf(err, errlen, "out of memory for the MSR bitmap");
+	vm->msr_bitmap_x2apic = alloc_page();
+	if (!vm->msr_bitmap || !vm->msr_bitmap_x2apic) {
+		hv_snprintf(err, errlen, "out of memory for the MSR bitmaps");
 		return false;
 	}
 	msr_bitmap_init(vm->msr_bitmap);
+	msr_bitmap_init_x2apic(vm->msr_bitmap_x2apic, vm->msr_bitmap);
+	if (vm->apicv) {
+		/* "Virtualizing Memory-Mapped APIC Accesses": guest accesses to the page
+		 * whose address is the APIC-access address are virtualized; EPT maps the
+		 * guest's xAPIC page there. */
+		vm->apic_access_page = alloc_page();
+		if (!vm->apic_access_page ||
+		    !ept_map(&vm->ept, APIC_DEFAULT_BASE, virt_to_phys(vm->apic_access_page), 4096, EPT_RWX, EPT_MT_WB)) {
+			hv_snprintf(err, errlen, "out of memory for the APIC-access page");
+			return false;
+		}
+	}
 	return true;
 }
 
@@ -325,25 +341,109 @@ static void write_guest_state(struct vcpu *v, u32 entry, u32 mbi)
 	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, 0);
 	vmcs_writel(GUEST_PENDING_DBG_EXCEPTIONS, 0);
 	vmcs_write64(VMCS_LINK_POINTER, ~0ull);
-	/* An AP waits for the start-up IPI of its own BSP, as on hardware. */
-	vmcs_write32(GUEST_ACTIVITY_STATE,
-		     v->state == VCPU_WAIT_SIPI && vmx_caps.wait_for_sipi ? ACTIVITY_WAIT_SIPI : ACTIVITY_ACTIVE);
+	/* An AP is simply not run until its BSP's start-up IPI (vcpu_request, REQ_SIPI). */
+	vmcs_write32(GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
 	memset(v->gpr, 0, sizeof(v->gpr));
 	v->gpr[GPR_RAX] = 0x2BADB002;
 	v->gpr[GPR_RBX] = mbi;
 	v->xcr0 = 1;   /* x87 only: the reset value of XCR0 */
 }
 
+/* The APIC-virtualization controls for the vCPU's APIC mode (Vol. 3C, "Secondary
+ * Processor-Based VM-Execution Controls": "virtualize APIC accesses" and "virtualize
+ * x2APIC mode" exclude each other). */
+static void apic_mode_controls(struct vcpu *v)
+{
+	if (!v->vm->apicv)
+		return;
+	if (vlapic_x2apic(&v->lapic))
+		v->proc2 = (v->proc2 & ~(u32)SEC_VIRTUALIZE_APIC_ACCESSES) | SEC_VIRTUALIZE_X2APIC;
+	else
+		v->proc2 = (v->proc2 & ~(u32)SEC_VIRTUALIZE_X2APIC) | SEC_VIRTUALIZE_APIC_ACCESSES;
+	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, v->proc2);
+	vmcs_write64(MSR_BITMAP, virt_to_phys(vlapic_x2apic(&v->lapic) ? v->vm->msr_bitmap_x2apic : v->vm->msr_bitmap));
+}
+
+void vmx_apic_mode_changed(struct vcpu *v)
+{
+	apic_mode_controls(v);
+}
+
+/* An AP after INIT and a start-up IPI with vector V (Vol. 3A, "MP Initialization
+ * Protocol"; the reset state of "Processor State After Reset"): real mode at
+ * V << 12, CS = V << 8, IP = 0. With unrestricted guest the VMCS holds it as is. */
+void vmx_vcpu_start_ap(struct vcpu *v, u8 vector)
+{
+	const u32 code = 0x9b, data = 0x93;   /* present, code read/accessed; data read/write/accessed */
+	u16 sel = (u16)vector << 8;
+	write_segment(GUEST_CS_SELECTOR, GUEST_CS_BASE, GUEST_CS_LIMIT, GUEST_CS_AR_BYTES, sel, (u64)sel << 4, 0xffff, code);
+	write_segment(GUEST_DS_SELECTOR, GUEST_DS_BASE, GUEST_DS_LIMIT, GUEST_DS_AR_BYTES, 0, 0, 0xffff, data);
+	write_segment(GUEST_ES_SELECTOR, GUEST_ES_BASE, GUEST_ES_LIMIT, GUEST_ES_AR_BYTES, 0, 0, 0xffff, data);
+	write_segment(GUEST_SS_SELECTOR, GUEST_SS_BASE, GUEST_SS_LIMIT, GUEST_SS_AR_BYTES, 0, 0, 0xffff, data);
+	write_segment(GUEST_FS_SELECTOR, GUEST_FS_BASE, GUEST_FS_LIMIT, GUEST_FS_AR_BYTES, 0, 0, 0xffff, data);
+	write_segment(GUEST_GS_SELECTOR, GUEST_GS_BASE, GUEST_GS_LIMIT, GUEST_GS_AR_BYTES, 0, 0, 0xffff, data);
+	write_segment(GUEST_TR_SELECTOR, GUEST_TR_BASE, GUEST_TR_LIMIT, GUEST_TR_AR_BYTES, 0, 0, 0xffff, 0x008b);
+	write_segment(GUEST_LDTR_SELECTOR, GUEST_LDTR_BASE, GUEST_LDTR_LIMIT, GUEST_LDTR_AR_BYTES, 0, 0, 0xffff, 0x0082);
+	vmcs_writel(GUEST_GDTR_BASE, 0);
+	vmcs_write32(GUEST_GDTR_LIMIT, 0xffff);
+	vmcs_writel(GUEST_IDTR_BASE, 0);
+	vmcs_write32(GUEST_IDTR_LIMIT, 0xffff);
+	u64 cr0 = CR0_ET | CR0_CD | CR0_NW;
+	vmcs_writel(CR0_READ_SHADOW, cr0);
+	vmcs_writel(GUEST_CR0, ((cr0 & ~(u64)(CR0_CD | CR0_NW)) | (vmx_caps.cr0_fixed0 & ~(u64)(CR0_PE | CR0_PG))) &
+				       vmx_caps.cr0_fixed1);
+	vmcs_writel(CR4_READ_SHADOW, 0);
+	vmcs_writel(GUEST_CR4, vmx_caps.cr4_fixed0 & vmx_caps.cr4_fixed1);
+	vmcs_writel(GUEST_CR3, 0);
+	vmcs_writel(GUEST_DR7, 0x400);
+	vmcs_writel(GUEST_RSP, 0);
+	vmcs_writel(GUEST_RIP, 0);
+	vmcs_writel(GUEST_RFLAGS, RFLAGS_FIXED);
+	vmcs_write64(GUEST_IA32_EFER, 0);
+	vmcs_write32(VM_ENTRY_CONTROLS, vmcs_read32(VM_ENTRY_CONTROLS) & ~(u32)ENTRY_IA32E_MODE);
+	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, 0);
+	vmcs_write32(GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
+	memset(v->gpr, 0, sizeof(v->gpr));
+	v->gpr[GPR_RDX] = 0x600;   /* a family-6 signature, as after reset */
+	v->xcr0 = 1;
+	if (v->vm->apicv)
+		vmcs_write16(GUEST_INTR_STATUS, 0);
+}
+
 static void write_controls(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
-	vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, vmx_caps.pin & ~(u32)(PIN_PREEMPTION_TIMER | PIN_POSTED_INTERRUPTS));
-	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, vmx_caps.proc & ~(u32)CPU_TPR_SHADOW);
-	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, vmx_caps.proc2);
-	/* Until the virtual LAPIC exists there is no TPR shadow: CR8 accesses exit. */
-	if (vmx_caps.proc & CPU_TPR_SHADOW)
-		vmcs_write32(CPU_BASED_VM_EXEC_CONTROL,
-			     (vmx_caps.proc & ~(u32)CPU_TPR_SHADOW) | CPU_CR8_LOAD_EXITING | CPU_CR8_STORE_EXITING);
+	const u32 apicv2 = SEC_VIRTUALIZE_APIC_ACCESSES | SEC_VIRTUALIZE_X2APIC | SEC_APIC_REGISTER_VIRT |
+			   SEC_VIRTUAL_INTR_DELIVERY;
+	/* The preemption timer is switched on at entry while a guest timer is armed. */
+	v->pin = vmx_caps.pin & ~(u32)PIN_PREEMPTION_TIMER;
+	v->proc = vmx_caps.proc;
+	v->proc2 = vmx_caps.proc2 & ~apicv2;
+	if (vm->apicv)
+		v->proc2 |= SEC_APIC_REGISTER_VIRT | SEC_VIRTUAL_INTR_DELIVERY;
+	else
+		v->pin &= ~(u32)PIN_POSTED_INTERRUPTS;
+	/* With a TPR shadow CR8 reads and writes use the virtual-APIC page's TPR. */
+	if (v->proc & CPU_TPR_SHADOW)
+		v->proc &= ~(u32)(CPU_CR8_LOAD_EXITING | CPU_CR8_STORE_EXITING);
+	vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, v->pin);
+	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, v->proc);
+	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, v->proc2);
+	if (v->proc & CPU_TPR_SHADOW) {
+		vmcs_write64(VIRTUAL_APIC_PAGE_ADDR, v->lapic.regs_pa);
+		vmcs_write32(TPR_THRESHOLD, 0);
+	}
+	if (vm->apicv) {
+		vmcs_write64(APIC_ACCESS_ADDR, virt_to_phys(vm->apic_access_page));
+		vmcs_write16(POSTED_INTR_NV, VECTOR_POSTED);
+		vmcs_write64(POSTED_INTR_DESC_ADDR, virt_to_phys(v->pi));
+		vmcs_write64(EOI_EXIT_BITMAP0, 0);
+		vmcs_write64(EOI_EXIT_BITMAP1, 0);
+		vmcs_write64(EOI_EXIT_BITMAP2, 0);
+		vmcs_write64(EOI_EXIT_BITMAP3, 0);
+		vmcs_write16(GUEST_INTR_STATUS, 0);
+	}
 	vmcs_write32(VM_EXIT_CONTROLS, vmx_caps.exit & ~(u32)EXIT_SAVE_PREEMPTION_TIMER);
 	vmcs_write32(VM_ENTRY_CONTROLS, vmx_caps.entry & ~(u32)ENTRY_IA32E_MODE);
 	vmcs_write32(EXCEPTION_BITMAP, 0);
@@ -355,6 +455,7 @@ static void write_controls(struct vcpu *v)
 	vmcs_write32(VM_ENTRY_MSR_LOAD_COUNT, 0);
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
 	vmcs_write64(MSR_BITMAP, virt_to_phys(vm->msr_bitmap));
+	apic_mode_controls(v);
 	vmcs_write64(EPT_POINTER, vm->eptp);
 	if (vmx_has_vpid(&vmx_caps))
 		vmcs_write16(VIRTUAL_PROCESSOR_ID, v->vpid);
@@ -364,10 +465,15 @@ static void write_controls(struct vcpu *v)
 bool vmx_vcpu_init(struct vcpu *v, u32 entry, u32 mbi, char *err, size_t errlen)
 {
 	v->vmcs = alloc_page();
-	if (!v->vmcs) {
-		hv_snprintf(err, errlen, "out of memory for a VMCS");
+	/* The posted-interrupt descriptor needs 64-byte alignment (Vol. 3C, "Posted-
+	 * Interrupt Processing"); Bochs 3.0 rejects anything not 4-KiB aligned at VM
+	 * entry (RIG.md), so it gets a page of its own. */
+	v->pi = alloc_page();
+	if (!v->vmcs || !v->pi || !vlapic_init(v)) {
+		hv_snprintf(err, errlen, "out of memory for a VMCS, posted-interrupt descriptor or APIC page");
 		return false;
 	}
+	v->pi->control = pi_control(false, false, VECTOR_POSTED, 0);
 	v->vmcs_pa = virt_to_phys(v->vmcs);
 	*(u32 *)v->vmcs = vmx_caps.revision;
 	/* Fill it on this CPU, then VMCLEAR so that any CPU can load it. */
@@ -419,7 +525,12 @@ void vcpu_run(struct vcpu *v)
 		v->cpu = c;
 		write_host_state(c);
 		load_guest_msrs(v);
+		/* NDST for the IOMMU: x2APIC ID, or the xAPIC ID in bits 15:8 (VT-d,
+		 * "Posted-Interrupt Descriptor"). */
+		pi_update(v->pi, false, VECTOR_POSTED, lapic_x2apic_mode() ? c->apic_id : c->apic_id << 8);
 	}
+	if (!vmx_prepare_entry(v))
+		cpu_run_loop();
 	bool launch = !v->launched;
 	v->launched = true;
 	vmx_enter(v, launch);

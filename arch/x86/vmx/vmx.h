@@ -26,6 +26,21 @@ bool vmx_vcpu_init(struct vcpu *v, u32 entry, u32 mbi, char *err, size_t errlen)
 /* Run v on this CPU: never returns (the exit path goes back to cpu_run_loop()). */
 void vcpu_run(struct vcpu *v) __noreturn;
 
+/* Real-mode start of an AP at vector << 12 (v's own CPU, VMCS current). */
+void vmx_vcpu_start_ap(struct vcpu *v, u8 vector);
+/* The guest switched its APIC between disabled/xAPIC/x2APIC: update the VMCS
+ * controls and the MSR bitmap (v's own CPU). */
+void vmx_apic_mode_changed(struct vcpu *v);
+/* The entry path (exit.c): interrupts off, mark in guest, sync PIR, timers. false:
+ * do not enter (the vCPU stopped, blocked or must wait). */
+bool vmx_prepare_entry(struct vcpu *v);
+/* Move PIR into vIRR/RVI (APICv; v's CPU, VMCS current). */
+void vmx_sync_pir(struct vcpu *v);
+/* The xAPIC page at 0xfee00000 when it faults in EPT (no APICv). */
+bool vlapic_mmio_dispatch(struct vcpu *v, u64 gpa, enum exit_action *act);
+/* Handle REQ_* bits on v's own CPU (VMCS current). */
+void vmx_handle_requests(struct vcpu *v);
+
 /* Print the vCPU's guest state (the VMCS must be current). */
 void vmx_dump_guest(struct vcpu *v);
 
@@ -41,6 +56,7 @@ void guest_cpuid(struct vcpu *v, u32 leaf, u32 sub, u32 out[4]);
 enum exit_action handle_rdmsr(struct vcpu *v);
 enum exit_action handle_wrmsr(struct vcpu *v);
 void msr_bitmap_init(u8 *bitmap);
+void msr_bitmap_init_x2apic(u8 *bitmap, const u8 *base);
 /* Guest registers by SDM register number (RSP from the VMCS); the VMCS must be current. */
 u64 vcpu_gpr_read(struct vcpu *v, unsigned n);
 void vcpu_gpr_write(struct vcpu *v, unsigned n, u64 val);

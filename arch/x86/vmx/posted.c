@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Posting an interrupt to a vCPU: the one entry point for every source (IPIs from
+ * other vCPUs, the vIOAPIC, timers, devices), callable from any CPU.
+ *
+ * The protocol (seed 003, Intel SDM Vol. 3C "Posted-Interrupt Processing"):
+ *   poster:  set PIR[vector]; test-and-set ON; if ON was already set, stop (a
+ *            notification or an entry-path sync is already due); else read the
+ *            target's mode:
+ *              IN_GUEST  -> notification IPI to its CPU (posted-interrupt vector with
+ *                           APICv: the CPU moves PIR into vIRR without a VM exit; the
+ *                           kick vector without APICv: a VM exit, then the entry path
+ *                           injects), except when the target is the vCPU in the exit
+ *                           fastpath on this CPU (seed 004): its entry path syncs PIR;
+ *              halted    -> wake it (hv/sched.c);
+ *              otherwise -> nothing: its entry path syncs PIR. No kick (3ce7bf58e125:
+ *                           a vCPU outside guest mode does not need one).
+ *   target's entry path (exit.c, vmx_prepare_entry): interrupts off, then mode =
+ *            IN_GUEST with a full barrier, then if ON: clear ON, move PIR into the
+ *            IRR and raise RVI. A poster that saw OUTSIDE set ON before the target
+ *            read it; a poster that saw IN_GUEST sends an IPI that stays pending
+ *            (interrupts are off) until VM entry, where the CPU processes it.
+ * The elision is safe because IN_GUEST on this CPU's current vCPU can only be seen
+ * from code running with interrupts off between the mark and VM entry, i.e. the
+ * fastpath: no interrupt handler can be the poster (fdba608f15e2).
+ */
+#include "arch/x86/vmx/posted.h"
+#include "hv/vm.h"
+#include "hv/sched.h"
+#include "hv/cpu.h"
+
+static inline void count(u64 *c)
+{
+	__atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
+}
+
+void vcpu_post_irq(struct vcpu *v, u8 vector, bool level)
+{
+	if (level)
+		vlapic_vec_set(&v->lapic, APIC_TMR, vector);
+	else if (unlikely(vlapic_vec_test(&v->lapic, APIC_TMR, vector)))
+		vlapic_vec_clear(&v->lapic, APIC_TMR, vector);
+	count(&v->ctr.posted);
+	pi_test_and_set_pir(v->pi, vector);
+	if (pi_test_and_set_on(v->pi))
+		return;
+	if (v->mode == VCPU_IN_GUEST) {
+		struct cpu *me = this_cpu();
+		if (me->vcpu == v && v->vm->elide) {
+			count(&v->ctr.elided);
+			return;
+		}
+		count(&v->ctr.notify_ipis);
+		lapic_send_ipi(v->cpu->apic_id, v->vm->apicv ? VECTOR_POSTED : VECTOR_KICK);
+		return;
+	}
+	if (v->state == VCPU_HALTED && v->halt_irq_wake)
+		vcpu_wake(v);
+}

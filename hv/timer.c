@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/* Host timers on the LAPIC's TSC-deadline mode (see timer.h). */
+#include "hv/timer.h"
+#include "hv/cpu.h"
+#include "arch/x86/x86.h"
+
+#define APIC_LVT_TIMER 0x320
+#define LVT_TSC_DEADLINE (2u << 17)
+#define CPUID1_ECX_TSC_DEADLINE BIT(24)
+
+bool hv_timer_available(void)
+{
+	u32 a, b, c, d;
+	cpuid_count(1, 0, &a, &b, &c, &d);
+	return c & CPUID1_ECX_TSC_DEADLINE;
+}
+
+static void program(struct cpu *c)
+{
+	if (!c->tsc_deadline) {
+		/* "TSC-Deadline Mode": select the mode in the LVT timer register first. */
+		lapic_write(APIC_LVT_TIMER, LVT_TSC_DEADLINE | VECTOR_TIMER);
+		c->tsc_deadline = true;
+	}
+	/* Writing 0 disarms; an expired deadline fires at once. */
+	wrmsr(MSR_IA32_TSC_DEADLINE, c->timers ? c->timers->deadline : 0);
+}
+
+static void unlink(struct cpu *c, struct hv_timer *t)
+{
+	for (struct hv_timer **pp = &c->timers; *pp; pp = &(*pp)->next)
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	t->next = NULL;
+	t->cpu = NULL;
+}
+
+void hv_timer_arm(struct hv_timer *t, u64 deadline)
+{
+	u64 f = read_rflags();
+	irq_disable();
+	struct cpu *c = this_cpu();
+	if (t->cpu)
+		unlink(t->cpu, t);
+	t->deadline = deadline ? deadline : 1;
+	struct hv_timer **pp = &c->timers;
+	while (*pp && (*pp)->deadline <= t->deadline)
+		pp = &(*pp)->next;
+	t->next = *pp;
+	*pp = t;
+	t->cpu = c;
+	if (c->timers == t)
+		program(c);
+	if (f & RFLAGS_IF)
+		irq_enable();
+}
+
+void hv_timer_cancel(struct hv_timer *t)
+{
+	u64 f = read_rflags();
+	irq_disable();
+	struct cpu *c = t->cpu;
+	if (c) {
+		bool first = c->timers == t;
+		unlink(c, t);
+		if (first)
+			program(c);
+	}
+	if (f & RFLAGS_IF)
+		irq_enable();
+}
+
+void hv_timer_interrupt(void)
+{
+	struct cpu *c = this_cpu();
+	for (;;) {
+		u64 now = rdtsc();
+		struct hv_timer *t = c->timers;
+		if (!t || t->deadline > now)
+			break;
+		c->timers = t->next;
+		t->next = NULL;
+		t->cpu = NULL;
+		t->fn(t, now);   /* may re-arm t */
+	}
+	program(c);
+}
