@@ -25,6 +25,11 @@ static const struct vmx_msrs tigerlake = {
 
 static const struct vmx_wants want_all;   /* all false: use everything */
 
+/* The secondary controls of APIC virtualization (SDM Vol. 3C, "Secondary Processor-Based
+ * VM-Execution Controls"): virtualize APIC accesses (bit 0), virtualize x2APIC mode
+ * (bit 4), APIC-register virtualization (bit 8), virtual-interrupt delivery (bit 9). */
+#define APICV_PROC2 (BIT(0) | BIT(4) | BIT(8) | BIT(9))
+
 static struct vmx_caps caps;
 
 static bool negotiate(const struct vmx_msrs *m, const struct vmx_wants *w)
@@ -120,8 +125,12 @@ static void negotiate_tigerlake(void **state)
 	assert_true(caps.proc & CPU_CR3_LOAD_EXITING);
 	assert_false(caps.proc & CPU_CR8_LOAD_EXITING);   /* TPR shadow: CR8 need not exit */
 	assert_false(caps.proc & CPU_USE_IO_BITMAPS);
+	/* the required and optional secondary controls, APIC virtualization included (the
+	 * CPU allows all four, bits 0, 4, 8, 9 of 0x02d77fff) */
 	assert_int_equal(caps.proc2, SEC_ENABLE_EPT | SEC_UNRESTRICTED_GUEST | SEC_ENABLE_RDTSCP |
-					     SEC_ENABLE_INVPCID | SEC_ENABLE_XSAVES | SEC_ENABLE_VPID);
+					     SEC_ENABLE_INVPCID | SEC_ENABLE_XSAVES | SEC_ENABLE_VPID |
+					     APICV_PROC2);
+	assert_true(caps.apicv);
 	assert_int_equal(caps.exit, 0x00036dfbu | EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_EFER |
 					    EXIT_LOAD_IA32_EFER | EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT |
 					    EXIT_ACK_INTR_ON_EXIT | EXIT_SAVE_PREEMPTION_TIMER);
@@ -139,12 +148,13 @@ static void negotiate_tigerlake(void **state)
 	const char *used[] = { "virtual-NMIs", "preemption-timer", "posted-interrupts", "TPR-shadow",
 			       "MSR-bitmaps", "EPT", "VPID", "unrestricted-guest", "RDTSCP", "INVPCID",
 			       "XSAVES", "ack-interrupt-on-exit", "save-preemption-timer", "EPT-2M",
-			       "EPT-1G" };
+			       "EPT-1G", "APIC-access-virtualization", "x2APIC-virtualization",
+			       "APIC-register-virtualization", "virtual-interrupt-delivery" };
 	for (size_t i = 0; i < ARRAY_SIZE(used); i++)
 		assert_word(caps.used, used[i]);
 	/* not asked for, so neither used nor missing */
 	assert_no_word(caps.used, "PAUSE-loop-exiting");
-	assert_no_word(caps.used, "APIC-access-virtualization");
+	assert_no_word(caps.missing_optional, "PAUSE-loop-exiting");
 }
 
 static void negotiate_predicates_agree(void **state)
@@ -160,8 +170,8 @@ static void negotiate_predicates_agree(void **state)
 	assert_true(vmx_has_rdtscp(&caps));
 	assert_true(vmx_has_invpcid(&caps));
 	assert_true(vmx_has_xsaves(&caps));
-	assert_false(vmx_has_virtual_intr_delivery(&caps));   /* never requested */
-	assert_false(vmx_has_apic_register_virt(&caps));
+	assert_true(vmx_has_virtual_intr_delivery(&caps));   /* requested for APICv */
+	assert_true(vmx_has_apic_register_virt(&caps));
 
 	/* each predicate reads the bit the SDM gives the control */
 	assert_int_equal(vmx_has_ept(&caps), !!(caps.proc2 & SEC_ENABLE_EPT));
@@ -173,6 +183,8 @@ static void negotiate_predicates_agree(void **state)
 	assert_int_equal(vmx_has_rdtscp(&caps), !!(caps.proc2 & SEC_ENABLE_RDTSCP));
 	assert_int_equal(vmx_has_invpcid(&caps), !!(caps.proc2 & SEC_ENABLE_INVPCID));
 	assert_int_equal(vmx_has_xsaves(&caps), !!(caps.proc2 & SEC_ENABLE_XSAVES));
+	assert_int_equal(vmx_has_virtual_intr_delivery(&caps), !!(caps.proc2 & BIT(9)));
+	assert_int_equal(vmx_has_apic_register_virt(&caps), !!(caps.proc2 & BIT(8)));
 
 	/* and follow the negotiated word when features are switched off */
 	struct vmx_wants w = { .no_vpid = true, .no_apicv = true, .no_preemption_timer = true };
@@ -181,6 +193,8 @@ static void negotiate_predicates_agree(void **state)
 	assert_false(vmx_has_tpr_shadow(&caps));
 	assert_false(vmx_has_preemption_timer(&caps));
 	assert_false(vmx_has_posted_interrupts(&caps));
+	assert_false(vmx_has_virtual_intr_delivery(&caps));
+	assert_false(vmx_has_apic_register_virt(&caps));
 	assert_true(vmx_has_ept(&caps));
 }
 
@@ -293,6 +307,137 @@ static void negotiate_posted_interrupts_need_ack_on_exit(void **state)
 	assert_word(caps.missing_optional, "ack-interrupt-on-exit");
 	assert_word(caps.missing_optional, "posted-interrupts");
 	assert_no_word(caps.used, "posted-interrupts");
+	/* and without posted interrupts no APIC virtualization at all */
+	assert_false(caps.apicv);
+	assert_int_equal(caps.proc2 & APICV_PROC2, 0);
+}
+
+/* ---- APICv: posted interrupts + TPR shadow + the four APIC-virtualization controls ---- */
+
+static void expect_no_apicv(void)
+{
+	assert_false(caps.apicv);
+	assert_false(caps.pin & PIN_POSTED_INTERRUPTS);
+	assert_false(vmx_has_posted_interrupts(&caps));
+	if (caps.proc2 & APICV_PROC2)
+		fail_msg("proc2 0x%08x keeps APIC-virtualization bits 0x%08x without APICv", caps.proc2,
+			 caps.proc2 & APICV_PROC2);
+	assert_no_word(caps.used, "posted-interrupts");
+	assert_no_word(caps.used, "APIC-access-virtualization");
+	assert_no_word(caps.used, "x2APIC-virtualization");
+	assert_no_word(caps.used, "APIC-register-virtualization");
+	assert_no_word(caps.used, "virtual-interrupt-delivery");
+	/* the rest of the negotiation is unaffected */
+	assert_null(caps.missing_required);
+	assert_true(vmx_has_ept(&caps));
+	assert_true(vmx_has_unrestricted_guest(&caps));
+}
+
+static void apicv_tigerlake(void **state)
+{
+	(void)state;
+	assert_true(negotiate(&tigerlake, &want_all));
+	assert_true(caps.apicv);
+	/* "Posted-Interrupt Processing" needs: the process-posted-interrupts pin control
+	 * (bit 7), virtual-interrupt delivery, acknowledge interrupt on exit ("Checks on
+	 * VM-Execution Control Fields"); virtual-interrupt delivery needs the TPR shadow */
+	assert_true(caps.pin & PIN_POSTED_INTERRUPTS);
+	assert_int_equal(PIN_POSTED_INTERRUPTS, BIT(7));
+	assert_true(caps.proc & CPU_TPR_SHADOW);
+	assert_true(caps.exit & EXIT_ACK_INTR_ON_EXIT);
+	assert_int_equal(caps.proc2 & APICV_PROC2, APICV_PROC2);
+	assert_int_equal(SEC_VIRTUALIZE_APIC_ACCESSES, BIT(0));
+	assert_int_equal(SEC_VIRTUALIZE_X2APIC, BIT(4));
+	assert_int_equal(SEC_APIC_REGISTER_VIRT, BIT(8));
+	assert_int_equal(SEC_VIRTUAL_INTR_DELIVERY, BIT(9));
+	assert_true(vmx_has_posted_interrupts(&caps));
+	assert_true(vmx_has_virtual_intr_delivery(&caps));
+	assert_true(vmx_has_apic_register_virt(&caps));
+	/* nothing else in proc2 came with it: the same word as without APICv plus the four */
+	u32 with = caps.proc2;
+	struct vmx_wants w = { .no_apicv = true };
+	assert_true(negotiate(&tigerlake, &w));
+	assert_int_equal(with, caps.proc2 | APICV_PROC2);
+	assert_int_equal(caps.proc2 & APICV_PROC2, 0);
+}
+
+/* Bochs 2.7 / haswell: TRUE_PINBASED allowed-1 0x7f, no process-posted-interrupts. */
+static void apicv_needs_posted_interrupts(void **state)
+{
+	(void)state;
+	struct vmx_msrs m = tigerlake;
+	m.pinbased = 0x0000007f00000016ull;
+	assert_true(negotiate(&m, &want_all));
+	expect_no_apicv();
+	assert_int_equal(caps.pin, 0x7f);   /* all the others still used */
+	assert_true(caps.proc & CPU_TPR_SHADOW);   /* the TPR shadow is useful on its own */
+	assert_word(caps.missing_optional, "posted-interrupts");
+}
+
+static void apicv_switched_off(void **state)
+{
+	(void)state;
+	struct vmx_wants w = { .no_apicv = true };
+	assert_true(negotiate(&tigerlake, &w));
+	expect_no_apicv();
+	assert_false(caps.proc & CPU_TPR_SHADOW);
+	assert_string_equal(caps.missing_optional, "");
+
+	/* no posted interrupts wanted: no APICv either */
+	w = (struct vmx_wants){ .no_posted_interrupts = true };
+	assert_true(negotiate(&tigerlake, &w));
+	expect_no_apicv();
+}
+
+static void apicv_needs_tpr_shadow(void **state)
+{
+	(void)state;
+	struct vmx_msrs m = tigerlake;
+	m.procbased &= ~((u64)CPU_TPR_SHADOW << 32);
+	assert_true(negotiate(&m, &want_all));
+	expect_no_apicv();
+	assert_false(caps.proc & CPU_TPR_SHADOW);
+	assert_true(caps.proc & CPU_CR8_LOAD_EXITING);
+	assert_word(caps.missing_optional, "TPR-shadow");
+}
+
+/* All or nothing: without any one of the four secondary controls, none is used and
+ * posted interrupts are dropped too. */
+static void apicv_needs_every_secondary_control(void **state)
+{
+	(void)state;
+	static const struct { u32 bit; const char *name; } ctl[] = {
+		{ BIT(0), "APIC-access-virtualization" }, { BIT(4), "x2APIC-virtualization" },
+		{ BIT(8), "APIC-register-virtualization" }, { BIT(9), "virtual-interrupt-delivery" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(ctl); i++) {
+		struct vmx_msrs m = tigerlake;
+		m.procbased2 &= ~((u64)ctl[i].bit << 32);
+		if (!negotiate(&m, &want_all))
+			fail_msg("without %s: negotiation failed (%s)", ctl[i].name, caps.missing_required);
+		if (caps.apicv)
+			fail_msg("without %s: apicv still true", ctl[i].name);
+		expect_no_apicv();
+		assert_word(caps.missing_optional, ctl[i].name);
+		assert_true(caps.pin & PIN_PREEMPTION_TIMER);
+		assert_true(caps.proc2 & SEC_ENABLE_VPID);
+	}
+}
+
+/* A feature the command line switches off is not "missing" (the rule of
+ * negotiate_wants_switch_features_off): switching posted interrupts off makes APICv
+ * impossible, but the CPU has the four APIC-virtualization controls. */
+static void apicv_switched_off_is_not_missing(void **state)
+{
+	(void)state;
+	struct vmx_wants w = { .no_posted_interrupts = true };
+	assert_true(negotiate(&tigerlake, &w));
+	assert_false(caps.apicv);
+	assert_no_word(caps.missing_optional, "posted-interrupts");
+	assert_no_word(caps.missing_optional, "APIC-access-virtualization");
+	assert_no_word(caps.missing_optional, "x2APIC-virtualization");
+	assert_no_word(caps.missing_optional, "APIC-register-virtualization");
+	assert_no_word(caps.missing_optional, "virtual-interrupt-delivery");
 }
 
 /* ---- vmx_wants ---- */
@@ -311,6 +456,7 @@ static void negotiate_wants_switch_features_off(void **state)
 	w = (struct vmx_wants){ .no_posted_interrupts = true };
 	assert_true(negotiate(&tigerlake, &w));
 	assert_false(caps.pin & PIN_POSTED_INTERRUPTS);
+	assert_false(caps.apicv);
 	assert_true(caps.proc & CPU_TPR_SHADOW);
 	assert_true(caps.proc2 & SEC_ENABLE_VPID);
 	assert_no_word(caps.missing_optional, "posted-interrupts");
@@ -445,6 +591,12 @@ int main(void)
 		cmocka_unit_test(negotiate_no_tpr_shadow_makes_cr8_exit),
 		cmocka_unit_test(negotiate_vpid_dropped_without_invvpid),
 		cmocka_unit_test(negotiate_posted_interrupts_need_ack_on_exit),
+		cmocka_unit_test(apicv_tigerlake),
+		cmocka_unit_test(apicv_needs_posted_interrupts),
+		cmocka_unit_test(apicv_switched_off),
+		cmocka_unit_test(apicv_needs_tpr_shadow),
+		cmocka_unit_test(apicv_needs_every_secondary_control),
+		cmocka_unit_test(apicv_switched_off_is_not_missing),
 		cmocka_unit_test(negotiate_wants_switch_features_off),
 		cmocka_unit_test(negotiate_missing_required),
 	};

@@ -445,6 +445,201 @@ static void vm_vcpus(void **state)
 	parse_bad("vm=a,kernel=k,vcpus=4294967297", "bad vcpus", NULL);
 }
 
+/* ---- interrupt-virtualisation switches (docs/INTERFACES.md) ---- */
+
+static void expect_sw(const struct irq_switches *sw, u8 apicv, u8 ptimer, u8 fastpath, u8 elide)
+{
+	assert_int_equal(sw->apicv, apicv);
+	assert_int_equal(sw->ptimer, ptimer);
+	assert_int_equal(sw->fastpath, fastpath);
+	assert_int_equal(sw->elide, elide);
+}
+
+static void switches_default(void **state)
+{
+	(void)state;
+	memset(&cfg, 0xa5, sizeof(cfg));
+	parse_ok("");
+	expect_sw(&cfg.sw, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT);
+	memset(&cfg, 0xa5, sizeof(cfg));
+	parse_ok("vm=a,kernel=k");
+	expect_sw(&cfg.sw, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT);
+	expect_sw(&cfg.vms[0].sw, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT);
+}
+
+static void switches_global(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *line;
+		u8 apicv, ptimer, fastpath, elide;
+	} t[] = {
+		{ "apicv=on", SW_ON, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT },
+		{ "apicv=off", SW_OFF, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT },
+		{ "apicv=auto", SW_DEFAULT, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT },
+		{ "timer=preempt", SW_DEFAULT, SW_ON, SW_DEFAULT, SW_DEFAULT },
+		{ "timer=soft", SW_DEFAULT, SW_OFF, SW_DEFAULT, SW_DEFAULT },
+		{ "timer=auto", SW_DEFAULT, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT },
+		{ "fastpath=on", SW_DEFAULT, SW_DEFAULT, SW_ON, SW_DEFAULT },
+		{ "fastpath=off", SW_DEFAULT, SW_DEFAULT, SW_OFF, SW_DEFAULT },
+		{ "fastpath=auto", SW_DEFAULT, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT },
+		{ "elide=on", SW_DEFAULT, SW_DEFAULT, SW_DEFAULT, SW_ON },
+		{ "elide=off", SW_DEFAULT, SW_DEFAULT, SW_DEFAULT, SW_OFF },
+		{ "elide=auto", SW_DEFAULT, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT },
+		{ "apicv=off timer=soft fastpath=off elide=off", SW_OFF, SW_OFF, SW_OFF, SW_OFF },
+		{ "elide=on fastpath=on timer=preempt apicv=on", SW_ON, SW_ON, SW_ON, SW_ON },
+		/* the last one wins, auto included */
+		{ "apicv=off apicv=on", SW_ON, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT },
+		{ "timer=soft timer=auto", SW_DEFAULT, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT },
+		{ "fastpath=on e9 fastpath=off", SW_DEFAULT, SW_DEFAULT, SW_OFF, SW_DEFAULT },
+		/* GRUB quoting applies as to any option */
+		{ "\"elide=off\"", SW_DEFAULT, SW_DEFAULT, SW_DEFAULT, SW_OFF },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		parse_ok(t[i].line);
+		if (cfg.sw.apicv != t[i].apicv || cfg.sw.ptimer != t[i].ptimer ||
+		    cfg.sw.fastpath != t[i].fastpath || cfg.sw.elide != t[i].elide)
+			fail_msg("'%s': apicv=%u timer=%u fastpath=%u elide=%u, expected %u %u %u %u", t[i].line,
+				 cfg.sw.apicv, cfg.sw.ptimer, cfg.sw.fastpath, cfg.sw.elide, t[i].apicv,
+				 t[i].ptimer, t[i].fastpath, t[i].elide);
+	}
+	/* the switches do not disturb the other options */
+	parse_ok("apicv=off serial=0x2f8 timer=soft e9");
+	assert_int_equal(cfg.serial_port, 0x2f8);
+	assert_true(cfg.e9);
+	assert_int_equal(cfg.nr_vms, 0);
+}
+
+static void switches_global_malformed(void **state)
+{
+	(void)state;
+	/* the message names the option, the value and the accepted values */
+	parse_bad("apicv=maybe", "malformed value 'maybe' for option 'apicv'", "on, off or auto");
+	parse_bad("apicv=ON", "'ON'", "apicv");
+	parse_bad("apicv=1", "'1'", "apicv");          /* not e9's on/1/yes vocabulary */
+	parse_bad("apicv=preempt", "'preempt'", "on, off or auto");
+	parse_bad("apicv=", "option 'apicv'", "on, off or auto");
+	parse_bad("apicv", "option 'apicv'", "on, off or auto");
+	parse_bad("apicv=o", "'o'", "apicv");
+	parse_bad("apicv=offf", "'offf'", "apicv");
+	parse_bad("apicv=auto,", "'auto,'", "apicv");
+	parse_bad("timer=on", "malformed value 'on' for option 'timer'", "preempt, soft or auto");
+	parse_bad("timer=off", "'off'", "preempt, soft or auto");
+	parse_bad("timer=preemption", "'preemption'", "timer");
+	parse_bad("timer", "option 'timer'", "preempt, soft or auto");
+	parse_bad("fastpath=yes", "malformed value 'yes' for option 'fastpath'", "on, off or auto");
+	parse_bad("fastpath=soft", "'soft'", "on, off or auto");
+	parse_bad("elide=no", "malformed value 'no' for option 'elide'", "on, off or auto");
+	parse_bad("elide", "option 'elide'", "on, off or auto");
+	/* the names are exact */
+	parse_bad("APICV=on", "unknown option 'APICV'", NULL);
+	parse_bad("apic=on", "unknown option 'apic'", NULL);
+	parse_bad("apicv2=on", "unknown option 'apicv2'", NULL);
+	parse_bad("timers=soft", "unknown option 'timers'", NULL);
+	parse_bad("ptimer=on", "unknown option 'ptimer'", NULL);
+	parse_bad("elide_ipi=on", "unknown option 'elide_ipi'", NULL);
+	/* parsing stops at the bad one */
+	parse_bad("apicv=bad vm=a,kernel=k", "apicv", NULL);
+	assert_int_equal(cfg.nr_vms, 0);
+}
+
+static void switches_vm_keys(void **state)
+{
+	(void)state;
+	parse_ok("vm=a,kernel=k,apicv=off");
+	expect_sw(&cfg.vms[0].sw, SW_OFF, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT);
+	expect_sw(&cfg.sw, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT);   /* the global stays */
+	parse_ok("vm=a,kernel=k,apicv=on,timer=soft,fastpath=off,elide=on");
+	expect_sw(&cfg.vms[0].sw, SW_ON, SW_OFF, SW_OFF, SW_ON);
+	parse_ok("vm=a,timer=preempt,kernel=k,elide=off,mem=32M");
+	expect_sw(&cfg.vms[0].sw, SW_DEFAULT, SW_ON, SW_DEFAULT, SW_OFF);
+	assert_int_equal(cfg.vms[0].mem, MiB(32));
+	assert_string_equal(cfg.vms[0].kernel, "k");
+	parse_ok("vm=a,kernel=k,fastpath=on,fastpath=off");   /* the last wins */
+	expect_sw(&cfg.vms[0].sw, SW_DEFAULT, SW_DEFAULT, SW_OFF, SW_DEFAULT);
+	parse_ok("vm=a,kernel=k,apicv=auto,timer=auto,fastpath=auto,elide=auto");
+	expect_sw(&cfg.vms[0].sw, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT);
+	/* after append= they are part of the guest's command line */
+	parse_ok("vm=a,kernel=k,append=apicv=off,elide=off");
+	expect_sw(&cfg.vms[0].sw, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT);
+	assert_string_equal(cfg.vms[0].append, "apicv=off,elide=off");
+	/* each VM has its own */
+	parse_ok("vm=a,kernel=k,apicv=off vm=b,kernel=k,elide=off vm=c,kernel=k");
+	expect_sw(&cfg.vms[0].sw, SW_OFF, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT);
+	expect_sw(&cfg.vms[1].sw, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT, SW_OFF);
+	expect_sw(&cfg.vms[2].sw, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT);
+}
+
+static void switches_vm_keys_malformed(void **state)
+{
+	(void)state;
+	/* the message names the VM, the key, the value and the accepted values */
+	parse_bad("vm=a,kernel=k,apicv=maybe", "vm 'a': bad apicv 'maybe'", "on, off or auto");
+	parse_bad("vm=a,kernel=k,timer=on", "vm 'a': bad timer 'on'", "preempt, soft or auto");
+	parse_bad("vm=a,kernel=k,fastpath=1", "vm 'a': bad fastpath '1'", "on, off or auto");
+	parse_bad("vm=a,kernel=k,elide=", "vm 'a': bad elide ''", "on, off or auto");
+	parse_bad("vm=a,apicv=of,kernel=k", "bad apicv 'of'", "vm 'a'");
+	parse_bad("vm=a,kernel=k,timer=soft,mem=1M", "bad mem", NULL);   /* later keys still checked */
+	parse_bad("vm=a,kernel=k,apicv", "item 'apicv' is not KEY=VALUE", "vm 'a'");
+	parse_bad("vm=a,kernel=k,Apicv=on", "unknown key 'Apicv'", "vm 'a'");
+	parse_bad("vm=a,kernel=k,timers=soft", "unknown key 'timers'", NULL);
+	parse_bad("vm=a,kernel=k,ptimer=on", "unknown key 'ptimer'", NULL);
+	/* a VM refused for a bad switch is not counted */
+	parse_bad("vm=a,kernel=k vm=b,kernel=k,elide=x", "vm 'b': bad elide 'x'", NULL);
+	assert_int_equal(cfg.nr_vms, 1);
+}
+
+/* "a VM key overrides the global option, wherever the global option stands on the
+ * line": a VM switch not given takes the global value, before or after the vm=. */
+static void switches_vm_inherits_global(void **state)
+{
+	(void)state;
+	parse_ok("vm=a,kernel=k apicv=off");
+	assert_int_equal(cfg.vms[0].sw.apicv, SW_OFF);
+	parse_ok("apicv=off vm=a,kernel=k");
+	assert_int_equal(cfg.vms[0].sw.apicv, SW_OFF);
+	/* a VM's own value is kept, in either order */
+	parse_ok("vm=a,kernel=k,apicv=on apicv=off");
+	assert_int_equal(cfg.vms[0].sw.apicv, SW_ON);
+	assert_int_equal(cfg.sw.apicv, SW_OFF);
+	parse_ok("apicv=off vm=a,kernel=k,apicv=on");
+	assert_int_equal(cfg.vms[0].sw.apicv, SW_ON);
+	parse_ok("apicv=on vm=a,kernel=k,apicv=off");
+	assert_int_equal(cfg.vms[0].sw.apicv, SW_OFF);
+
+	/* each switch on its own, and the global value given last counts */
+	parse_ok("vm=a,kernel=k,elide=off fastpath=off vm=b,kernel=k,fastpath=on timer=soft "
+		 "timer=preempt elide=on");
+	expect_sw(&cfg.sw, SW_DEFAULT, SW_ON, SW_OFF, SW_ON);
+	expect_sw(&cfg.vms[0].sw, SW_DEFAULT, SW_ON, SW_OFF, SW_OFF);
+	expect_sw(&cfg.vms[1].sw, SW_DEFAULT, SW_ON, SW_ON, SW_ON);
+
+	parse_ok("timer=soft vm=a,kernel=k apicv=off vm=b,kernel=k,timer=preempt,apicv=on "
+		 "elide=off vm=c,kernel=k fastpath=off");
+	expect_sw(&cfg.vms[0].sw, SW_OFF, SW_OFF, SW_OFF, SW_OFF);
+	expect_sw(&cfg.vms[1].sw, SW_ON, SW_ON, SW_OFF, SW_OFF);
+	expect_sw(&cfg.vms[2].sw, SW_OFF, SW_OFF, SW_OFF, SW_OFF);
+
+	/* a global auto given last leaves the VMs at their own or the default */
+	parse_ok("apicv=off vm=a,kernel=k vm=b,kernel=k,apicv=off apicv=auto");
+	assert_int_equal(cfg.vms[0].sw.apicv, SW_DEFAULT);
+	assert_int_equal(cfg.vms[1].sw.apicv, SW_OFF);
+}
+
+/* An explicit `auto` in a vm= definition is a VM key like `on` and `off`: it must
+ * override the global option (docs/INTERFACES.md), so that one VM can keep the
+ * automatic choice while the others are forced. */
+static void switches_vm_auto_overrides_global(void **state)
+{
+	(void)state;
+	parse_ok("vm=a,kernel=k,apicv=auto apicv=off");
+	assert_int_equal(cfg.sw.apicv, SW_OFF);
+	assert_int_equal(cfg.vms[0].sw.apicv, SW_DEFAULT);
+	parse_ok("timer=soft vm=a,kernel=k,timer=auto vm=b,kernel=k");
+	assert_int_equal(cfg.vms[0].sw.ptimer, SW_DEFAULT);
+	assert_int_equal(cfg.vms[1].sw.ptimer, SW_OFF);
+}
+
 /* ---- hv/format.c: parse_u64 ---- */
 
 static bool pu(const char *s, bool suffix, u64 *v)
@@ -646,6 +841,13 @@ int main(void)
 		cmocka_unit_test(vm_cpus),
 		cmocka_unit_test(vm_mem),
 		cmocka_unit_test(vm_vcpus),
+		cmocka_unit_test(switches_default),
+		cmocka_unit_test(switches_global),
+		cmocka_unit_test(switches_global_malformed),
+		cmocka_unit_test(switches_vm_keys),
+		cmocka_unit_test(switches_vm_keys_malformed),
+		cmocka_unit_test(switches_vm_inherits_global),
+		cmocka_unit_test(switches_vm_auto_overrides_global),
 		cmocka_unit_test(parse_u64_numbers),
 		cmocka_unit_test(parse_u64_honours_len),
 		cmocka_unit_test(snprintf_integers),

@@ -28,6 +28,10 @@ UNIT_SRC_loader := hv/loader.c hv/guest_acpi.c hv/format.c
 UNIT_SRC_insn := hv/insn.c
 UNIT_SRC_vioapic := hv/vioapic.c
 UNIT_SRC_vpic := hv/vpic.c
+UNIT_SRC_vlapic := hv/vlapic_regs.c
+UNIT_SRC_posted :=
+# Extra libraries of one test (after -lcmocka).
+UNIT_LIBS_posted := -lpthread
 UNIT_SRC_guest_acpi := hv/guest_acpi.c hv/loader.c hv/acpi.c hv/format.c
 UNIT_SRC_mmio := arch/x86/vmx/mmio.c hv/insn.c hv/vioapic.c hv/format.c
 
@@ -41,7 +45,7 @@ unit_objs = $(patsubst %.c,$(UNIT_DIR)/obj/%.o,tests/unit/test_$(1).c tests/unit
 
 define UNIT_TEST_RULE
 $(UNIT_DIR)/test_$(1): $(call unit_objs,$(1))
-	$$(CC) $$(UNIT_CFLAGS) -o $$@ $$^ $$(UNIT_LIBS)
+	$$(CC) $$(UNIT_CFLAGS) -o $$@ $$^ $$(UNIT_LIBS) $$(UNIT_LIBS_$(1))
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call UNIT_TEST_RULE,$(t))))
 
