@@ -285,11 +285,12 @@ static void check_pm(void)
 	if (tsc_hz > 0) {
 		u32 p0 = inl(plat.pm_tmr);
 		u64 t0 = rdtsc_ordered();
-		u32 p1;
+		u32 p1, reads = 0;
 		do
 			p1 = inl(plat.pm_tmr);
-		while ((u32)(p1 - p0) < 3580);   /* about 1 ms */
+		while ((u32)(p1 - p0) < 3580 && ++reads < 10000000u);   /* about 1 ms */
 		u64 t1 = rdtsc_ordered();
+		report(reads < 10000000u, "PM timer advanced 3580 ticks within %u reads", reads);
 		u64 expect = (u64)(p1 - p0) * (u64)tsc_hz / 3579545u;
 		u64 got = t1 - t0;
 		report(got > expect * 9 / 10 && got < expect * 11 / 10,

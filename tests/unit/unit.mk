@@ -34,6 +34,7 @@ UNIT_SRC_posted :=
 UNIT_LIBS_posted := -lpthread
 UNIT_SRC_guest_acpi := hv/guest_acpi.c hv/loader.c hv/acpi.c hv/format.c
 UNIT_SRC_mmio := arch/x86/vmx/mmio.c hv/insn.c hv/vioapic.c hv/format.c
+UNIT_SRC_time :=
 
 unit: $(UNIT_BINS)
 
