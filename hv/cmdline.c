@@ -136,7 +136,7 @@ static int parse_switch(const char *key, size_t klen, const char *val, size_t vl
 		else if (val && vlen == strlen(keys[i].off) && !strncmp(val, keys[i].off, vlen))
 			*f = SW_OFF;
 		else if (val && vlen == 4 && !strncmp(val, "auto", 4))
-			*f = SW_DEFAULT;
+			*f = SW_AUTO;   /* given: a VM's auto is not replaced by the global value */
 		else {
 			*expect = keys[i].key[0] == 't' ? "preempt, soft or auto" : "on, off or auto";
 			return -1;

@@ -13,9 +13,9 @@
 #define APPEND_MAX 255
 
 /* The interrupt-virtualisation switches (docs/INTERFACES.md): each SW_DEFAULT, SW_ON or
- * SW_OFF. On the hypervisor command line they set the default for every VM; in a vm=
+ * SW_OFF or SW_AUTO (given as "auto": like the default, but not overridden). On the hypervisor command line they set the default for every VM; in a vm=
  * definition they override it for that VM. */
-enum { SW_DEFAULT = 0, SW_ON = 1, SW_OFF = 2 };
+enum { SW_DEFAULT = 0, SW_ON = 1, SW_OFF = 2, SW_AUTO = 3 };   /* SW_DEFAULT: not given */
 struct irq_switches {
 	u8 apicv;      /* posted interrupts + virtual-interrupt delivery (default: if the CPU has them) */
 	u8 ptimer;     /* guest timers on the VMX-preemption timer (on) or a host software timer (off) */

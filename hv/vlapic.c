@@ -251,9 +251,12 @@ static void lvt_write(struct vcpu *v, u32 off, u32 val)
 	val &= mask & ~(1u << 12);
 	if (!vlapic_sw_enabled(l))
 		val |= APIC_LVT_MASKED;   /* "Spurious-Interrupt Vector Register": masks stay set */
-	u32 old = vlapic_reg(l, off);
 	vlapic_set_reg(l, off, val);
-	if (off == APIC_LVT_TIMER && APIC_LVT_TIMER_MODE(old) != APIC_LVT_TIMER_MODE(val)) {
+	if (off != APIC_LVT_TIMER)
+		return;
+	u32 old = l->lvt_timer;
+	l->lvt_timer = val;
+	if (APIC_LVT_TIMER_MODE(old) != APIC_LVT_TIMER_MODE(val)) {
 		/* A mode change disarms the timer ("TSC-Deadline Mode"). */
 		l->tsc_deadline = 0;
 		timer_disarm(v);
@@ -300,6 +303,7 @@ bool vlapic_write(struct vcpu *v, u32 off, u64 val64)
 		if (!(val & APIC_SVR_ENABLE))
 			for (u32 o = APIC_LVT_TIMER; o <= APIC_LVT_ERROR; o += 0x10)
 				vlapic_set_reg(l, o, vlapic_reg(l, o) | APIC_LVT_MASKED);
+		l->lvt_timer |= APIC_LVT_MASKED;
 		return true;
 	case APIC_ESR:
 		if (x2 && val)
@@ -332,6 +336,12 @@ bool vlapic_write(struct vcpu *v, u32 off, u64 val64)
 	case APIC_LVT_CMCI:
 		return !x2;   /* not implemented (Max LVT Entry says so) */
 	case APIC_TMICT:
+		/* In TSC-deadline mode the initial count ignores writes ("TSC-Deadline
+		 * Mode"); with APICv the CPU already stored it: put 0 back. */
+		if (APIC_LVT_TIMER_MODE(l->lvt_timer) == APIC_TIMER_TSC_DEADLINE) {
+			vlapic_set_reg(l, APIC_TMICT, 0);
+			return true;
+		}
 		vlapic_set_reg(l, APIC_TMICT, val);
 		timer_load(v, rdtsc());
 		return true;
@@ -357,6 +367,9 @@ bool vlapic_read(struct vcpu *v, u32 off, u64 *val)
 {
 	struct vlapic *l = &v->lapic;
 	bool x2 = vlapic_x2apic(l);
+	*val = 0;
+	if (x2 && !vlapic_x2apic_readable(off))
+		return false;   /* #GP: not a readable register in x2APIC mode */
 	switch (off) {
 	case APIC_TMCCT:
 		*val = timer_current_count(l, rdtsc());
@@ -369,25 +382,12 @@ bool vlapic_read(struct vcpu *v, u32 off, u64 *val)
 		if (x2)
 			*val |= (u64)vlapic_reg(l, APIC_ICR + 4) << 32;
 		return true;
-	case APIC_ESR:
-		*val = vlapic_reg(l, APIC_ESR);
-		return true;
 	case APIC_EOI:
 	case APIC_SELF_IPI:
-		*val = 0;
-		return !x2;   /* write-only */
-	case APIC_DFR:
-	case APIC_ICR2:
-	case APIC_APR:
-	case APIC_RRD:
-	case APIC_LVT_CMCI:
-		*val = x2 ? 0 : vlapic_reg(l, off);
-		return !x2;   /* not in x2APIC mode */
+		return true;   /* write-only: reads 0 in xAPIC mode */
 	}
-	if (off > APIC_TDCR || (off & 0xf)) {
-		*val = 0;
-		return !x2;
-	}
+	if (off > APIC_TDCR || (off & 0xf))
+		return true;   /* reserved: reads 0 in xAPIC mode */
 	*val = vlapic_reg(l, off);
 	return true;
 }

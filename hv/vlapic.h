@@ -108,6 +108,8 @@ struct vlapic {
 	u64 tsc_deadline;      /* IA32_TSC_DEADLINE as the guest wrote it */
 	u32 esr_pending;       /* errors since the last ESR write */
 	u32 lowest_rr;         /* lowest-priority round robin (sender side) */
+	u32 lvt_timer;         /* the LVT timer as last handled: with APICv the CPU has already
+				* written the new value to the page when the APIC-write exit comes */
 };
 
 static inline u32 vlapic_reg(const struct vlapic *l, u32 off)
@@ -162,6 +164,19 @@ bool vlapic_match_dest(const struct vlapic *l, u32 dest, bool logical);
 static inline u32 x2apic_ldr(u32 id)
 {
 	return ((id >> 4) << 16) | (1u << (id & 0xf));
+}
+/* Is the register at xAPIC offset off readable in x2APIC mode ("x2APIC Register
+ * Address Space", the MSRs 802H-83FH that exist and are not write-only)? */
+static inline bool vlapic_x2apic_readable(u32 off)
+{
+	switch (off) {
+	case APIC_ID: case APIC_VERSION: case APIC_TPR: case APIC_PPR: case APIC_LDR: case APIC_SVR:
+	case APIC_ESR: case APIC_ICR: case APIC_LVT_TIMER: case APIC_LVT_THERMAL: case APIC_LVT_PMC:
+	case APIC_LVT_LINT0: case APIC_LVT_LINT1: case APIC_LVT_ERROR: case APIC_TMICT: case APIC_TMCCT:
+	case APIC_TDCR:
+		return true;
+	}
+	return off >= APIC_ISR && off < APIC_ESR;   /* ISR, TMR, IRR */
 }
 /* Divide configuration register value -> divisor (1..128). */
 u32 vlapic_timer_divisor(u32 tdcr);

@@ -29,6 +29,7 @@ void vlapic_reset(struct vlapic *l, u32 id, bool bsp)
 	vlapic_set_reg(l, APIC_SVR, 0xff);
 	for (u32 off = APIC_LVT_TIMER; off <= APIC_LVT_ERROR; off += 0x10)
 		vlapic_set_reg(l, off, APIC_LVT_MASKED);
+	l->lvt_timer = APIC_LVT_MASKED;
 	l->timer_deadline = 0;
 	l->timer_period = 0;
 	l->timer_start = 0;

@@ -476,21 +476,21 @@ static void switches_global(void **state)
 	} t[] = {
 		{ "apicv=on", SW_ON, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT },
 		{ "apicv=off", SW_OFF, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT },
-		{ "apicv=auto", SW_DEFAULT, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT },
+		{ "apicv=auto", SW_AUTO, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT },
 		{ "timer=preempt", SW_DEFAULT, SW_ON, SW_DEFAULT, SW_DEFAULT },
 		{ "timer=soft", SW_DEFAULT, SW_OFF, SW_DEFAULT, SW_DEFAULT },
-		{ "timer=auto", SW_DEFAULT, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT },
+		{ "timer=auto", SW_DEFAULT, SW_AUTO, SW_DEFAULT, SW_DEFAULT },
 		{ "fastpath=on", SW_DEFAULT, SW_DEFAULT, SW_ON, SW_DEFAULT },
 		{ "fastpath=off", SW_DEFAULT, SW_DEFAULT, SW_OFF, SW_DEFAULT },
-		{ "fastpath=auto", SW_DEFAULT, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT },
+		{ "fastpath=auto", SW_DEFAULT, SW_DEFAULT, SW_AUTO, SW_DEFAULT },
 		{ "elide=on", SW_DEFAULT, SW_DEFAULT, SW_DEFAULT, SW_ON },
 		{ "elide=off", SW_DEFAULT, SW_DEFAULT, SW_DEFAULT, SW_OFF },
-		{ "elide=auto", SW_DEFAULT, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT },
+		{ "elide=auto", SW_DEFAULT, SW_DEFAULT, SW_DEFAULT, SW_AUTO },
 		{ "apicv=off timer=soft fastpath=off elide=off", SW_OFF, SW_OFF, SW_OFF, SW_OFF },
 		{ "elide=on fastpath=on timer=preempt apicv=on", SW_ON, SW_ON, SW_ON, SW_ON },
 		/* the last one wins, auto included */
 		{ "apicv=off apicv=on", SW_ON, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT },
-		{ "timer=soft timer=auto", SW_DEFAULT, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT },
+		{ "timer=soft timer=auto", SW_DEFAULT, SW_AUTO, SW_DEFAULT, SW_DEFAULT },
 		{ "fastpath=on e9 fastpath=off", SW_DEFAULT, SW_DEFAULT, SW_OFF, SW_DEFAULT },
 		/* GRUB quoting applies as to any option */
 		{ "\"elide=off\"", SW_DEFAULT, SW_DEFAULT, SW_DEFAULT, SW_OFF },
@@ -558,7 +558,7 @@ static void switches_vm_keys(void **state)
 	parse_ok("vm=a,kernel=k,fastpath=on,fastpath=off");   /* the last wins */
 	expect_sw(&cfg.vms[0].sw, SW_DEFAULT, SW_DEFAULT, SW_OFF, SW_DEFAULT);
 	parse_ok("vm=a,kernel=k,apicv=auto,timer=auto,fastpath=auto,elide=auto");
-	expect_sw(&cfg.vms[0].sw, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT);
+	expect_sw(&cfg.vms[0].sw, SW_AUTO, SW_AUTO, SW_AUTO, SW_AUTO);
 	/* after append= they are part of the guest's command line */
 	parse_ok("vm=a,kernel=k,append=apicv=off,elide=off");
 	expect_sw(&cfg.vms[0].sw, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT, SW_DEFAULT);
@@ -620,9 +620,9 @@ static void switches_vm_inherits_global(void **state)
 	expect_sw(&cfg.vms[1].sw, SW_ON, SW_ON, SW_OFF, SW_OFF);
 	expect_sw(&cfg.vms[2].sw, SW_OFF, SW_OFF, SW_OFF, SW_OFF);
 
-	/* a global auto given last leaves the VMs at their own or the default */
+	/* a global auto given last leaves the VMs at their own or auto */
 	parse_ok("apicv=off vm=a,kernel=k vm=b,kernel=k,apicv=off apicv=auto");
-	assert_int_equal(cfg.vms[0].sw.apicv, SW_DEFAULT);
+	assert_int_equal(cfg.vms[0].sw.apicv, SW_AUTO);
 	assert_int_equal(cfg.vms[1].sw.apicv, SW_OFF);
 }
 
@@ -634,9 +634,9 @@ static void switches_vm_auto_overrides_global(void **state)
 	(void)state;
 	parse_ok("vm=a,kernel=k,apicv=auto apicv=off");
 	assert_int_equal(cfg.sw.apicv, SW_OFF);
-	assert_int_equal(cfg.vms[0].sw.apicv, SW_DEFAULT);
+	assert_int_equal(cfg.vms[0].sw.apicv, SW_AUTO);
 	parse_ok("timer=soft vm=a,kernel=k,timer=auto vm=b,kernel=k");
-	assert_int_equal(cfg.vms[0].sw.ptimer, SW_DEFAULT);
+	assert_int_equal(cfg.vms[0].sw.ptimer, SW_AUTO);
 	assert_int_equal(cfg.vms[1].sw.ptimer, SW_OFF);
 }
 

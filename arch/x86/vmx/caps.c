@@ -191,7 +191,9 @@ bool vmx_negotiate(const struct vmx_msrs *m, const struct vmx_wants *w, struct v
 
 	note(c, c->pin, pin_opt, pin_names, ARRAY_SIZE(pin_names));
 	note(c, c->proc, proc_opt | CPU_USE_MSR_BITMAPS, proc_names, ARRAY_SIZE(proc_names));
-	note(c, c->proc2, proc2_req | proc2_opt, proc2_names, ARRAY_SIZE(proc2_names));
+	/* APICv left off as a whole: only the controls the CPU lacks are "missing". */
+	u32 proc2_note = c->apicv ? proc2_opt : proc2_opt & ~(apicv_proc2 & (u32)(m->procbased2 >> 32));
+	note(c, c->proc2, proc2_req | proc2_note, proc2_names, ARRAY_SIZE(proc2_names));
 	note(c, c->exit, exit_opt, exit_names, ARRAY_SIZE(exit_names));
 	if (c->ept_2m)
 		append(c->used, sizeof(c->used), "EPT-2M");

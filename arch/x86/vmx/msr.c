@@ -37,15 +37,17 @@ void msr_bitmap_init(u8 *bm)
 }
 
 /* x2APIC mode with APICv ("Virtualizing MSR-Based APIC Accesses"): reads of the
- * x2APIC MSRs come from the virtual-APIC page, except the timer's current count,
- * which the hypervisor computes; writes exit, except TPR, EOI and SELF IPI, which
- * virtual-interrupt delivery virtualizes. */
+ * x2APIC registers that exist come from the virtual-APIC page, except the timer's
+ * current count, which the hypervisor computes; reads of the MSRs that do not exist in
+ * x2APIC mode (DFR, ICR2, ...) still exit, so the guest gets its #GP ("x2APIC Register
+ * Address Space"). Writes exit, except TPR, EOI and SELF IPI, which virtual-interrupt
+ * delivery virtualizes. */
 void msr_bitmap_init_x2apic(u8 *bm, const u8 *base)
 {
 	memcpy(bm, base, 4096);
-	for (u32 m = MSR_X2APIC_FIRST; m <= MSR_X2APIC_LAST; m++)
-		if (m != MSR_X2APIC_FIRST + (APIC_TMCCT >> 4))
-			passthrough(bm, m, true, false);
+	for (u32 off = 0; off < 0x400; off += 0x10)
+		if (vlapic_x2apic_readable(off) && off != APIC_TMCCT)
+			passthrough(bm, MSR_X2APIC_FIRST + (off >> 4), true, false);
 	passthrough(bm, MSR_X2APIC_FIRST + (APIC_TPR >> 4), false, true);
 	passthrough(bm, MSR_X2APIC_FIRST + (APIC_EOI >> 4), false, true);
 	passthrough(bm, MSR_X2APIC_FIRST + (APIC_SELF_IPI >> 4), false, true);

@@ -352,18 +352,20 @@ extern void vmcs_wrong_width(void) __attribute__((error("VMCS field accessed wit
 /* VMREAD/VMWRITE report failure through CF or ZF ("Conventions" in "VMX Instruction
  * Reference"): one jbe to the shared reporting path, nothing else on the fast path. */
 #ifndef HV_HOST_TEST
+/* Reads do not use asm goto: GCC 12 can replace an asm-goto output on the
+ * fall-through path with the value of the failure path when it duplicates blocks (it
+ * made vmcs_readl(GUEST_RIP) read 0 in mmio.c). A flag output ("=@cca": CF = ZF = 0)
+ * gives the same single branch. */
 #define VMCS_READ(f, w, type)                                                       \
 	({                                                                          \
-		__label__ __fail, __done;                                           \
 		u64 __v;                                                            \
+		bool __ok;                                                          \
 		VMCS_CHECK(f, w);                                                   \
-		asm goto("vmread %1, %0\n\tjbe %l[__fail]" : "=r"(__v) : "r"((u64)(f)) \
-			 : "cc" : __fail);                                          \
-		goto __done;                                                        \
-	__fail:                                                                     \
-		vmx_insn_failed("vmread", (f), 0, __func__, __LINE__);              \
-		__v = 0;                                                            \
-	__done:                                                                     \
+		asm volatile("vmread %2, %1" : "=@cca"(__ok), "=r"(__v) : "r"((u64)(f)) : "cc"); \
+		if (unlikely(!__ok)) {                                              \
+			vmx_insn_failed("vmread", (f), 0, __func__, __LINE__);      \
+			__v = 0;                                                    \
+		}                                                                   \
 		(type)__v;                                                          \
 	})
 
