@@ -118,6 +118,14 @@ enum exit_action hypercall(struct vcpu *v)
 	case HC_VCPU_COUNTER:
 		ret = r[GPR_RCX] < v->vm->nr_vcpus ? counter(v->vm->vcpus[r[GPR_RCX]], r[GPR_RBX]) : (u64)HC_EINVAL;
 		break;
+	case HC_IOAPIC_LINE:
+		if (r[GPR_RBX] >= VIOAPIC_PINS || r[GPR_RCX] > 1) {
+			ret = (u64)HC_EINVAL;
+			break;
+		}
+		vioapic_set_irq(&v->vm->ioapic, (unsigned)r[GPR_RBX], r[GPR_RCX]);
+		ret = 0;
+		break;
 	case HC_RACE_POST:
 		ret = hc_race_post(v, r[GPR_RBX], r[GPR_RCX], r[GPR_RDX]);
 		break;

@@ -168,6 +168,7 @@ void vioapic_mmio_write(struct vioapic *io, u64 offset, unsigned size, u32 val)
 	u32 bytes = (val << shift) & mask;
 
 	u64 f = spin_lock_irqsave(&io->lock);
+	u32 gen = io->gen;
 	if ((offset & ~3ull) == VIOAPIC_IOREGSEL) {
 		/* IOREGSEL: the register address in bits 7:0; 31:8 reserved. */
 		io->ioregsel = ((io->ioregsel & ~mask) | bytes) & 0xff;
@@ -176,6 +177,11 @@ void vioapic_mmio_write(struct vioapic *io, u64 offset, unsigned size, u32 val)
 		reg_write(io, io->ioregsel, (cur & ~mask) | bytes, &p);
 	}
 	spin_unlock_irqrestore(&io->lock, f);
+	/* The set of level-triggered vectors changed: every vCPU reloads its EOI-exit
+	 * bitmap before its next entry (the kick comes before any interrupt this
+	 * entry may now deliver, so the vCPU exits before it can EOI one). */
+	if (gen != io->gen)
+		vlapic_level_vectors_changed(io->vm);
 	flush(io, &p);
 }
 

@@ -231,6 +231,12 @@ static void send_ipi(struct vcpu *v, u32 lo, u32 dest)
 	vlapic_deliver(v->vm, v, sh, dest, lo & ICR_LOGICAL, dm, vec, false);
 }
 
+void vlapic_level_vectors_changed(struct vm *vm)
+{
+	for (u32 i = 0; i < vm->nr_vcpus; i++)
+		vcpu_request(vm->vcpus[i], REQ_EOI_BITMAP);
+}
+
 void vlapic_eoi_vector(struct vcpu *v, int vec, bool level)
 {
 	if (vec >= 0 && level)

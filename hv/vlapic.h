@@ -190,6 +190,9 @@ bool vlapic_init(struct vcpu *v);
  * lowest-priority round robin and shorthands) or NULL. */
 void vlapic_deliver(struct vm *vm, struct vcpu *src, u32 shorthand, u32 dest, bool logical,
 		    u8 dm, u8 vector, bool level);
+/* The vIOAPIC's level-triggered vectors changed: every vCPU reloads its EOI-exit
+ * bitmap before its next entry. */
+void vlapic_level_vectors_changed(struct vm *vm);
 /* A write to the register at off (xAPIC offset) from the guest, after the CPU or the
  * instruction emulation has put the value in place or with val for the hypervisor to
  * store. Returns false for an illegal register (the caller raises #GP for x2APIC). */

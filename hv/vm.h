@@ -119,7 +119,6 @@ struct vm {
 	/* The interrupt-virtualisation switches in force (config switches resolved
 	 * against the CPU's capabilities). */
 	bool apicv, ptimer, fastpath, elide;
-	u64 eoi_exit[4];           /* EOI-exit bitmap: level-triggered vectors (vIOAPIC) */
 	u32 lowest_rr;             /* lowest-priority delivery round robin */
 	struct vcpu *vcpus[MAX_VCPUS_PER_VM];
 	u32 nr_vcpus;

@@ -21,6 +21,7 @@
  *   badsleep     after the checks, SLP_EN with an SLP_TYP no \_Sx defines: stopped too
  */
 #include "lib.h"
+#include "apic.h"
 
 #define BIOS_AREA 0xe0000ul
 #define BIOS_AREA_END 0x100000ul
@@ -426,6 +427,69 @@ static void power_off(void)
 	report(false, "the VM still runs after SLP_TYP | SLP_EN to PM1a_CNT");
 }
 
+/* ---- a level-triggered IOAPIC line and the EOI broadcast ---- */
+
+#define LEVEL_PIN 5
+#define LEVEL_VECTOR 0x70
+static volatile unsigned level_irqs;
+static volatile bool level_eoi_in_handler;
+
+static void level_handler(struct ex_regs *r)
+{
+	(void)r;
+	level_irqs++;
+	if (level_eoi_in_handler)
+		apic_eoi();
+}
+
+/*
+ * The device line is HC_IOAPIC_LINE (a test hook). A level-triggered entry delivers
+ * while the line is high and Remote IRR is clear; the EOI of its vector reaches the
+ * IOAPIC (with APICv through the EOI-exit bitmap, an EOI-induced exit) and clears
+ * Remote IRR, so a line still high delivers again (82093AA, "Redirection Table").
+ */
+static void check_level_irq(void)
+{
+	if (vmcall(HC_IOAPIC_LINE, LEVEL_PIN, 0, 0) != 0) {
+		report_skip("level-triggered IOAPIC line: no HC_IOAPIC_LINE");
+		return;
+	}
+	apic_setup(APIC_MODE_XAPIC);
+	irq_set_handler(LEVEL_VECTOR, level_handler);
+	u32 reg = 0x10 + 2 * LEVEL_PIN;
+	ioapic_write(reg + 1, apic_id() << 24);
+	ioapic_write(reg, (1u << 15) | LEVEL_VECTOR);   /* level, fixed, physical, unmasked */
+	long eoi0 = hc_get_counter(HC_CTR_EXIT_REASON + 45);
+	level_irqs = 0;
+	level_eoi_in_handler = false;
+	sti();
+	vmcall(HC_IOAPIC_LINE, LEVEL_PIN, 1, 0);
+	wait_until(level_irqs >= 1, 100000);
+	udelay(2000);
+	cli();
+	bool rirr = ioapic_read(reg) & (1u << 14);
+	report(level_irqs == 1 && rirr, "level line high: one interrupt (%u), Remote IRR set (%d) until EOI",
+	       level_irqs, rirr);
+	sti();
+	apic_eoi();   /* the line is still high: delivered again */
+	wait_until(level_irqs >= 2, 100000);
+	cli();
+	report(level_irqs == 2, "EOI with the line still high: delivered again (%u)", level_irqs);
+	vmcall(HC_IOAPIC_LINE, LEVEL_PIN, 0, 0);
+	level_eoi_in_handler = true;
+	sti();
+	apic_eoi();
+	udelay(2000);
+	cli();
+	rirr = ioapic_read(reg) & (1u << 14);
+	report(level_irqs == 2 && !rirr, "line low, EOI: Remote IRR clear (%d), no more interrupts (%u)", rirr,
+	       level_irqs);
+	long eoi = hc_get_counter(HC_CTR_EXIT_REASON + 45) - eoi0;
+	if (vmcall(HC_GET_INFO, HC_INFO_FEATURES, 0, 0) & HC_FEAT_APICV)
+		report(eoi == 2, "APICv: each EOI of the level vector is an EOI-induced exit (%ld)", eoi);
+	ioapic_write(reg, 1u << 16);
+}
+
 int main(void)
 {
 	unsigned vcpus = expected_vcpus();
@@ -435,6 +499,7 @@ int main(void)
 	check_pm();
 	check_ioapic();
 	check_pic();
+	check_level_irq();
 	int status = report_summary();
 	if (status || cmdline_has("noshutdown"))
 		return status;

@@ -91,6 +91,11 @@ void spin_unlock_irqrestore(struct spinlock *l, u64 flags)
 	l->locked = 0;
 }
 
+void vlapic_level_vectors_changed(struct vm *vm)
+{
+	(void)vm;
+}
+
 void vlapic_deliver(struct vm *m, struct vcpu *src, u32 shorthand, u32 dest, bool logical, u8 dm, u8 vector,
 		    bool level)
 {

@@ -40,6 +40,13 @@ struct msg {
 static struct msg msgs[64];
 static unsigned nmsgs;
 
+static unsigned level_changes;
+void vlapic_level_vectors_changed(struct vm *vm)
+{
+	(void)vm;
+	level_changes++;
+}
+
 void vlapic_deliver(struct vm *vm, struct vcpu *src, u32 shorthand, u32 dest, bool logical, u8 dm,
 		    u8 vector, bool level)
 {
@@ -355,12 +362,14 @@ static void level_vectors_and_generation(void **state)
 	assert_true(!bm[0] && !bm[1] && !bm[2] && !bm[3]);   /* overwritten */
 
 	u32 g0 = io.gen;
+	unsigned c0 = level_changes;
 	set_rte(0, rte(0x30, DM_FIXED, false, false, 0));    /* edge: not listed */
 	set_rte(1, rte(0x41, DM_FIXED, false, true, 0));     /* level */
 	set_rte(2, rte(0xfe, DM_LOWEST, true, true, 0));     /* level */
 	set_rte(3, rte(0x80, DM_FIXED, false, true, 0) | RTE_MASKED);   /* masked, idle */
 	set_rte(4, rte(0x90, DM_NMI, false, true, 0));       /* NMI: edge semantics */
 	assert_true(io.gen != g0);
+	assert_true(level_changes > c0);   /* the vCPUs are told to reload their bitmaps */
 	vioapic_level_vectors(&io, bm);
 	assert_int_equal(bm[0], 0);
 	assert_int_equal(bm[1], BIT64(0x41 - 64));
@@ -377,11 +386,14 @@ static void level_vectors_and_generation(void **state)
 	/* Rewriting an entry with the same vector/trigger/mask leaves gen alone; changing
 	 * the destination does too. */
 	u32 g1 = io.gen;
+	unsigned c1 = level_changes;
 	set_rte(1, rte(0x41, DM_FIXED, false, true, 0));
 	set_rte(1, rte(0x41, DM_FIXED, false, true, 7));
 	assert_int_equal(io.gen, g1);
+	assert_int_equal(level_changes, c1);
 	set_rte(1, rte(0x42, DM_FIXED, false, true, 7));
 	assert_true(io.gen != g1);
+	assert_int_equal(level_changes, c1 + 1);
 }
 
 int main(void)

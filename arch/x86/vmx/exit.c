@@ -833,10 +833,14 @@ void vmx_handle_requests(struct vcpu *v)
 	if (req & REQ_NMI)
 		v->nmi_pending = true;
 	if (req & REQ_EOI_BITMAP && v->vm->apicv) {
-		vmcs_write64(EOI_EXIT_BITMAP0, v->vm->eoi_exit[0]);
-		vmcs_write64(EOI_EXIT_BITMAP1, v->vm->eoi_exit[1]);
-		vmcs_write64(EOI_EXIT_BITMAP2, v->vm->eoi_exit[2]);
-		vmcs_write64(EOI_EXIT_BITMAP3, v->vm->eoi_exit[3]);
+		/* "EOI-Exit Bitmaps": an EOI of a level-triggered vector must exit so that
+		 * the vIOAPIC sees it (Remote IRR). */
+		u64 bm[4];
+		vioapic_level_vectors(&v->vm->ioapic, bm);
+		vmcs_write64(EOI_EXIT_BITMAP0, bm[0]);
+		vmcs_write64(EOI_EXIT_BITMAP1, bm[1]);
+		vmcs_write64(EOI_EXIT_BITMAP2, bm[2]);
+		vmcs_write64(EOI_EXIT_BITMAP3, bm[3]);
 	}
 }
 
