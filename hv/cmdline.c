@@ -255,6 +255,11 @@ bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t
 	cfg->serial_port = 0x3f8;
 	cfg->baud = 115200;
 	cfg->poweroff = POWEROFF_ACPI;
+	cfg->sched.yield = YIELD_READY;
+	cfg->sched.block = BLOCK_WAKEUP;
+	cfg->sched.ple_gap = 128;
+	cfg->sched.ple_window = 4096;
+	cfg->sched.slice_us = 1000;
 	if (err && errlen)
 		err[0] = '\0';
 
@@ -297,6 +302,34 @@ bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t
 					       "malformed value '%s' for option 'poweroff' (acpi, bochs, qemu, reset, halt)",
 					       val ? val : "");
 			cfg->poweroff = (enum poweroff_method)i;
+		} else if (!strcmp(tok, "yield") || !strcmp(tok, "block")) {
+			static const char *const ynames[] = { "ready", "preempted", "plain", "none" };
+			static const char *const bnames[] = { "wakeup", "fixed" };
+			bool y = tok[0] == 'y';
+			const char *const *names = y ? ynames : bnames;
+			size_t n = y ? ARRAY_SIZE(ynames) : ARRAY_SIZE(bnames), i;
+			for (i = 0; i < n; i++)
+				if (val && !strcmp(val, names[i]))
+					break;
+			if (i == n)
+				return set_err(err, errlen, "malformed value '%s' for option '%s' (%s)", val ? val : "", tok,
+					       y ? "ready, preempted, plain or none" : "wakeup or fixed");
+			if (y)
+				cfg->sched.yield = (enum yield_policy)i;
+			else
+				cfg->sched.block = (enum block_scheme)i;
+		} else if (!strcmp(tok, "ple_gap") || !strcmp(tok, "ple_window") || !strcmp(tok, "slice_us")) {
+			u64 n;
+			if (!val || !parse_u64(val, strlen(val), false, &n) || !n || n > 0xffffffffu ||
+			    (tok[0] == 's' && n > 1000000))
+				return set_err(err, errlen, "malformed value '%s' for option '%s' (a number%s)", val ? val : "",
+					       tok, tok[0] == 's' ? " of microseconds, 1 to 1000000" : " from 1 to 2^32-1");
+			if (!strcmp(tok, "ple_gap"))
+				cfg->sched.ple_gap = (u32)n;
+			else if (!strcmp(tok, "ple_window"))
+				cfg->sched.ple_window = (u32)n;
+			else
+				cfg->sched.slice_us = (u32)n;
 		} else if (!strcmp(tok, "vm")) {
 			if (!val || !*val)
 				return set_err(err, errlen, "option 'vm' needs a value (NAME,kernel=FILE,...)");

@@ -43,12 +43,31 @@ enum poweroff_method {
 	POWEROFF_HALT,    /* stop all CPUs */
 };
 
+/* The scheduler (hv/sched.c, docs/INTERFACES.md). */
+enum yield_policy {
+	YIELD_READY,       /* directed yield to `ready` vCPUs of the same VM (seed 001) */
+	YIELD_PREEMPTED,   /* ... only to involuntarily preempted ones (before the seed) */
+	YIELD_PLAIN,       /* give up the CPU, no target */
+	YIELD_NONE,        /* no PAUSE-loop exiting */
+};
+enum block_scheme {
+	BLOCK_WAKEUP,      /* blocked: NV = wakeup vector, NDST = the CPU it sleeps on */
+	BLOCK_FIXED,       /* a fixed notification vector per VM, no descriptor rewrite */
+};
+struct sched_config {
+	enum yield_policy yield;
+	enum block_scheme block;
+	u32 ple_gap, ple_window;   /* TSC-ish cycles ("PAUSE-loop exiting" controls) */
+	u32 slice_us;              /* time slice */
+};
+
 struct hv_config {
 	u16 serial_port;  /* 0 = no serial console */
 	u32 baud;
 	bool e9;
 	enum poweroff_method poweroff;
 	struct irq_switches sw;
+	struct sched_config sched;
 	struct vm_config vms[MAX_VMS];
 	u32 nr_vms;
 };

@@ -7,6 +7,7 @@
 #define HV_CPU_H
 
 #include "hv/types.h"
+#include "hv/timer.h"
 #include "boot/boot.h"
 
 #define MAX_CPUS 64
@@ -15,6 +16,11 @@
 
 struct vcpu;
 struct hv_timer;
+
+/* A spinlock that also disables interrupts while held. */
+struct spinlock {
+	volatile u32 locked;
+};
 
 struct tss64 {
 	u32 reserved0;
@@ -38,7 +44,15 @@ struct cpu {
 	bool bsp;
 	u64 gdt[GDT_ENTRIES];
 	struct tss64 tss;
-	struct vcpu *runq_head;    /* vCPUs placed on this CPU, run in order */
+	/* The scheduler (hv/sched.c). */
+	struct vcpu *curr;         /* the vCPU scheduled here (running, or leaving), NULL = idle */
+	struct spinlock rq_lock;
+	struct vcpu *rq_head, *rq_tail;   /* runnable vCPUs waiting for this CPU */
+	struct spinlock blk_lock;
+	struct vcpu *blocked;      /* halted vCPUs whose wakeup notifications come here */
+	volatile bool need_resched;
+	volatile bool idle;
+	struct hv_timer slice_timer;
 	struct hv_timer *timers;   /* armed host timers, soonest first (hv/timer.c) */
 	bool tsc_deadline;         /* host LAPIC timer in TSC-deadline mode is set up */
 	u8 vmxon_region[4096] __aligned(4096);
@@ -64,20 +78,18 @@ void smp_boot_aps(void);
 #define VECTOR_KICK 0xf0       /* make a CPU leave its guest and look at its vCPU */
 #define VECTOR_WAKEUP 0xf1     /* posted-interrupt wakeup (blocked vCPUs, issue 4) */
 #define VECTOR_POSTED 0xf2     /* posted-interrupt notification vector (POSTED_INTR_NV) */
+#define VECTOR_VM_BASE 0xe0    /* block=fixed: VM n's notification vector is 0xe0 + n */
 #define VECTOR_SPURIOUS 0xff
 void host_irq(u8 vector);      /* an interrupt taken in the host or at a VM exit */
 void lapic_eoi(void);
 void lapic_send_ipi(u32 apic_id, u8 vector);
+void lapic_send_ipi_ndst(u32 ndst, u8 vector);
 void lapic_init(void);
 u32 lapic_read(u32 reg);
 void lapic_write(u32 reg, u32 v);
 u32 lapic_id(void);
 bool lapic_x2apic_mode(void);
 
-/* A spinlock that also disables interrupts while held. */
-struct spinlock {
-	volatile u32 locked;
-};
 u64 spin_lock_irqsave(struct spinlock *l);
 void spin_unlock_irqrestore(struct spinlock *l, u64 flags);
 

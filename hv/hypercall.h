@@ -40,7 +40,18 @@
 #define HC_CTR_INJECTED 9      /* interrupts injected by event injection (no APICv) */
 #define HC_CTR_IRQ_WINDOWS 10  /* interrupt-window exits */
 #define HC_CTR_ELIDED 11       /* notifications elided: target was the vCPU in the fastpath */
-#define HC_CTR_MAX 12
+/* Scheduler counters (hv/sched.c). Times are TSC ticks. */
+#define HC_CTR_CTX_SWITCHES 12 /* times this vCPU was switched in */
+#define HC_CTR_BLOCKS 13       /* HLT blocks */
+#define HC_CTR_WAKEUP_TICKS 14 /* sum over wakeups of the ticks from wake to running */
+#define HC_CTR_RUNNABLE_TICKS 15 /* sum of the ticks runnable but not running */
+#define HC_CTR_MAX_RUNNABLE_TICKS 16 /* the longest single wait runnable but not running */
+#define HC_CTR_YIELDS 17       /* directed yields attempted from this vCPU (PAUSE-loop exits) */
+#define HC_CTR_YIELDS_WASTED 18 /* yields to a vCPU that was not ready or not runnable, or to none */
+#define HC_CTR_PREEMPTIONS 19  /* involuntary preemptions (time slice) */
+#define HC_CTR_PLE_EXITS 20    /* PAUSE-loop exits */
+#define HC_CTR_WAKE_VECTOR 21  /* wakeups through the wakeup/VM vector handler */
+#define HC_CTR_MAX 22
 /* HC_CTR_EXIT_REASON + n: exits with basic reason n (Intel SDM Vol. 3D, Appendix C). */
 #define HC_CTR_EXIT_REASON 0x100
 

@@ -11,6 +11,7 @@
 #include "hv/lib.h"
 #include "hv/mm.h"
 #include "hv/power.h"
+#include "hv/sched.h"
 #include "hv/time.h"
 #include "hv/vm.h"
 #include "arch/x86/vmx/vmx.h"
@@ -71,15 +72,14 @@ static bool place_vcpus(struct vm *vm, char *err, size_t errlen)
 		hv_snprintf(err, errlen, "vm '%s': no CPU in VMX operation to run on", vm->name);
 		return false;
 	}
+	u64 affinity = 0;
+	for (u32 i = 0; i < n; i++)
+		affinity |= BIT64(allowed[i]);
 	for (u32 i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = vm->vcpus[i];
 		struct cpu *c = &cpus[allowed[i % n]];
-		v->cpu = c;
-		struct vcpu **pp = &c->runq_head;
-		while (*pp)
-			pp = &(*pp)->runq_next;
-		*pp = v;
-		printk("vm %s: vCPU %u on CPU %u\n", vm->name, i, c->id);
+		sched_add_vcpu(v, c, affinity);
+		printk("vm %s: vCPU %u on CPU %u (may use 0x%llx)\n", vm->name, i, c->id, (unsigned long long)affinity);
 	}
 	return true;
 }
@@ -149,6 +149,7 @@ void boot_main(u32 magic, u32 info)
 
 	if (!cfg.nr_vms)
 		config_error("no VM configured: add vm=NAME,kernel=FILE (docs/INTERFACES.md)");
+	sched_init(&cfg.sched);
 	for (u32 i = 0; i < cfg.nr_vms; i++) {
 		if (!vm_create(&vms[i], i, &cfg.vms[i], err, sizeof(err)) || !place_vcpus(&vms[i], err, sizeof(err)))
 			config_error(err);
@@ -156,16 +157,4 @@ void boot_main(u32 magic, u32 info)
 	}
 	stage = 2;
 	cpu_run_loop();
-}
-
-void cpu_run_loop(void)
-{
-	struct cpu *c = this_cpu();
-	for (;;) {
-		for (struct vcpu *v = c->runq_head; v; v = v->runq_next)
-			if (v->state == VCPU_RUNNABLE && v->vm->state == VM_RUNNING)
-				vcpu_run(v);
-		/* Nothing to run: wait for an interrupt (a kick). */
-		asm volatile("sti; hlt; cli" ::: "memory");
-	}
 }

@@ -1,41 +1,454 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Requests, wakeups and kicks between CPUs (hv/sched.h).
+ * The scheduler: per-CPU run queues of vCPUs, time slices on the host LAPIC timer,
+ * halt blocking with posted-interrupt wakeups, and directed yield on PAUSE-loop exits.
  *
- * A halted vCPU (HLT with nothing pending) is not entered until it is woken. The
- * blocker and the waker each write, then read what the other wrote, with full
- * barriers in between (a store-load fence on each side): the HLT handler publishes
- * state HALTED, then re-reads ON and the requests; a poster sets ON (locked), then
- * reads the state. At least one of them sees the other's write, so no wakeup is lost.
+ * States (hv/vm.h): RUNNING (cpu->curr), RUNNABLE (on a run queue), HALTED (on a
+ * blocked list), WAIT_SIPI, STOPPED. Every change of a vCPU's state that another CPU
+ * may race with is a compare-exchange; run queues and blocked lists have a lock each.
+ *
+ * Blocking (docs/MODEL.md models it; hv/sched.pml):
+ *   the HLT handler only decides (v->want_block); the CPU's run loop blocks the vCPU
+ *   once it has left it (put_prev): VMCS cleared if it may migrate, descriptor NV :=
+ *   wakeup vector and NDST := this CPU (block=wakeup; block=fixed keeps the VM's
+ *   vector), vCPU on this CPU's blocked list, then state := HALTED (a full barrier),
+ *   then ON looked at again: a post that came first is taken at once.
+ *   A poster that sets ON and then reads HALTED sends NV to NDST (posted.c); the
+ *   handler of that vector (sched_wakeup_vector) wakes every vCPU on the CPU's blocked
+ *   list with ON set. Waking: compare-exchange HALTED -> RUNNABLE (one winner), off the
+ *   blocked list, NV restored, `ready` set, onto a run queue.
+ *   Preemption sets SN (no notifications while not running: VT-d "Posted-Interrupt
+ *   Descriptor"); being scheduled in clears it and recomputes ON from PIR (pi_update).
+ *
+ * The policy that orders the run queues is a const ops struct (sched_policy).
  */
 #include "hv/sched.h"
 #include "hv/vm.h"
 #include "hv/cpu.h"
+#include "hv/config.h"
+#include "hv/console.h"
+#include "hv/lib.h"
+#include "hv/time.h"
+#include "arch/x86/x86.h"
+#include "arch/x86/vmx/vmx.h"
+
+struct sched_config sched_cfg = {
+	.yield = YIELD_READY, .block = BLOCK_WAKEUP, .ple_gap = 128, .ple_window = 4096, .slice_us = 1000,
+};
+static u64 slice_ticks;
+
+/* ---- the policy: FIFO round robin per CPU ---- */
+
+struct sched_policy {
+	const char *name;
+	void (*enqueue)(struct cpu *c, struct vcpu *v, bool front);   /* rq_lock held */
+	struct vcpu *(*dequeue)(struct cpu *c);                        /* rq_lock held */
+	bool (*remove)(struct cpu *c, struct vcpu *v);                 /* rq_lock held */
+};
+
+static void rr_enqueue(struct cpu *c, struct vcpu *v, bool front)
+{
+	v->rq_cpu = c;
+	if (front || !c->rq_head) {
+		v->rq_next = c->rq_head;
+		c->rq_head = v;
+		if (!c->rq_tail)
+			c->rq_tail = v;
+		return;
+	}
+	v->rq_next = NULL;
+	c->rq_tail->rq_next = v;
+	c->rq_tail = v;
+}
+
+static bool rr_remove(struct cpu *c, struct vcpu *v)
+{
+	struct vcpu *prev = NULL;
+	for (struct vcpu *x = c->rq_head; x; prev = x, x = x->rq_next) {
+		if (x != v)
+			continue;
+		if (prev)
+			prev->rq_next = x->rq_next;
+		else
+			c->rq_head = x->rq_next;
+		if (c->rq_tail == x)
+			c->rq_tail = prev;
+		x->rq_next = NULL;
+		x->rq_cpu = NULL;
+		return true;
+	}
+	return false;
+}
+
+static struct vcpu *rr_dequeue(struct cpu *c)
+{
+	struct vcpu *v = c->rq_head;
+	if (v)
+		rr_remove(c, v);
+	return v;
+}
+
+static const struct sched_policy rr_policy = {
+	.name = "round-robin", .enqueue = rr_enqueue, .dequeue = rr_dequeue, .remove = rr_remove,
+};
+static const struct sched_policy *const policy = &rr_policy;
+
+/* ---- helpers ---- */
+
+static inline void count(u64 *c)
+{
+	__atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
+}
+
+static bool cas_state(struct vcpu *v, enum vcpu_state from, enum vcpu_state to)
+{
+	u32 expected = from;
+	return __atomic_compare_exchange_n((u32 *)&v->state, &expected, to, false, __ATOMIC_SEQ_CST,
+					   __ATOMIC_RELAXED);
+}
+
+/* NDST for a CPU: the x2APIC ID, or the xAPIC ID in bits 15:8 (VT-d, "Posted-Interrupt
+ * Descriptor"). */
+u32 sched_ndst(const struct cpu *c)
+{
+	return lapic_x2apic_mode() ? c->apic_id : c->apic_id << 8;
+}
+
+/* Put v on c's run queue; make c look (idle, or the first waiter: arm its slice). */
+static void enqueue(struct cpu *c, struct vcpu *v, bool front)
+{
+	u64 f = spin_lock_irqsave(&c->rq_lock);
+	bool first = !c->rq_head;
+	v->runnable_since = rdtsc();
+	policy->enqueue(c, v, front);
+	spin_unlock_irqrestore(&c->rq_lock, f);
+	if (c != this_cpu() && (c->idle || first))
+		lapic_send_ipi(c->apic_id, VECTOR_KICK);
+}
+
+/* Where a woken vCPU should run: its last CPU, unless that is busy and an idle CPU
+ * of its affinity is free (and its software timer does not pin it). */
+static struct cpu *wake_cpu(struct vcpu *v)
+{
+	struct cpu *home = v->cpu;
+	if (!v->migratable || hv_timer_armed(&v->sw_timer) || home->idle)
+		return home;
+	for (u32 i = 0; i < nr_cpus; i++)
+		if ((v->affinity & BIT64(i)) && cpus[i].idle && cpus[i].vmx_on)
+			return &cpus[i];
+	return home;
+}
+
+static void blocked_unlink(struct vcpu *v)
+{
+	struct cpu *b = v->blk_cpu;
+	if (!b)
+		return;
+	u64 f = spin_lock_irqsave(&b->blk_lock);
+	for (struct vcpu **pp = &b->blocked; *pp; pp = &(*pp)->blk_next)
+		if (*pp == v) {
+			*pp = v->blk_next;
+			break;
+		}
+	v->blk_next = NULL;
+	v->blk_cpu = NULL;
+	spin_unlock_irqrestore(&b->blk_lock, f);
+}
+
+/* After winning HALTED -> RUNNABLE: off the blocked list, notifications back to the
+ * running vector, `ready`, onto a run queue. */
+static void finish_wake(struct vcpu *v)
+{
+	blocked_unlink(v);
+	if (sched_cfg.block == BLOCK_WAKEUP)
+		pi_update(v->pi, false, v->vm->nv, pi_ndst(v->pi));
+	v->wake_time = rdtsc();
+	v->ready = true;
+	count(&v->ctr.wakeups);
+	enqueue(wake_cpu(v), v, false);
+}
+
+/* ---- the sched.h interface ---- */
 
 bool vcpu_wake(struct vcpu *v)
 {
-	u32 expected = VCPU_HALTED;
-	if (!__atomic_compare_exchange_n((u32 *)&v->state, &expected, VCPU_RUNNABLE, false, __ATOMIC_SEQ_CST,
-					 __ATOMIC_RELAXED))
+	if (!cas_state(v, VCPU_HALTED, VCPU_RUNNABLE))
 		return false;
-	__atomic_fetch_add(&v->ctr.wakeups, 1, __ATOMIC_RELAXED);
-	if (v->cpu != this_cpu())
-		lapic_send_ipi(v->cpu->apic_id, VECTOR_KICK);   /* its CPU may be idle in HLT */
+	finish_wake(v);
 	return true;
 }
 
 void vcpu_request(struct vcpu *v, u32 req)
 {
 	__atomic_fetch_or(&v->requests, req, __ATOMIC_SEQ_CST);
-	if (req & REQ_SIPI) {
-		u32 expected = VCPU_WAIT_SIPI;
-		__atomic_compare_exchange_n((u32 *)&v->state, &expected, VCPU_RUNNABLE, false, __ATOMIC_SEQ_CST,
-					    __ATOMIC_RELAXED);
-	}
-	if (v->state == VCPU_HALTED && (req & (REQ_NMI | REQ_INIT))) {
-		vcpu_wake(v);
+	if ((req & REQ_SIPI) && cas_state(v, VCPU_WAIT_SIPI, VCPU_RUNNABLE)) {
+		v->ready = true;
+		enqueue(v->cpu, v, false);
 		return;
 	}
-	if (v->cpu != this_cpu() && (v->mode == VCPU_IN_GUEST || v->state == VCPU_RUNNABLE))
+	if (req & (REQ_NMI | REQ_INIT) && vcpu_wake(v))
+		return;
+	/* Running elsewhere: make it exit and see the request. */
+	if (v->state == VCPU_RUNNING && v->cpu != this_cpu())
 		lapic_send_ipi(v->cpu->apic_id, VECTOR_KICK);
+}
+
+/* The wakeup vector (block=wakeup) or a VM's notification vector (block=fixed) on
+ * this CPU: wake every vCPU on its blocked list that has a posted interrupt. */
+void sched_wakeup_vector(u8 vector)
+{
+	struct cpu *c = this_cpu();
+	struct vcpu *wake[MAX_VMS * MAX_VCPUS_PER_VM];
+	u32 n = 0;
+	u64 f = spin_lock_irqsave(&c->blk_lock);
+	for (struct vcpu *v = c->blocked; v; v = v->blk_next) {
+		if (vector != VECTOR_WAKEUP && v->vm->nv != vector)
+			continue;
+		if (pi_test_on(v->pi) && n < ARRAY_SIZE(wake))
+			wake[n++] = v;
+	}
+	spin_unlock_irqrestore(&c->blk_lock, f);
+	for (u32 i = 0; i < n; i++)
+		if (wake[i]->halt_irq_wake && cas_state(wake[i], VCPU_HALTED, VCPU_RUNNABLE)) {
+			count(&wake[i]->ctr.wake_vector);
+			finish_wake(wake[i]);
+		}
+}
+
+/* ---- switching ---- */
+
+static void slice_expired(struct hv_timer *t, u64 now)
+{
+	struct cpu *c = container_of(t, struct cpu, slice_timer);
+	(void)now;
+	if (c->rq_head)
+		c->need_resched = true;
+	else if (c->curr)
+		hv_timer_arm(t, rdtsc() + slice_ticks);
+}
+
+/* The CPU has left prev (its exit path ended with "leave"): requeue, block, or drop. */
+static void put_prev(struct cpu *c, struct vcpu *v)
+{
+	if (v->want_block) {
+		v->want_block = false;
+		if (v->migratable)
+			vmx_vcpu_put(v);   /* so it may wake on any CPU */
+		if (v->vm->ptimer && v->lapic.timer_deadline)
+			hv_timer_arm(&v->sw_timer, v->lapic.timer_deadline);   /* no preemption timer now */
+		if (sched_cfg.block == BLOCK_WAKEUP)
+			pi_update(v->pi, false, VECTOR_WAKEUP, sched_ndst(c));
+		u64 f = spin_lock_irqsave(&c->blk_lock);
+		if (v->blk_cpu)
+			panic("vCPU %s/%u is already on CPU %u's blocked list\n", v->vm->name, v->id, v->blk_cpu->id);
+		v->blk_next = c->blocked;
+		c->blocked = v;
+		v->blk_cpu = c;
+		spin_unlock_irqrestore(&c->blk_lock, f);
+		count(&v->ctr.blocks);
+		/* Publish HALTED, then look at ON again (a poster sets ON, then reads
+		 * the state: one of the two sees the other). */
+		if (cas_state(v, VCPU_RUNNING, VCPU_HALTED)) {
+			if ((v->halt_irq_wake && pi_test_on(v->pi)) || (v->requests & (REQ_NMI | REQ_INIT)))
+				vcpu_wake(v);
+		} else {
+			blocked_unlink(v);   /* stopped meanwhile */
+		}
+		return;
+	}
+	if (cas_state(v, VCPU_RUNNING, VCPU_RUNNABLE)) {
+		/* Involuntary (time slice, yield): `ready` and `preempted` (seed 001);
+		 * no notifications until it runs again. */
+		v->ready = true;
+		v->preempted = true;
+		count(&v->ctr.preemptions);
+		pi_update(v->pi, true, v->vm->nv, sched_ndst(c));
+		if (v->migratable)
+			vmx_vcpu_put(v);
+		enqueue(c, v, false);
+	}
+}
+
+static void switch_in(struct cpu *c, struct vcpu *v)
+{
+	u64 now = rdtsc();
+	u64 waited = now - v->runnable_since;
+	v->ctr.runnable_ticks += waited;
+	if (waited > v->ctr.max_runnable_ticks)
+		v->ctr.max_runnable_ticks = waited;
+	if (v->wake_time) {
+		v->ctr.wakeup_ticks += now - v->wake_time;
+		v->wake_time = 0;
+	}
+	v->ready = false;
+	v->preempted = false;
+	v->cpu = c;
+	c->curr = v;
+	count(&v->ctr.ctx_switches);
+	/* Notifications to this CPU again; ON recomputed from PIR (SN was set). */
+	pi_update(v->pi, false, v->vm->nv, sched_ndst(c));
+	if (c->rq_head && !hv_timer_armed(&c->slice_timer))
+		hv_timer_arm(&c->slice_timer, now + slice_ticks);
+}
+
+/* A vCPU another CPU may take: runnable, VMCS clear, allowed here, not pinned by a
+ * software timer armed on its CPU. */
+static struct vcpu *steal(struct cpu *c)
+{
+	for (u32 i = 0; i < nr_cpus; i++) {
+		struct cpu *d = &cpus[i];
+		if (d == c || !d->rq_head)
+			continue;
+		u64 f = spin_lock_irqsave(&d->rq_lock);
+		struct vcpu *got = NULL;
+		for (struct vcpu *v = d->rq_head; v; v = v->rq_next)
+			if ((v->affinity & BIT64(c->id)) && !v->vmcs_cpu && !hv_timer_armed(&v->sw_timer)) {
+				policy->remove(d, v);
+				got = v;
+				break;
+			}
+		spin_unlock_irqrestore(&d->rq_lock, f);
+		if (got)
+			return got;
+	}
+	return NULL;
+}
+
+static struct vcpu *pick_next(struct cpu *c)
+{
+	for (;;) {
+		u64 f = spin_lock_irqsave(&c->rq_lock);
+		struct vcpu *v = policy->dequeue(c);
+		spin_unlock_irqrestore(&c->rq_lock, f);
+		if (!v)
+			v = steal(c);
+		if (!v)
+			return NULL;
+		if (v->vm->state == VM_RUNNING && cas_state(v, VCPU_RUNNABLE, VCPU_RUNNING))
+			return v;
+		/* stopped meanwhile: drop it */
+	}
+}
+
+void cpu_run_loop(void)
+{
+	struct cpu *c = this_cpu();
+	irq_disable();
+	struct vcpu *prev = c->curr;
+	c->curr = NULL;
+	c->need_resched = false;
+	if (prev)
+		put_prev(c, prev);
+	for (;;) {
+		struct vcpu *v = pick_next(c);
+		if (v) {
+			switch_in(c, v);
+			vcpu_run(v);
+		}
+		if (c->slice_timer.cpu)
+			hv_timer_cancel(&c->slice_timer);
+		/* Nothing to run: wait for an interrupt (a kick, a wakeup, a timer). STI's
+		 * one-instruction shadow makes "sti; hlt" atomic against the interrupt. */
+		c->idle = true;
+		asm volatile("sti; hlt; cli" ::: "memory");
+		c->idle = false;
+	}
+}
+
+/* ---- directed yield on PAUSE-loop exits ---- */
+
+/* Round robin from the last boosted vCPU over the others of the same VM. */
+static struct vcpu *yield_candidate(struct vcpu *me, bool *wasted)
+{
+	struct vm *vm = me->vm;
+	u32 n = vm->nr_vcpus;
+	u32 start = vm->yield_rr;
+	for (u32 k = 1; k <= n; k++) {
+		u32 i = (start + k) % n;
+		struct vcpu *t = vm->vcpus[i];
+		if (t == me)
+			continue;
+		bool eligible = sched_cfg.yield == YIELD_READY ? t->ready : t->preempted;
+		if (!eligible)
+			continue;
+		vm->yield_rr = i;
+		*wasted = t->state != VCPU_RUNNABLE;   /* ran or blocked since it was marked */
+		return t;
+	}
+	*wasted = true;
+	return NULL;
+}
+
+enum exit_action sched_pause_exit(struct vcpu *v)
+{
+	struct cpu *c = this_cpu();
+	count(&v->ctr.ple_exits);
+	count(&v->ctr.yields);
+	if (sched_cfg.yield == YIELD_PLAIN) {
+		if (c->rq_head)
+			c->need_resched = true;
+		else
+			count(&v->ctr.yields_wasted);
+		return EXIT_RESUME;
+	}
+	bool wasted;
+	struct vcpu *t = yield_candidate(v, &wasted);
+	if (!t || wasted) {
+		count(&v->ctr.yields_wasted);
+		return EXIT_RESUME;
+	}
+	/* Boost: the target goes to the front of its run queue; if that is this CPU,
+	 * this vCPU gives way now, else the target's CPU is asked to switch. */
+	struct cpu *d = t->rq_cpu;
+	if (!d) {
+		count(&v->ctr.yields_wasted);
+		return EXIT_RESUME;
+	}
+	u64 f = spin_lock_irqsave(&d->rq_lock);
+	bool moved = t->rq_cpu == d && policy->remove(d, t);
+	if (moved)
+		policy->enqueue(d, t, true);
+	spin_unlock_irqrestore(&d->rq_lock, f);
+	if (!moved) {
+		count(&v->ctr.yields_wasted);
+		return EXIT_RESUME;
+	}
+	if (d == c) {
+		c->need_resched = true;
+	} else {
+		d->need_resched = true;
+		lapic_send_ipi(d->apic_id, VECTOR_KICK);
+		if (c->rq_head)
+			c->need_resched = true;
+	}
+	return EXIT_RESUME;
+}
+
+/* ---- set-up ---- */
+
+void sched_init(const struct sched_config *cfg)
+{
+	sched_cfg = *cfg;
+	slice_ticks = tsc_hz / 1000000 * sched_cfg.slice_us;
+	if (!slice_ticks)
+		slice_ticks = 1000000;
+	for (u32 i = 0; i < nr_cpus; i++)
+		cpus[i].slice_timer.fn = slice_expired;
+	static const char *const y[] = { "ready", "preempted", "plain", "none" };
+	printk("sched: policy %s, slice %u us (%llu TSC ticks), yield=%s ple_gap=%u ple_window=%u, block=%s\n",
+	       policy->name, sched_cfg.slice_us, (unsigned long long)slice_ticks, y[sched_cfg.yield], sched_cfg.ple_gap,
+	       sched_cfg.ple_window, sched_cfg.block == BLOCK_WAKEUP ? "wakeup" : "fixed");
+}
+
+bool sched_add_vcpu(struct vcpu *v, struct cpu *home, u64 affinity)
+{
+	v->cpu = home;
+	v->affinity = affinity;
+	u32 n = 0;
+	for (u32 i = 0; i < nr_cpus; i++)
+		n += (affinity & BIT64(i)) && cpus[i].vmx_on;
+	v->migratable = n > 1;
+	if (v->state == VCPU_RUNNABLE)
+		enqueue(home, v, false);
+	return true;
 }

@@ -22,4 +22,19 @@ bool vcpu_wake(struct vcpu *v);
 /* Is anything pending that ends v's HLT (v's own CPU; VMCS current)? */
 bool vcpu_halt_should_wake(struct vcpu *v);
 
+struct cpu;
+struct sched_config;
+enum exit_action;
+extern struct sched_config sched_cfg;
+/* Boot: the configuration (hv/config.h), slice timers. */
+void sched_init(const struct sched_config *cfg);
+/* A new vCPU: its first CPU and the CPUs it may use; a RUNNABLE one is queued. */
+bool sched_add_vcpu(struct vcpu *v, struct cpu *home, u64 affinity);
+/* The wakeup vector or a VM's notification vector arrived on this CPU. */
+void sched_wakeup_vector(u8 vector);
+/* A PAUSE-loop exit: directed yield per the yield policy. */
+enum exit_action sched_pause_exit(struct vcpu *v);
+/* The NDST value that names CPU c. */
+u32 sched_ndst(const struct cpu *c);
+
 #endif

@@ -15,6 +15,7 @@
 #include "arch/x86/x86.h"
 #include "hv/timer.h"
 #include "hv/sched.h"
+#include "hv/config.h"
 
 #define APIC_ID 0x020
 #define APIC_EOI 0x0b0
@@ -47,6 +48,12 @@ void lapic_write(u32 reg, u32 v)
 		wrmsr(MSR_X2APIC_BASE + (reg >> 4), v);
 	else
 		lapic_mmio[reg / 4] = v;
+}
+
+/* An IPI to the CPU a posted-interrupt descriptor's NDST names. */
+void lapic_send_ipi_ndst(u32 ndst, u8 vector)
+{
+	lapic_send_ipi(x2apic ? ndst : (ndst >> 8) & 0xff, vector);
 }
 
 bool lapic_x2apic_mode(void)
@@ -152,6 +159,11 @@ void host_irq(u8 vector)
 	case VECTOR_KICK:
 	case VECTOR_POSTED:   /* the target left the guest first: its entry path syncs PIR */
 		break;
+	case VECTOR_WAKEUP:
+	case VECTOR_VM_BASE ... VECTOR_VM_BASE + MAX_VMS - 1:
+		lapic_eoi();
+		sched_wakeup_vector(vector);
+		return;
 	case VECTOR_TIMER:
 		lapic_eoi();
 		hv_timer_interrupt();

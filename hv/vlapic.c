@@ -12,6 +12,7 @@
  */
 #include "hv/vlapic.h"
 #include "hv/vm.h"
+#include "hv/hypercall.h"
 #include "hv/sched.h"
 #include "hv/console.h"
 #include "hv/lib.h"
@@ -77,7 +78,9 @@ static void timer_load(struct vcpu *v, u64 now)
 void vlapic_timer_expired(struct vcpu *v, u64 now)
 {
 	struct vlapic *l = &v->lapic;
-	if (!l->timer_deadline)
+	/* Never before the deadline ("TSC-Deadline Mode"): a timer that came early is
+	 * re-armed by the entry path. */
+	if (!l->timer_deadline || now < l->timer_deadline)
 		return;
 	u32 lvt = vlapic_reg(l, APIC_LVT_TIMER);
 	if (!(lvt & APIC_LVT_MASKED))
@@ -156,8 +159,10 @@ static void deliver_one(struct vcpu *t, u8 dm, u8 vector, bool level)
 		vcpu_request(t, REQ_NMI);
 		break;
 	case DM_INIT:
-		if (t->id == 0 && t->vm->nr_vcpus > 1) {
-			printk("vm %s: INIT to vCPU 0 (the BSP) ignored\n", t->vm->name);
+		if (t->id == 0) {
+			/* A reset of the boot vCPU: nothing could start it again. */
+			vm_stop(t->vm, HV_STATUS_STOPPED, false, 0,
+				"INIT to vCPU 0 (a reset of the boot processor) is not emulated");
 			return;
 		}
 		vcpu_request(t, REQ_INIT);
@@ -306,10 +311,11 @@ bool vlapic_write(struct vcpu *v, u32 off, u64 val64)
 		return true;
 	case APIC_SVR:
 		vlapic_set_reg(l, APIC_SVR, val & 0x1ff);
-		if (!(val & APIC_SVR_ENABLE))
+		if (!(val & APIC_SVR_ENABLE)) {
 			for (u32 o = APIC_LVT_TIMER; o <= APIC_LVT_ERROR; o += 0x10)
 				vlapic_set_reg(l, o, vlapic_reg(l, o) | APIC_LVT_MASKED);
-		l->lvt_timer |= APIC_LVT_MASKED;
+			l->lvt_timer |= APIC_LVT_MASKED;
+		}
 		return true;
 	case APIC_ESR:
 		if (x2 && val)

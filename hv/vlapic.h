@@ -8,7 +8,7 @@
  * "Virtual-APIC Page"); x2APIC MSR 0x800+n maps to offset n << 4 ("Virtualizing
  * MSR-Based APIC Accesses"). Without APICv the page is simply the register store.
  *
- * Interrupts reach a vCPU only through vcpu_post_irq() (hv/posted.h): the posted-
+ * Interrupts reach a vCPU only through vcpu_post_irq() (arch/x86/vmx/posted.c): the posted-
  * interrupt descriptor is the one hand-off point between CPUs. The owner CPU moves PIR
  * into IRR (fallback) or vIRR/RVI (APICv) on its entry path.
  *

@@ -5,6 +5,7 @@
  */
 #include "hv/vm.h"
 #include "hv/timer.h"
+#include "hv/sched.h"
 #include "hv/bootinfo.h"
 #include "hv/console.h"
 #include "hv/hypercall.h"
@@ -51,6 +52,7 @@ static bool resolve_switches(struct vm *vm, const struct vm_config *cfg, char *e
 			    "lacks", cfg->name);
 		return false;
 	}
+	vm->nv = sched_cfg.block == BLOCK_FIXED ? (u8)(VECTOR_VM_BASE + vm->id) : VECTOR_POSTED;
 	vm->fastpath = vm->ptimer && sw->fastpath != SW_OFF;
 	vm->elide = sw->elide != SW_OFF;
 	printk("vm %s: apicv=%s timer=%s fastpath=%s elide=%s\n", cfg->name, vm->apicv ? "on" : "off",

@@ -21,9 +21,10 @@ enum gpr { GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RD
 	   GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15, NR_GPRS };
 
 enum vcpu_state {
-	VCPU_RUNNABLE,
+	VCPU_RUNNABLE,     /* on a run queue, waiting for a CPU */
+	VCPU_RUNNING,      /* current on its CPU (cpu->curr) */
 	VCPU_WAIT_SIPI,    /* an AP before its BSP starts it (or after INIT) */
-	VCPU_HALTED,       /* HLT with nothing pending: runs again when woken (hv/sched.c) */
+	VCPU_HALTED,       /* HLT with nothing pending: on a blocked list until woken (hv/sched.c) */
 	VCPU_STOPPED,
 };
 
@@ -49,6 +50,9 @@ struct vcpu_counters {
 	u64 injected;      /* interrupts injected by event injection (no APICv) */
 	u64 elided;        /* notifications elided: target was the vCPU in the fastpath */
 	u64 halts;         /* HLT exits that blocked */
+	/* hv/sched.c */
+	u64 ctx_switches, blocks, wakeup_ticks, runnable_ticks, max_runnable_ticks;
+	u64 yields, yields_wasted, preemptions, ple_exits, wake_vector;
 };
 
 /* The race probe of HC_RACE_POST: the entry path waits at a window for a post. */
@@ -69,7 +73,18 @@ struct vcpu {
 	u64 gpr[NR_GPRS];          /* first: the exit stub saves here (asm-offsets) */
 	struct vm *vm;
 	struct cpu *cpu;           /* physical CPU it runs on */
-	struct vcpu *runq_next;
+	/* hv/sched.c */
+	u64 affinity;              /* CPUs it may run on */
+	bool migratable;           /* more than one of them */
+	struct vcpu *rq_next;
+	struct cpu *rq_cpu;        /* the run queue it is on, or NULL */
+	struct vcpu *blk_next;
+	struct cpu *blk_cpu;       /* the blocked list it is on, or NULL */
+	struct cpu *vmcs_cpu;      /* where its VMCS is active; NULL = clear */
+	volatile bool ready;       /* seed 001: woken or involuntarily preempted, not yet run */
+	volatile bool preempted;   /* involuntarily preempted, not yet run */
+	bool want_block;           /* HLT decided to block: done when the CPU has left it */
+	u64 runnable_since, wake_time;
 	u64 vmcs_pa;
 	void *vmcs;
 	bool launched;
@@ -120,6 +135,8 @@ struct vm {
 	 * against the CPU's capabilities). */
 	bool apicv, ptimer, fastpath, elide;
 	u32 lowest_rr;             /* lowest-priority delivery round robin */
+	u8 nv;                     /* its notification vector: VECTOR_POSTED, or VECTOR_VM_BASE + id */
+	u32 yield_rr;              /* directed yield: round robin from the last boosted vCPU */
 	struct vcpu *vcpus[MAX_VCPUS_PER_VM];
 	u32 nr_vcpus;
 	volatile enum vm_state state;

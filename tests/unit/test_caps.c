@@ -129,7 +129,7 @@ static void negotiate_tigerlake(void **state)
 	 * CPU allows all four, bits 0, 4, 8, 9 of 0x02d77fff) */
 	assert_int_equal(caps.proc2, SEC_ENABLE_EPT | SEC_UNRESTRICTED_GUEST | SEC_ENABLE_RDTSCP |
 					     SEC_ENABLE_INVPCID | SEC_ENABLE_XSAVES | SEC_ENABLE_VPID |
-					     APICV_PROC2);
+					     APICV_PROC2 | SEC_PAUSE_LOOP_EXITING);
 	assert_true(caps.apicv);
 	assert_int_equal(caps.exit, 0x00036dfbu | EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_EFER |
 					    EXIT_LOAD_IA32_EFER | EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT |
@@ -149,11 +149,11 @@ static void negotiate_tigerlake(void **state)
 			       "MSR-bitmaps", "EPT", "VPID", "unrestricted-guest", "RDTSCP", "INVPCID",
 			       "XSAVES", "ack-interrupt-on-exit", "save-preemption-timer", "EPT-2M",
 			       "EPT-1G", "APIC-access-virtualization", "x2APIC-virtualization",
-			       "APIC-register-virtualization", "virtual-interrupt-delivery" };
+			       "APIC-register-virtualization", "virtual-interrupt-delivery",
+			       "PAUSE-loop-exiting" };
 	for (size_t i = 0; i < ARRAY_SIZE(used); i++)
 		assert_word(caps.used, used[i]);
-	/* not asked for, so neither used nor missing */
-	assert_no_word(caps.used, "PAUSE-loop-exiting");
+	/* asked for (directed yield) and present */
 	assert_no_word(caps.missing_optional, "PAUSE-loop-exiting");
 }
 

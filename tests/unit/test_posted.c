@@ -335,7 +335,11 @@ static void *poster(void *arg)
 	int me = (int)(intptr_t)arg;
 	u32 seed = 0x9e3779b9u * (u32)(me + 1);
 	pthread_barrier_wait(&shared.start);
-	for (u32 it = 0; it < shared.iterations; it++) {
+	/* Post at least `iterations` rounds, and on until the consumer has harvested
+	 * concurrently at least once (a loaded host may not schedule it at once; at
+	 * most about 20x as many rounds). */
+	for (u32 it = 0; it < shared.iterations ||
+			 (!__atomic_load_n(&shared.harvests, __ATOMIC_RELAXED) && it < 20 * shared.iterations); it++) {
 		/* a pseudo-random start so that the posters interleave differently */
 		seed = seed * 1664525u + 1013904223u;
 		u32 first = seed >> 24;

@@ -3,9 +3,10 @@
  * Guest CPUID: the host's values, filtered to what this hypervisor virtualises (Intel
  * SDM Vol. 2A, "CPUID—CPU Identification"). Hidden: VMX, SMX, MONITOR/MWAIT, thermal
  * and power management, performance monitoring, debug store, MCE/MCA and MTRRs (their
- * MSRs are not emulated), x2APIC/APIC and TSC-deadline (until the virtual LAPIC),
- * TSX, MPX, PT, SGX, PKU and the speculation-control MSRs. Added: the hypervisor bit
- * and the signature leaves 0x40000000-0x40000001 (docs/INTERFACES.md).
+ * MSRs are not emulated), TSX, MPX, PT, SGX, PKU and the speculation-control MSRs.
+ * Added: the hypervisor bit, APIC, x2APIC and TSC-deadline (the virtual LAPIC,
+ * hv/vlapic.c, whatever the host has) and the signature leaves 0x40000000-0x40000001
+ * (docs/INTERFACES.md).
  */
 #include "arch/x86/vmx/vmx.h"
 #include "arch/x86/vmx/vmcs.h"

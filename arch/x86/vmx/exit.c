@@ -18,7 +18,6 @@
 #include "hv/sched.h"
 #include "hv/vioapic.h"
 #include "arch/x86/vmx/posted.h"
-#include "arch/x86/vmx/mmio.h"
 
 typedef enum exit_action (*exit_handler_t)(struct vcpu *v);
 
@@ -156,27 +155,17 @@ static enum exit_action handle_hlt(struct vcpu *v)
 			"and this VM has no other vCPU to send one", v->id);
 		return EXIT_LEAVE;
 	}
+	/* Block once this CPU has left the vCPU (hv/sched.c:put_prev), which also
+	 * looks at ON again after publishing HALTED. */
 	v->halt_irq_wake = irqs;
-	/* A guest timer must still fire while the vCPU is not in guest mode: the
-	 * preemption timer cannot, so a host timer takes over until the next entry. */
-	if (v->vm->ptimer && v->lapic.timer_deadline)
-		hv_timer_arm(&v->sw_timer, v->lapic.timer_deadline);
-	__atomic_store_n((u32 *)&v->state, VCPU_HALTED, __ATOMIC_SEQ_CST);
-	/* Publish HALTED, then look again (see hv/sched.c): a poster that set ON before
-	 * reading the state saw RUNNING and did not wake us. */
-	if (vcpu_halt_should_wake(v)) {
-		u32 expected = VCPU_HALTED;
-		__atomic_compare_exchange_n((u32 *)&v->state, &expected, VCPU_RUNNABLE, false, __ATOMIC_SEQ_CST,
-					    __ATOMIC_RELAXED);
-		return EXIT_RESUME;
-	}
+	v->want_block = true;
 	v->ctr.halts++;
 	return EXIT_LEAVE;
 }
 
 bool vcpu_halt_should_wake(struct vcpu *v)
 {
-	if (v->requests & (REQ_NMI | REQ_INIT))
+	if (v->nmi_pending || (v->requests & (REQ_NMI | REQ_INIT)))
 		return true;
 	if (!(vmcs_readl(GUEST_RFLAGS) & RFLAGS_IF))
 		return false;
@@ -610,6 +599,12 @@ bool vlapic_mmio_dispatch(struct vcpu *v, u64 gpa, enum exit_action *act)
 	return true;
 }
 
+/* PAUSE-loop exit ("PAUSE-loop exiting"): the vCPU spins; maybe yield (hv/sched.c). */
+static enum exit_action handle_pause(struct vcpu *v)
+{
+	return sched_pause_exit(v);
+}
+
 /* The VMX-preemption timer fired outside the fastpath (fastpath off). */
 static enum exit_action handle_preemption_timer(struct vcpu *v)
 {
@@ -656,6 +651,7 @@ static const exit_handler_t exit_handlers[NR_EXIT_REASONS] = {
 	[EXIT_REASON_APIC_WRITE] = handle_apic_write,
 	[EXIT_REASON_EOI_INDUCED] = handle_eoi_induced,
 	[EXIT_REASON_PREEMPTION_TIMER] = handle_preemption_timer,
+	[EXIT_REASON_PAUSE] = handle_pause,
 };
 
 /* After an emulated instruction: move RIP past it and drop the one-instruction
@@ -776,7 +772,10 @@ static void program_timer(struct vcpu *v)
 			dl = v->lapic.timer_deadline;
 		}
 		if (dl) {
-			u64 ticks = dl > now ? (dl - now) >> vmx_caps.preemption_timer_rate : 0;
+			/* Round up: the timer must not fire before the deadline
+			 * ("VMX-Preemption Timer": it counts down once every 2^rate TSC ticks). */
+			u64 unit = 1ull << vmx_caps.preemption_timer_rate;
+			u64 ticks = dl > now ? (dl - now + unit - 1) >> vmx_caps.preemption_timer_rate : 0;
 			if (!(v->pin & PIN_PREEMPTION_TIMER)) {
 				v->pin |= PIN_PREEMPTION_TIMER;
 				vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, v->pin);
@@ -819,6 +818,10 @@ void vmx_handle_requests(struct vcpu *v)
 		vlapic_reset(&v->lapic, v->id, false);
 		v->nmi_pending = false;
 		v->lapic.timer_deadline = 0;
+		/* Interrupts posted before the INIT do not survive it. */
+		for (int i = 0; i < 8; i++)
+			__atomic_store_n(&v->pi->pir[i], 0, __ATOMIC_SEQ_CST);
+		pi_test_and_clear_on(v->pi);
 		if (!(req & REQ_SIPI)) {
 			u32 expected = v->state;
 			if (expected != VCPU_STOPPED)
@@ -855,7 +858,7 @@ bool vmx_prepare_entry(struct vcpu *v)
 	for (;;) {
 		if (v->requests)
 			vmx_handle_requests(v);
-		if (v->state != VCPU_RUNNABLE || v->vm->state != VM_RUNNING)
+		if (v->state != VCPU_RUNNING || v->vm->state != VM_RUNNING || this_cpu()->need_resched)
 			return false;
 		if (unlikely(v->race.window))
 			race_window(v, HC_RACE_WINDOW_IRQS_OFF);

@@ -42,6 +42,10 @@ void vcpu_post_irq(struct vcpu *v, u8 vector, bool level)
 		vlapic_vec_clear(&v->lapic, APIC_TMR, vector);
 	count(&v->ctr.posted);
 	pi_test_and_set_pir(v->pi, vector);
+	/* SN: the vCPU is preempted; PIR only, no ON and no notification (VT-d,
+	 * "Posted-Interrupt Descriptor"). Scheduling it in recomputes ON. */
+	if (pi_test_sn(v->pi))
+		return;
 	if (pi_test_and_set_on(v->pi))
 		return;
 	if (v->mode == VCPU_IN_GUEST) {
@@ -51,9 +55,14 @@ void vcpu_post_irq(struct vcpu *v, u8 vector, bool level)
 			return;
 		}
 		count(&v->ctr.notify_ipis);
-		lapic_send_ipi(v->cpu->apic_id, v->vm->apicv ? VECTOR_POSTED : VECTOR_KICK);
+		lapic_send_ipi(v->cpu->apic_id, v->vm->apicv ? v->vm->nv : VECTOR_KICK);
 		return;
 	}
-	if (v->state == VCPU_HALTED && v->halt_irq_wake)
-		vcpu_wake(v);
+	if (v->state == VCPU_HALTED && v->halt_irq_wake) {
+		/* As the IOMMU would: the descriptor's vector to its destination, i.e.
+		 * the wakeup vector (or the VM's vector) to the CPU it sleeps on. */
+		u64 ctl = __atomic_load_n(&v->pi->control, __ATOMIC_SEQ_CST);
+		count(&v->ctr.notify_ipis);
+		lapic_send_ipi_ndst((u32)(ctl >> 32), (u8)(ctl >> 16));
+	}
 }

@@ -17,6 +17,8 @@
 #include "hv/lib.h"
 #include "hv/loader.h"
 #include "hv/mm.h"
+#include "hv/sched.h"
+#include "hv/config.h"
 
 struct vmx_caps vmx_caps;
 static struct vmx_msrs vmx_msrs;
@@ -424,6 +426,14 @@ static void write_controls(struct vcpu *v)
 		v->proc2 |= SEC_APIC_REGISTER_VIRT | SEC_VIRTUAL_INTR_DELIVERY;
 	else
 		v->pin &= ~(u32)PIN_POSTED_INTERRUPTS;
+	/* PAUSE-loop exiting ("PLE_Gap"/"PLE_Window" in "VM-Execution Control Fields"):
+	 * a spinning vCPU exits and may yield to the vCPU it waits for. */
+	if (sched_cfg.yield == YIELD_NONE)
+		v->proc2 &= ~(u32)SEC_PAUSE_LOOP_EXITING;
+	if (v->proc2 & SEC_PAUSE_LOOP_EXITING) {
+		vmcs_write32(PLE_GAP, sched_cfg.ple_gap);
+		vmcs_write32(PLE_WINDOW, sched_cfg.ple_window);
+	}
 	/* With a TPR shadow CR8 reads and writes use the virtual-APIC page's TPR. */
 	if (v->proc & CPU_TPR_SHADOW)
 		v->proc &= ~(u32)(CPU_CR8_LOAD_EXITING | CPU_CR8_STORE_EXITING);
@@ -436,7 +446,7 @@ static void write_controls(struct vcpu *v)
 	}
 	if (vm->apicv) {
 		vmcs_write64(APIC_ACCESS_ADDR, virt_to_phys(vm->apic_access_page));
-		vmcs_write16(POSTED_INTR_NV, VECTOR_POSTED);
+		vmcs_write16(POSTED_INTR_NV, vm->nv);
 		vmcs_write64(POSTED_INTR_DESC_ADDR, virt_to_phys(v->pi));
 		vmcs_write64(EOI_EXIT_BITMAP0, 0);
 		vmcs_write64(EOI_EXIT_BITMAP1, 0);
@@ -473,7 +483,7 @@ bool vmx_vcpu_init(struct vcpu *v, u32 entry, u32 mbi, char *err, size_t errlen)
 		hv_snprintf(err, errlen, "out of memory for a VMCS, posted-interrupt descriptor or APIC page");
 		return false;
 	}
-	v->pi->control = pi_control(false, false, VECTOR_POSTED, 0);
+	v->pi->control = pi_control(false, false, v->vm->nv, 0);
 	v->vmcs_pa = virt_to_phys(v->vmcs);
 	*(u32 *)v->vmcs = vmx_caps.revision;
 	/* Fill it on this CPU, then VMCLEAR so that any CPU can load it. */
@@ -508,26 +518,43 @@ static void save_guest_msrs(struct vcpu *v)
 	v->fmask = rdmsr(MSR_IA32_FMASK);
 }
 
+void vmx_vcpu_put(struct vcpu *v)
+{
+	struct cpu *c = this_cpu();
+	if (v->vmcs_cpu != c)
+		return;
+	if (c->vcpu == v) {
+		save_guest_msrs(v);
+		c->vcpu = NULL;
+	}
+	if (!vmclear(v->vmcs_pa))
+		vmx_insn_failed("vmclear", 0, v->vmcs_pa, __func__, __LINE__);
+	v->launched = false;
+	v->vmcs_cpu = NULL;
+}
+
 void vcpu_run(struct vcpu *v)
 {
 	struct cpu *c = this_cpu();
 
 	if (c->vcpu != v) {
-		if (c->vcpu) {
+		/* Several VMCSs may be active on one CPU ("VMCS States"): switching
+		 * between them is a VMPTRLD; VMCLEAR only when one leaves the CPU
+		 * (vmx_vcpu_put). */
+		if (c->vcpu)
 			save_guest_msrs(c->vcpu);
-			if (!vmclear(c->vcpu->vmcs_pa))
-				vmx_insn_failed("vmclear", 0, c->vcpu->vmcs_pa, __func__, __LINE__);
-			c->vcpu->launched = false;
-		}
+		if (v->vmcs_cpu && v->vmcs_cpu != c)
+			panic("vCPU %s/%u: VMCS still active on CPU %u, run on CPU %u\n", v->vm->name, v->id,
+			      v->vmcs_cpu->id, c->id);
 		if (!vmptrld(v->vmcs_pa))
 			vmx_insn_failed("vmptrld", 0, v->vmcs_pa, __func__, __LINE__);
 		c->vcpu = v;
 		v->cpu = c;
-		write_host_state(c);
+		if (v->vmcs_cpu != c) {
+			v->vmcs_cpu = c;
+			write_host_state(c);
+		}
 		load_guest_msrs(v);
-		/* NDST for the IOMMU: x2APIC ID, or the xAPIC ID in bits 15:8 (VT-d,
-		 * "Posted-Interrupt Descriptor"). */
-		pi_update(v->pi, false, VECTOR_POSTED, lapic_x2apic_mode() ? c->apic_id : c->apic_id << 8);
 	}
 	if (!vmx_prepare_entry(v))
 		cpu_run_loop();

@@ -26,6 +26,8 @@ bool vmx_vcpu_init(struct vcpu *v, u32 entry, u32 mbi, char *err, size_t errlen)
 /* Run v on this CPU: never returns (the exit path goes back to cpu_run_loop()). */
 void vcpu_run(struct vcpu *v) __noreturn;
 
+/* Make v's VMCS inactive on this CPU (VMCLEAR) so another CPU may load it. */
+void vmx_vcpu_put(struct vcpu *v);
 /* Real-mode start of an AP at vector << 12 (v's own CPU, VMCS current). */
 void vmx_vcpu_start_ap(struct vcpu *v, u8 vector);
 /* The guest switched its APIC between disabled/xAPIC/x2APIC: update the VMCS
