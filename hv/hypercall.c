@@ -23,6 +23,16 @@ static u64 counter(const struct vcpu *v, u64 id)
 	case HC_CTR_INJECTED: return v->ctr.injected;
 	case HC_CTR_IRQ_WINDOWS: return v->exits[EXIT_REASON_INTERRUPT_WINDOW];
 	case HC_CTR_ELIDED: return __atomic_load_n(&v->ctr.elided, __ATOMIC_RELAXED);
+	case HC_CTR_CTX_SWITCHES: return v->ctr.ctx_switches;
+	case HC_CTR_BLOCKS: return v->ctr.blocks;
+	case HC_CTR_WAKEUP_TICKS: return v->ctr.wakeup_ticks;
+	case HC_CTR_RUNNABLE_TICKS: return v->ctr.runnable_ticks;
+	case HC_CTR_MAX_RUNNABLE_TICKS: return v->ctr.max_runnable_ticks;
+	case HC_CTR_YIELDS: return v->ctr.yields;
+	case HC_CTR_YIELDS_WASTED: return v->ctr.yields_wasted;
+	case HC_CTR_PREEMPTIONS: return v->ctr.preemptions;
+	case HC_CTR_PLE_EXITS: return v->ctr.ple_exits;
+	case HC_CTR_WAKE_VECTOR: return v->ctr.wake_vector;
 	}
 	return (u64)HC_EINVAL;
 }
