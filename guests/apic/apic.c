@@ -1145,24 +1145,13 @@ static void test_tscdeadline(void)
 		   "cancelled (write 0): no interrupt (%u), MSR 0x%llx", C(0, VEC_TSCDL) - c0,
 		   (unsigned long long)msr);
 
-	/* In TSC-deadline mode the initial-count register ignores writes and the
-	 * current-count register reads 0. */
-	c0 = C(0, VEC_TSCDL);
-	apic_write(APIC_TMICT, 1000);
-	msr = apic_read(APIC_TMICT);
-	sti();
-	udelay(hold_us);
-	cli();
-	ck(apic_read(APIC_TMCCT) == 0 && msr == 0 && C(0, VEC_TSCDL) == c0,
-	   "initial count ignored (reads %llu), current count 0, no interrupt",
-	   (unsigned long long)msr);
-
 	/* Leaving TSC-deadline mode disarms, and outside it the MSR reads 0 and
 	 * ignores writes ("TSC-Deadline Mode"). */
 	c0 = C(0, VEC_TSCDL);
 	d = rdtsc() + 2 * delta;
 	apic_tsc_deadline_arm(d);
 	apic_write(APIC_LVT_TIMER, VEC_TSCDL | APIC_LVT_TIMER_ONESHOT);
+	mfence();   /* the LVT store before the WRMSR, as for entering the mode */
 	apic_tsc_deadline_arm(rdtsc() + delta);
 	msr = apic_tsc_deadline_read();
 	apic_tsc_deadline_mode(VEC_TSCDL);
@@ -1174,6 +1163,19 @@ static void test_tscdeadline(void)
 	ck(C(0, VEC_TSCDL) == c0 && msr == 0,
 	   "mode change disarms; in one-shot mode the MSR reads 0 (0x%llx) and ignores "
 	   "writes (%u interrupts)", (unsigned long long)msr, C(0, VEC_TSCDL) - c0);
+
+	/* In TSC-deadline mode the initial-count register ignores writes and the
+	 * current-count register reads 0 (last: a wrongly accepted count must not
+	 * disturb the tests above). */
+	c0 = C(0, VEC_TSCDL);
+	apic_write(APIC_TMICT, 1000);
+	msr = apic_read(APIC_TMICT);
+	sti();
+	udelay(hold_us);
+	cli();
+	ck(apic_read(APIC_TMCCT) == 0 && msr == 0 && C(0, VEC_TSCDL) == c0,
+	   "initial count ignored (reads %llu), current count 0, no interrupt",
+	   (unsigned long long)msr);
 	apic_timer_stop();
 }
 
