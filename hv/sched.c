@@ -397,31 +397,44 @@ enum exit_action sched_pause_exit(struct vcpu *v)
 		count(&v->ctr.yields_wasted);
 		return EXIT_RESUME;
 	}
-	/* Boost: the target goes to the front of its run queue; if that is this CPU,
-	 * this vCPU gives way now, else the target's CPU is asked to switch. */
+	/* The spinning vCPU gives its CPU to the target: the target goes to the front
+	 * of this CPU's run queue (pulled from another CPU's queue when it may run
+	 * here: VMCS clear, allowed here), and this vCPU goes to the back. A target
+	 * that cannot move is put at the front of its own queue, where its CPU takes
+	 * it at the end of the current slice (no remote preemption: a boost must not
+	 * starve an unrelated vCPU there). */
 	struct cpu *d = t->rq_cpu;
 	if (!d) {
 		count(&v->ctr.yields_wasted);
 		return EXIT_RESUME;
 	}
+	bool pull = d != c && (t->affinity & BIT64(c->id)) && !t->vmcs_cpu && !hv_timer_armed(&t->sw_timer);
 	u64 f = spin_lock_irqsave(&d->rq_lock);
 	bool moved = t->rq_cpu == d && policy->remove(d, t);
-	if (moved)
+	if (moved && !(d == c || pull))
 		policy->enqueue(d, t, true);
 	spin_unlock_irqrestore(&d->rq_lock, f);
 	if (!moved) {
 		count(&v->ctr.yields_wasted);
 		return EXIT_RESUME;
 	}
-	if (d == c) {
+	if (d == c || pull) {
+		if (d != c)
+			t->cpu = c;
+		f = spin_lock_irqsave(&c->rq_lock);
+		policy->enqueue(c, t, true);
+		spin_unlock_irqrestore(&c->rq_lock, f);
 		c->need_resched = true;
-	} else {
-		d->need_resched = true;
-		lapic_send_ipi(d->apic_id, VECTOR_KICK);
-		if (c->rq_head)
-			c->need_resched = true;
 	}
 	return EXIT_RESUME;
+}
+
+/* The entry path: a CPU whose current vCPU was switched in alone gets a time slice
+ * as soon as another vCPU waits for it. */
+void sched_entry_check(struct cpu *c)
+{
+	if (c->rq_head && !hv_timer_armed(&c->slice_timer))
+		hv_timer_arm(&c->slice_timer, rdtsc() + slice_ticks);
 }
 
 /* ---- set-up ---- */

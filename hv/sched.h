@@ -34,6 +34,8 @@ bool sched_add_vcpu(struct vcpu *v, struct cpu *home, u64 affinity);
 void sched_wakeup_vector(u8 vector);
 /* A PAUSE-loop exit: directed yield per the yield policy. */
 enum exit_action sched_pause_exit(struct vcpu *v);
+/* Entry path: arm the time slice when vCPUs wait for this CPU. */
+void sched_entry_check(struct cpu *c);
 /* The NDST value that names CPU c. */
 u32 sched_ndst(const struct cpu *c);
 

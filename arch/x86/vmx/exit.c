@@ -867,6 +867,9 @@ bool vmx_prepare_entry(struct vcpu *v)
 			break;
 		v->mode = VCPU_OUTSIDE_GUEST;
 	}
+	struct cpu *c = this_cpu();
+	if (unlikely(c->rq_head))
+		sched_entry_check(c);
 	entry_tail(v);
 	return true;
 }
