@@ -51,7 +51,8 @@
 #define HC_CTR_PREEMPTIONS 19  /* involuntary preemptions (time slice) */
 #define HC_CTR_PLE_EXITS 20    /* PAUSE-loop exits */
 #define HC_CTR_WAKE_VECTOR 21  /* wakeups through the wakeup/VM vector handler */
-#define HC_CTR_MAX 22
+#define HC_CTR_WAKE_POLL 22   /* wakeups found by polling the blocked list (block=fixed) */
+#define HC_CTR_MAX 23
 /* HC_CTR_EXIT_REASON + n: exits with basic reason n (Intel SDM Vol. 3D, Appendix C). */
 #define HC_CTR_EXIT_REASON 0x100
 

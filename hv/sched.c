@@ -215,15 +215,42 @@ void sched_wakeup_vector(u8 vector)
 		}
 }
 
+/*
+ * block=fixed: a VM's notification vector is also the posted-interrupt vector of its
+ * running vCPUs. When one of its vCPUs runs on the CPU where another of its vCPUs is
+ * blocked, the wakeup notification for the blocked one arrives as that running
+ * vCPU's posted-interrupt notification and the CPU consumes it in guest mode (it
+ * processes the running vCPU's descriptor): no exit, no handler. ACRN avoids this by
+ * never putting two vCPUs of one VM on one CPU; here the CPU looks at its blocked list
+ * at every entry and slice, so the wakeup is late (up to a slice) but not lost.
+ */
+static void poll_blocked(struct cpu *c)
+{
+	struct vcpu *wake[MAX_VMS * MAX_VCPUS_PER_VM];
+	u32 n = 0;
+	u64 f = spin_lock_irqsave(&c->blk_lock);
+	for (struct vcpu *v = c->blocked; v; v = v->blk_next)
+		if (pi_test_on(v->pi) && v->halt_irq_wake && n < ARRAY_SIZE(wake))
+			wake[n++] = v;
+	spin_unlock_irqrestore(&c->blk_lock, f);
+	for (u32 i = 0; i < n; i++)
+		if (cas_state(wake[i], VCPU_HALTED, VCPU_RUNNABLE)) {
+			count(&wake[i]->ctr.wake_poll);
+			finish_wake(wake[i]);
+		}
+}
+
 /* ---- switching ---- */
 
 static void slice_expired(struct hv_timer *t, u64 now)
 {
 	struct cpu *c = container_of(t, struct cpu, slice_timer);
 	(void)now;
+	if (sched_cfg.block == BLOCK_FIXED && c->blocked)
+		poll_blocked(c);
 	if (c->rq_head)
 		c->need_resched = true;
-	else if (c->curr)
+	else if (c->curr && (c->rq_head || c->blocked))
 		hv_timer_arm(t, rdtsc() + slice_ticks);
 }
 
@@ -433,7 +460,9 @@ enum exit_action sched_pause_exit(struct vcpu *v)
  * as soon as another vCPU waits for it. */
 void sched_entry_check(struct cpu *c)
 {
-	if (c->rq_head && !hv_timer_armed(&c->slice_timer))
+	if (sched_cfg.block == BLOCK_FIXED && c->blocked)
+		poll_blocked(c);
+	if ((c->rq_head || (sched_cfg.block == BLOCK_FIXED && c->blocked)) && !hv_timer_armed(&c->slice_timer))
 		hv_timer_arm(&c->slice_timer, rdtsc() + slice_ticks);
 }
 

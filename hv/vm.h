@@ -52,7 +52,7 @@ struct vcpu_counters {
 	u64 halts;         /* HLT exits that blocked */
 	/* hv/sched.c */
 	u64 ctx_switches, blocks, wakeup_ticks, runnable_ticks, max_runnable_ticks;
-	u64 yields, yields_wasted, preemptions, ple_exits, wake_vector;
+	u64 yields, yields_wasted, preemptions, ple_exits, wake_vector, wake_poll;
 };
 
 /* The race probe of HC_RACE_POST: the entry path waits at a window for a post. */

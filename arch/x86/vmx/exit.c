@@ -868,7 +868,7 @@ bool vmx_prepare_entry(struct vcpu *v)
 		v->mode = VCPU_OUTSIDE_GUEST;
 	}
 	struct cpu *c = this_cpu();
-	if (unlikely(c->rq_head))
+	if (unlikely(c->rq_head || c->blocked))
 		sched_entry_check(c);
 	entry_tail(v);
 	return true;
