@@ -46,8 +46,8 @@ struct vioapic {
 	u64 redir[VIOAPIC_PINS];
 	u32 pin_level;            /* input pin state, one bit per pin */
 	/* Incremented (under the lock) whenever an entry's vector, trigger mode or mask
-	 * changes: whoever caches vioapic_level_vectors() (the EOI-exit bitmap) compares
-	 * it to know when to refresh. */
+	 * changes: vioapic_mmio_write then asks every vCPU to reload its EOI-exit bitmap
+	 * (vlapic_level_vectors_changed). */
 	volatile u32 gen;
 };
 

@@ -38,11 +38,9 @@
 #define APIC_ACCESS_TYPE(q) (((q) >> 12) & 0xf)
 
 /*
- * The guest state the emulation needs, read once. Out of line on purpose: GCC 12.2
- * miscompiles vmcs.h's asm-goto VMREAD when jump threading duplicates the block that
- * uses the result (the fall-through copy got the failure path's 0: with the code size
- * tested first, "rip" read 0 in 64-bit mode while "la", computed from the same read,
- * was right). Here every result goes straight to memory.
+ * The guest state the emulation needs, read once, out of line. (It was written when
+ * vmcs.h's VMREAD used asm goto with outputs, which GCC 12.2 miscompiled here: "rip"
+ * read 0 in 64-bit mode. vmcs.h no longer uses asm goto for reads.)
  */
 struct mmio_state {
 	u64 rip, cs_base, efer, rflags, qual;
