@@ -128,22 +128,23 @@ enum exit_action vmx_mmio_emulate(struct vcpu *v, u64 gpa, const struct mmio_dev
 	char hex[3 * INSN_MAX_LEN + 16];
 	struct insn in;
 
+	/* The hex dump of the instruction is made only for a diagnosis: formatting it
+	 * costs thousands of instructions, more than the whole emulation. */
 	size_t n = fetch(v, la, mode, bytes);
-	hex_bytes(hex, sizeof(hex), bytes, n);
 	if (!n) {
 		vm_fault(v, "%s MMIO at GPA 0x%llx: the instruction at RIP 0x%llx (linear 0x%llx) cannot be read",
 			 dev->name, (unsigned long long)gpa, (unsigned long long)rip, (unsigned long long)la);
 		return EXIT_LEAVE;
 	}
 	if (!insn_decode(bytes, n, mode, &in)) {
+		hex_bytes(hex, sizeof(hex), bytes, n);
 		vm_fault(v, "%s MMIO at GPA 0x%llx: instruction not emulated (%u-bit code at RIP 0x%llx: %s)",
 			 dev->name, (unsigned long long)gpa, mode_bits(mode), (unsigned long long)rip, hex);
 		return EXIT_LEAVE;
 	}
-	hex_bytes(hex, sizeof(hex), bytes, in.len);
-
 	int dir = exit_direction(&st);
 	if (dir >= 0 && dir != (int)in.write) {
+		hex_bytes(hex, sizeof(hex), bytes, in.len);
 		/* The bytes changed since the access (another vCPU rewrote them), or the exit
 		 * is not what this instruction does: do not guess. */
 		vm_fault(v, "%s MMIO at GPA 0x%llx: the exit reports a %s, the instruction (%s) does a %s",
@@ -152,6 +153,7 @@ enum exit_action vmx_mmio_emulate(struct vcpu *v, u64 gpa, const struct mmio_dev
 	}
 	u64 off = gpa - dev->base;
 	if (gpa < dev->base || off >= dev->size || in.size > dev->size - off) {
+		hex_bytes(hex, sizeof(hex), bytes, in.len);
 		vm_fault(v, "%s MMIO: %u-byte access at GPA 0x%llx runs past the device window 0x%llx-0x%llx (%s)",
 			 dev->name, in.size, (unsigned long long)gpa, (unsigned long long)dev->base,
 			 (unsigned long long)(dev->base + dev->size - 1), hex);
@@ -169,6 +171,7 @@ enum exit_action vmx_mmio_emulate(struct vcpu *v, u64 gpa, const struct mmio_dev
 			vcpu_gpr_write(v, in.reg, insn_load_result(&in, vcpu_gpr_read(v, in.reg), val));
 	}
 	if (!ok) {
+		hex_bytes(hex, sizeof(hex), bytes, in.len);
 		if (in.write)
 			vm_fault(v, "%s refused a %u-byte write of 0x%llx at offset 0x%llx (GPA 0x%llx, instruction %s)",
 				 dev->name, in.size, (unsigned long long)val, (unsigned long long)off,
