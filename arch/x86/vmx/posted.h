@@ -117,23 +117,22 @@ static inline int pi_harvest(struct pi_desc *d, u8 *irr)
  * and PIR bits with locked instructions): a compare-exchange loop that keeps ON.
  * Clearing SN recomputes ON from PIR: while SN was set a poster may have set PIR bits
  * without ON (VT-d, "Posted-Interrupt Descriptor": SN suppresses the notification), and
- * those requests would otherwise wait for an unrelated later notification. Returns
- * true when the result has ON set and the caller must notify (ON went 0 -> 1 here).
+ * those requests would otherwise wait for an unrelated later notification. PIR is
+ * looked at only after SN is clear: a poster that came before saw SN set and left its
+ * request for us; one that comes after sets ON itself (hv/sched.pml found the lost
+ * post when PIR was read before the exchange). Returns true when ON went 0 -> 1 here
+ * and the caller must notify or sync.
  */
 static inline bool pi_update(struct pi_desc *d, bool sn, u8 nv, u32 ndst)
 {
 	u64 old = __atomic_load_n(&d->control, __ATOMIC_RELAXED), new;
-	bool raise;
 	do {
-		bool on = old & PI_CTL_ON;
-		raise = false;
-		if (!sn && !on && !pi_pir_empty(d)) {
-			on = true;
-			raise = true;
-		}
-		new = pi_control(on, sn, nv, ndst) | (old & ~(PI_CTL_ON | PI_CTL_SN | 0xff0000ull | 0xffffffff00000000ull));
+		new = pi_control(old & PI_CTL_ON, sn, nv, ndst) |
+		      (old & ~(PI_CTL_ON | PI_CTL_SN | 0xff0000ull | 0xffffffff00000000ull));
 	} while (!__atomic_compare_exchange_n(&d->control, &old, new, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
-	return raise;
+	if (!sn && !pi_pir_empty(d))
+		return !pi_test_and_set_on(d);
+	return false;
 }
 
 #endif
