@@ -61,6 +61,7 @@
 #define HC_INFO_APIC_TIMER_HZ 1   /* the virtual LAPIC timer's input clock (Hz, before the divider) */
 #define HC_INFO_NR_VCPUS 2
 #define HC_INFO_FEATURES 3     /* HC_FEAT_* bits: the VM's interrupt-virtualisation switches */
+#define HC_INFO_SLICE_TICKS 4  /* the scheduler's time slice in TSC ticks */
 
 #define HC_FEAT_APICV 1        /* posted interrupts + virtual-interrupt delivery */
 #define HC_FEAT_PREEMPT_TIMER 2   /* guest timers on the VMX-preemption timer (else software) */

@@ -466,6 +466,11 @@ void sched_entry_check(struct cpu *c)
 		hv_timer_arm(&c->slice_timer, rdtsc() + slice_ticks);
 }
 
+u64 sched_slice_ticks(void)
+{
+	return slice_ticks;
+}
+
 /* ---- set-up ---- */
 
 void sched_init(const struct sched_config *cfg)
