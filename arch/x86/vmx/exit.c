@@ -677,6 +677,13 @@ static enum exit_action unexpected_exit(struct vcpu *v, u32 reason)
 	return EXIT_LEAVE;
 }
 
+/* Exits handled without leaving "in guest" (vmx_handle_exit). */
+static const bool simple_exit[NR_EXIT_REASONS] = {
+	[EXIT_REASON_CPUID] = true,
+	[EXIT_REASON_VMCALL] = true,
+	[EXIT_REASON_IO_INSTRUCTION] = true,
+};
+
 /* ---- the entry path ---- */
 
 /* Move PIR into vIRR and raise RVI (APICv; v's CPU, interrupts off, VMCS current).
@@ -903,6 +910,35 @@ u64 vmx_handle_exit(struct vcpu *v)
 		vlapic_timer_expired(v, rdtsc());
 		entry_tail(v);
 		return 0;
+	}
+	/* Simple instruction exits (no event delivery was under way, so no IDT-vectoring
+	 * information; handlers that neither block nor touch timers or APIC state) are
+	 * handled like the fastpath: still "in guest", interrupts off, so a post sees
+	 * IN_GUEST and its notification stays pending until entry, and a request or a
+	 * stop comes with a kick that exits right after entry. Only what this exit's own
+	 * handler may have posted (ON) and a running preemption timer (restarted at every
+	 * entry) need work here. */
+	if (likely(basic < NR_EXIT_REASONS && simple_exit[basic] && !(reason & EXIT_REASON_FAILED_ENTRY) &&
+		   !v->race.window)) {
+		v->exits[basic]++;
+		a = exit_handlers[basic](v);
+		if (likely(a == EXIT_SKIP))
+			skip_instruction();
+		if (likely(a != EXIT_LEAVE && !v->requests && v->state == VCPU_RUNNING)) {
+			if (unlikely(v->pin & PIN_PREEMPTION_TIMER))
+				program_timer(v);
+			if (v->vm->apicv) {
+				if (unlikely(pi_test_on(v->pi)))
+					vmx_sync_pir(v);
+			} else if (unlikely(pi_test_on(v->pi))) {
+				inject_pending_irq(v);
+			}
+			return 0;
+		}
+		v->mode = VCPU_OUTSIDE_GUEST;
+		if (a == EXIT_LEAVE)
+			return 1;
+		return vmx_prepare_entry(v) ? 0 : 1;
 	}
 	v->mode = VCPU_OUTSIDE_GUEST;
 	u32 idt = vmcs_read32(IDT_VECTORING_INFO_FIELD);
