@@ -170,6 +170,11 @@ static void finish_wake(struct vcpu *v)
 
 /* ---- the sched.h interface ---- */
 
+void sched_vcpu_stopped(struct vcpu *v)
+{
+	blocked_unlink(v);
+}
+
 bool vcpu_wake(struct vcpu *v)
 {
 	if (!cas_state(v, VCPU_HALTED, VCPU_RUNNABLE))
@@ -250,8 +255,8 @@ static void slice_expired(struct hv_timer *t, u64 now)
 		poll_blocked(c);
 	if (c->rq_head)
 		c->need_resched = true;
-	else if (c->curr && (c->rq_head || c->blocked))
-		hv_timer_arm(t, rdtsc() + slice_ticks);
+	else if (c->curr && sched_cfg.block == BLOCK_FIXED && c->blocked)
+		hv_timer_arm(t, rdtsc() + slice_ticks);   /* keep polling */
 }
 
 /* The CPU has left prev (its exit path ended with "leave"): requeue, block, or drop. */
@@ -462,7 +467,7 @@ void sched_entry_check(struct cpu *c)
 {
 	if (sched_cfg.block == BLOCK_FIXED && c->blocked)
 		poll_blocked(c);
-	if ((c->rq_head || (sched_cfg.block == BLOCK_FIXED && c->blocked)) && !hv_timer_armed(&c->slice_timer))
+	if ((c->rq_head || (sched_cfg.block == BLOCK_FIXED && c->blocked)) && !c->slice_timer.linked)
 		hv_timer_arm(&c->slice_timer, rdtsc() + slice_ticks);
 }
 
@@ -481,6 +486,9 @@ void sched_init(const struct sched_config *cfg)
 		slice_ticks = 1000000;
 	for (u32 i = 0; i < nr_cpus; i++)
 		cpus[i].slice_timer.fn = slice_expired;
+	if (!hv_timer_available())
+		printk("sched: this CPU's LAPIC has no TSC-deadline mode: no time slices, and a halted vCPU's "
+		       "guest timer fires only when something else wakes it\n");
 	static const char *const y[] = { "ready", "preempted", "plain", "none" };
 	printk("sched: policy %s, slice %u us (%llu TSC ticks), yield=%s ple_gap=%u ple_window=%u, block=%s\n",
 	       policy->name, sched_cfg.slice_us, (unsigned long long)slice_ticks, y[sched_cfg.yield], sched_cfg.ple_gap,

@@ -36,6 +36,8 @@ void sched_wakeup_vector(u8 vector);
 enum exit_action sched_pause_exit(struct vcpu *v);
 /* Entry path: arm the time slice when vCPUs wait for this CPU. */
 void sched_entry_check(struct cpu *c);
+/* A vCPU of a stopped VM: off any blocked list. */
+void sched_vcpu_stopped(struct vcpu *v);
 /* The time slice in TSC ticks. */
 u64 sched_slice_ticks(void);
 /* The NDST value that names CPU c. */

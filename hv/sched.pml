@@ -49,8 +49,8 @@
  *   BUG_SYNC_BEFORE_MARK  PIR synced before the vCPU is marked IN_GUEST (seed 003,
  *                         second race)
  *   BUG_PIR_BEFORE_SN_CLEAR  schedule-in reads PIR before the compare-exchange that
- *                         clears SN (what posted.h:pi_update does when it is asked to
- *                         clear SN): a post in between sets PIR, sees SN and stops
+ *                         clears SN (what posted.h:pi_update did until 8486e85, found
+ *                         by this model): a post in between sets PIR, sees SN and stops
  *
  * Variants of the protocol (not mutations):
  *   BLOCK_AS_SCHED_C      blocking in the order of sched.c:put_prev (descriptor and
@@ -295,7 +295,7 @@ end_idle:
 schedin:
 	/* sched.c:switch_in: pi_update(v->pi, sn=false, nv, ndst=this CPU) */
 #ifdef BUG_PIR_BEFORE_SN_CLEAR
-	/* as posted.h:pi_update does it: PIR read first, then the compare-exchange */
+	/* as posted.h:pi_update did it before 8486e85: PIR read first, then the compare-exchange */
 	t = (pir[v] != 0);
 	d_step {                                   /* the compare-exchange: ON from that read */
 		if

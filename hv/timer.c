@@ -35,14 +35,23 @@ static void unlink(struct cpu *c, struct hv_timer *t)
 		}
 	t->next = NULL;
 	t->cpu = NULL;
+	t->linked = false;
 }
 
 void hv_timer_arm(struct hv_timer *t, u64 deadline)
 {
+	/* Without TSC-deadline mode there is no host timer (IA32_TSC_DEADLINE would
+	 * #GP): time slices and the halted-vCPU timer stand-in do not exist then
+	 * (sched_init says so at boot; timer=soft is refused per VM). */
+	static int avail = -1;
+	if (avail < 0)
+		avail = hv_timer_available();
+	if (!avail)
+		return;
 	u64 f = read_rflags();
 	irq_disable();
 	struct cpu *c = this_cpu();
-	if (t->cpu)
+	if (t->linked)
 		unlink(t->cpu, t);
 	t->deadline = deadline ? deadline : 1;
 	struct hv_timer **pp = &c->timers;
@@ -51,6 +60,7 @@ void hv_timer_arm(struct hv_timer *t, u64 deadline)
 	t->next = *pp;
 	*pp = t;
 	t->cpu = c;
+	t->linked = true;
 	if (c->timers == t)
 		program(c);
 	if (f & RFLAGS_IF)
@@ -62,7 +72,7 @@ void hv_timer_cancel(struct hv_timer *t)
 	u64 f = read_rflags();
 	irq_disable();
 	struct cpu *c = t->cpu;
-	if (c) {
+	if (c && t->linked) {
 		bool first = c->timers == t;
 		unlink(c, t);
 		if (first)
@@ -82,8 +92,12 @@ void hv_timer_interrupt(void)
 			break;
 		c->timers = t->next;
 		t->next = NULL;
-		t->cpu = NULL;
+		t->linked = false;
+		/* t->cpu stays set while the callback runs: the timer still pins its
+		 * owner (hv/sched.c does not move a vCPU whose timer is armed). */
 		t->fn(t, now);   /* may re-arm t */
+		if (!t->linked)
+			t->cpu = NULL;
 	}
 	program(c);
 }

@@ -19,7 +19,8 @@ struct hv_timer {
 	u64 deadline;                                  /* TSC */
 	void (*fn)(struct hv_timer *t, u64 now);
 	struct hv_timer *next;
-	struct cpu *cpu;                               /* where it is armed, or NULL */
+	struct cpu *cpu;                               /* where it is armed (or firing), or NULL */
+	bool linked;                                   /* on cpu's list */
 };
 
 /* Does this CPU's LAPIC timer have TSC-deadline mode (CPUID.1:ECX[24])? */

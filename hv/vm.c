@@ -172,6 +172,7 @@ void vm_stop(struct vm *vm, int status, bool exited, u32 exit_value, const char 
 	for (u32 i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = vm->vcpus[i];
 		v->state = VCPU_STOPPED;
+		sched_vcpu_stopped(v);
 		if (v->cpu && v->cpu != self)
 			lapic_send_ipi(v->cpu->apic_id, VECTOR_KICK);
 	}

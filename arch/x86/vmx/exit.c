@@ -142,7 +142,7 @@ static inline void skip_instruction(void);
 
 /* HLT ("HLT—Halt"): the vCPU waits for an interrupt it can take (or NMI, INIT). With
  * one pending it goes on at once; else it blocks (hv/sched.c) and its CPU runs others
- * or idles until vcpu_wake(). */
+ * or idles until it is woken (hv/sched.c). */
 static enum exit_action handle_hlt(struct vcpu *v)
 {
 	bool irqs = vmcs_readl(GUEST_RFLAGS) & RFLAGS_IF;

@@ -103,6 +103,18 @@ static void invept_all(void)
 		vmx_insn_failed("invept", 2, 0, __func__, __LINE__);
 }
 
+/* Drop the TLB entries tagged with a VPID on this CPU ("INVVPID—Invalidate Translations
+ * Based on VPID"): single-context when supported, else all contexts. */
+static void invvpid(u16 vpid)
+{
+	struct { u64 vpid, la; } d = { vpid, 0 };
+	u64 type = vmx_caps.invvpid_single ? 1 : 2;
+	bool ok;
+	asm volatile("invvpid %1, %2\n\tseta %0" : "=q"(ok) : "m"(d), "r"(type) : "cc", "memory");
+	if (!ok)
+		vmx_insn_failed("invvpid", type, vpid, __func__, __LINE__);
+}
+
 bool vmx_probe(char *why, size_t len)
 {
 	u32 a, b, c, d;
@@ -553,6 +565,11 @@ void vcpu_run(struct vcpu *v)
 		if (v->vmcs_cpu != c) {
 			v->vmcs_cpu = c;
 			write_host_state(c);
+			/* Translations this vCPU's VPID left on this CPU are from before it
+			 * ran elsewhere (its INVLPGs and CR3 loads there did not reach this
+			 * CPU): "Operations that Need Not Invalidate Cached Mappings". */
+			if (vmx_has_vpid(&vmx_caps))
+				invvpid(v->vpid);
 		}
 		load_guest_msrs(v);
 	}

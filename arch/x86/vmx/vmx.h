@@ -66,7 +66,7 @@ void vcpu_gpr_write(struct vcpu *v, unsigned n, u64 val);
 bool vmx_guest_linear_to_phys(struct vcpu *v, u64 la, bool write, u64 *gpa, u32 *fault_err);
 void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error);
 
-/* The run loop of a physical CPU (hv/main.c); entered on an empty stack. */
+/* The run loop of a physical CPU (hv/sched.c); entered on an empty stack. */
 void cpu_run_loop(void) __noreturn;
 
 #endif
