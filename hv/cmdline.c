@@ -288,6 +288,9 @@ bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t
 				return set_err(err, errlen, "malformed value '%s' for option 'serial'", val);
 			cfg->serial_port = (u16)port;
 			cfg->baud = (u32)baud;
+		} else if (!strcmp(tok, "test_hooks")) {
+			if (!parse_onoff(val, &cfg->test_hooks))
+				return set_err(err, errlen, "malformed value '%s' for option 'test_hooks' (on or off)", val);
 		} else if (!strcmp(tok, "e9")) {
 			if (!parse_onoff(val, &cfg->e9))
 				return set_err(err, errlen, "malformed value '%s' for option 'e9' (on or off)", val);

@@ -65,6 +65,7 @@ struct hv_config {
 	u16 serial_port;  /* 0 = no serial console */
 	u32 baud;
 	bool e9;
+	bool test_hooks;  /* HC_RACE_POST: a guest may stall its own vCPUs' entry paths */
 	enum poweroff_method poweroff;
 	struct irq_switches sw;
 	struct sched_config sched;

@@ -18,7 +18,7 @@
 #define HC_GET_COUNTER 5
 #define HC_GET_INFO    6   /* RBX = HC_INFO_* */
 #define HC_VCPU_COUNTER 7  /* RBX = counter id, RCX = vCPU index in the caller's VM */
-#define HC_RACE_POST   8   /* RBX = target vCPU, RCX = vector, RDX = HC_RACE_WINDOW_* */
+#define HC_RACE_POST   8   /* RBX = target vCPU, RCX = vector, RDX = HC_RACE_WINDOW_*; test_hooks only */
 #define HC_IOAPIC_LINE 9   /* RBX = vIOAPIC input pin, RCX = level (0/1): a test device line */
 
 #define HC_ENOSYS (-1L)

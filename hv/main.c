@@ -23,6 +23,7 @@ static struct acpi_info acpi;
 extern bool percpu_ready;
 extern u32 ap_apic_ids[MAX_CPUS];
 void mm_init(const struct boot_info *bi);
+extern bool hc_test_hooks;
 
 static volatile u32 stage;          /* 1: APs may VMXON; 2: APs may run */
 static volatile u32 aps_vmx_done;
@@ -150,6 +151,9 @@ void boot_main(u32 magic, u32 info)
 	if (!cfg.nr_vms)
 		config_error("no VM configured: add vm=NAME,kernel=FILE (docs/INTERFACES.md)");
 	sched_init(&cfg.sched);
+	hc_test_hooks = cfg.test_hooks;
+	if (cfg.test_hooks)
+		printk("test_hooks: on (HC_RACE_POST may stall vCPU entry paths)\n");
 	for (u32 i = 0; i < cfg.nr_vms; i++) {
 		if (!vm_create(&vms[i], i, &cfg.vms[i], err, sizeof(err)) || !place_vcpus(&vms[i], err, sizeof(err)))
 			config_error(err);

@@ -640,6 +640,19 @@ static void switches_vm_auto_overrides_global(void **state)
 	assert_int_equal(cfg.vms[1].sw.ptimer, SW_OFF);
 }
 
+/* test_hooks: off unless asked for; malformed values name the option. */
+static void test_hooks_option(void **state)
+{
+	(void)state;
+	parse_ok("vm=a,kernel=k");
+	assert_false(cfg.test_hooks);
+	parse_ok("test_hooks vm=a,kernel=k");
+	assert_true(cfg.test_hooks);
+	parse_ok("test_hooks=off vm=a,kernel=k");
+	assert_false(cfg.test_hooks);
+	parse_bad("test_hooks=maybe", "malformed value 'maybe' for option 'test_hooks'", "on or off");
+}
+
 /* ---- hv/format.c: parse_u64 ---- */
 
 static bool pu(const char *s, bool suffix, u64 *v)
@@ -848,6 +861,7 @@ int main(void)
 		cmocka_unit_test(switches_vm_keys_malformed),
 		cmocka_unit_test(switches_vm_inherits_global),
 		cmocka_unit_test(switches_vm_auto_overrides_global),
+		cmocka_unit_test(test_hooks_option),
 		cmocka_unit_test(parse_u64_numbers),
 		cmocka_unit_test(parse_u64_honours_len),
 		cmocka_unit_test(snprintf_integers),

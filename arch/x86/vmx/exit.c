@@ -761,7 +761,7 @@ static void __attribute__((noinline)) race_window(struct vcpu *v, u32 window)
 	if (v->race.window != window)
 		return;
 	__atomic_store_n(&v->race.reached, 1, __ATOMIC_SEQ_CST);
-	u64 end = rdtsc() + 2000000000ull;
+	u64 end = rdtsc() + 200000000ull;
 	while (!__atomic_load_n(&v->race.posted, __ATOMIC_SEQ_CST) && rdtsc() < end)
 		cpu_relax();
 	v->race.window = 0;
