@@ -198,26 +198,31 @@ void vcpu_request(struct vcpu *v, u32 req)
 		lapic_send_ipi(v->cpu->apic_id, VECTOR_KICK);
 }
 
+/* Wake every vCPU on c's blocked list that has a posted interrupt and halted with
+ * interrupts enabled (only those of the VM whose vector came, for a VM vector);
+ * collected under the list lock, woken after it (finish_wake takes it again). */
+static void wake_blocked(struct cpu *c, u8 vector, bool polled)
+{
+	struct vcpu *wake[MAX_VMS * MAX_VCPUS_PER_VM];
+	u32 n = 0;
+	u64 f = spin_lock_irqsave(&c->blk_lock);
+	for (struct vcpu *v = c->blocked; v; v = v->blk_next)
+		if ((vector == VECTOR_WAKEUP || v->vm->nv == vector) && v->halt_irq_wake && pi_test_on(v->pi) &&
+		    n < ARRAY_SIZE(wake))
+			wake[n++] = v;
+	spin_unlock_irqrestore(&c->blk_lock, f);
+	for (u32 i = 0; i < n; i++)
+		if (cas_state(wake[i], VCPU_HALTED, VCPU_RUNNABLE)) {
+			count(polled ? &wake[i]->ctr.wake_poll : &wake[i]->ctr.wake_vector);
+			finish_wake(wake[i]);
+		}
+}
+
 /* The wakeup vector (block=wakeup) or a VM's notification vector (block=fixed) on
  * this CPU: wake every vCPU on its blocked list that has a posted interrupt. */
 void sched_wakeup_vector(u8 vector)
 {
-	struct cpu *c = this_cpu();
-	struct vcpu *wake[MAX_VMS * MAX_VCPUS_PER_VM];
-	u32 n = 0;
-	u64 f = spin_lock_irqsave(&c->blk_lock);
-	for (struct vcpu *v = c->blocked; v; v = v->blk_next) {
-		if (vector != VECTOR_WAKEUP && v->vm->nv != vector)
-			continue;
-		if (pi_test_on(v->pi) && n < ARRAY_SIZE(wake))
-			wake[n++] = v;
-	}
-	spin_unlock_irqrestore(&c->blk_lock, f);
-	for (u32 i = 0; i < n; i++)
-		if (wake[i]->halt_irq_wake && cas_state(wake[i], VCPU_HALTED, VCPU_RUNNABLE)) {
-			count(&wake[i]->ctr.wake_vector);
-			finish_wake(wake[i]);
-		}
+	wake_blocked(this_cpu(), vector, false);
 }
 
 /*
@@ -231,18 +236,7 @@ void sched_wakeup_vector(u8 vector)
  */
 static void poll_blocked(struct cpu *c)
 {
-	struct vcpu *wake[MAX_VMS * MAX_VCPUS_PER_VM];
-	u32 n = 0;
-	u64 f = spin_lock_irqsave(&c->blk_lock);
-	for (struct vcpu *v = c->blocked; v; v = v->blk_next)
-		if (pi_test_on(v->pi) && v->halt_irq_wake && n < ARRAY_SIZE(wake))
-			wake[n++] = v;
-	spin_unlock_irqrestore(&c->blk_lock, f);
-	for (u32 i = 0; i < n; i++)
-		if (cas_state(wake[i], VCPU_HALTED, VCPU_RUNNABLE)) {
-			count(&wake[i]->ctr.wake_poll);
-			finish_wake(wake[i]);
-		}
+	wake_blocked(c, VECTOR_WAKEUP, true);
 }
 
 /* ---- switching ---- */
