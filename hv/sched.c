@@ -256,6 +256,7 @@ static void slice_expired(struct hv_timer *t, u64 now)
 /* The CPU has left prev (its exit path ended with "leave"): requeue, block, or drop. */
 static void put_prev(struct cpu *c, struct vcpu *v)
 {
+	v->ctr.run_ticks += rdtsc() - v->run_since;
 	if (v->want_block) {
 		v->want_block = false;
 		if (v->migratable)
@@ -309,6 +310,7 @@ static void switch_in(struct cpu *c, struct vcpu *v)
 	v->ready = false;
 	v->preempted = false;
 	v->cpu = c;
+	v->run_since = now;
 	c->curr = v;
 	count(&v->ctr.ctx_switches);
 	/* Notifications to this CPU again; ON recomputed from PIR (SN was set). */

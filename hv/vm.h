@@ -53,6 +53,7 @@ struct vcpu_counters {
 	/* hv/sched.c */
 	u64 ctx_switches, blocks, wakeup_ticks, runnable_ticks, max_runnable_ticks;
 	u64 yields, yields_wasted, preemptions, ple_exits, wake_vector, wake_poll;
+	u64 run_ticks, balanced;
 };
 
 /* The race probe of HC_RACE_POST: the entry path waits at a window for a post. */
@@ -84,7 +85,7 @@ struct vcpu {
 	volatile bool ready;       /* seed 001: woken or involuntarily preempted, not yet run */
 	volatile bool preempted;   /* involuntarily preempted, not yet run */
 	bool want_block;           /* HLT decided to block: done when the CPU has left it */
-	u64 runnable_since, wake_time;
+	u64 runnable_since, wake_time, run_since;
 	u64 vmcs_pa;
 	void *vmcs;
 	bool launched;
