@@ -48,6 +48,8 @@ struct cpu {
 	struct vcpu *curr;         /* the vCPU scheduled here (running, or leaving), NULL = idle */
 	struct spinlock rq_lock;
 	struct vcpu *rq_head, *rq_tail;   /* runnable vCPUs waiting for this CPU */
+	u32 nr_queued;             /* vCPUs on the run queue (rq_lock) */
+	bool sched_started;        /* this CPU has entered cpu_run_loop */
 	struct spinlock blk_lock;
 	struct vcpu *blocked;      /* halted vCPUs whose wakeup notifications come here */
 	volatile bool need_resched;

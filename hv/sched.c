@@ -44,6 +44,9 @@ struct sched_policy {
 	void (*enqueue)(struct cpu *c, struct vcpu *v, bool front);   /* rq_lock held */
 	struct vcpu *(*dequeue)(struct cpu *c);                        /* rq_lock held */
 	bool (*remove)(struct cpu *c, struct vcpu *v);                 /* rq_lock held */
+	/* A directed yield from another CPU to v, queued on c: as early as fairness
+	 * allows (rq_lock held; now = TSC). */
+	void (*boost)(struct cpu *c, struct vcpu *v, u64 now);
 };
 
 static void rr_enqueue(struct cpu *c, struct vcpu *v, bool front)
@@ -88,10 +91,54 @@ static struct vcpu *rr_dequeue(struct cpu *c)
 	return v;
 }
 
+/* Ahead of every vCPU that has waited less than a slice, behind those that waited
+ * longer: a boost never passes a vCPU that has already waited a slice, so boosts from
+ * other CPUs (which do not run the target at once but hand it the next slice here)
+ * cannot keep pushing this CPU's queue back. */
+static void rr_boost(struct cpu *c, struct vcpu *v, u64 now)
+{
+	struct vcpu *after = NULL;
+	for (struct vcpu *x = c->rq_head; x && now - x->runnable_since >= sched_slice_ticks(); x = x->rq_next)
+		after = x;
+	if (!after) {
+		rr_enqueue(c, v, true);
+		return;
+	}
+	v->rq_cpu = c;
+	v->rq_next = after->rq_next;
+	after->rq_next = v;
+	if (c->rq_tail == after)
+		c->rq_tail = v;
+}
+
 static const struct sched_policy rr_policy = {
-	.name = "round-robin", .enqueue = rr_enqueue, .dequeue = rr_dequeue, .remove = rr_remove,
+	.name = "round-robin", .enqueue = rr_enqueue, .dequeue = rr_dequeue, .remove = rr_remove, .boost = rr_boost,
 };
 static const struct sched_policy *const policy = &rr_policy;
+
+/* The run-queue operations, all under c->rq_lock: the policy orders the queue, these
+ * keep the count the load balancer reads. */
+static void rq_add(struct cpu *c, struct vcpu *v, bool front)
+{
+	policy->enqueue(c, v, front);
+	c->nr_queued++;
+}
+
+static bool rq_del(struct cpu *c, struct vcpu *v)
+{
+	if (!policy->remove(c, v))
+		return false;
+	c->nr_queued--;
+	return true;
+}
+
+static struct vcpu *rq_pop(struct cpu *c)
+{
+	struct vcpu *v = policy->dequeue(c);
+	if (v)
+		c->nr_queued--;
+	return v;
+}
 
 /* ---- helpers ---- */
 
@@ -114,16 +161,51 @@ u32 sched_ndst(const struct cpu *c)
 	return lapic_x2apic_mode() ? c->apic_id : c->apic_id << 8;
 }
 
-/* Put v on c's run queue; make c look (idle, or the first waiter: arm its slice). */
-static void enqueue(struct cpu *c, struct vcpu *v, bool front)
+/* Put v on c's run queue (its wait counted from now unless keep_since); make c look
+ * (idle, or the first waiter: arm its slice). */
+static void enqueue_at(struct cpu *c, struct vcpu *v, bool front, bool keep_since)
 {
 	u64 f = spin_lock_irqsave(&c->rq_lock);
 	bool first = !c->rq_head;
-	v->runnable_since = rdtsc();
-	policy->enqueue(c, v, front);
+	if (!keep_since)
+		v->runnable_since = rdtsc();
+	rq_add(c, v, front);
 	spin_unlock_irqrestore(&c->rq_lock, f);
 	if (c != this_cpu() && (c->idle || first))
 		lapic_send_ipi(c->apic_id, VECTOR_KICK);
+}
+
+static void enqueue(struct cpu *c, struct vcpu *v, bool front)
+{
+	enqueue_at(c, v, front, false);
+}
+
+/* block=fixed: is another vCPU of v's VM running, queued or blocked on d? Then v must
+ * not go there (see poll_blocked: a wakeup for the blocked one would be consumed as
+ * the running one's notification). ACRN's rule: one vCPU of a VM per CPU. */
+static bool sibling_on(const struct cpu *d, const struct vcpu *v)
+{
+	if (sched_cfg.block != BLOCK_FIXED)
+		return false;
+	const struct vm *vm = v->vm;
+	for (u32 i = 0; i < vm->nr_vcpus; i++) {
+		const struct vcpu *s = vm->vcpus[i];
+		if (s != v && (d->curr == s || s->rq_cpu == d || s->blk_cpu == d))
+			return true;
+	}
+	return false;
+}
+
+/* May v run on d at all (affinity, VMX on, block=fixed placement)? */
+static bool may_run_on(const struct vcpu *v, const struct cpu *d)
+{
+	return (v->affinity & BIT64(d->id)) && d->vmx_on && !sibling_on(d, v);
+}
+
+/* May v leave the CPU it is queued on: VMCS clear, no software timer armed there? */
+static bool may_move(struct vcpu *v)
+{
+	return !v->vmcs_cpu && !hv_timer_armed(&v->sw_timer);
 }
 
 /* Where a woken vCPU should run: its last CPU, unless that is busy and an idle CPU
@@ -134,9 +216,52 @@ static struct cpu *wake_cpu(struct vcpu *v)
 	if (!v->migratable || hv_timer_armed(&v->sw_timer) || home->idle)
 		return home;
 	for (u32 i = 0; i < nr_cpus; i++)
-		if ((v->affinity & BIT64(i)) && cpus[i].idle && cpus[i].vmx_on)
+		if (cpus[i].idle && may_run_on(v, &cpus[i]))
 			return &cpus[i];
 	return home;
+}
+
+static u32 cpu_load(const struct cpu *c)
+{
+	return __atomic_load_n(&c->nr_queued, __ATOMIC_RELAXED) + (c->curr != NULL);
+}
+
+/*
+ * Load balancing between busy CPUs (c's time slice ended with vCPUs waiting): when
+ * another CPU has at least two vCPUs fewer (running + queued) than c, move the last
+ * vCPU of c's queue that may go there. Idle CPUs steal on their own (steal()); this
+ * evens out busy ones, which directed-yield pulls and wakeups unbalance, so that
+ * every runnable vCPU gets about the same share of CPU time. Loads of other CPUs are
+ * read without their locks: a stale value costs one slice of imbalance, not safety.
+ */
+static void balance(struct cpu *c)
+{
+	u32 load = cpu_load(c);
+	struct cpu *to = NULL;
+	u32 to_load = load;
+	for (u32 i = 0; i < nr_cpus; i++) {
+		struct cpu *d = &cpus[i];
+		u32 l = cpu_load(d);
+		if (d != c && d->vmx_on && l + 2 <= load && l < to_load) {
+			to = d;
+			to_load = l;
+		}
+	}
+	if (!to)
+		return;
+	u64 f = spin_lock_irqsave(&c->rq_lock);
+	struct vcpu *mv = NULL;
+	for (struct vcpu *v = c->rq_head; v; v = v->rq_next)
+		if (v->migratable && may_move(v) && may_run_on(v, to))
+			mv = v;
+	if (mv)
+		rq_del(c, mv);
+	spin_unlock_irqrestore(&c->rq_lock, f);
+	if (!mv)
+		return;
+	mv->cpu = to;
+	count(&mv->ctr.balanced);
+	enqueue_at(to, mv, false, true);
 }
 
 static void blocked_unlink(struct vcpu *v)
@@ -247,8 +372,10 @@ static void slice_expired(struct hv_timer *t, u64 now)
 	(void)now;
 	if (sched_cfg.block == BLOCK_FIXED && c->blocked)
 		poll_blocked(c);
-	if (c->rq_head)
+	if (c->rq_head) {
 		c->need_resched = true;
+		balance(c);
+	}
 	else if (c->curr && sched_cfg.block == BLOCK_FIXED && c->blocked)
 		hv_timer_arm(t, rdtsc() + slice_ticks);   /* keep polling */
 }
@@ -330,8 +457,8 @@ static struct vcpu *steal(struct cpu *c)
 		u64 f = spin_lock_irqsave(&d->rq_lock);
 		struct vcpu *got = NULL;
 		for (struct vcpu *v = d->rq_head; v; v = v->rq_next)
-			if ((v->affinity & BIT64(c->id)) && !v->vmcs_cpu && !hv_timer_armed(&v->sw_timer)) {
-				policy->remove(d, v);
+			if (may_run_on(v, c) && may_move(v)) {
+				rq_del(d, v);
 				got = v;
 				break;
 			}
@@ -346,7 +473,7 @@ static struct vcpu *pick_next(struct cpu *c)
 {
 	for (;;) {
 		u64 f = spin_lock_irqsave(&c->rq_lock);
-		struct vcpu *v = policy->dequeue(c);
+		struct vcpu *v = rq_pop(c);
 		spin_unlock_irqrestore(&c->rq_lock, f);
 		if (!v)
 			v = steal(c);
@@ -358,10 +485,24 @@ static struct vcpu *pick_next(struct cpu *c)
 	}
 }
 
+/* The first time a CPU schedules: the vCPUs queued on it while the hypervisor booted
+ * start waiting now (boot work is not scheduling latency). */
+static void sched_start(struct cpu *c)
+{
+	u64 f = spin_lock_irqsave(&c->rq_lock);
+	u64 now = rdtsc();
+	for (struct vcpu *v = c->rq_head; v; v = v->rq_next)
+		v->runnable_since = now;
+	c->sched_started = true;
+	spin_unlock_irqrestore(&c->rq_lock, f);
+}
+
 void cpu_run_loop(void)
 {
 	struct cpu *c = this_cpu();
 	irq_disable();
+	if (!c->sched_started)
+		sched_start(c);
 	struct vcpu *prev = c->curr;
 	c->curr = NULL;
 	c->need_resched = false;
@@ -428,19 +569,22 @@ enum exit_action sched_pause_exit(struct vcpu *v)
 	/* The spinning vCPU gives its CPU to the target: the target goes to the front
 	 * of this CPU's run queue (pulled from another CPU's queue when it may run
 	 * here: VMCS clear, allowed here), and this vCPU goes to the back. A target
-	 * that cannot move is put at the front of its own queue, where its CPU takes
-	 * it at the end of the current slice (no remote preemption: a boost must not
-	 * starve an unrelated vCPU there). */
+	 * that cannot move is boosted in its own queue (policy->boost: ahead of all
+	 * that waited less than a slice), where its CPU takes it at the end of the
+	 * current slice (no remote preemption: a boost must not starve an unrelated
+	 * vCPU there). */
 	struct cpu *d = t->rq_cpu;
 	if (!d) {
 		count(&v->ctr.yields_wasted);
 		return EXIT_RESUME;
 	}
-	bool pull = d != c && (t->affinity & BIT64(c->id)) && !t->vmcs_cpu && !hv_timer_armed(&t->sw_timer);
+	bool pull = d != c && may_run_on(t, c) && may_move(t);
 	u64 f = spin_lock_irqsave(&d->rq_lock);
-	bool moved = t->rq_cpu == d && policy->remove(d, t);
-	if (moved && !(d == c || pull))
-		policy->enqueue(d, t, true);
+	bool moved = t->rq_cpu == d && rq_del(d, t);
+	if (moved && !(d == c || pull)) {
+		policy->boost(d, t, rdtsc());
+		d->nr_queued++;   /* rq_del took it off */
+	}
 	spin_unlock_irqrestore(&d->rq_lock, f);
 	if (!moved) {
 		count(&v->ctr.yields_wasted);
@@ -450,7 +594,7 @@ enum exit_action sched_pause_exit(struct vcpu *v)
 		if (d != c)
 			t->cpu = c;
 		f = spin_lock_irqsave(&c->rq_lock);
-		policy->enqueue(c, t, true);
+		rq_add(c, t, true);
 		spin_unlock_irqrestore(&c->rq_lock, f);
 		c->need_resched = true;
 	}
