@@ -255,6 +255,7 @@ bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t
 	cfg->serial_port = 0x3f8;
 	cfg->baud = 115200;
 	cfg->poweroff = POWEROFF_ACPI;
+	cfg->sched.policy = SCHED_FAIR;
 	cfg->sched.yield = YIELD_READY;
 	cfg->sched.block = BLOCK_WAKEUP;
 	cfg->sched.ple_gap = 128;
@@ -305,22 +306,25 @@ bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t
 					       "malformed value '%s' for option 'poweroff' (acpi, bochs, qemu, reset, halt)",
 					       val ? val : "");
 			cfg->poweroff = (enum poweroff_method)i;
-		} else if (!strcmp(tok, "yield") || !strcmp(tok, "block")) {
+		} else if (!strcmp(tok, "yield") || !strcmp(tok, "block") || !strcmp(tok, "sched")) {
 			static const char *const ynames[] = { "ready", "preempted", "plain", "none" };
 			static const char *const bnames[] = { "wakeup", "fixed" };
-			bool y = tok[0] == 'y';
-			const char *const *names = y ? ynames : bnames;
-			size_t n = y ? ARRAY_SIZE(ynames) : ARRAY_SIZE(bnames), i;
+			static const char *const pnames[] = { "rr", "fair" };
+			const char *const *names = tok[0] == 'y' ? ynames : tok[0] == 'b' ? bnames : pnames;
+			size_t n = tok[0] == 'y' ? ARRAY_SIZE(ynames) : tok[0] == 'b' ? ARRAY_SIZE(bnames) : ARRAY_SIZE(pnames), i;
 			for (i = 0; i < n; i++)
 				if (val && !strcmp(val, names[i]))
 					break;
 			if (i == n)
 				return set_err(err, errlen, "malformed value '%s' for option '%s' (%s)", val ? val : "", tok,
-					       y ? "ready, preempted, plain or none" : "wakeup or fixed");
-			if (y)
+					       tok[0] == 'y' ? "ready, preempted, plain or none"
+					       : tok[0] == 'b' ? "wakeup or fixed" : "rr or fair");
+			if (tok[0] == 'y')
 				cfg->sched.yield = (enum yield_policy)i;
-			else
+			else if (tok[0] == 'b')
 				cfg->sched.block = (enum block_scheme)i;
+			else
+				cfg->sched.policy = (enum sched_policy_id)i;
 		} else if (!strcmp(tok, "ple_gap") || !strcmp(tok, "ple_window") || !strcmp(tok, "slice_us")) {
 			u64 n;
 			if (!val || !parse_u64(val, strlen(val), false, &n) || !n || n > 0xffffffffu ||

@@ -54,7 +54,12 @@ enum block_scheme {
 	BLOCK_WAKEUP,      /* blocked: NV = wakeup vector, NDST = the CPU it sleeps on */
 	BLOCK_FIXED,       /* a fixed notification vector per VM, no descriptor rewrite */
 };
+enum sched_policy_id {
+	SCHED_RR,          /* FIFO round robin per CPU */
+	SCHED_FAIR,        /* least virtual runtime first, sleeper credit, wakeup preemption */
+};
 struct sched_config {
+	enum sched_policy_id policy;
 	enum yield_policy yield;
 	enum block_scheme block;
 	u32 ple_gap, ple_window;   /* TSC-ish cycles ("PAUSE-loop exiting" controls) */

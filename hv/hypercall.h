@@ -54,7 +54,8 @@
 #define HC_CTR_WAKE_POLL 22   /* wakeups found by polling the blocked list (block=fixed) */
 #define HC_CTR_RUN_TICKS 23   /* ticks on a CPU (switched in until switched out), current stint included */
 #define HC_CTR_BALANCED 24    /* times the load balancer moved this vCPU to another CPU */
-#define HC_CTR_MAX 25
+#define HC_CTR_WAKE_PREEMPTS 25 /* times this vCPU, woken, preempted the running one (sched=fair) */
+#define HC_CTR_MAX 26
 /* HC_CTR_EXIT_REASON + n: exits with basic reason n (Intel SDM Vol. 3D, Appendix C). */
 #define HC_CTR_EXIT_REASON 0x100
 

@@ -33,38 +33,51 @@
 #include "arch/x86/vmx/vmx.h"
 
 struct sched_config sched_cfg = {
-	.yield = YIELD_READY, .block = BLOCK_WAKEUP, .ple_gap = 128, .ple_window = 4096, .slice_us = 1000,
+	.policy = SCHED_FAIR, .yield = YIELD_READY, .block = BLOCK_WAKEUP, .ple_gap = 128, .ple_window = 4096, .slice_us = 1000,
 };
 static u64 slice_ticks;
 
-/* ---- the policy: FIFO round robin per CPU ---- */
+/* ---- policies ----
+ *
+ * Both order the same per-CPU singly linked queue (rq_head/rq_tail, rq_lock held for
+ * every queue operation); the policy decides where a vCPU goes in, and whether the
+ * current vCPU gives way at the end of its slice or when another is woken. */
+
+enum enq_how {
+	ENQ_WOKEN,       /* new, woken from HLT, started by SIPI */
+	ENQ_PREEMPTED,   /* its slice ended or it yielded */
+	ENQ_MOVED,       /* the load balancer moved it from another CPU */
+	ENQ_FRONT,       /* the target of a directed yield on this CPU: runs next */
+};
 
 struct sched_policy {
 	const char *name;
-	void (*enqueue)(struct cpu *c, struct vcpu *v, bool front);   /* rq_lock held */
-	struct vcpu *(*dequeue)(struct cpu *c);                        /* rq_lock held */
-	bool (*remove)(struct cpu *c, struct vcpu *v);                 /* rq_lock held */
+	void (*enqueue)(struct cpu *c, struct vcpu *v, enum enq_how how);   /* rq_lock held */
 	/* A directed yield from another CPU to v, queued on c: as early as fairness
 	 * allows (rq_lock held; now = TSC). */
 	void (*boost)(struct cpu *c, struct vcpu *v, u64 now);
+	/* c's slice ended with vCPUs queued: does c->curr give way? */
+	bool (*tick_preempt)(struct cpu *c, struct vcpu *curr, u64 now);
+	/* v was just queued on c (woken): should it preempt c->curr now? */
+	bool (*wake_preempt)(struct cpu *c, struct vcpu *v, u64 now);
 };
 
-static void rr_enqueue(struct cpu *c, struct vcpu *v, bool front)
+/* The queue itself (rq_lock held). after = NULL: at the head. */
+static void q_insert_after(struct cpu *c, struct vcpu *after, struct vcpu *v)
 {
 	v->rq_cpu = c;
-	if (front || !c->rq_head) {
+	if (!after) {
 		v->rq_next = c->rq_head;
 		c->rq_head = v;
-		if (!c->rq_tail)
-			c->rq_tail = v;
-		return;
+	} else {
+		v->rq_next = after->rq_next;
+		after->rq_next = v;
 	}
-	v->rq_next = NULL;
-	c->rq_tail->rq_next = v;
-	c->rq_tail = v;
+	if (c->rq_tail == after)
+		c->rq_tail = v;
 }
 
-static bool rr_remove(struct cpu *c, struct vcpu *v)
+static bool q_remove(struct cpu *c, struct vcpu *v)
 {
 	struct vcpu *prev = NULL;
 	for (struct vcpu *x = c->rq_head; x; prev = x, x = x->rq_next) {
@@ -83,50 +96,124 @@ static bool rr_remove(struct cpu *c, struct vcpu *v)
 	return false;
 }
 
-static struct vcpu *rr_dequeue(struct cpu *c)
-{
-	struct vcpu *v = c->rq_head;
-	if (v)
-		rr_remove(c, v);
-	return v;
-}
-
 /* Ahead of every vCPU that has waited less than a slice, behind those that waited
  * longer: a boost never passes a vCPU that has already waited a slice, so boosts from
- * other CPUs (which do not run the target at once but hand it the next slice here)
- * cannot keep pushing this CPU's queue back. */
-static void rr_boost(struct cpu *c, struct vcpu *v, u64 now)
+ * other CPUs (which do not run the target at once but hand it the next slice there)
+ * cannot keep pushing that CPU's queue back. Both policies. */
+static void boost_bounded(struct cpu *c, struct vcpu *v, u64 now)
 {
 	struct vcpu *after = NULL;
 	for (struct vcpu *x = c->rq_head; x && now - x->runnable_since >= sched_slice_ticks(); x = x->rq_next)
 		after = x;
-	if (!after) {
-		rr_enqueue(c, v, true);
-		return;
-	}
-	v->rq_cpu = c;
-	v->rq_next = after->rq_next;
-	after->rq_next = v;
-	if (c->rq_tail == after)
-		c->rq_tail = v;
+	q_insert_after(c, after, v);
+}
+
+/* -- rr: FIFO round robin; the slice always ends the turn; no wakeup preemption -- */
+
+static void rr_enqueue(struct cpu *c, struct vcpu *v, enum enq_how how)
+{
+	q_insert_after(c, how == ENQ_FRONT ? NULL : c->rq_tail, v);
+}
+
+static bool rr_tick_preempt(struct cpu *c, struct vcpu *curr, u64 now)
+{
+	(void)c, (void)curr, (void)now;
+	return true;
+}
+
+static bool rr_wake_preempt(struct cpu *c, struct vcpu *v, u64 now)
+{
+	(void)c, (void)v, (void)now;
+	return false;
 }
 
 static const struct sched_policy rr_policy = {
-	.name = "round-robin", .enqueue = rr_enqueue, .dequeue = rr_dequeue, .remove = rr_remove, .boost = rr_boost,
+	.name = "rr", .enqueue = rr_enqueue, .boost = boost_bounded, .tick_preempt = rr_tick_preempt,
+	.wake_preempt = rr_wake_preempt,
 };
-static const struct sched_policy *const policy = &rr_policy;
+
+/*
+ * -- fair: least virtual runtime first --
+ * Every vCPU accumulates the ticks it ran (vruntime; all vCPUs weigh the same). The
+ * queue is sorted by vruntime; a CPU's min_vruntime follows the smallest vruntime of
+ * its current and queued vCPUs and never decreases. A vCPU entering a queue is placed
+ * no lower than min_vruntime - half a slice (a woken vCPU gets at most that much
+ * credit for the time it slept, so halting cannot bank CPU time) and, unless it was
+ * preempted here, no higher than min_vruntime (vruntimes of different CPUs are not
+ * comparable: a woken or moved vCPU starts at this CPU's). A slice ends the turn only if the
+ * head has run less than the current vCPU; a woken vCPU preempts the current one at
+ * once when it has run a quarter slice less (wakeup preemption), so a vCPU that waits
+ * for an interrupt gets the CPU soon after it arrives, and a busy vCPU cannot delay
+ * a halting one by whole slices. min_vruntime of another CPU is read without its
+ * lock by wakers: a stale value shifts one placement by less than a slice.
+ */
+
+static u64 curr_vruntime(const struct vcpu *v, u64 now)
+{
+	return v->vruntime + (now - v->run_since);
+}
+
+static void fair_update_min(struct cpu *c, u64 now)
+{
+	struct vcpu *curr = c->curr, *head = c->rq_head;
+	u64 m = ~0ull;
+	if (curr)
+		m = curr_vruntime(curr, now);
+	if (head && head->vruntime < m)
+		m = head->vruntime;
+	if (m != ~0ull && m > c->min_vruntime)
+		c->min_vruntime = m;
+}
+
+static void fair_enqueue(struct cpu *c, struct vcpu *v, enum enq_how how)
+{
+	if (how == ENQ_FRONT) {
+		q_insert_after(c, NULL, v);
+		return;
+	}
+	fair_update_min(c, rdtsc());
+	u64 credit = slice_ticks / 2;
+	u64 lo = c->min_vruntime > credit ? c->min_vruntime - credit : 0;
+	if (v->vruntime < lo)
+		v->vruntime = lo;
+	if (v->vruntime > c->min_vruntime && how != ENQ_PREEMPTED)
+		v->vruntime = c->min_vruntime;
+	struct vcpu *after = NULL;
+	for (struct vcpu *x = c->rq_head; x && x->vruntime <= v->vruntime; x = x->rq_next)
+		after = x;
+	q_insert_after(c, after, v);
+}
+
+static bool fair_tick_preempt(struct cpu *c, struct vcpu *curr, u64 now)
+{
+	struct vcpu *head = c->rq_head;
+	return head && head->vruntime < curr_vruntime(curr, now);
+}
+
+static bool fair_wake_preempt(struct cpu *c, struct vcpu *v, u64 now)
+{
+	struct vcpu *curr = c->curr;
+	return curr && curr != v && v->vruntime + slice_ticks / 4 < curr_vruntime(curr, now);
+}
+
+static const struct sched_policy fair_policy = {
+	.name = "fair", .enqueue = fair_enqueue, .boost = boost_bounded, .tick_preempt = fair_tick_preempt,
+	.wake_preempt = fair_wake_preempt,
+};
+
+static const struct sched_policy *policy = &fair_policy;
 
 /* The run-queue operations, all under c->rq_lock: the policy orders the queue, these
  * keep the count the load balancer reads. */
-static void rq_add(struct cpu *c, struct vcpu *v, bool front)
+static void rq_add(struct cpu *c, struct vcpu *v, enum enq_how how)
 {
-	policy->enqueue(c, v, front);
+	policy->enqueue(c, v, how);
 	c->nr_queued++;
 }
 
 static bool rq_del(struct cpu *c, struct vcpu *v)
 {
-	if (!policy->remove(c, v))
+	if (!q_remove(c, v))
 		return false;
 	c->nr_queued--;
 	return true;
@@ -134,9 +221,9 @@ static bool rq_del(struct cpu *c, struct vcpu *v)
 
 static struct vcpu *rq_pop(struct cpu *c)
 {
-	struct vcpu *v = policy->dequeue(c);
+	struct vcpu *v = c->rq_head;
 	if (v)
-		c->nr_queued--;
+		rq_del(c, v);
 	return v;
 }
 
@@ -161,23 +248,25 @@ u32 sched_ndst(const struct cpu *c)
 	return lapic_x2apic_mode() ? c->apic_id : c->apic_id << 8;
 }
 
-/* Put v on c's run queue (its wait counted from now unless keep_since); make c look
- * (idle, or the first waiter: arm its slice). */
-static void enqueue_at(struct cpu *c, struct vcpu *v, bool front, bool keep_since)
+/* Put v on c's run queue (its wait counted from now, unless the balancer moved it);
+ * make c look (idle, the first waiter: arm its slice; or the policy preempts its
+ * current vCPU for a woken one). */
+static void enqueue(struct cpu *c, struct vcpu *v, enum enq_how how)
 {
+	u64 now = rdtsc();
 	u64 f = spin_lock_irqsave(&c->rq_lock);
 	bool first = !c->rq_head;
-	if (!keep_since)
-		v->runnable_since = rdtsc();
-	rq_add(c, v, front);
+	if (how != ENQ_MOVED)
+		v->runnable_since = now;
+	rq_add(c, v, how);
+	bool preempt = how == ENQ_WOKEN && policy->wake_preempt(c, v, now);
 	spin_unlock_irqrestore(&c->rq_lock, f);
-	if (c != this_cpu() && (c->idle || first))
+	if (preempt) {
+		c->need_resched = true;
+		count(&v->ctr.wake_preempts);
+	}
+	if (c != this_cpu() && (c->idle || first || preempt))
 		lapic_send_ipi(c->apic_id, VECTOR_KICK);
-}
-
-static void enqueue(struct cpu *c, struct vcpu *v, bool front)
-{
-	enqueue_at(c, v, front, false);
 }
 
 /* block=fixed: is another vCPU of v's VM running, queued or blocked on d? Then v must
@@ -261,7 +350,7 @@ static void balance(struct cpu *c)
 		return;
 	mv->cpu = to;
 	count(&mv->ctr.balanced);
-	enqueue_at(to, mv, false, true);
+	enqueue(to, mv, ENQ_MOVED);
 }
 
 static void blocked_unlink(struct vcpu *v)
@@ -290,7 +379,7 @@ static void finish_wake(struct vcpu *v)
 	v->wake_time = rdtsc();
 	v->ready = true;
 	count(&v->ctr.wakeups);
-	enqueue(wake_cpu(v), v, false);
+	enqueue(wake_cpu(v), v, ENQ_WOKEN);
 }
 
 /* ---- the sched.h interface ---- */
@@ -313,7 +402,7 @@ void vcpu_request(struct vcpu *v, u32 req)
 	__atomic_fetch_or(&v->requests, req, __ATOMIC_SEQ_CST);
 	if ((req & REQ_SIPI) && cas_state(v, VCPU_WAIT_SIPI, VCPU_RUNNABLE)) {
 		v->ready = true;
-		enqueue(v->cpu, v, false);
+		enqueue(v->cpu, v, ENQ_WOKEN);
 		return;
 	}
 	if (req & (REQ_NMI | REQ_INIT) && vcpu_wake(v))
@@ -369,11 +458,13 @@ static void poll_blocked(struct cpu *c)
 static void slice_expired(struct hv_timer *t, u64 now)
 {
 	struct cpu *c = container_of(t, struct cpu, slice_timer);
-	(void)now;
 	if (sched_cfg.block == BLOCK_FIXED && c->blocked)
 		poll_blocked(c);
 	if (c->rq_head) {
-		c->need_resched = true;
+		if (!c->curr || policy->tick_preempt(c, c->curr, now))
+			c->need_resched = true;
+		else
+			hv_timer_arm(t, now + slice_ticks);   /* the head has run more: go on */
 		balance(c);
 	}
 	else if (c->curr && sched_cfg.block == BLOCK_FIXED && c->blocked)
@@ -383,7 +474,9 @@ static void slice_expired(struct hv_timer *t, u64 now)
 /* The CPU has left prev (its exit path ended with "leave"): requeue, block, or drop. */
 static void put_prev(struct cpu *c, struct vcpu *v)
 {
-	v->ctr.run_ticks += rdtsc() - v->run_since;
+	u64 ran = rdtsc() - v->run_since;
+	v->ctr.run_ticks += ran;
+	v->vruntime += ran;
 	if (v->want_block) {
 		v->want_block = false;
 		if (v->migratable)
@@ -419,7 +512,7 @@ static void put_prev(struct cpu *c, struct vcpu *v)
 		pi_update(v->pi, true, v->vm->nv, sched_ndst(c));
 		if (v->migratable)
 			vmx_vcpu_put(v);
-		enqueue(c, v, false);
+		enqueue(c, v, ENQ_PREEMPTED);
 	}
 }
 
@@ -594,7 +687,7 @@ enum exit_action sched_pause_exit(struct vcpu *v)
 		if (d != c)
 			t->cpu = c;
 		f = spin_lock_irqsave(&c->rq_lock);
-		rq_add(c, t, true);
+		rq_add(c, t, ENQ_FRONT);
 		spin_unlock_irqrestore(&c->rq_lock, f);
 		c->need_resched = true;
 	}
@@ -621,6 +714,7 @@ u64 sched_slice_ticks(void)
 void sched_init(const struct sched_config *cfg)
 {
 	sched_cfg = *cfg;
+	policy = cfg->policy == SCHED_FAIR ? &fair_policy : &rr_policy;
 	slice_ticks = tsc_hz / 1000000 * sched_cfg.slice_us;
 	if (!slice_ticks)
 		slice_ticks = 1000000;
@@ -644,6 +738,6 @@ bool sched_add_vcpu(struct vcpu *v, struct cpu *home, u64 affinity)
 		n += (affinity & BIT64(i)) && cpus[i].vmx_on;
 	v->migratable = n > 1;
 	if (v->state == VCPU_RUNNABLE)
-		enqueue(home, v, false);
+		enqueue(home, v, ENQ_WOKEN);
 	return true;
 }

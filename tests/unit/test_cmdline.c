@@ -653,6 +653,39 @@ static void test_hooks_option(void **state)
 	parse_bad("test_hooks=maybe", "malformed value 'maybe' for option 'test_hooks'", "on or off");
 }
 
+/* Scheduler options: defaults, every named value, and refusals naming the option. */
+static void sched_options(void **state)
+{
+	(void)state;
+	parse_ok("vm=a,kernel=k");
+	assert_int_equal(cfg.sched.policy, SCHED_FAIR);
+	assert_int_equal(cfg.sched.yield, YIELD_READY);
+	assert_int_equal(cfg.sched.block, BLOCK_WAKEUP);
+	assert_int_equal(cfg.sched.ple_gap, 128);
+	assert_int_equal(cfg.sched.ple_window, 4096);
+	assert_int_equal(cfg.sched.slice_us, 1000);
+	parse_ok("sched=rr yield=preempted block=fixed ple_gap=64 ple_window=8192 slice_us=250 vm=a,kernel=k");
+	assert_int_equal(cfg.sched.policy, SCHED_RR);
+	assert_int_equal(cfg.sched.yield, YIELD_PREEMPTED);
+	assert_int_equal(cfg.sched.block, BLOCK_FIXED);
+	assert_int_equal(cfg.sched.ple_gap, 64);
+	assert_int_equal(cfg.sched.ple_window, 8192);
+	assert_int_equal(cfg.sched.slice_us, 250);
+	parse_ok("sched=fair yield=plain vm=a,kernel=k");
+	assert_int_equal(cfg.sched.policy, SCHED_FAIR);
+	assert_int_equal(cfg.sched.yield, YIELD_PLAIN);
+	parse_ok("yield=none vm=a,kernel=k");
+	assert_int_equal(cfg.sched.yield, YIELD_NONE);
+	parse_bad("sched=cfs", "malformed value 'cfs' for option 'sched'", "rr or fair");
+	parse_bad("sched", "malformed value '' for option 'sched'", NULL);
+	parse_bad("yield=always", "malformed value 'always' for option 'yield'", "ready, preempted, plain or none");
+	parse_bad("block=poll", "malformed value 'poll' for option 'block'", "wakeup or fixed");
+	parse_bad("slice_us=0", "option 'slice_us'", "1 to 1000000");
+	parse_bad("slice_us=1000001", "option 'slice_us'", NULL);
+	parse_bad("ple_gap=0x100000000", "option 'ple_gap'", NULL);
+	parse_bad("ple_window=", "option 'ple_window'", NULL);
+}
+
 /* ---- hv/format.c: parse_u64 ---- */
 
 static bool pu(const char *s, bool suffix, u64 *v)
@@ -862,6 +895,7 @@ int main(void)
 		cmocka_unit_test(switches_vm_inherits_global),
 		cmocka_unit_test(switches_vm_auto_overrides_global),
 		cmocka_unit_test(test_hooks_option),
+		cmocka_unit_test(sched_options),
 		cmocka_unit_test(parse_u64_numbers),
 		cmocka_unit_test(parse_u64_honours_len),
 		cmocka_unit_test(snprintf_integers),
