@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """End-to-end scenarios: run tools/hvrun per tests/e2e.manifest and check the results.
 
-usage: tests/e2e.py [--jobs N] [--filter REGEX] [--list] [--manifest FILE]
+usage: tests/e2e.py [--jobs N] [--filter REGEX] [--list] [--manifest FILE] [--selftest]
 
 Manifest format (one section per scenario; '#' starts a comment line):
 
@@ -10,6 +10,13 @@ Manifest format (one section per scenario; '#' starts a comment line):
     status = N           expected exit status of tools/hvrun (default 1)
     expect = REGEX       must match the console output (Python re, MULTILINE); repeatable
     reject = REGEX       must not match; repeatable
+    ratio = F REGEX      REGEX (Python re, MULTILINE) has exactly one capturing group, an
+                         integer; every match over the console output is collected, and
+                         the scenario fails unless there are at least 2 matches, the
+                         smallest is above 0 and largest / smallest <= F (a decimal, e.g.
+                         1.5); the failure names the values. Repeatable. E.g.
+                         `ratio = 1.5 ^\[\w+\] overcommit: vm=\w+ .*run_ticks=(\d+)`:
+                         the VMs' CPU times are within a factor 1.5
     timeout = S          seconds (default 120); passed to hvrun as --timeout unless ARGS
                          has one, and enforced here too (plus a grace period)
     requires = WHAT ...  bochs3 | bochs27 | qemu | kvm (space or comma separated); the
@@ -18,6 +25,8 @@ Manifest format (one section per scenario; '#' starts a comment line):
 Prints `PASS name (Ns)`, `FAIL name: reason (log: PATH)` or `SKIP name: reason`, writes
 every console log to build/test-logs/NAME.log, and ends with `N passed, N failed`
 (`, N skipped` when some were skipped). Exit status 0 iff nothing failed.
+`--selftest` checks the manifest parser and the ratio check on built-in examples (no
+emulator) and exits 0 iff they behave (tests/check-e2e runs it under `make test`).
 """
 import argparse
 import os
@@ -35,7 +44,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HVRUN = os.path.join(ROOT, 'tools', 'hvrun')
 LOGDIR = os.path.join(ROOT, 'build', 'test-logs')
 GRACE = 20          # seconds on top of a scenario's timeout before e2e.py kills hvrun
-KNOWN_KEYS = {'args', 'status', 'expect', 'reject', 'timeout', 'requires'}
+KNOWN_KEYS = {'args', 'status', 'expect', 'reject', 'ratio', 'timeout', 'requires'}
 KNOWN_REQS = {'bochs3', 'bochs27', 'qemu', 'kvm'}
 
 
@@ -51,8 +60,51 @@ class Scenario:
         self.status = 1
         self.expect = []
         self.reject = []
+        self.ratio = []        # (F, regex text, compiled regex)
         self.timeout = 120.0
         self.requires = []
+
+
+def parse_ratio(val):
+    """`F REGEX` -> (F, REGEX, compiled); ValueError or re.error when malformed."""
+    f, _, text = val.partition(' ')
+    text = text.strip()
+    try:
+        bound = float(f)
+    except ValueError:
+        raise ValueError('expected F REGEX, F a number (e.g. 1.5), not %r' % f)
+    if not bound >= 1.0:
+        raise ValueError('F must be at least 1 (largest / smallest), not %s' % f)
+    if not text:
+        raise ValueError('expected F REGEX: no REGEX')
+    rx = re.compile(text, re.MULTILINE)
+    if rx.groups != 1:
+        raise ValueError('REGEX must have exactly one capturing group, /%s/ has %d'
+                         % (text, rx.groups))
+    return bound, text, rx
+
+
+def check_ratio(bound, text, rx, out):
+    """None if the matches of rx in out are >= 2 integers, min > 0 and max/min <= bound;
+    else the reason, naming the values."""
+    raw = [m.group(1) for m in rx.finditer(out)]
+    try:
+        vals = [int(v) for v in raw]
+    except (TypeError, ValueError):
+        return 'ratio /%s/: not integers: %s' % (text, ', '.join(map(str, raw))[:200])
+    shown = ', '.join(map(str, vals))
+    if len(shown) > 200:
+        shown = shown[:200] + '...'
+    if len(vals) < 2:
+        return 'ratio /%s/: %d match%s (%s), need at least 2' % (
+            text, len(vals), '' if len(vals) == 1 else 'es', shown or 'none')
+    lo, hi = min(vals), max(vals)
+    if lo <= 0:
+        return 'ratio /%s/: values %s: smallest is %d, max/min undefined' % (text, shown, lo)
+    if hi > bound * lo:
+        return 'ratio /%s/: values %s: max/min = %d/%d = %.3g > %g' % (
+            text, shown, hi, lo, hi / lo, bound)
+    return None
 
 
 def parse_manifest(path):
@@ -90,6 +142,8 @@ def parse_manifest(path):
                     cur.timeout = float(val)
                 elif key in ('expect', 'reject'):
                     getattr(cur, key).append((val, re.compile(val, re.MULTILINE)))
+                elif key == 'ratio':
+                    cur.ratio.append(parse_ratio(val))
                 elif key == 'requires':
                     reqs = [r for r in re.split(r'[\s,]+', val) if r]
                     bad = [r for r in reqs if r not in KNOWN_REQS]
@@ -237,6 +291,10 @@ def run_scenario(sc):
     for text, rx in ([] if quiet_fail else sc.expect):
         if not rx.search(out):
             reasons.append('missing /%s/' % text)
+    for bound, text, rx in ([] if quiet_fail else sc.ratio):
+        why = check_ratio(bound, text, rx, out)
+        if why:
+            reasons.append(why)
     for text, rx in sc.reject:
         m = rx.search(out)
         if m:
@@ -260,6 +318,71 @@ def on_signal(signo, frame):
     raise KeyboardInterrupt
 
 
+SELFTEST_MANIFEST = r"""
+# a comment
+[one]
+args = --cpus 2 build/guests/hello.elf --append "a b"
+ratio = 1.5 ^\[\w+\] overcommit: vm=\w+ .*run_ticks=(\d+)
+ratio = 2 x=(\d+)
+"""
+
+SELFTEST_BAD = [
+    ('ratio = 1.5 no-group=\\d+', 'exactly one capturing group'),
+    ('ratio = 1.5 (a)=(\\d+)', 'exactly one capturing group'),
+    ('ratio = fast x=(\\d+)', 'a number'),
+    ('ratio = 0.5 x=(\\d+)', 'at least 1'),
+    ('ratio = 1.5', 'no REGEX'),
+    ('ratio = 1.5 x=(\\d+', 'missing'),
+]
+
+
+def selftest():
+    """The manifest parser and check_ratio on built-in cases; prints each, exit 0 iff
+    all behave."""
+    import tempfile
+    bad = 0
+
+    def case(ok, what):
+        nonlocal bad
+        print('%s %s' % ('ok  ' if ok else 'FAIL', what))
+        bad += not ok
+
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, 'm')
+        with open(path, 'w') as f:
+            f.write(SELFTEST_MANIFEST)
+        sc = parse_manifest(path)[0]
+        case([(b, t) for b, t, _ in sc.ratio] == [
+            (1.5, r'^\[\w+\] overcommit: vm=\w+ .*run_ticks=(\d+)'), (2.0, r'x=(\d+)')],
+            'ratio lines parsed: %s' % [(b, t) for b, t, _ in sc.ratio])
+        for line, want in SELFTEST_BAD:
+            with open(path, 'w') as f:
+                f.write('[s]\nargs = x\n%s\n' % line)
+            try:
+                parse_manifest(path)
+                case(False, '%r rejected (it was accepted)' % line)
+            except ManifestError as e:
+                case(want in str(e), '%r rejected: %s' % (line, e))
+        bound, text, rx = sc.ratio[0]
+        log = ('[a] overcommit: vm=a vcpus=2 ticks=5 rounds=7 run_ticks=%d\n'
+               '[hv:0] sched vm=a run_ticks=999999\n'
+               '[b] overcommit: vm=b vcpus=2 ticks=5 rounds=7 run_ticks=%d\n'
+               '[c] overcommit: vm=c vcpus=2 ticks=5 rounds=7 run_ticks=%d\n')
+        for vals, ok in (((100, 150, 120), True), ((100, 151, 120), False),
+                         ((0, 0, 0), False), ((7, 7, 7), True)):
+            why = check_ratio(bound, text, rx, log % vals)
+            case((why is None) == ok and (ok or all(str(v) in why for v in vals)),
+                 'run_ticks %s -> %s' % (vals, why or 'within 1.5'))
+        for out, ok in (('x=5\n', False), ('', False), ('x=5 x=10\n', True),
+                        ('x=5 x=11\n', False)):
+            why = check_ratio(2.0, 'x=(\\d+)', re.compile(r'x=(\d+)', re.M), out)
+            case((why is None) == ok, '%r -> %s' % (out, why or 'within 2'))
+        why = check_ratio(2.0, 'x=(\\w+)', re.compile(r'x=(\w+)', re.M), 'x=5 x=n/a')
+        case(bool(why) and 'not integers' in why, "'x=5 x=n/a' -> %s" % why)
+    print('selftest: %s' % ('%d failed' % bad if bad else 'all passed'))
+    return 1 if bad else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -268,7 +391,11 @@ def main():
     ap.add_argument('--filter', '-f', metavar='REGEX', help='run scenarios whose name matches')
     ap.add_argument('--list', '-l', action='store_true', help='list scenarios and exit')
     ap.add_argument('--manifest', default=os.path.join(ROOT, 'tests', 'e2e.manifest'))
+    ap.add_argument('--selftest', action='store_true',
+                    help='check the manifest parser and the ratio check, run nothing')
     a = ap.parse_args()
+    if a.selftest:
+        return selftest()
     try:
         scenarios = parse_manifest(a.manifest)
     except (OSError, ManifestError) as e:

@@ -32,6 +32,22 @@
  * This is the halt-blocking and wakeup path of the hypervisor, with the seed's second
  * case (a woken vCPU is a good yield candidate) in it.
  *
+ * think=TICKS: the seed's own situation (ebizzy under Linux). Every wait PAUSE-spins as
+ * in the default mode (the sender's wait for acks never halts, like csd_lock_wait()),
+ * and after each round the vCPU goes idle for TICKS: STI;HLT in a loop, with this CPU's
+ * LAPIC timer (TSC-deadline where offered, else one-shot, as for the watchdog) armed
+ * once at the end of the period. A call IPI that arrives while it is idle is acked by
+ * the handler as always (counted as calls_idle), and the vCPU halts again until its
+ * deadline. So a sender's targets are often halted, woken by the call IPI itself (the
+ * hypervisor marks them `ready`, not `preempted`), while the sender spins into
+ * PAUSE-loop exits. Each period is drawn uniformly from TICKS * (1 +- jitter/100)
+ * (a per-vCPU xorshift sequence seeded from the VM name, the vCPU number and seed=): with
+ * equal periods the vCPUs of a VM lock into one phase for the whole run, either
+ * thinking together (calls find their targets running) or alternating (calls find
+ * them halted), and the result measures which phase the start happened to pick.
+ * Think periods end at the run's deadline at the latest; nothing else waits for them,
+ * so they need no other bound.
+ *
  * Every wait is bounded in TSC ticks (timeout=): a lost IPI or a vCPU that never runs
  * again fails the run instead of hanging it. A halted wait also arms this CPU's LAPIC
  * timer (TSC-deadline mode where CPUID.1:ECX[24] offers it, else one-shot) at its
@@ -43,23 +59,28 @@
  * them go; each vCPU starts rounds until the deadline, then waits (still acking) until
  * every vCPU has finished. The BSP then prints
  *
- *   overcommit: vm=NAME vcpus=N ticks=T rounds=R rounds_per_1e9=X start=S
+ *   overcommit: vm=NAME vcpus=N ticks=T rounds=R rounds_per_1e9=X start=S run_ticks=C
  *   overcommit: vcpu=i rounds=r max_round_ticks=m ack_wait_ticks=.. lock_wait_ticks=..
  *   overcommit: vcpu=i irqs calls_rx=.. wakes_tx=.. wakes_rx=.. halts=.. watchdogs=..
+ *               calls_idle=.. think_timers=..
  *   overcommit: vcpu=i sched ctx_switches=.. blocks=.. wakeups=.. wakeup_ticks=..
  *               runnable_ticks=.. max_runnable_ticks=..
  *   overcommit: vcpu=i sched yields=.. yields_wasted=.. preemptions=.. ple_exits=..
  *               wake_vector=..
+ *   overcommit: vcpu=i sched run_ticks=.. balanced=..
  *
  * S is the TSC at the start; T runs from there to the end of the last round of any
- * vCPU; R sums the vCPUs' rounds; X = R * 10^9 / T. ack_wait/lock_wait are the ticks
- * spent in (a) and in taking the lock, summed over rounds. The irqs line counts VEC_CALL
- * handled, VEC_WAKE sent and handled, halts and watchdog expiries of that vCPU. The two
- * sched lines (two: the hypervisor's console keeps a VM's lines under 200 characters)
- * are HC_VCPU_COUNTER (hv/hypercall.h) per vCPU: the difference between a read just
- * before the start and one after the end, except max_runnable_ticks (the value at the
- * end); "n/a" where the hypervisor returns a negative value (counter not implemented)
- * or without the hypervisor.
+ * vCPU; R sums the vCPUs' rounds; X = R * 10^9 / T; C sums the vCPUs' run_ticks (the
+ * VM's CPU time over the measured interval; "n/a" if any vCPU's is). ack_wait/lock_wait
+ * are the ticks spent in (a) and in taking the lock, summed over rounds. The irqs line
+ * counts VEC_CALL handled, VEC_WAKE sent and handled, halts (in halted waits, or in
+ * think periods), watchdog expiries, VEC_CALL handled while idle in a think period, and
+ * expiries of the think timer, of that vCPU. The sched lines (three: the
+ * hypervisor's console breaks a VM's lines at 200 characters) are HC_VCPU_COUNTER
+ * (hv/hypercall.h) per vCPU: the difference between a read just before the start and
+ * one after the end, except max_runnable_ticks (the value at the end); "n/a" where the
+ * hypervisor returns a negative value (counter not implemented) or without the
+ * hypervisor.
  *
  * Results (report()): all expected vCPUs started; per vCPU, at least one round (a hang
  * or starvation fails; min_rounds= raises the bar); no wait timed out; the lock
@@ -74,6 +95,14 @@
  *   timeout=TICKS   bound of every wait (default 2000000000); the final wait for the
  *                   other vCPUs to finish gets 3x, the start 2x
  *   halt            waits spin then halt (see above); spin=TICKS (default 1000)
+ *   think[=TICKS]   idle (STI;HLT) for TICKS (default 20000) after each round, waits
+ *                   spin (see above); off without it; not together with halt
+ *   jitter=PCT      think periods vary uniformly by +-PCT% of TICKS (default 50; 0-100)
+ *   seed=N          another sample of the same workload (default 0): mixed into the
+ *                   jitter sequences, and with N != 0 each vCPU PAUSE-spins a pseudo-
+ *                   random 0-19999 ticks before its first round, so the vCPUs start in
+ *                   other phases (Bochs is deterministic: without it, one setting gives
+ *                   one interleaving; tools/bench-overcommit --repeat uses it)
  *   ipi=others|each shorthand all-excluding-self (default) or one IPI per target
  *   cs=N            critical-section iterations (default 40: about 300 instructions)
  *   fair=F          fail unless max rounds <= F * min rounds (decimal, e.g. 1.5;
@@ -92,6 +121,16 @@
 #define VEC_WAKE     0x62   /* wakes a vCPU halted in a wait; nothing else */
 #define VEC_WATCHDOG 0x63   /* LAPIC timer bounding a halted wait */
 
+/*
+ * `think` without a value. With 2 VMs of 2 vCPUs on 2 CPUs under Bochs (50M-tick runs,
+ * yield=ready, jitter 50%) think=2000/5000/10000/20000/50000 found the target idle
+ * in 44/51/53/69/87% of the calls, PAUSE-loop exits in 14/73/79/66/62% of the rounds,
+ * and each VM on 0.91/0.78/0.65/0.49/0.27 CPUs (run_ticks): 20000 is the lowest of
+ * these at which calls usually find their target halted, with PAUSE-loop exits in most
+ * rounds and the CPUs still half busy.
+ */
+#define THINK_DEFAULT 20000
+
 #define CS_WORDS 32
 #define NO_OWNER 0xffffffffu
 
@@ -101,9 +140,13 @@ struct vstate {
 	volatile u32 sleeping;         /* halted in a wait: wake it after a change */
 	volatile u32 ack[MAX_CPUS];    /* ack[s]: the last sequence of sender s acked here */
 	volatile u32 arrived, finished;
+	volatile u32 thinking;         /* idle in a think period (its own handlers read it) */
 	u32 rounds, halts, calls_rx, wakes_tx, wakes_rx, watchdogs;
+	u32 calls_idle;                /* VEC_CALL handled while thinking */
+	volatile u32 think_timers;     /* think periods' timer expiries */
 	u64 max_round, ack_wait, lock_wait;
 	u64 last_end;
+	u64 rng;                       /* xorshift64 state: think jitter, seed= phase */
 	/* the first failed wait */
 	const char *fail;              /* NULL: none; else what it waited for */
 	const char *fail_how;
@@ -124,7 +167,8 @@ static struct {
 
 static unsigned ncpus;
 static bool halt_mode, ipi_each, use_tscdl, nohv;
-static u64 duration, timeout, spin_ticks, cs_iters, start_at, tsc_per_apic_tick = 1;
+static u64 duration, timeout, spin_ticks, cs_iters, start_at, think_ticks, jitter_pct,
+	   seed, tsc_per_apic_tick = 1;
 static volatile u32 go, abort_run;
 static volatile u64 start_tsc, deadline_tsc;
 
@@ -143,7 +187,12 @@ static const struct {
 	{ HC_CTR_PREEMPTIONS, "preemptions" },
 	{ HC_CTR_PLE_EXITS, "ple_exits" },
 	{ HC_CTR_WAKE_VECTOR, "wake_vector" },
+	{ HC_CTR_RUN_TICKS, "run_ticks" },
+	{ HC_CTR_BALANCED, "balanced" },
 };
+/* The sched lines end after these (the console breaks lines at 200 characters). */
+#define SCHED_LINE_ENDS(id) \
+	((id) == HC_CTR_MAX_RUNNABLE_TICKS || (id) == HC_CTR_WAKE_VECTOR)
 #define NR_SCHED_CTRS ARRAY_SIZE(sched_ctrs)
 static long ctr_start[MAX_CPUS][NR_SCHED_CTRS];
 
@@ -174,6 +223,8 @@ static void call_handler(struct ex_regs *r)
 
 	(void)r;
 	m->calls_rx++;
+	if (m->thinking)
+		m->calls_idle++;
 	for (unsigned s = 0; s < ncpus; s++) {
 		u32 q = vs[s].req;
 
@@ -196,10 +247,17 @@ static void wake_handler(struct ex_regs *r)
 	apic_eoi();
 }
 
+/* In think mode waits never arm the timer: once the run has begun, every expiry is a
+ * think period's (it may come just after the period ended on the TSC check). */
 static void watchdog_handler(struct ex_regs *r)
 {
+	struct vstate *m = &vs[smp_id()];
+
 	(void)r;
-	vs[smp_id()].watchdogs++;
+	if (think_ticks && go)
+		m->think_timers++;
+	else
+		m->watchdogs++;
 	apic_eoi();
 }
 
@@ -435,6 +493,50 @@ static bool do_round(unsigned me, struct vstate *m)
 	return true;
 }
 
+/*
+ * think=: idle until `until` in STI;HLT, the LAPIC timer armed once at `until` (again
+ * only if it fired early: one-shot mode, more than 2^32 - 1 timer ticks ahead). A call
+ * IPI wakes the HLT, its handler acks, and the vCPU halts again. Interrupts are off
+ * between the checks and the HLT, so an expiry in between wakes the HLT at once.
+ */
+static void think(struct vstate *m, u64 until)
+{
+	u32 fired = m->think_timers;
+
+	m->thinking = 1;
+	watchdog_arm(until);
+	for (;;) {
+		cli();
+		if (rdtsc() >= until || abort_run)
+			break;
+		if (m->think_timers != fired) {
+			fired = m->think_timers;
+			watchdog_arm(until);
+		}
+		safe_halt();
+		m->halts++;
+	}
+	m->thinking = 0;
+	sti();
+}
+
+static u64 rng_next(struct vstate *m)
+{
+	m->rng ^= m->rng << 13;
+	m->rng ^= m->rng >> 7;
+	m->rng ^= m->rng << 17;
+	return m->rng;
+}
+
+/* The next think period: think_ticks +- jitter_pct%, uniform. */
+static u64 think_period(struct vstate *m)
+{
+	u64 span = think_ticks * jitter_pct / 50;   /* the whole range: 2 * jitter */
+	u64 r = rng_next(m);
+
+	return span ? think_ticks - span / 2 + r % (span + 1) : think_ticks;
+}
+
 static void worker(void *arg)
 {
 	unsigned me = smp_id();
@@ -449,9 +551,21 @@ static void worker(void *arg)
 	r = wait_for(go_set, 0, (start_at > rdtsc() ? start_at : rdtsc()) + 2 * timeout, true);
 	if (r == WAIT_TIMEOUT || r == WAIT_LATE)
 		fail(m, "the start", r, 0, 0, 2 * timeout);
-	while (!abort_run && rdtsc() < deadline_tsc)
+	if (seed) {
+		u64 until = rdtsc() + rng_next(m) % 20000;
+
+		while (rdtsc() < until)
+			pause();
+	}
+	while (!abort_run && rdtsc() < deadline_tsc) {
 		if (!do_round(me, m))
 			break;
+		if (think_ticks) {
+			u64 until = m->last_end + think_period(m);
+
+			think(m, until < deadline_tsc ? until : deadline_tsc);
+		}
+	}
 	m->finished = 1;
 	mfence();
 	wake_sleepers();
@@ -478,8 +592,8 @@ static void read_sched_ctrs(long out[][NR_SCHED_CTRS])
 			out[i][c] = nohv ? -1 : hc_vcpu_counter(sched_ctrs[c].id, i);
 }
 
-/* Two lines per vCPU, both "overcommit: vcpu=i sched ...": the hypervisor's console
- * keeps lines under 200 characters. */
+/* Three lines per vCPU, each "overcommit: vcpu=i sched ...": the hypervisor's console
+ * breaks lines at 200 characters. */
 static void print_sched_ctrs(unsigned i, const long *end)
 {
 	char line[256];
@@ -488,6 +602,7 @@ static void print_sched_ctrs(unsigned i, const long *end)
 	for (unsigned c = 0; c < NR_SCHED_CTRS; c++) {
 		long s = ctr_start[i][c], e = end[c];
 		bool is_max = sched_ctrs[c].id == HC_CTR_MAX_RUNNABLE_TICKS;
+		bool line_end = SCHED_LINE_ENDS(sched_ctrs[c].id) || c == NR_SCHED_CTRS - 1;
 
 		if (!len)
 			len = snprintf(line, sizeof(line), "overcommit: vcpu=%u sched", i);
@@ -498,11 +613,28 @@ static void print_sched_ctrs(unsigned i, const long *end)
 			len += snprintf(line + len, sizeof(line) - (size_t)len, " %s=%llu",
 					sched_ctrs[c].name,
 					(unsigned long long)(is_max ? e : e - s));
-		if (is_max || c == NR_SCHED_CTRS - 1) {
+		if (line_end) {
 			printf("%s\n", line);
 			len = 0;
 		}
 	}
+}
+
+/* The VM's CPU time over the measured interval: the sum of its vCPUs' HC_CTR_RUN_TICKS
+ * differences; -1 if any is unavailable. */
+static long long vm_run_ticks(long end[][NR_SCHED_CTRS])
+{
+	long long sum = 0;
+	unsigned c;
+
+	for (c = 0; c < NR_SCHED_CTRS && sched_ctrs[c].id != HC_CTR_RUN_TICKS; c++)
+		;
+	for (unsigned i = 0; i < ncpus; i++) {
+		if (ctr_start[i][c] < 0 || end[i][c] < 0)
+			return -1;
+		sum += end[i][c] - ctr_start[i][c];
+	}
+	return sum;
 }
 
 /* "1.5" -> 1500; malformed -> 0 */
@@ -544,6 +676,8 @@ int main(void)
 	u64 min_rounds = cmdline_get_u64("min_rounds", 1);
 	long hc_vcpus = -1, ctr_end[MAX_CPUS][NR_SCHED_CTRS];
 	u64 ticks, total = 0, rmin = ~0ull, rmax = 0, end = 0;
+	long long run_ticks;
+	char run_str[24];
 	bool timed_out = false;
 
 	duration = cmdline_get_u64("duration", 200000000);
@@ -551,12 +685,21 @@ int main(void)
 	timeout = cmdline_get_u64("timeout", 2000000000);
 	halt_mode = cmdline_has("halt");
 	spin_ticks = halt_mode ? cmdline_get_u64("spin", 1000) : 0;
+	think_ticks = cmdline_has("think") ? cmdline_get_u64("think", THINK_DEFAULT) : 0;
+	jitter_pct = cmdline_get_u64("jitter", 50);
+	seed = cmdline_get_u64("seed", 0);
+	if (jitter_pct > 100)
+		jitter_pct = 100;
 	cs_iters = cmdline_get_u64("cs", 40);
 	ipi_each = ipi && !strcmp(ipi, "each");
 	nohv = !hv_present();
 	if (!name || !*name)
 		name = "overcommit";
 
+	if (halt_mode && think_ticks) {
+		report(false, "options: halt and think= exclude each other");
+		return report_summary();
+	}
 	if (!apic_present()) {
 		report(false, "CPUID.1:EDX.APIC[9] set");
 		return report_summary();
@@ -572,7 +715,7 @@ int main(void)
 	percpu[0].apic_id = apic_id();
 	wd = cmdline_get("watchdog");
 	use_tscdl = tsc_deadline_supported() && !(wd && !strcmp(wd, "oneshot"));
-	if (halt_mode && !use_tscdl) {
+	if ((halt_mode || think_ticks) && !use_tscdl) {
 		u64 ahz = apic_timer_hz();
 
 		tsc_per_apic_tick = ahz && tsc_hz() > ahz ? tsc_hz() / ahz : 1;
@@ -584,14 +727,24 @@ int main(void)
 	       ncpus, smp_expected_cpus(), smp_expected_source(), (unsigned long long)tsc_hz(),
 	       tsc_hz_source());
 	printf("overcommit: duration=%llu timeout=%llu halt=%s spin=%llu ipi=%s cs=%llu mode=%s "
-	       "watchdog=%s\n", (unsigned long long)duration, (unsigned long long)timeout,
-	       halt_mode ? "on" : "off", (unsigned long long)spin_ticks,
-	       ipi_each ? "each" : "others", (unsigned long long)cs_iters, apic_mode_name(am),
-	       use_tscdl ? "tsc-deadline" : "one-shot");
+	       "watchdog=%s think=%llu jitter=%llu seed=%llu\n", (unsigned long long)duration,
+	       (unsigned long long)timeout, halt_mode ? "on" : "off",
+	       (unsigned long long)spin_ticks, ipi_each ? "each" : "others",
+	       (unsigned long long)cs_iters, apic_mode_name(am),
+	       use_tscdl ? "tsc-deadline" : "one-shot", (unsigned long long)think_ticks,
+	       (unsigned long long)jitter_pct, (unsigned long long)seed);
 	report(ncpus == smp_expected_cpus() && (nohv || hc_vcpus == (long)ncpus),
 	       "smp: %u vCPUs running (expected %u from %s, HC_INFO_NR_VCPUS %ld)", ncpus,
 	       smp_expected_cpus(), smp_expected_source(), hc_vcpus);
 
+	for (unsigned i = 0; i < ncpus; i++) {
+		/* FNV-1a of the name, per vCPU and seed */
+		u64 h = 0x9e3779b97f4a7c15ull * (i + 1) ^ seed * 0xbf58476d1ce4e5b9ull;
+
+		for (const char *c = name; *c; c++)
+			h = (h ^ (u8)*c) * 0x100000001b3ull;
+		vs[i].rng = h ? h : 1;
+	}
 	irq_set_handler(VEC_CALL, call_handler);
 	irq_set_handler(VEC_WAKE, wake_handler);
 	irq_set_handler(VEC_WATCHDOG, watchdog_handler);
@@ -609,7 +762,7 @@ int main(void)
 		apic_tsc_deadline_mode(VEC_WATCHDOG);   /* before the first watchdog_arm() */
 	while (rdtsc() < start_at) {
 		/* start=: the same interval in every VM (the TSC is not offset per VM) */
-		if (halt_mode) {
+		if (halt_mode || think_ticks) {
 			cli();
 			watchdog_arm(start_at);
 			safe_halt();
@@ -618,7 +771,7 @@ int main(void)
 			pause();
 		}
 	}
-	if (halt_mode && start_at) {
+	if ((halt_mode || think_ticks) && start_at) {
 		watchdog_disarm();
 		vs[0].watchdogs = 0;   /* the start's timer, not a wait's */
 	}
@@ -645,10 +798,15 @@ int main(void)
 			end = vs[i].last_end;
 	}
 	ticks = end > start_tsc ? end - start_tsc : 0;
-	printf("overcommit: vm=%s vcpus=%u ticks=%llu rounds=%llu rounds_per_1e9=%llu start=%llu\n",
-	       name, ncpus, (unsigned long long)ticks, (unsigned long long)total,
+	run_ticks = vm_run_ticks(ctr_end);
+	if (run_ticks < 0)
+		snprintf(run_str, sizeof(run_str), "n/a");
+	else
+		snprintf(run_str, sizeof(run_str), "%llu", (unsigned long long)run_ticks);
+	printf("overcommit: vm=%s vcpus=%u ticks=%llu rounds=%llu rounds_per_1e9=%llu start=%llu "
+	       "run_ticks=%s\n", name, ncpus, (unsigned long long)ticks, (unsigned long long)total,
 	       (unsigned long long)(ticks ? total * 1000000000ull / ticks : 0),
-	       (unsigned long long)start_tsc);
+	       (unsigned long long)start_tsc, run_str);
 	if (start_at && start_tsc > start_at + duration / 20)
 		printf("overcommit: started %llu ticks after start=%llu (booted late)\n",
 		       (unsigned long long)(start_tsc - start_at), (unsigned long long)start_at);
@@ -659,8 +817,8 @@ int main(void)
 		       "lock_wait_ticks=%llu\n", i, m->rounds, (unsigned long long)m->max_round,
 		       (unsigned long long)m->ack_wait, (unsigned long long)m->lock_wait);
 		printf("overcommit: vcpu=%u irqs calls_rx=%u wakes_tx=%u wakes_rx=%u halts=%u "
-		       "watchdogs=%u\n", i, m->calls_rx, m->wakes_tx, m->wakes_rx, m->halts,
-		       m->watchdogs);
+		       "watchdogs=%u calls_idle=%u think_timers=%u\n", i, m->calls_rx, m->wakes_tx,
+		       m->wakes_rx, m->halts, m->watchdogs, m->calls_idle, m->think_timers);
 	}
 	for (unsigned i = 0; i < ncpus; i++)
 		print_sched_ctrs(i, ctr_end[i]);
