@@ -107,6 +107,9 @@ struct vcpu {
 	u32 tpr_threshold;         /* the VMCS's TPR threshold (TPR shadow without APICv) */
 	u64 cr8;                   /* TPR when there is no TPR shadow */
 	u64 xcr0;
+	/* Its x87/SSE/AVX registers while another vCPU's are loaded on its CPU: an XSAVE
+	 * (or FXSAVE) area, one page (arch/x86/vmx/vmx.c, "FPU state"). */
+	void *fpu;
 	u64 kernel_gs_base, star, lstar, cstar, fmask;   /* switched on load */
 	u64 exits_total;
 	u32 exits[NR_EXIT_REASONS];

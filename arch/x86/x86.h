@@ -123,6 +123,13 @@
 #define CPUID1_ECX_OSXSAVE BIT(27)
 #define CPUID1_ECX_HYPERVISOR BIT(31)
 
+/* XCR0 / XSAVE state-component bits (SDM Vol. 1, "XSAVE-Supported Features and
+ * State-Component Bitmaps") */
+#define XFEATURE_X87 BIT64(0)
+#define XFEATURE_SSE BIT64(1)
+#define XFEATURE_AVX BIT64(2)
+#define XFEATURE_AVX512 (BIT64(5) | BIT64(6) | BIT64(7))   /* opmask, ZMM_Hi256, Hi16_ZMM */
+
 /* XCR0 components a guest may enable: x87, SSE, AVX, AVX-512 opmask/ZMM_Hi256/Hi16_ZMM
  * (not MPX, PT or PKRU, which need MSRs this hypervisor does not virtualise). */
 #define XCR0_GUEST_MASK 0xe7ull
@@ -197,7 +204,44 @@ static inline void halt(void) { asm volatile("hlt" ::: "memory"); }
 
 static inline void xsetbv(u32 idx, u64 v)
 {
-	asm volatile("xsetbv" : : "c"(idx), "a"((u32)v), "d"((u32)(v >> 32)));
+	asm volatile("xsetbv" : : "c"(idx), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
+}
+
+static inline u64 xgetbv(u32 idx)
+{
+	u32 lo, hi;
+	asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(idx));
+	return ((u64)hi << 32) | lo;
+}
+
+/*
+ * Saving and loading the x87/SSE/AVX registers (SDM Vol. 1, "Managing State Using the
+ * XSAVE Feature Set"; Vol. 2, "FXSAVE"/"FXRSTOR"). The 64-bit forms (REX.W) keep the
+ * 64-bit x87 instruction and data pointers. XSAVE/XRSTOR act on the state components
+ * in XCR0 AND mask, need a 64-byte aligned area (#GP otherwise), CR4.OSXSAVE = 1 (#UD)
+ * and CR0.TS = 0 (#NM); FXSAVE/FXRSTOR a 16-byte aligned 512-byte area, CR0.TS = 0 and
+ * CR0.EM = 0, and with CR4.OSFXSR = 0 they may leave out the XMM registers and MXCSR
+ * (implementation dependent).
+ * The "memory" clobbers order them against the C accesses to the area.
+ */
+static inline void xsave(void *area, u64 mask)
+{
+	asm volatile("xsave64 (%0)" : : "r"(area), "a"((u32)mask), "d"((u32)(mask >> 32)) : "memory");
+}
+
+static inline void xrstor(const void *area, u64 mask)
+{
+	asm volatile("xrstor64 (%0)" : : "r"(area), "a"((u32)mask), "d"((u32)(mask >> 32)) : "memory");
+}
+
+static inline void fxsave(void *area)
+{
+	asm volatile("fxsave64 (%0)" : : "r"(area) : "memory");
+}
+
+static inline void fxrstor(const void *area)
+{
+	asm volatile("fxrstor64 (%0)" : : "r"(area) : "memory");
 }
 
 struct desc_ptr {

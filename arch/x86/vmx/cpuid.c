@@ -116,14 +116,19 @@ static void cpuid_compute(struct vcpu *v, u32 leaf, u32 sub, u32 out[4])
 		d = v->id;
 		break;
 	case 0xd:
-		if (sub == 0) {
-			u64 mask = (((u64)d << 32) | a) & XCR0_GUEST_MASK;
-			a = (u32)mask;
-			d = (u32)(mask >> 32);
+		/* The XCR0 bits of vmx_xcr0_allowed only (vmx.c, fpu_probe). EBX (the size
+		 * for the XCR0 now set) is the hardware's: the guest's XCR0 is loaded while
+		 * it runs; ECX is the size for every bit offered. */
+		if (!vmx_xcr0_allowed) {
+			a = b = c = d = 0;
+		} else if (sub == 0) {
+			a = (u32)vmx_xcr0_allowed;
+			c = vmx_xsave_size;
+			d = (u32)(vmx_xcr0_allowed >> 32);
 		} else if (sub == 1) {
 			a &= BIT(0) | BIT(1) | BIT(2);   /* XSAVEOPT, XSAVEC, XGETBV1; no XSAVES */
 			b = c = d = 0;
-		} else if (sub >= 32 || !(XCR0_GUEST_MASK & BIT64(sub))) {
+		} else if (sub >= 63 || !(vmx_xcr0_allowed & BIT64(sub))) {
 			a = b = c = d = 0;
 		}
 		break;

@@ -346,14 +346,13 @@ static enum exit_action handle_cr_access(struct vcpu *v)
 }
 
 /* XSETBV always exits ("Instructions That Cause VM Exits Unconditionally"). Accept what
- * the CPU supports and the SDM allows ("Extended Control Registers (Including XCR0)":
- * bit 0 set, AVX needs SSE, the AVX-512 bits together and with AVX), else #GP(0). */
+ * is offered to guests (vmx_xcr0_allowed: what the CPU supports and the vCPU's FPU area
+ * holds) and the SDM allows ("Extended Control Registers (Including XCR0)": bit 0 set,
+ * AVX needs SSE, the AVX-512 bits together and with AVX), else #GP(0). */
 static enum exit_action handle_xsetbv(struct vcpu *v)
 {
 	u64 val = (v->gpr[GPR_RDX] << 32) | (u32)v->gpr[GPR_RAX];
-	u32 a, b, c, d;
-	cpuid_count(0xd, 0, &a, &b, &c, &d);
-	u64 supported = (((u64)d << 32) | a) & XCR0_GUEST_MASK;
+	u64 supported = vmx_xcr0_allowed;
 	if ((u32)v->gpr[GPR_RCX] != 0 || !(val & 1) || (val & ~supported) ||
 	    ((val & 4) && !(val & 2)) || ((val & 0xe0) && (val & 0xe0) != 0xe0) ||
 	    ((val & 0xe0) && !(val & 4)))

@@ -12,6 +12,11 @@ struct vm;
 struct cpu;
 
 extern struct vmx_caps vmx_caps;
+/* The XCR0 bits a guest may set (XCR0_GUEST_MASK, what the CPU supports, and what fits
+ * a vCPU's FPU save area) and the standard-format XSAVE area size they need; both 0
+ * without XSAVE. Set by vmx_probe. */
+extern u64 vmx_xcr0_allowed;
+extern u32 vmx_xsave_size;
 
 /* BSP: check VMX, read and negotiate the capability MSRs. false + a message naming
  * what is missing. */
