@@ -261,6 +261,7 @@ bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t
 	cfg->sched.ple_gap = 128;
 	cfg->sched.ple_window = 4096;
 	cfg->sched.slice_us = 1000;
+	cfg->sched.spread = false;
 	if (err && errlen)
 		err[0] = '\0';
 
@@ -292,6 +293,9 @@ bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t
 		} else if (!strcmp(tok, "test_hooks")) {
 			if (!parse_onoff(val, &cfg->test_hooks))
 				return set_err(err, errlen, "malformed value '%s' for option 'test_hooks' (on or off)", val);
+		} else if (!strcmp(tok, "spread")) {
+			if (!parse_onoff(val, &cfg->sched.spread))
+				return set_err(err, errlen, "malformed value '%s' for option 'spread' (on or off)", val);
 		} else if (!strcmp(tok, "e9")) {
 			if (!parse_onoff(val, &cfg->e9))
 				return set_err(err, errlen, "malformed value '%s' for option 'e9' (on or off)", val);

@@ -64,6 +64,7 @@ struct sched_config {
 	enum block_scheme block;
 	u32 ple_gap, ple_window;   /* TSC-ish cycles ("PAUSE-loop exiting" controls) */
 	u32 slice_us;              /* time slice */
+	bool spread;               /* never place two vCPUs of a VM on one CPU (implied by BLOCK_FIXED) */
 };
 
 struct hv_config {

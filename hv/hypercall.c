@@ -37,6 +37,7 @@ static u64 counter(const struct vcpu *v, u64 id)
 	case HC_CTR_RUN_TICKS: return v->ctr.run_ticks + (v->cpu && v->cpu->curr == v ? rdtsc() - v->run_since : 0);
 	case HC_CTR_BALANCED: return v->ctr.balanced;
 	case HC_CTR_WAKE_PREEMPTS: return v->ctr.wake_preempts;
+	case HC_CTR_REMOTE_BOOSTS: return v->ctr.remote_boosts;
 	}
 	return (u64)HC_EINVAL;
 }

@@ -178,8 +178,10 @@ static void fair_enqueue(struct cpu *c, struct vcpu *v, enum enq_how how)
 		v->vruntime = lo;
 	if (v->vruntime > c->min_vruntime && how != ENQ_PREEMPTED)
 		v->vruntime = c->min_vruntime;
+	/* never ahead of a directed-yield target (boosted): it runs next, whatever its
+	 * vruntime, or the yield would hand the CPU straight back to the yielder */
 	struct vcpu *after = NULL;
-	for (struct vcpu *x = c->rq_head; x && x->vruntime <= v->vruntime; x = x->rq_next)
+	for (struct vcpu *x = c->rq_head; x && (x->boosted || x->vruntime <= v->vruntime); x = x->rq_next)
 		after = x;
 	q_insert_after(c, after, v);
 }
@@ -187,7 +189,7 @@ static void fair_enqueue(struct cpu *c, struct vcpu *v, enum enq_how how)
 static bool fair_tick_preempt(struct cpu *c, struct vcpu *curr, u64 now)
 {
 	struct vcpu *head = c->rq_head;
-	return head && head->vruntime < curr_vruntime(curr, now);
+	return head && (head->boosted || head->vruntime < curr_vruntime(curr, now));
 }
 
 static bool fair_wake_preempt(struct cpu *c, struct vcpu *v, u64 now)
@@ -269,12 +271,15 @@ static void enqueue(struct cpu *c, struct vcpu *v, enum enq_how how)
 		lapic_send_ipi(c->apic_id, VECTOR_KICK);
 }
 
-/* block=fixed: is another vCPU of v's VM running, queued or blocked on d? Then v must
- * not go there (see poll_blocked: a wakeup for the blocked one would be consumed as
- * the running one's notification). ACRN's rule: one vCPU of a VM per CPU. */
+/* spread=on or block=fixed: is another vCPU of v's VM running, queued or blocked on
+ * d? Then v must not go there. block=fixed needs it (see poll_blocked: a wakeup for
+ * the blocked one would be consumed as the running one's notification; ACRN's rule:
+ * one vCPU of a VM per CPU); spread=on asks for it, so that a VM's vCPUs can run at
+ * the same time (directed yields then boost a target on its own CPU instead of
+ * pulling it next to the spinner). */
 static bool sibling_on(const struct cpu *d, const struct vcpu *v)
 {
-	if (sched_cfg.block != BLOCK_FIXED)
+	if (!sched_cfg.spread && sched_cfg.block != BLOCK_FIXED)
 		return false;
 	const struct vm *vm = v->vm;
 	for (u32 i = 0; i < vm->nr_vcpus; i++) {
@@ -529,6 +534,7 @@ static void switch_in(struct cpu *c, struct vcpu *v)
 	}
 	v->ready = false;
 	v->preempted = false;
+	v->boosted = false;
 	v->cpu = c;
 	v->run_since = now;
 	c->curr = v;
@@ -674,18 +680,31 @@ enum exit_action sched_pause_exit(struct vcpu *v)
 	bool pull = d != c && may_run_on(t, c) && may_move(t);
 	u64 f = spin_lock_irqsave(&d->rq_lock);
 	bool moved = t->rq_cpu == d && rq_del(d, t);
+	bool kick = false;
 	if (moved && !(d == c || pull)) {
-		policy->boost(d, t, rdtsc());
+		u64 now = rdtsc();
+		t->boosted = true;
+		policy->boost(d, t, now);
 		d->nr_queued++;   /* rq_del took it off */
+		/* At the head now: preempt d's current vCPU unless it was switched in less
+		 * than 1/32 slice ago (so a stream of boosts cannot keep it off the CPU). */
+		struct vcpu *cur = d->curr;
+		kick = d->rq_head == t && cur && now - cur->run_since >= slice_ticks / 32;
 	}
 	spin_unlock_irqrestore(&d->rq_lock, f);
 	if (!moved) {
 		count(&v->ctr.yields_wasted);
 		return EXIT_RESUME;
 	}
+	if (kick) {
+		d->need_resched = true;
+		count(&v->ctr.remote_boosts);
+		lapic_send_ipi(d->apic_id, VECTOR_KICK);
+	}
 	if (d == c || pull) {
 		if (d != c)
 			t->cpu = c;
+		t->boosted = true;
 		f = spin_lock_irqsave(&c->rq_lock);
 		rq_add(c, t, ENQ_FRONT);
 		spin_unlock_irqrestore(&c->rq_lock, f);
@@ -724,9 +743,10 @@ void sched_init(const struct sched_config *cfg)
 		printk("sched: this CPU's LAPIC has no TSC-deadline mode: no time slices, and a halted vCPU's "
 		       "guest timer fires only when something else wakes it\n");
 	static const char *const y[] = { "ready", "preempted", "plain", "none" };
-	printk("sched: policy %s, slice %u us (%llu TSC ticks), yield=%s ple_gap=%u ple_window=%u, block=%s\n",
+	printk("sched: policy %s, slice %u us (%llu TSC ticks), yield=%s ple_gap=%u ple_window=%u, block=%s, spread=%s\n",
 	       policy->name, sched_cfg.slice_us, (unsigned long long)slice_ticks, y[sched_cfg.yield], sched_cfg.ple_gap,
-	       sched_cfg.ple_window, sched_cfg.block == BLOCK_WAKEUP ? "wakeup" : "fixed");
+	       sched_cfg.ple_window, sched_cfg.block == BLOCK_WAKEUP ? "wakeup" : "fixed",
+	       sched_cfg.spread || sched_cfg.block == BLOCK_FIXED ? "on" : "off");
 }
 
 bool sched_add_vcpu(struct vcpu *v, struct cpu *home, u64 affinity)

@@ -53,7 +53,7 @@ struct vcpu_counters {
 	/* hv/sched.c */
 	u64 ctx_switches, blocks, wakeup_ticks, runnable_ticks, max_runnable_ticks;
 	u64 yields, yields_wasted, preemptions, ple_exits, wake_vector, wake_poll;
-	u64 run_ticks, balanced, wake_preempts;
+	u64 run_ticks, balanced, wake_preempts, remote_boosts;
 };
 
 /* The race probe of HC_RACE_POST: the entry path waits at a window for a post. */
@@ -86,6 +86,7 @@ struct vcpu {
 	volatile bool preempted;   /* involuntarily preempted, not yet run */
 	bool want_block;           /* HLT decided to block: done when the CPU has left it */
 	u64 runnable_since, wake_time, run_since;
+	bool boosted;              /* a directed-yield target, queued to run next (cleared at switch-in) */
 	u64 vruntime;              /* sched=fair: ticks run, placed relative to its CPU's min_vruntime */
 	u64 vmcs_pa;
 	void *vmcs;

@@ -664,6 +664,12 @@ static void sched_options(void **state)
 	assert_int_equal(cfg.sched.ple_gap, 128);
 	assert_int_equal(cfg.sched.ple_window, 4096);
 	assert_int_equal(cfg.sched.slice_us, 1000);
+	assert_false(cfg.sched.spread);
+	parse_ok("spread vm=a,kernel=k");
+	assert_true(cfg.sched.spread);
+	parse_ok("spread=off vm=a,kernel=k");
+	assert_false(cfg.sched.spread);
+	parse_bad("spread=2", "malformed value '2' for option 'spread'", "on or off");
 	parse_ok("sched=rr yield=preempted block=fixed ple_gap=64 ple_window=8192 slice_us=250 vm=a,kernel=k");
 	assert_int_equal(cfg.sched.policy, SCHED_RR);
 	assert_int_equal(cfg.sched.yield, YIELD_PREEMPTED);
