@@ -66,10 +66,12 @@ bench: setup all
 	tools/bench
 
 # Seed 001's overcommit benchmark (docs/benchmarks.md): the whole matrix under the default
-# policy, then rr against it for the yield comparison. About 30 minutes on 2 cores.
+# policy, then rr and spread=on against it for the yield comparison. About 25 minutes on 2
+# cores.
 bench-overcommit: setup all
 	tools/bench-overcommit
 	tools/bench-overcommit --hv-args sched=rr --settings ready/wakeup,preempted/wakeup --section rr
+	tools/bench-overcommit --hv-args spread=on --settings ready/wakeup,preempted/wakeup --section spread
 
 clean:
 	rm -rf $(BUILD)

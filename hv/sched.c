@@ -667,11 +667,13 @@ enum exit_action sched_pause_exit(struct vcpu *v)
 	}
 	/* The spinning vCPU gives its CPU to the target: the target goes to the front
 	 * of this CPU's run queue (pulled from another CPU's queue when it may run
-	 * here: VMCS clear, allowed here), and this vCPU goes to the back. A target
-	 * that cannot move is boosted in its own queue (policy->boost: ahead of all
-	 * that waited less than a slice), where its CPU takes it at the end of the
-	 * current slice (no remote preemption: a boost must not starve an unrelated
-	 * vCPU there). */
+	 * here: VMCS clear, allowed here, no sibling rule against it), and this vCPU is
+	 * re-queued behind it. A target that cannot move is boosted in its own queue
+	 * (policy->boost: ahead of all that waited less than a slice) and, when that
+	 * puts it at the head, preempts the vCPU running there unless that one was
+	 * switched in less than 1/32 slice ago; the spinner keeps its CPU (the target
+	 * may run in parallel). Neither can starve a vCPU: a boost never passes one
+	 * that waited a slice, and a preempted one keeps its place by the policy. */
 	struct cpu *d = t->rq_cpu;
 	if (!d) {
 		count(&v->ctr.yields_wasted);
