@@ -50,6 +50,7 @@ struct cpu {
 	struct vcpu *rq_head, *rq_tail;   /* runnable vCPUs waiting for this CPU */
 	u32 nr_queued;             /* vCPUs on the run queue (rq_lock) */
 	bool sched_started;        /* this CPU has entered cpu_run_loop */
+	u64 idle_rescues;          /* the idle watchdog found vCPUs queued (cpu_run_loop) */
 	u64 min_vruntime;          /* sched=fair: never decreases; queued vCPUs are placed near it */
 	struct spinlock blk_lock;
 	struct vcpu *blocked;      /* halted vCPUs whose wakeup notifications come here */
