@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The per-VM I/O bus: how a device is plugged into a VM.
+ *
+ * A device model embeds a struct vdev and registers address ranges on its VM's bus,
+ * in the port space (16-bit I/O addresses) or the MMIO space (guest-physical
+ * addresses outside RAM). The VMX layer only decodes a guest access into one struct
+ * io_req and hands it to io_bus_dispatch(); the bus finds the range and calls the
+ * device's access callback with the offset in the range, under the device's lock.
+ *
+ * Rules:
+ *  - Ranges of one space never overlap; registering an overlapping range fails.
+ *  - Ranges may be registered and unregistered while the VM runs (a guest moves a
+ *    PCI BAR): the bus lock is held for the lookup and the registration only, never
+ *    across a device callback, so a callback may itself (un)register ranges.
+ *  - A device callback runs with its device's lock held (unless the range was
+ *    registered IO_RANGE_LOCKLESS: the device synchronises itself, e.g. the vLAPIC,
+ *    which only its own vCPU touches). A callback must not take another device's lock.
+ *  - Unclaimed ports read all ones and drop writes (a PC bus with nothing decoding the
+ *    address); unclaimed MMIO is the caller's to diagnose (the VM is stopped).
+ */
+#ifndef HV_IO_BUS_H
+#define HV_IO_BUS_H
+
+#include "hv/types.h"
+#include "hv/cpu.h"
+
+struct vm;
+struct vcpu;
+struct vdev;
+
+enum io_space { IO_SPACE_PORT, IO_SPACE_MMIO, NR_IO_SPACES };
+
+/* One decoded guest access. For a write, value holds the data (low size bytes); a read
+ * stores its result there. */
+struct io_req {
+	enum io_space space;
+	u64 addr;        /* port number, or guest-physical address */
+	u8 size;         /* 1, 2, 4 or 8 bytes */
+	bool write;
+	u64 value;
+};
+
+/* What a device callback reports. */
+enum io_result {
+	IO_DONE,         /* completed: the instruction retires */
+	IO_REFUSED,      /* not an access this device accepts (bad size or alignment): the
+			  * caller stops the VM with a diagnosis naming device and access */
+	IO_STOPPED,      /* the device stopped the VM (debug exit, S5, vm_fault()) */
+};
+
+/* One registered range: [base, base + len) in a space, served by dev through access().
+ * off = req->addr - base. cookie tells a device with several ranges which one it is. */
+struct io_range_ops {
+	enum io_result (*access)(struct vdev *dev, struct vcpu *v, u64 off, struct io_req *req);
+};
+
+#define IO_RANGE_LOCKLESS BIT(0)   /* do not take the device lock around access() */
+
+/* The device lifecycle: a device is created by its own constructor (which registers
+ * ranges and calls vdev_add()), reset with the VM, destroyed when the VM goes. */
+struct vdev_ops {
+	void (*reset)(struct vdev *dev);
+	void (*destroy)(struct vdev *dev);   /* unregister ranges, free memory */
+};
+
+struct vdev {
+	const char *name;          /* in diagnostics: "COM1", "IOAPIC", "00:02.0 testdev" */
+	const struct vdev_ops *ops;
+	struct vm *vm;
+	struct spinlock lock;      /* held around access() unless IO_RANGE_LOCKLESS */
+	struct vdev *next;         /* the VM's device list */
+};
+
+/* Put dev on vm's device list (after it has registered its ranges). */
+void vdev_add(struct vm *vm, struct vdev *dev, const char *name, const struct vdev_ops *ops);
+/* Reset / destroy every device of vm, in the order they were added / the reverse. */
+void vdev_reset_all(struct vm *vm);
+void vdev_destroy_all(struct vm *vm);
+
+/* Register [base, base + len) of space for dev. false (and nothing registered) when the
+ * range overlaps another, len is 0, the range wraps, or the bus is full. */
+bool io_bus_register(struct vm *vm, enum io_space space, u64 base, u64 len, struct vdev *dev,
+		     const struct io_range_ops *ops, u32 flags);
+/* Unregister the range of dev that starts at base. false when there is none. */
+bool io_bus_unregister(struct vm *vm, enum io_space space, u64 base, struct vdev *dev);
+
+/* Dispatch a decoded access. Ports: unclaimed reads return all ones, writes are
+ * dropped (IO_DONE). MMIO: *claimed is false when no range covers the access (the
+ * caller diagnoses); an access that starts in a range and runs past its end is
+ * IO_REFUSED. dev_out (may be NULL) receives the device that handled it, for
+ * diagnostics. */
+enum io_result io_bus_dispatch(struct vm *vm, struct vcpu *v, struct io_req *req, bool *claimed,
+			       struct vdev **dev_out);
+
+#endif
