@@ -35,6 +35,9 @@ UNIT_LIBS_posted := -lpthread
 UNIT_SRC_guest_acpi := hv/guest_acpi.c hv/loader.c hv/acpi.c hv/format.c
 UNIT_SRC_mmio := arch/x86/vmx/mmio.c hv/insn.c hv/vioapic.c hv/format.c
 UNIT_SRC_time :=
+UNIT_SRC_msi := hv/irq/msi.c
+UNIT_SRC_pci := hv/pci/cfgmech.c hv/pci/config.c hv/pci/msi.c hv/pci/msix.c hv/pci/hostbridge.c \
+	hv/pci/testdev.c hv/irq/msi.c hv/vioapic.c hv/format.c
 
 unit: $(UNIT_BINS)
 
