@@ -13,6 +13,7 @@
 #include "arch/x86/vmx/posted.h"
 #include "hv/vlapic.h"
 #include "hv/timer.h"
+#include "hv/io/bus.h"
 
 /* Guest GPRs, in the order of the SDM's register encoding (exit qualifications for
  * MOV CR, "Table 27-3"), so a 4-bit GPR number indexes gpr[]. RSP lives in the VMCS;
@@ -155,6 +156,7 @@ struct vm {
 	struct cpuid_cached cpuid_cache[VM_CPUID_CACHE];   /* arch/x86/vmx/cpuid.c */
 	struct vioapic ioapic;     /* hv/vioapic.c: MMIO at VIOAPIC_BASE */
 	struct vpic pic;           /* hv/vpic.c: the masked 8259 pair */
+	struct io_bus bus;         /* hv/io/bus.c: its devices' port and MMIO ranges */
 };
 
 extern struct vm vms[MAX_VMS];
