@@ -14,6 +14,7 @@
 #include "hv/vlapic.h"
 #include "hv/timer.h"
 #include "hv/irq/msi.h"
+#include "hv/io/bus.h"
 
 /* Guest GPRs, in the order of the SDM's register encoding (exit qualifications for
  * MOV CR, "Table 27-3"), so a 4-bit GPR number indexes gpr[]. RSP lives in the VMCS;
@@ -158,6 +159,7 @@ struct vm {
 	struct vpic pic;           /* hv/vpic.c: the masked 8259 pair */
 	struct msi_stats msi;      /* hv/irq/msi.c: messages delivered and dropped */
 	struct vpci *pci;          /* hv/pci: the PCI host bridge and its devices */
+	struct io_bus bus;         /* hv/io/bus.c: its devices' port and MMIO ranges */
 };
 
 extern struct vm vms[MAX_VMS];

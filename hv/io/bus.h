@@ -11,13 +11,25 @@
  * Rules:
  *  - Ranges of one space never overlap; registering an overlapping range fails.
  *  - Ranges may be registered and unregistered while the VM runs (a guest moves a
- *    PCI BAR): the bus lock is held for the lookup and the registration only, never
- *    across a device callback, so a callback may itself (un)register ranges.
+ *    PCI BAR): writers serialise on the bus lock and bump the bus's sequence count
+ *    around each change; a lookup takes no lock, it reads the count, searches, and
+ *    searches again if the count was odd or changed (a seqcount: port I/O exits are a
+ *    hot path). Nothing of the bus is held across a device callback, so a callback may
+ *    itself (un)register ranges. A device stays valid until vdev_destroy_all(), after
+ *    the VM's vCPUs have stopped, so a range unregistered during a lookup may still
+ *    see one last access.
  *  - A device callback runs with its device's lock held (unless the range was
  *    registered IO_RANGE_LOCKLESS: the device synchronises itself, e.g. the vLAPIC,
  *    which only its own vCPU touches). A callback must not take another device's lock.
  *  - Unclaimed ports read all ones and drop writes (a PC bus with nothing decoding the
  *    address); unclaimed MMIO is the caller's to diagnose (the VM is stopped).
+ *  - A port access not wholly inside one range is taken byte by byte, byte i at port
+ *    + i, each dispatched alone (the ISA bus splits a wide cycle for 8-bit devices),
+ *    so byte-wide devices see every byte that is theirs. An MMIO access that starts
+ *    in a range and runs past its end is refused.
+ *  - Lock order: a device lock, then the console's. The UART's lock is a leaf (the
+ *    console flush of vm_stop() takes it), so a callback that stops the VM must not
+ *    hold the UART's lock.
  */
 #ifndef HV_IO_BUS_H
 #define HV_IO_BUS_H
@@ -50,7 +62,8 @@ enum io_result {
 };
 
 /* One registered range: [base, base + len) in a space, served by dev through access().
- * off = req->addr - base. cookie tells a device with several ranges which one it is. */
+ * off = req->addr - base. A device with several ranges tells them apart by giving each
+ * its own ops (or by the offset's range, when it registers one range per BAR). */
 struct io_range_ops {
 	enum io_result (*access)(struct vdev *dev, struct vcpu *v, u64 off, struct io_req *req);
 };
@@ -64,6 +77,24 @@ struct vdev_ops {
 	void (*destroy)(struct vdev *dev);   /* unregister ranges, free memory */
 };
 
+#define IO_BUS_MAX_RANGES 64   /* per space and VM */
+
+struct io_range {
+	u64 base, last;            /* [base, last]: last = base + len - 1 */
+	struct vdev *dev;
+	const struct io_range_ops *ops;
+	u32 flags;
+};
+
+/* A VM's bus (embedded in struct vm). */
+struct io_bus {
+	struct spinlock lock;      /* writers: the range tables and the device list */
+	volatile u32 seq;          /* odd while a writer changes a table */
+	u32 nr[NR_IO_SPACES];
+	struct io_range range[NR_IO_SPACES][IO_BUS_MAX_RANGES];   /* sorted by base */
+	struct vdev *devs, *devs_tail;
+};
+
 struct vdev {
 	const char *name;          /* in diagnostics: "COM1", "IOAPIC", "00:02.0 testdev" */
 	const struct vdev_ops *ops;
@@ -72,7 +103,9 @@ struct vdev {
 	struct vdev *next;         /* the VM's device list */
 };
 
-/* Put dev on vm's device list (after it has registered its ranges). */
+/* Put dev on vm's device list (after it has registered its ranges); sets its name,
+ * ops and vm. The constructor initialises dev->lock (zero is unlocked) before it
+ * registers a range. */
 void vdev_add(struct vm *vm, struct vdev *dev, const char *name, const struct vdev_ops *ops);
 /* Reset / destroy every device of vm, in the order they were added / the reverse. */
 void vdev_reset_all(struct vm *vm);
@@ -92,5 +125,8 @@ bool io_bus_unregister(struct vm *vm, enum io_space space, u64 base, struct vdev
  * diagnostics. */
 enum io_result io_bus_dispatch(struct vm *vm, struct vcpu *v, struct io_req *req, bool *claimed,
 			       struct vdev **dev_out);
+/* The device whose range in space covers addr, or NULL (for a diagnosis before an
+ * access is decoded). */
+struct vdev *io_bus_find(struct vm *vm, enum io_space space, u64 addr);
 
 #endif
