@@ -37,7 +37,7 @@ UNIT_SRC_mmio := arch/x86/vmx/mmio.c hv/insn.c hv/vioapic.c hv/format.c
 UNIT_SRC_time :=
 UNIT_SRC_msi := hv/irq/msi.c
 UNIT_SRC_pci := hv/pci/cfgmech.c hv/pci/config.c hv/pci/msi.c hv/pci/msix.c hv/pci/hostbridge.c \
-	hv/pci/testdev.c hv/irq/msi.c hv/vioapic.c hv/format.c
+	hv/pci/testdev.c hv/irq/msi.c hv/vioapic.c hv/io/bus.c hv/format.c
 UNIT_SRC_bus := hv/io/bus.c
 
 unit: $(UNIT_BINS)
