@@ -47,6 +47,14 @@ $(BUILD)/hv.elf: $(HV_OBJ) boot/linker.ld
 
 -include $(HV_OBJ:.o=.d)
 
+# The guest DSDT: ASL compiled by iasl (Debian acpica-tools) into a C array
+# (dsdt_aml_code[]) that hv/guest_acpi.c includes.
+$(BUILD)/hv/acpi/dsdt.hex: hv/acpi/dsdt.asl
+	@mkdir -p $(dir $@)
+	iasl -vs -p $(BUILD)/hv/acpi/dsdt -tc $< > $(BUILD)/hv/acpi/iasl.log 2>&1 || { cat $(BUILD)/hv/acpi/iasl.log; exit 1; }
+	rm -f $(BUILD)/hv/acpi/dsdt.aml
+$(BUILD)/obj/hv/guest_acpi.o: $(BUILD)/hv/acpi/dsdt.hex
+
 include guests/guests.mk
 include tests/unit/unit.mk
 

@@ -6,10 +6,13 @@
  * (XSDT)", "Fixed ACPI Description Table (FADT)" (revision 6), "Firmware ACPI Control
  * Structure (FACS)", "Multiple APIC Description Table (MADT)" with its "Processor Local
  * APIC Structure", "I/O APIC Structure", "Interrupt Source Override Structure" and
- * "Local APIC NMI Structure", "Generic Address Structure (GAS)", and a DSDT whose AML
- * ("ACPI Machine Language (AML) Specification") is the one object
- *     Name (\_S5, Package (4) { S5, S5, Zero, Zero })
- * that OSPM needs to power the machine off ("\_Sx (System States)").
+ * "Local APIC NMI Structure", "Generic Address Structure (GAS)"; the MCFG of the PCI
+ * Firmware Specification ("MCFG Table Description": one "Memory Mapped Enhanced
+ * Configuration Space Base Address Allocation Structure" for segment 0, bus 0); and
+ * the DSDT that iasl compiles from hv/acpi/dsdt.asl at build time (\_S5 and the PCI
+ * host bridge), copied here with its named integers PW3B/PW3E (the 32-bit BAR window)
+ * patched: in AML a Name of a DWORD integer is NameOp (08h), the 4-character name,
+ * DWordPrefix (0Ch) and the 4 value bytes ("Data Objects Encoding").
  *
  * Pure: it writes into the RAM buffer it is given. All tables sit in the BIOS area,
  * 16-byte aligned (the FACS 64-byte aligned, as required), below 4 GiB, so the RSDT
@@ -18,6 +21,8 @@
 #include "hv/guest_acpi.h"
 #include "hv/vioapic.h"
 #include "hv/lib.h"
+#include "hv/mm/guest_layout.h"
+#include "hv/acpi/dsdt.hex"   /* build/: unsigned char dsdt_aml_code[], from iasl -tc */
 
 #define OEM_ID "MICRHV"          /* 6 bytes */
 #define OEM_TABLE_ID "MICROHV "  /* 8 bytes */
@@ -29,6 +34,8 @@
 #define FADT_MINOR 5
 #define MADT_REVISION 5
 #define FACS_LEN 64
+#define MCFG_LEN (SDT_HEADER + 8 + 16)   /* header, reserved, one allocation */
+#define NR_SDT 3                          /* FADT, MADT, MCFG in the RSDT/XSDT */
 
 /* FADT field offsets ("FADT Format"). */
 #define FADT_FIRMWARE_CTRL 36
@@ -91,6 +98,26 @@ void guest_acpi_default(struct guest_acpi_config *c, u32 vcpus, u8 ioapic_id)
 	c->pm_tmr = GUEST_PM_TMR;
 	c->sci_irq = GUEST_SCI_IRQ;
 	c->s5_slp_typ = GUEST_S5_SLP_TYP;
+	c->ecam_base = GUEST_ECAM_BASE;
+	c->pci_win32_base = (u32)GUEST_HOLE_DEFAULT;
+	c->pci_win32_end = (u32)(GUEST_ECAM_BASE - 1);
+}
+
+/* Set the DWORD integer Name (name, value) of the AML in t[0..len): false when the
+ * name is not there exactly once as a DWORD Name. */
+static bool aml_set_name_dword(u8 *t, u32 len, const char *name, u32 value)
+{
+	u32 at = 0, found = 0;
+	for (u32 i = SDT_HEADER; i + 10 <= len; i++) {
+		if (t[i] == 0x08 && !memcmp(t + i + 1, name, 4) && t[i + 5] == 0x0c) {
+			at = i + 6;
+			found++;
+		}
+	}
+	if (found != 1)
+		return false;
+	memcpy(t + at, &value, 4);
+	return true;
 }
 
 static void put16(u8 *p, u16 v) { memcpy(p, &v, 2); }
@@ -152,11 +179,18 @@ static u32 madt_len(u32 vcpus)
 
 bool guest_acpi_build(u8 *ram, u64 ram_size, const struct guest_acpi_config *c, char *err, size_t errlen)
 {
-	static const u8 aml_prefix[] = { 0x08, '\\', '_', 'S', '5', '_', 0x12 };
-
 	if (ram_size < GUEST_ACPI_END) {
 		hv_snprintf(err, errlen, "guest RAM (%llu KiB) does not reach the BIOS area for the ACPI tables",
 			    (unsigned long long)(ram_size >> 10));
+		return false;
+	}
+	if (c->s5_slp_typ != GUEST_S5_SLP_TYP) {
+		hv_snprintf(err, errlen, "ACPI DSDT: \\_S5 is compiled with SLP_TYP %u, not %u", GUEST_S5_SLP_TYP,
+			    c->s5_slp_typ);
+		return false;
+	}
+	if (c->pci_win32_base > c->pci_win32_end) {
+		hv_snprintf(err, errlen, "ACPI DSDT: empty PCI window 0x%x-0x%x", c->pci_win32_base, c->pci_win32_end);
 		return false;
 	}
 	if (c->nr_cpus == 0 || c->nr_cpus > 255) {
@@ -164,7 +198,8 @@ bool guest_acpi_build(u8 *ram, u64 ram_size, const struct guest_acpi_config *c, 
 		return false;
 	}
 	/* Everything together is a few KiB: far below the 128 KiB of the area. */
-	_Static_assert(36 + 64 + 48 + 60 + FADT_LEN + 36 + 8 + 255 * 8 + 28 + 64 + 16 * 8 <
+	_Static_assert(36 + 64 + 48 + 60 + FADT_LEN + 36 + 8 + 255 * 8 + 28 + 64 + 16 * 8 + MCFG_LEN +
+			       sizeof(dsdt_aml_code) <
 			       GUEST_ACPI_END - GUEST_ACPI_BASE,
 		       "the ACPI tables fit in the BIOS area");
 
@@ -172,29 +207,32 @@ bool guest_acpi_build(u8 *ram, u64 ram_size, const struct guest_acpi_config *c, 
 	struct area a = { ram, GUEST_ACPI_BASE };
 	const u32 rsdp = area_alloc(&a, 36, 16);
 	const u32 facs = area_alloc(&a, FACS_LEN, 64);
-	const u32 rsdt = area_alloc(&a, SDT_HEADER + 2 * 4, 16);
-	const u32 xsdt = area_alloc(&a, SDT_HEADER + 2 * 8, 16);
+	const u32 rsdt = area_alloc(&a, SDT_HEADER + NR_SDT * 4, 16);
+	const u32 xsdt = area_alloc(&a, SDT_HEADER + NR_SDT * 8, 16);
 	const u32 fadt = area_alloc(&a, FADT_LEN, 16);
 	const u32 madt = area_alloc(&a, madt_len(c->nr_cpus), 16);
-	const u32 dsdt_len = SDT_HEADER + (u32)sizeof(aml_prefix) + 1 + 1 + 2 + 2 + 1 + 1;
+	const u32 mcfg = area_alloc(&a, MCFG_LEN, 16);
+	const u32 dsdt_len = (u32)sizeof(dsdt_aml_code);
 	const u32 dsdt = area_alloc(&a, dsdt_len, 16);
 
-	/* DSDT: Name (\_S5, Package (4) { S5, S5, Zero, Zero }). The PkgLength (one byte,
-	 * bits 5:0) counts itself, NumElements and the elements. */
+	/* DSDT: the compiled AML, the VM's PCI window patched in, checksum redone. */
 	u8 *t = ram + dsdt;
-	header(t, "DSDT", dsdt_len, 2);
-	u8 *aml = t + SDT_HEADER;
-	memcpy(aml, aml_prefix, sizeof(aml_prefix));
-	aml += sizeof(aml_prefix);
-	*aml++ = 1 + 1 + 2 + 2 + 1 + 1;          /* PkgLength */
-	*aml++ = 4;                              /* NumElements */
-	*aml++ = 0x0a;                           /* BytePrefix SLP_TYPa */
-	*aml++ = c->s5_slp_typ;
-	*aml++ = 0x0a;                           /* BytePrefix SLP_TYPb */
-	*aml++ = c->s5_slp_typ;
-	*aml++ = 0x00;                           /* ZeroOp: reserved */
-	*aml++ = 0x00;
+	memcpy(t, dsdt_aml_code, dsdt_len);
+	if (!aml_set_name_dword(t, dsdt_len, "PW3B", c->pci_win32_base) ||
+	    !aml_set_name_dword(t, dsdt_len, "PW3E", c->pci_win32_end)) {
+		hv_snprintf(err, errlen, "ACPI DSDT: PW3B/PW3E not found in the compiled AML");
+		return false;
+	}
 	checksum(t, dsdt_len, 9);
+
+	/* MCFG: 8 reserved bytes, then base address, segment 0, buses 0-0. */
+	t = ram + mcfg;
+	header(t, "MCFG", MCFG_LEN, 1);
+	put64(t + SDT_HEADER + 8, c->ecam_base);
+	put16(t + SDT_HEADER + 16, 0);          /* PCI Segment Group Number */
+	t[SDT_HEADER + 18] = 0;                  /* Start Bus Number */
+	t[SDT_HEADER + 19] = 0;                  /* End Bus Number */
+	checksum(t, MCFG_LEN, 9);
 
 	/* FACS: no checksum; version 2; no global lock owner, no waking vector. */
 	t = ram + facs;
@@ -268,17 +306,18 @@ bool guest_acpi_build(u8 *ram, u64 ram_size, const struct guest_acpi_config *c, 
 	e[5] = 1;                                /* LINT1 */
 	checksum(t, len, 9);
 
-	/* RSDT and XSDT: FADT, MADT. */
+	/* RSDT and XSDT: FADT, MADT, MCFG. */
+	const u32 sdts[NR_SDT] = { fadt, madt, mcfg };
 	t = ram + rsdt;
-	header(t, "RSDT", SDT_HEADER + 8, 1);
-	put32(t + SDT_HEADER, fadt);
-	put32(t + SDT_HEADER + 4, madt);
-	checksum(t, SDT_HEADER + 8, 9);
+	header(t, "RSDT", SDT_HEADER + NR_SDT * 4, 1);
+	for (u32 i = 0; i < NR_SDT; i++)
+		put32(t + SDT_HEADER + 4 * i, sdts[i]);
+	checksum(t, SDT_HEADER + NR_SDT * 4, 9);
 	t = ram + xsdt;
-	header(t, "XSDT", SDT_HEADER + 16, 1);
-	put64(t + SDT_HEADER, fadt);
-	put64(t + SDT_HEADER + 8, madt);
-	checksum(t, SDT_HEADER + 16, 9);
+	header(t, "XSDT", SDT_HEADER + NR_SDT * 8, 1);
+	for (u32 i = 0; i < NR_SDT; i++)
+		put64(t + SDT_HEADER + 8 * i, sdts[i]);
+	checksum(t, SDT_HEADER + NR_SDT * 8, 9);
 
 	/* RSDP, revision 2: the checksum covers the first 20 bytes (the ACPI 1.0 part),
 	 * the extended checksum all 36. */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The ACPI tables every guest finds in its BIOS area (docs/INTERFACES.md, "Guest
- * platform"): RSDP, RSDT, XSDT, FADT (+ FACS), MADT and a DSDT that defines \_S5.
+ * platform"): RSDP, RSDT, XSDT, FADT (+ FACS), MADT, MCFG and the DSDT compiled from
+ * hv/acpi/dsdt.asl (\_S5, the PCI host bridge).
  * The builder is pure (it writes into the guest RAM buffer it is given) and is
  * unit-tested by parsing its output with the hypervisor's own ACPI parser
  * (tests/unit/test_guest_acpi.c).
@@ -41,11 +42,15 @@ struct guest_acpi_config {
 	u32 ioapic_gsi_base;
 	u16 pm1a_evt, pm1a_cnt, pm_tmr;
 	u16 sci_irq;
-	u8 s5_slp_typ;
+	u8 s5_slp_typ;            /* must be GUEST_S5_SLP_TYP: the DSDT's \_S5 holds it */
+	u64 ecam_base;            /* MCFG: ECAM of segment 0, bus 0 */
+	u32 pci_win32_base;       /* the DSDT's 32-bit BAR window [base, end] (PW3B, PW3E) */
+	u32 pci_win32_end;
 };
 
-/* The configuration of every VM: vcpus vCPUs, the vIOAPIC with ioapic_id, and the
- * GUEST_* constants above. */
+/* The configuration of every VM: vcpus vCPUs, the vIOAPIC with ioapic_id, the GUEST_*
+ * constants above and the PCI layout of hv/mm/guest_layout.h (window from the default
+ * hole start). */
 void guest_acpi_default(struct guest_acpi_config *c, u32 vcpus, u8 ioapic_id);
 
 /* Write the tables into ram[GUEST_ACPI_BASE..GUEST_ACPI_END). false with a message when

@@ -7,6 +7,7 @@
 #include "tests/unit/support.h"
 #include "hv/acpi.h"
 #include "hv/guest_acpi.h"
+#include "hv/mm/guest_layout.h"
 #include "hv/vioapic.h"
 #include "hv/loader.h"
 
@@ -118,7 +119,7 @@ static void checksums(void **state)
 	assert_int_equal(get32(GUEST_ACPI_BASE + 20), 36);
 	assert_true(acpi_checksum_ok(r, 20));
 	assert_true(acpi_checksum_ok(r, 36));
-	static const char *const sigs[] = { "FACP", "APIC" };
+	static const char *const sigs[] = { "FACP", "APIC", "MCFG" };
 	for (unsigned i = 0; i < ARRAY_SIZE(sigs); i++) {
 		u64 t = find_table(sigs[i]);
 		assert_true(acpi_checksum_ok(ram + t, get32(t + 4)));
@@ -229,12 +230,77 @@ static void fadt_fields(void **state)
 		assert_int_equal(ram[f + gas[i].off + 1], gas[i].bits);
 		assert_int_equal(get64(f + gas[i].off + 4), gas[i].port);
 	}
-	/* The DSDT body is exactly Name(\_S5, Package(4){5, 5, 0, 0}). */
-	u64 d = get32(f + 40);
-	static const u8 aml[] = { 0x08, '\\', '_', 'S', '5', '_', 0x12, 0x08, 0x04,
-				  0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00 };
-	assert_int_equal(get32(d + 4), 36 + sizeof(aml));
-	assert_memory_equal(ram + d + 36, aml, sizeof(aml));
+}
+
+/* Offset of the first occurrence of pat in ram[t, t + len), or 0. */
+static u64 find_bytes(u64 t, u32 len, const u8 *pat, size_t n)
+{
+	for (u64 i = t; i + n <= t + len; i++)
+		if (!memcmp(ram + i, pat, n))
+			return i;
+	return 0;
+}
+
+static void dsdt_from_asl(void **state)
+{
+	(void)state;
+	build(2, 2);
+	u64 d = get32(find_table("FACP") + 40);
+	u32 len = get32(d + 4);
+	assert_memory_equal(ram + d, "DSDT", 4);
+	assert_true(acpi_checksum_ok(ram + d, len));
+	assert_memory_equal(ram + d + 10, "MICRHV", 6);
+	/* \_S5 as the hypervisor's own parser finds it (5, 5). */
+	u8 a = 0, b = 0;
+	assert_true(acpi_find_s5(ram + d + 36, len - 36, &a, &b));
+	assert_int_equal(a, GUEST_S5_SLP_TYP);
+	assert_int_equal(b, GUEST_S5_SLP_TYP);
+	/* The host bridge: _HID EisaId("PNP0A03") = DWordPrefix 41 D0 0A 03. */
+	static const u8 hid[] = { '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x03 };
+	assert_true(find_bytes(d, len, hid, sizeof(hid)));
+	static const u8 prt[] = { '_', 'P', 'R', 'T' };
+	assert_true(find_bytes(d, len, prt, sizeof(prt)));
+	/* The window names hold the default window. */
+	static const u8 pw3b[] = { 0x08, 'P', 'W', '3', 'B', 0x0c };
+	u64 at = find_bytes(d, len, pw3b, sizeof(pw3b));
+	assert_true(at);
+	assert_int_equal(get32(at + 6), 0xc0000000u);
+	static const u8 pw3e[] = { 0x08, 'P', 'W', '3', 'E', 0x0c };
+	at = find_bytes(d, len, pw3e, sizeof(pw3e));
+	assert_true(at);
+	assert_int_equal(get32(at + 6), 0xdfffffffu);
+
+	/* Another window: patched, checksum still right. */
+	struct guest_acpi_config c;
+	guest_acpi_default(&c, 1, 1);
+	c.pci_win32_base = 0x80000000u;
+	assert_true(guest_acpi_build(ram, RAM_SIZE, &c, err, sizeof(err)));
+	d = get32(find_table("FACP") + 40);
+	at = find_bytes(d, len, pw3b, sizeof(pw3b));
+	assert_int_equal(get32(at + 6), 0x80000000u);
+	assert_true(acpi_checksum_ok(ram + d, len));
+	/* An empty window, an \_S5 other than the compiled one: refused. */
+	c.pci_win32_base = 0xe0000000u;
+	c.pci_win32_end = 0xc0000000u;
+	assert_false(guest_acpi_build(ram, RAM_SIZE, &c, err, sizeof(err)));
+	guest_acpi_default(&c, 1, 1);
+	c.s5_slp_typ = 7;
+	assert_false(guest_acpi_build(ram, RAM_SIZE, &c, err, sizeof(err)));
+	assert_contains(err, "_S5");
+}
+
+static void mcfg(void **state)
+{
+	(void)state;
+	build(1, 1);
+	u64 m = find_table("MCFG");
+	assert_int_equal(get32(m + 4), 36 + 8 + 16);
+	assert_true(acpi_checksum_ok(ram + m, 60));
+	assert_int_equal(m % 16, 0);
+	assert_int_equal(get64(m + 44), GUEST_ECAM_BASE);
+	assert_int_equal(ram[m + 52] | ram[m + 53] << 8, 0);   /* segment 0 */
+	assert_int_equal(ram[m + 54], 0);                      /* start bus */
+	assert_int_equal(ram[m + 55], 0);                      /* end bus */
 }
 
 static void everything_in_the_bios_area(void **state)
@@ -315,6 +381,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(parsed_by_the_hypervisor_parser, setup, teardown),
 		cmocka_unit_test_setup_teardown(checksums, setup, teardown),
 		cmocka_unit_test_setup_teardown(madt_entries, setup, teardown),
+		cmocka_unit_test_setup_teardown(dsdt_from_asl, setup, teardown),
+		cmocka_unit_test_setup_teardown(mcfg, setup, teardown),
 		cmocka_unit_test_setup_teardown(fadt_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(everything_in_the_bios_area, setup, teardown),
 		cmocka_unit_test_setup_teardown(refusals, setup, teardown),

@@ -9,7 +9,7 @@
 # Sanitizers, in a separate build directory:
 #   make unit BUILD=build-asan UNIT_EXTRA_CFLAGS='-fsanitize=address,undefined -fno-sanitize-recover=all'
 UNIT_EXTRA_CFLAGS ?=
-UNIT_CFLAGS := -std=gnu11 -O2 -g -I. -DHV_HOST_TEST -Wall -Wextra -Werror -Wno-address-of-packed-member \
+UNIT_CFLAGS := -std=gnu11 -O2 -g -I. -I$(BUILD) -DHV_HOST_TEST -Wall -Wextra -Werror -Wno-address-of-packed-member \
 	$(UNIT_EXTRA_CFLAGS)
 UNIT_LIBS := -lcmocka
 UNIT_DIR := $(BUILD)/tests/unit
@@ -41,6 +41,8 @@ UNIT_SRC_pci := hv/pci/cfgmech.c hv/pci/config.c hv/pci/msi.c hv/pci/msix.c hv/p
 UNIT_SRC_bus := hv/io/bus.c
 
 unit: $(UNIT_BINS)
+
+$(UNIT_DIR)/obj/hv/guest_acpi.o: $(BUILD)/hv/acpi/dsdt.hex
 
 $(UNIT_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
