@@ -212,6 +212,15 @@ static bool parse_vm(const char *v, struct hv_config *cfg, char *err, size_t err
 				return set_err(err, errlen, "vm '%s': bad vcpus '%.*s' (1 to %d)", vm->name,
 					       (int)vlen, val, MAX_VCPUS_PER_VM);
 			vm->vcpus = (u32)n;
+		} else if (klen == 3 && !strncmp(p, "pci", 3)) {
+			/* pci=testdev, pci=none; several functions would be joined with '+'. */
+			if (vlen == 7 && !strncmp(val, "testdev", 7))
+				vm->pci_devs = VM_PCI_TESTDEV;
+			else if (vlen == 4 && !strncmp(val, "none", 4))
+				vm->pci_devs = 0;
+			else
+				return set_err(err, errlen, "vm '%s': bad pci '%.*s' (testdev or none)", vm->name,
+					       (int)vlen, val);
 		} else if (klen == 4 && !strncmp(p, "cpus", 4)) {
 			if (!parse_cpu_list(val, vlen, &vm->cpu_mask))
 				return set_err(err, errlen, "vm '%s': bad cpus '%.*s' (e.g. 0, 0-1, 0+2)",

@@ -32,8 +32,12 @@ struct vm_config {
 	u32 vcpus;
 	u64 cpu_mask;     /* physical CPUs it may use; 0 = all */
 	struct irq_switches sw;
+	u32 pci_devs;     /* VM_PCI_*: emulated PCI functions behind its host bridge */
 	char append[APPEND_MAX + 1];
 };
+
+/* PCI functions a VM may get (vm=...,pci=LIST; hv/pci). */
+#define VM_PCI_TESTDEV BIT(0)   /* hv/pci/testdev.c at 00:02.0 */
 
 enum poweroff_method {
 	POWEROFF_ACPI,    /* ACPI S5 through the FADT's PM1 control block, else halt */

@@ -4,6 +4,7 @@
  * that VM only), and the end of the run when every VM has stopped.
  */
 #include "hv/vm.h"
+#include "hv/pci/pci.h"
 #include "hv/timer.h"
 #include "hv/sched.h"
 #include "hv/bootinfo.h"
@@ -107,6 +108,12 @@ bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, si
 	 * "Guest platform"): the IOAPIC ID follows the vCPUs' APIC IDs 0..n-1. */
 	vioapic_init(&vm->ioapic, vm, cfg->vcpus);
 	vpic_init(&vm->pic);
+	/* The PCI host bridge (always: the DSDT describes it) and the functions asked for. */
+	if (!vpci_create(vm, lerr, sizeof(lerr)) ||
+	    ((cfg->pci_devs & VM_PCI_TESTDEV) && !pci_testdev_create(vm->pci, lerr, sizeof(lerr)))) {
+		hv_snprintf(err, errlen, "vm '%s': %s", cfg->name, lerr);
+		return false;
+	}
 	if (!loader_build_acpi(vm->ram, vm->ram_size, cfg->vcpus, (u8)vm->ioapic.id, lerr, sizeof(lerr))) {
 		hv_snprintf(err, errlen, "vm '%s': %s", cfg->name, lerr);
 		return false;

@@ -341,6 +341,21 @@ static void vm_missing_or_bad_kernel(void **state)
 	parse_bad(line, "bad kernel 'kkkk", "vm 'a'");
 }
 
+static void vm_pci_devices(void **state)
+{
+	(void)state;
+	parse_ok("vm=a,kernel=k");
+	assert_int_equal(cfg.vms[0].pci_devs, 0);
+	parse_ok("vm=a,kernel=k,pci=testdev vm=b,kernel=k");
+	assert_int_equal(cfg.vms[0].pci_devs, VM_PCI_TESTDEV);
+	assert_int_equal(cfg.vms[1].pci_devs, 0);
+	parse_ok("vm=a,kernel=k,pci=testdev,pci=none");
+	assert_int_equal(cfg.vms[0].pci_devs, 0);
+	parse_bad("vm=a,kernel=k,pci=virtio", "vm 'a': bad pci 'virtio' (testdev or none)", NULL);
+	parse_bad("vm=a,kernel=k,pci=", "bad pci ''", NULL);
+	parse_bad("pci=testdev vm=a,kernel=k", "unknown option 'pci'", NULL);
+}
+
 static void vm_bad_names(void **state)
 {
 	(void)state;
@@ -888,6 +903,7 @@ int main(void)
 		cmocka_unit_test(vm_too_many),
 		cmocka_unit_test(vm_duplicate_names),
 		cmocka_unit_test(vm_missing_or_bad_kernel),
+		cmocka_unit_test(vm_pci_devices),
 		cmocka_unit_test(vm_bad_names),
 		cmocka_unit_test(vm_bad_items),
 		cmocka_unit_test(vm_cpus),
