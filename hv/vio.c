@@ -109,7 +109,21 @@ enum exit_action vio_port(struct vcpu *v, u16 port, unsigned size, bool in, u32 
 			"debug-exit port 0xf4 written with 0x%x", value);
 		return EXIT_LEAVE;
 	}
+	/* Everything else goes to the VM's I/O bus (the PCI configuration ports and I/O
+	 * BARs today); unclaimed ports read all ones there. */
+	struct io_req req = { .space = IO_SPACE_PORT, .addr = port, .size = (u8)size, .write = !in,
+			      .value = in ? 0 : (*val & mask) };
+	bool claimed = false;
+	struct vdev *dev = NULL;
+	enum io_result r = io_bus_dispatch(vm, v, &req, &claimed, &dev);
+	if (r == IO_REFUSED) {
+		vm_fault(v, "%s refused a %u-byte %s at port 0x%x", dev ? dev->name : "the I/O bus", size,
+			 in ? "read" : "write", port);
+		return EXIT_LEAVE;
+	}
+	if (r == IO_STOPPED)
+		return EXIT_LEAVE;
 	if (in)
-		*val = mask;
+		*val = (u32)req.value & mask;
 	return EXIT_SKIP;
 }

@@ -33,7 +33,7 @@ UNIT_SRC_posted :=
 # Extra libraries of one test (after -lcmocka).
 UNIT_LIBS_posted := -lpthread
 UNIT_SRC_guest_acpi := hv/guest_acpi.c hv/loader.c hv/acpi.c hv/format.c
-UNIT_SRC_mmio := arch/x86/vmx/mmio.c hv/insn.c hv/vioapic.c hv/format.c
+UNIT_SRC_mmio := arch/x86/vmx/mmio.c hv/insn.c hv/vioapic.c hv/io/bus.c hv/format.c
 UNIT_SRC_time :=
 UNIT_SRC_msi := hv/irq/msi.c
 UNIT_SRC_pci := hv/pci/cfgmech.c hv/pci/config.c hv/pci/msi.c hv/pci/msix.c hv/pci/hostbridge.c \
