@@ -223,6 +223,13 @@ void vm_print_counters(struct vm *vm)
 		       (unsigned long long)c->run_ticks, (unsigned long long)c->balanced,
 		       (unsigned long long)c->wake_preempts, (unsigned long long)c->remote_boosts);
 	}
+	const struct msi_stats *m = &vm->msi;
+	if (m->delivered || m->dropped[MSI_DROP_ADDRESS] || m->dropped[MSI_DROP_DELIVERY] ||
+	    m->dropped[MSI_DROP_VECTOR] || m->dropped[MSI_DROP_DEASSERT])
+		printk("msi vm=%s delivered=%llu dropped_address=%llu dropped_delivery_mode=%llu dropped_vector=%llu "
+		       "dropped_deassert=%llu\n", vm->name, (unsigned long long)m->delivered,
+		       (unsigned long long)m->dropped[MSI_DROP_ADDRESS], (unsigned long long)m->dropped[MSI_DROP_DELIVERY],
+		       (unsigned long long)m->dropped[MSI_DROP_VECTOR], (unsigned long long)m->dropped[MSI_DROP_DEASSERT]);
 }
 
 static void print_summary(struct vm *vm)
