@@ -13,6 +13,7 @@
 #include "hv/loader.h"
 #include "hv/mm.h"
 #include "hv/power.h"
+#include "hv/dev/dev.h"
 #include "arch/x86/vmx/vmx.h"
 #include "arch/x86/x86.h"
 
@@ -104,9 +105,13 @@ bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, si
 		return false;
 	}
 	/* Platform devices and the ACPI tables that describe them (docs/INTERFACES.md,
-	 * "Guest platform"): the IOAPIC ID follows the vCPUs' APIC IDs 0..n-1. */
-	vioapic_init(&vm->ioapic, vm, cfg->vcpus);
-	vpic_init(&vm->pic);
+	 * "Guest platform"), each on the VM's bus (hv/dev/dev.h): the IOAPIC ID follows
+	 * the vCPUs' APIC IDs 0..n-1. */
+	if (!vuart_create(vm) || !vpic_create(vm) || !pm_create(vm) || !debug_exit_create(vm) ||
+	    !ioapic_create(vm, cfg->vcpus) || !xapic_create(vm)) {
+		hv_snprintf(err, errlen, "vm '%s': a platform device's range cannot be registered on its bus", cfg->name);
+		return false;
+	}
 	if (!loader_build_acpi(vm->ram, vm->ram_size, cfg->vcpus, (u8)vm->ioapic.id, lerr, sizeof(lerr))) {
 		hv_snprintf(err, errlen, "vm '%s': %s", cfg->name, lerr);
 		return false;
