@@ -10,6 +10,7 @@
 
 #include "hv/types.h"
 #include "hv/cpu.h"
+#include "hv/io/bus.h"
 
 #define VIOAPIC_BASE 0xfec00000ull
 #define VIOAPIC_SIZE 0x1000
@@ -39,6 +40,7 @@
 struct vm;
 
 struct vioapic {
+	struct vdev dev;          /* on the bus: hv/dev/ioapic.c (dev.lock is not used) */
 	struct vm *vm;
 	struct spinlock lock;
 	u32 id;

@@ -14,6 +14,7 @@
 #include "hv/loader.h"
 #include "hv/mm.h"
 #include "hv/power.h"
+#include "hv/dev/dev.h"
 #include "arch/x86/vmx/vmx.h"
 #include "arch/x86/x86.h"
 
@@ -105,9 +106,13 @@ bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, si
 		return false;
 	}
 	/* Platform devices and the ACPI tables that describe them (docs/INTERFACES.md,
-	 * "Guest platform"): the IOAPIC ID follows the vCPUs' APIC IDs 0..n-1. */
-	vioapic_init(&vm->ioapic, vm, cfg->vcpus);
-	vpic_init(&vm->pic);
+	 * "Guest platform"), each on the VM's bus (hv/dev/dev.h): the IOAPIC ID follows
+	 * the vCPUs' APIC IDs 0..n-1. */
+	if (!vuart_create(vm) || !vpic_create(vm) || !pm_create(vm) || !debug_exit_create(vm) ||
+	    !ioapic_create(vm, cfg->vcpus) || !xapic_create(vm)) {
+		hv_snprintf(err, errlen, "vm '%s': a platform device's range cannot be registered on its bus", cfg->name);
+		return false;
+	}
 	/* The PCI host bridge (always: the DSDT describes it) and the functions asked for. */
 	if (!vpci_create(vm, lerr, sizeof(lerr)) ||
 	    ((cfg->pci_devs & VM_PCI_TESTDEV) && !pci_testdev_create(vm->pci, lerr, sizeof(lerr)))) {

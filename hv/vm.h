@@ -65,11 +65,15 @@ struct race_probe {
 	volatile u32 posted;
 };
 
-/* The guest's emulated 16550 on COM1 (hv/vuart.c). */
+/* The guest's emulated 16550 on COM1 (hv/vuart.c). dev.lock guards the rest. */
+#define VUART_LINE 200           /* COM1 output is printed at each newline or when this is full */
+#define VUART_PUTS_MAX 4096      /* the longest HC_PUTS text */
 struct vuart {
+	struct vdev dev;
 	u8 ier, lcr, mcr, scr, dll, dlm;
-	char line[200];
 	u32 len;
+	char line[VUART_LINE];
+	char text[VUART_PUTS_MAX];   /* one HC_PUTS line being printed */
 };
 
 struct vcpu {
@@ -152,7 +156,7 @@ struct vm {
 	u32 exit_value;            /* V */
 	int status;                /* docs/INTERFACES.md "Exit status" */
 	char stop_reason[160];
-	struct vuart uart;
+	struct vuart uart;         /* hv/vuart.c: COM1 */
 	struct spinlock lock;
 	struct cpuid_cached cpuid_cache[VM_CPUID_CACHE];   /* arch/x86/vmx/cpuid.c */
 	struct vioapic ioapic;     /* hv/vioapic.c: MMIO at VIOAPIC_BASE */
@@ -160,6 +164,8 @@ struct vm {
 	struct msi_stats msi;      /* hv/irq/msi.c: messages delivered and dropped */
 	struct vpci *pci;          /* hv/pci: the PCI host bridge and its devices */
 	struct io_bus bus;         /* hv/io/bus.c: its devices' port and MMIO ranges */
+	/* Stateless devices (hv/dev/): nothing but their place on the bus. */
+	struct vdev pm_dev, debug_exit_dev, xapic_dev;
 };
 
 extern struct vm vms[MAX_VMS];
@@ -200,13 +206,10 @@ void hv_finish(void) __noreturn;
  */
 enum exit_action { EXIT_RESUME, EXIT_SKIP, EXIT_LEAVE };
 
-/* Port I/O from a guest (hv/vio.c). *val holds the value out / receives the value in. */
-enum exit_action vio_port(struct vcpu *v, u16 port, unsigned size, bool in, u32 *val);
-/* The emulated COM1 (hv/vuart.c). */
-u32 vuart_read(struct vm *vm, unsigned reg);
-void vuart_write(struct vm *vm, unsigned reg, u32 val);
-void vuart_flush(struct vm *vm);
-void vuart_putc(struct vm *vm, char c);   /* a byte of console output */
+/* The emulated COM1 (hv/vuart.c; its constructor is in hv/dev/dev.h). */
+void vuart_flush(struct vm *vm);          /* print a pending partial line */
+/* HC_PUTS: len bytes of text as console lines of their own, each printed whole. */
+void vuart_puts(struct vm *vm, const char *s, size_t len);
 /* Hypercalls (hv/hypercall.c): the VMCALL ABI of hv/hypercall.h. */
 enum exit_action hypercall(struct vcpu *v);
 

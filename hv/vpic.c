@@ -37,7 +37,6 @@ static void chip_reset(struct i8259 *c, u8 vector_base, u8 icw3)
 
 void vpic_init(struct vpic *p)
 {
-	memset(p, 0, sizeof(*p));
 	chip_reset(&p->chip[0], 0x08, 0x04);   /* master: a slave on IR2 */
 	chip_reset(&p->chip[1], 0x70, 0x02);   /* slave: its ID is 2 */
 }
@@ -108,7 +107,6 @@ u8 vpic_read(struct vpic *p, u16 port)
 		return 0xff;
 	struct i8259 *c = chip_of(p, port);
 	u8 v = 0;
-	u64 f = spin_lock_irqsave(&p->lock);
 	switch (port) {
 	case VPIC_MASTER_CMD:
 	case VPIC_SLAVE_CMD:
@@ -124,7 +122,6 @@ u8 vpic_read(struct vpic *p, u16 port)
 	default:
 		v = c->elcr;
 	}
-	spin_unlock_irqrestore(&p->lock, f);
 	return v;
 }
 
@@ -133,7 +130,6 @@ void vpic_write(struct vpic *p, u16 port, u8 val)
 	if (!vpic_port(port))
 		return;
 	struct i8259 *c = chip_of(p, port);
-	u64 f = spin_lock_irqsave(&p->lock);
 	switch (port) {
 	case VPIC_MASTER_CMD:
 	case VPIC_SLAVE_CMD:
@@ -146,5 +142,4 @@ void vpic_write(struct vpic *p, u16 port, u8 val)
 	default:
 		c->elcr = val & elcr_writable[c == &p->chip[1]];
 	}
-	spin_unlock_irqrestore(&p->lock, f);
 }

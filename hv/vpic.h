@@ -5,13 +5,14 @@
  * read back as on a PC, with no interrupt source behind them. Interrupts reach guests
  * through the virtual IOAPIC (hv/vioapic.h) and LAPICs; the 8259s never deliver one,
  * so IRR, ISR and the poll word always read 0. Register logic is pure (unit-tested on
- * the host, tests/unit/test_vpic.c).
+ * the host, tests/unit/test_vpic.c); the bus device around it is hv/dev/pic.c, whose
+ * lock (dev.lock) every register access holds.
  */
 #ifndef HV_VPIC_H
 #define HV_VPIC_H
 
 #include "hv/types.h"
-#include "hv/cpu.h"
+#include "hv/io/bus.h"
 
 #define VPIC_MASTER_CMD 0x20
 #define VPIC_MASTER_DATA 0x21
@@ -33,16 +34,17 @@ struct i8259 {
 };
 
 struct vpic {
-	struct spinlock lock;
+	struct vdev dev;
 	struct i8259 chip[2];   /* 0 = master, 1 = slave */
 };
 
 /* The state a PC BIOS leaves: vectors 0x08/0x70, slave on IRQ2, 8086 mode, every
- * input masked, all edge-triggered. */
+ * input masked, all edge-triggered (the registers only: p->dev is left alone). */
 void vpic_init(struct vpic *p);
 /* One of the six byte ports above? */
 bool vpic_port(u16 port);
-/* Byte access to one of those ports (anything else reads 0xff, writes are dropped). */
+/* Byte access to one of those ports (anything else reads 0xff, writes are dropped).
+ * The caller holds p->dev.lock. */
 u8 vpic_read(struct vpic *p, u16 port);
 void vpic_write(struct vpic *p, u16 port, u8 val);
 

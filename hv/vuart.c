@@ -3,11 +3,26 @@
  * The emulated 16550 UART every VM has at COM1 (0x3f8). Output only: what the guest
  * writes to THR is collected per line and printed on the hypervisor console as
  * "[NAME] text". The transmitter is always ready (LSR THRE and TEMT set), no receive
- * data, no interrupts (PC16550D data sheet, "Registers").
+ * data, no interrupts (PC16550D data sheet, "Registers"). Only byte accesses reach
+ * the registers (the 16550 is a byte-wide device); wider ones read all ones and are
+ * dropped, as on a port nothing decodes.
+ *
+ * Locking: the device lock guards the registers and both line buffers. vCPUs reach it
+ * from several CPUs at once: COM1 accesses take it through the bus, HC_PUTS
+ * (vuart_puts) and the flush of vm_stop (vuart_flush) take it here. A line is printed
+ * with the lock held, so it leaves whole and in order, and a buffer is never appended
+ * to while it is printed or emptied. HC_PUTS text never joins the COM1 line in
+ * progress (another vCPU may be half way through one): its lines are printed as they
+ * are, each in one piece. The lock is a leaf: nothing here calls out but to the
+ * console.
  */
 #include "hv/vm.h"
+#include "hv/dev/dev.h"
 #include "hv/console.h"
 #include "hv/lib.h"
+
+#define COM1_BASE 0x3f8
+#define COM1_LEN 8
 
 #define REG_RBR_THR 0
 #define REG_IER 1
@@ -23,35 +38,70 @@
 #define IIR_NO_INT 0x01
 #define MSR_DCD_DSR_CTS 0xb0
 
+/* Console bytes: '\r' is dropped, other control characters but tab become '.' (the
+ * console stays readable and line-oriented). 0 when the byte is dropped. */
+static inline char console_char(char c)
+{
+	if (c == '\r')
+		return 0;
+	if ((u8)c < 0x20 && c != '\t')
+		return '.';
+	return c;
+}
+
+static void flush_locked(struct vuart *u)
+{
+	if (u->len) {
+		vm_console_line(u->dev.vm, u->line, u->len);
+		u->len = 0;
+	}
+}
+
+static void putc_locked(struct vuart *u, char c)
+{
+	if (c == '\n') {
+		vm_console_line(u->dev.vm, u->line, u->len);
+		u->len = 0;
+		return;
+	}
+	c = console_char(c);
+	if (!c)
+		return;
+	u->line[u->len++] = c;
+	if (u->len == sizeof(u->line))
+		flush_locked(u);
+}
+
 void vuart_flush(struct vm *vm)
 {
 	struct vuart *u = &vm->uart;
-	if (u->len) {
-		vm_console_line(vm, u->line, u->len);
-		u->len = 0;
-	}
+	u64 f = spin_lock_irqsave(&u->dev.lock);
+	flush_locked(u);
+	spin_unlock_irqrestore(&u->dev.lock, f);
 }
 
-void vuart_putc(struct vm *vm, char c)
+void vuart_puts(struct vm *vm, const char *s, size_t len)
 {
 	struct vuart *u = &vm->uart;
-	if (c == '\r')
-		return;
-	if (c == '\n') {
-		vm_console_line(vm, u->line, u->len);
-		u->len = 0;
-		return;
+	u64 f = spin_lock_irqsave(&u->dev.lock);
+	size_t n = 0;
+	for (size_t i = 0; i < len && i < sizeof(u->text); i++) {
+		/* One read of each guest byte: another vCPU may be rewriting the text. */
+		char c = READ_ONCE(s[i]);
+		if (c == '\n') {
+			vm_console_line(vm, u->text, n);
+			n = 0;
+		} else if ((c = console_char(c))) {
+			u->text[n++] = c;
+		}
 	}
-	if ((u8)c < 0x20 && c != '\t')
-		c = '.';   /* keep the console readable and line-oriented */
-	u->line[u->len++] = c;
-	if (u->len == sizeof(u->line))
-		vuart_flush(vm);
+	if (n)
+		vm_console_line(vm, u->text, n);
+	spin_unlock_irqrestore(&u->dev.lock, f);
 }
 
-u32 vuart_read(struct vm *vm, unsigned reg)
+static u32 reg_read(const struct vuart *u, unsigned reg)
 {
-	struct vuart *u = &vm->uart;
 	bool dlab = u->lcr & LCR_DLAB;
 	switch (reg) {
 	case REG_RBR_THR: return dlab ? u->dll : 0;
@@ -66,17 +116,15 @@ u32 vuart_read(struct vm *vm, unsigned reg)
 	return 0xff;
 }
 
-void vuart_write(struct vm *vm, unsigned reg, u32 val)
+static void reg_write(struct vuart *u, unsigned reg, u8 b)
 {
-	struct vuart *u = &vm->uart;
 	bool dlab = u->lcr & LCR_DLAB;
-	u8 b = (u8)val;
 	switch (reg) {
 	case REG_RBR_THR:
 		if (dlab)
 			u->dll = b;
 		else
-			vuart_putc(vm, (char)b);
+			putc_locked(u, (char)b);
 		break;
 	case REG_IER:
 		if (dlab)
@@ -89,4 +137,52 @@ void vuart_write(struct vm *vm, unsigned reg, u32 val)
 	case REG_SCR: u->scr = b; break;
 	default: break;   /* FCR, read-only LSR/MSR */
 	}
+}
+
+/* Called with the device lock held (the bus takes it). */
+static enum io_result uart_access(struct vdev *dev, struct vcpu *v, u64 off, struct io_req *req)
+{
+	(void)v;
+	struct vuart *u = container_of(dev, struct vuart, dev);
+	if (req->size != 1) {
+		if (!req->write)
+			req->value = ~0ull;
+		return IO_DONE;
+	}
+	if (req->write)
+		reg_write(u, (unsigned)off, (u8)req->value);
+	else
+		req->value = reg_read(u, (unsigned)off);
+	return IO_DONE;
+}
+
+static const struct io_range_ops uart_ops = { uart_access };
+
+static void uart_reset(struct vdev *dev)
+{
+	struct vuart *u = container_of(dev, struct vuart, dev);
+	u64 f = spin_lock_irqsave(&dev->lock);
+	flush_locked(u);
+	u->ier = u->lcr = u->mcr = u->scr = u->dll = u->dlm = 0;
+	spin_unlock_irqrestore(&dev->lock, f);
+}
+
+static void uart_destroy(struct vdev *dev)
+{
+	struct vuart *u = container_of(dev, struct vuart, dev);
+	vuart_flush(dev->vm);
+	io_bus_unregister(dev->vm, IO_SPACE_PORT, COM1_BASE, &u->dev);
+}
+
+static const struct vdev_ops uart_vops = { uart_reset, uart_destroy };
+
+bool vuart_create(struct vm *vm)
+{
+	struct vuart *u = &vm->uart;
+	memset(u, 0, sizeof(*u));
+	u->dev.vm = vm;
+	if (!io_bus_register(vm, IO_SPACE_PORT, COM1_BASE, COM1_LEN, &u->dev, &uart_ops, 0))
+		return false;
+	vdev_add(vm, &u->dev, "COM1", &uart_vops);
+	return true;
 }

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* hv/vpic.c: the masked 8259A pair: initialization sequence, masks, OCW3, ELCR. */
+/* hv/vpic.c: the masked 8259A pair: initialization sequence, masks, OCW3, ELCR; and
+ * hv/dev/pic.c: the pair on the VM's bus, byte by byte under its lock. */
 #include "tests/unit/support.h"
 #include "hv/vpic.h"
+#include "hv/vm.h"
+#include "hv/dev/dev.h"
 
 static struct vpic pic;
 
@@ -40,7 +43,7 @@ static void bios_state(void **state)
 	assert_int_equal(pic.chip[0].icw2, 0x08);
 	assert_int_equal(pic.chip[1].icw2, 0x70);
 	assert_int_equal(pic.chip[0].init_step, 0);
-	assert_false(pic.lock.locked);
+	assert_false(pic.dev.lock.locked);
 }
 
 static void ports(void **state)
@@ -190,9 +193,52 @@ static void elcr(void **state)
 	assert_int_equal(vpic_read(&pic, 0x4d0), 0x20);
 }
 
+static struct vm vm;
+/* Through the bus, which takes the device lock (the fake above refuses a second
+ * acquisition and a release of a free lock). */
+static u64 port_io(u16 port, u8 size, bool write, u64 value)
+{
+	struct io_req req = { IO_SPACE_PORT, port, size, write, value };
+	assert_int_equal(io_bus_dispatch(&vm, NULL, &req, NULL, NULL), IO_DONE);
+	return req.value;
+}
+
+static void through_the_bus(void **state)
+{
+	(void)state;
+	memset(&vm, 0, sizeof(vm));
+	assert_true(vpic_create(&vm));
+	assert_string_equal(vm.pic.dev.name, "8259");
+	/* IMR of both chips: 0xff after create. A 16-bit read at 0x20: IRR (0), IMR. */
+	assert_int_equal(port_io(0x20, 2, false, 0), 0xff00);
+	/* A 16-bit write at 0x21 sets the master's IMR; its second byte goes to 0x22,
+	 * which is not the 8259's (dropped). */
+	port_io(0x21, 2, true, 0x5a3c);
+	assert_int_equal(vm.pic.chip[0].imr, 0x3c);
+	/* A 32-bit read from 0x1f: 0x1f unassigned, 0x20 IRR, 0x21 IMR, 0x22 unassigned. */
+	assert_int_equal(port_io(0x1f, 4, false, 0), 0xff3c00ff);
+	/* The ELCR pair in one 16-bit write, reserved bits kept 0. */
+	port_io(0x4d0, 2, true, 0xffff);
+	assert_int_equal(port_io(0x4d0, 2, false, 0), 0xdef8);
+	/* The slave's IMR through a 32-bit write at 0x9e: bytes 0x9e, 0x9f unassigned,
+	 * 0xa0 = 0x00 is OCW2 (nothing), 0xa1 = 0x77 the IMR. */
+	port_io(0x9e, 4, true, 0x77001122);
+	assert_int_equal(vm.pic.chip[1].imr, 0x77);
+	assert_false(vm.pic.dev.lock.locked);
+	/* Reset: the BIOS state again. */
+	vm.pic.dev.ops->reset(&vm.pic.dev);
+	assert_int_equal(port_io(0x21, 1, false, 0), 0xff);
+	assert_int_equal(port_io(0x4d0, 1, false, 0), 0);
+	assert_string_equal(vm.pic.dev.name, "8259");
+	vdev_destroy_all(&vm);
+	assert_int_equal(port_io(0x21, 1, false, 0), 0xff);   /* unassigned now */
+	assert_null(io_bus_find(&vm, IO_SPACE_PORT, 0x4d1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(through_the_bus),
 		cmocka_unit_test_setup(bios_state, setup),
 		cmocka_unit_test_setup(ports, setup),
 		cmocka_unit_test_setup(ocw1_mask_reads_back, setup),

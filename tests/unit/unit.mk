@@ -27,13 +27,13 @@ UNIT_SRC_acpi := hv/acpi.c hv/format.c
 UNIT_SRC_loader := hv/loader.c hv/guest_acpi.c hv/format.c
 UNIT_SRC_insn := hv/insn.c
 UNIT_SRC_vioapic := hv/vioapic.c
-UNIT_SRC_vpic := hv/vpic.c
+UNIT_SRC_vpic := hv/vpic.c hv/dev/pic.c hv/io/bus.c
 UNIT_SRC_vlapic := hv/vlapic_regs.c
 UNIT_SRC_posted :=
 # Extra libraries of one test (after -lcmocka).
 UNIT_LIBS_posted := -lpthread
 UNIT_SRC_guest_acpi := hv/guest_acpi.c hv/loader.c hv/acpi.c hv/format.c
-UNIT_SRC_mmio := arch/x86/vmx/mmio.c hv/insn.c hv/vioapic.c hv/io/bus.c hv/format.c
+UNIT_SRC_mmio := arch/x86/vmx/mmio.c hv/insn.c hv/vioapic.c hv/format.c hv/io/bus.c hv/dev/ioapic.c
 UNIT_SRC_time :=
 UNIT_SRC_msi := hv/irq/msi.c
 UNIT_SRC_pci := hv/pci/cfgmech.c hv/pci/config.c hv/pci/msi.c hv/pci/msix.c hv/pci/hostbridge.c \

@@ -191,7 +191,7 @@ static enum exit_action handle_ept_violation(struct vcpu *v)
 	u64 gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
 	const char *what = q & BIT(1) ? "write" : q & BIT(2) ? "instruction fetch" : "read";
 	enum exit_action act;
-	if (gpa >= v->vm->ram_size && (vlapic_mmio_dispatch(v, gpa, &act) || vm_mmio_dispatch(v, gpa, &act)))
+	if (gpa >= v->vm->ram_size && vm_mmio_dispatch(v, gpa, &act))
 		return act;
 	if (gpa < v->vm->ram_size)
 		vm_fault(v, "EPT violation at GPA 0x%llx inside guest RAM (%s, qualification 0x%llx): "
@@ -427,6 +427,27 @@ bool vmx_guest_linear_to_phys(struct vcpu *v, u64 la, bool write, u64 *gpa, u32 
 	return false;
 }
 
+/* A port access the bus did not complete: the device stopped the VM, or refused the
+ * access (the VM is stopped here, naming the device, the port, the size and the
+ * instruction). */
+static __attribute__((noinline)) enum exit_action io_failed(struct vcpu *v, const struct io_req *req,
+							    enum io_result r, bool string)
+{
+	if (r == IO_REFUSED) {
+		const struct vdev *dev = io_bus_find(v->vm, IO_SPACE_PORT, req->addr);
+		const char *insn = req->write ? (string ? "OUTS" : "OUT") : (string ? "INS" : "IN");
+		if (req->write)
+			vm_fault(v, "%s refused a %u-byte write of 0x%llx to port 0x%llx (%s at RIP 0x%llx)",
+				 dev ? dev->name : "port I/O", req->size, (unsigned long long)req->value,
+				 (unsigned long long)req->addr, insn, (unsigned long long)vmcs_readl(GUEST_RIP));
+		else
+			vm_fault(v, "%s refused a %u-byte read of port 0x%llx (%s at RIP 0x%llx)",
+				 dev ? dev->name : "port I/O", req->size, (unsigned long long)req->addr, insn,
+				 (unsigned long long)vmcs_readl(GUEST_RIP));
+	}
+	return EXIT_LEAVE;
+}
+
 #define STRING_IO_BATCH 4096   /* iterations per exit; the rest re-executes */
 
 /* INS/OUTS, with or without REP ("Exit Qualification for I/O Instructions"; the
@@ -457,14 +478,14 @@ static enum exit_action string_io(struct vcpu *v, u64 q, u16 port, unsigned size
 				 (unsigned long long)gpa);
 			return EXIT_LEAVE;
 		}
-		u32 val = 0;
+		struct io_req req = { .space = IO_SPACE_PORT, .addr = port, .size = (u8)size, .write = !in };
 		if (!in)
-			memcpy(&val, mem, size);
-		enum exit_action a = vio_port(v, port, size, in, &val);
-		if (a == EXIT_LEAVE)
-			return a;
+			memcpy(&req.value, mem, size);
+		enum io_result r = io_bus_dispatch(v->vm, v, &req, NULL, NULL);
+		if (r != IO_DONE)
+			return io_failed(v, &req, r, true);
 		if (in)
-			memcpy(mem, &val, size);
+			memcpy(mem, &req.value, size);
 		u64 step = down ? (u64)-(s64)size : size;
 		la += step;
 		v->gpr[idx_reg] = (v->gpr[idx_reg] & ~amask) | ((v->gpr[idx_reg] + step) & amask);
@@ -484,19 +505,21 @@ static enum exit_action handle_io(struct vcpu *v)
 
 	if (q & BIT(4))
 		return string_io(v, q, port, size, in);
-	u32 val = (u32)v->gpr[GPR_RAX];
-	enum exit_action a = vio_port(v, port, size, in, &val);
-	if (in && a != EXIT_LEAVE) {
-		u64 rax = v->gpr[GPR_RAX];
+	u64 rax = v->gpr[GPR_RAX];
+	u64 mask = size == 4 ? 0xffffffffull : size == 2 ? 0xffffull : 0xffull;
+	struct io_req req = { .space = IO_SPACE_PORT, .addr = port, .size = (u8)size, .write = !in,
+			      .value = rax & mask };
+	enum io_result r = io_bus_dispatch(v->vm, v, &req, NULL, NULL);
+	if (unlikely(r != IO_DONE))
+		return io_failed(v, &req, r, false);
+	if (in) {
 		if (size == 4)
-			rax = val;   /* a 32-bit destination zero-extends into RAX */
-		else if (size == 2)
-			rax = (rax & ~0xffffull) | (val & 0xffff);
+			rax = (u32)req.value;   /* a 32-bit destination zero-extends into RAX */
 		else
-			rax = (rax & ~0xffull) | (val & 0xff);
+			rax = (rax & ~mask) | (req.value & mask);
 		v->gpr[GPR_RAX] = rax;
 	}
-	return a;
+	return EXIT_SKIP;
 }
 
 /* ---- the virtual LAPIC's exits ---- */
@@ -545,37 +568,9 @@ static enum exit_action handle_eoi_induced(struct vcpu *v)
 	return EXIT_RESUME;
 }
 
-static bool apic_mmio_read(struct vcpu *v, void *opaque, u64 off, unsigned size, u64 *val)
-{
-	(void)opaque;
-	if (size != 4 || (off & 0xf))   /* "Local APIC Register Address Map": 32-bit aligned */
-		return false;
-	if (!vlapic_read(v, (u32)off, val))
-		*val = 0;
-	return true;
-}
-
-static bool apic_mmio_write(struct vcpu *v, void *opaque, u64 off, unsigned size, u64 val)
-{
-	(void)opaque;
-	if (size != 4 || (off & 0xf))
-		return false;
-	/* Without APICv the page is ours to update: store, then act. */
-	if (!v->vm->apicv && off != APIC_EOI && off != APIC_ICR && off != APIC_ESR && off != APIC_TMICT &&
-	    off != APIC_SVR && off != APIC_LDR && off != APIC_DFR && off != APIC_TPR &&
-	    !(off >= APIC_LVT_TIMER && off <= APIC_LVT_ERROR) && off != APIC_ICR2 && off != APIC_TDCR)
-		return true;   /* read-only or reserved: ignored in xAPIC mode */
-	vlapic_write(v, (u32)off, val);
-	return true;
-}
-
-static const struct mmio_dev apic_mmio = {
-	.name = "local APIC", .base = APIC_DEFAULT_BASE, .size = 4096,
-	.read = apic_mmio_read, .write = apic_mmio_write,
-};
-
 /* APIC access (fault-like, "APIC-Access VM Exits"): an access the CPU does not
- * virtualize, e.g. the timer's current count: emulate the instruction. */
+ * virtualize, e.g. the timer's current count: emulate the instruction; the bus sends
+ * it to the xAPIC device (hv/dev/xapic.c). */
 static enum exit_action handle_apic_access(struct vcpu *v)
 {
 	u64 q = vmcs_readl(EXIT_QUALIFICATION);
@@ -585,17 +580,8 @@ static enum exit_action handle_apic_access(struct vcpu *v)
 			 (unsigned long long)(q & 0xfff));
 		return EXIT_LEAVE;
 	}
-	return vmx_mmio_emulate(v, APIC_DEFAULT_BASE + (q & 0xfff), &apic_mmio);
-}
-
-bool vlapic_mmio_dispatch(struct vcpu *v, u64 gpa, enum exit_action *act)
-{
-	/* Without APICv there is no APIC-access page: the xAPIC page faults in EPT. */
-	if (gpa < APIC_DEFAULT_BASE || gpa >= APIC_DEFAULT_BASE + 4096 || !vlapic_hw_enabled(&v->lapic) ||
-	    vlapic_x2apic(&v->lapic))
-		return false;
-	*act = vmx_mmio_emulate(v, gpa, &apic_mmio);
-	return true;
+	u64 gpa = APIC_DEFAULT_BASE + (q & 0xfff);
+	return vmx_mmio_emulate(v, gpa, io_bus_find(v->vm, IO_SPACE_MMIO, gpa));
 }
 
 /* PAUSE-loop exit ("PAUSE-loop exiting"): the vCPU spins; maybe yield (hv/sched.c). */

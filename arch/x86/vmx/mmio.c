@@ -22,7 +22,6 @@
 #include "arch/x86/x86.h"
 #include "hv/insn.h"
 #include "hv/lib.h"
-#include "hv/vioapic.h"
 
 #define CS_AR_L BIT(13)
 #define CS_AR_DB BIT(14)
@@ -118,8 +117,31 @@ static int exit_direction(const struct mmio_state *s)
 	return -1;
 }
 
-enum exit_action vmx_mmio_emulate(struct vcpu *v, u64 gpa, const struct mmio_dev *dev)
+/* The bus refused the access: say by whom and why, with the instruction. */
+static __attribute__((noinline)) void mmio_refused(struct vcpu *v, const struct io_req *req, const struct vdev *by,
+						    const char *name, const u8 *bytes, size_t len)
 {
+	char hex[3 * INSN_MAX_LEN + 16];
+	unsigned long long gpa = req->addr;
+	hex_bytes(hex, sizeof(hex), bytes, len);
+	if (!by) {
+		/* The range went (a BAR moved) between the exit and the dispatch. */
+		vm_fault(v, "%s MMIO: %u-byte %s at GPA 0x%llx: no device there now (%s)", name, req->size,
+			 req->write ? "write" : "read", gpa, hex);
+	} else if (io_bus_find(v->vm, IO_SPACE_MMIO, req->addr + req->size - 1) != by) {
+		vm_fault(v, "%s MMIO: %u-byte access at GPA 0x%llx runs past the device's range (%s)", by->name,
+			 req->size, gpa, hex);
+	} else if (req->write) {
+		vm_fault(v, "%s refused a %u-byte write of 0x%llx at GPA 0x%llx (instruction %s)", by->name, req->size,
+			 (unsigned long long)req->value, gpa, hex);
+	} else {
+		vm_fault(v, "%s refused a %u-byte read at GPA 0x%llx (instruction %s)", by->name, req->size, gpa, hex);
+	}
+}
+
+enum exit_action vmx_mmio_emulate(struct vcpu *v, u64 gpa, const struct vdev *dev)
+{
+	const char *name = dev ? dev->name : "unclaimed";
 	struct mmio_state st;
 	read_state(&st);
 	enum insn_mode mode = guest_code_mode(&st);
@@ -129,18 +151,19 @@ enum exit_action vmx_mmio_emulate(struct vcpu *v, u64 gpa, const struct mmio_dev
 	char hex[3 * INSN_MAX_LEN + 16];
 	struct insn in;
 
-	/* The hex dump of the instruction is made only for a diagnosis: formatting it
+	/* The access itself goes through the VM's bus (hv/io/bus.h); dev, found by the
+	 * caller, names the device in diagnostics made before it. The hex dump of the instruction is made only for a diagnosis: formatting it
 	 * costs thousands of instructions, more than the whole emulation. */
 	size_t n = fetch(v, la, mode, bytes);
 	if (!n) {
 		vm_fault(v, "%s MMIO at GPA 0x%llx: the instruction at RIP 0x%llx (linear 0x%llx) cannot be read",
-			 dev->name, (unsigned long long)gpa, (unsigned long long)rip, (unsigned long long)la);
+			 name, (unsigned long long)gpa, (unsigned long long)rip, (unsigned long long)la);
 		return EXIT_LEAVE;
 	}
 	if (!insn_decode(bytes, n, mode, &in)) {
 		hex_bytes(hex, sizeof(hex), bytes, n);
 		vm_fault(v, "%s MMIO at GPA 0x%llx: instruction not emulated (%u-bit code at RIP 0x%llx: %s)",
-			 dev->name, (unsigned long long)gpa, mode_bits(mode), (unsigned long long)rip, hex);
+			 name, (unsigned long long)gpa, mode_bits(mode), (unsigned long long)rip, hex);
 		return EXIT_LEAVE;
 	}
 	int dir = exit_direction(&st);
@@ -149,40 +172,24 @@ enum exit_action vmx_mmio_emulate(struct vcpu *v, u64 gpa, const struct mmio_dev
 		/* The bytes changed since the access (another vCPU rewrote them), or the exit
 		 * is not what this instruction does: do not guess. */
 		vm_fault(v, "%s MMIO at GPA 0x%llx: the exit reports a %s, the instruction (%s) does a %s",
-			 dev->name, (unsigned long long)gpa, dir ? "write" : "read", hex, in.write ? "write" : "read");
+			 name, (unsigned long long)gpa, dir ? "write" : "read", hex, in.write ? "write" : "read");
 		return EXIT_LEAVE;
 	}
-	u64 off = gpa - dev->base;
-	if (gpa < dev->base || off >= dev->size || in.size > dev->size - off) {
-		hex_bytes(hex, sizeof(hex), bytes, in.len);
-		vm_fault(v, "%s MMIO: %u-byte access at GPA 0x%llx runs past the device window 0x%llx-0x%llx (%s)",
-			 dev->name, in.size, (unsigned long long)gpa, (unsigned long long)dev->base,
-			 (unsigned long long)(dev->base + dev->size - 1), hex);
+	struct io_req req = { .space = IO_SPACE_MMIO, .addr = gpa, .size = in.size, .write = in.write };
+	if (in.write)
+		req.value = insn_store_value(&in, in.has_imm ? 0 : vcpu_gpr_read(v, in.reg));
+	bool claimed;
+	struct vdev *by;
+	enum io_result res = io_bus_dispatch(v->vm, v, &req, &claimed, &by);
+	if (res == IO_DONE) {
+		if (!in.write)
+			vcpu_gpr_write(v, in.reg, insn_load_result(&in, vcpu_gpr_read(v, in.reg), req.value));
+	} else if (res == IO_REFUSED) {
+		mmio_refused(v, &req, claimed ? by : NULL, name, bytes, in.len);
 		return EXIT_LEAVE;
-	}
-
-	bool ok;
-	u64 val = 0;
-	if (in.write) {
-		val = insn_store_value(&in, in.has_imm ? 0 : vcpu_gpr_read(v, in.reg));
-		ok = dev->write && dev->write(v, dev->opaque, off, in.size, val);
 	} else {
-		ok = dev->read && dev->read(v, dev->opaque, off, in.size, &val);
-		if (ok)
-			vcpu_gpr_write(v, in.reg, insn_load_result(&in, vcpu_gpr_read(v, in.reg), val));
+		return EXIT_LEAVE;   /* IO_STOPPED: the device stopped the VM */
 	}
-	if (!ok) {
-		hex_bytes(hex, sizeof(hex), bytes, in.len);
-		if (in.write)
-			vm_fault(v, "%s refused a %u-byte write of 0x%llx at offset 0x%llx (GPA 0x%llx, instruction %s)",
-				 dev->name, in.size, (unsigned long long)val, (unsigned long long)off,
-				 (unsigned long long)gpa, hex);
-		else
-			vm_fault(v, "%s refused a %u-byte read at offset 0x%llx (GPA 0x%llx, instruction %s)", dev->name,
-				 in.size, (unsigned long long)off, (unsigned long long)gpa, hex);
-		return EXIT_LEAVE;
-	}
-
 	/* Past the instruction; IP/EIP wrap at the code size. The emulated instruction
 	 * ends a one-instruction STI / MOV SS interrupt shadow ("Guest Non-Register
 	 * State"). A pending single-step trap (RFLAGS.TF) is not synthesised. */
@@ -198,84 +205,24 @@ enum exit_action vmx_mmio_emulate(struct vcpu *v, u64 gpa, const struct mmio_dev
 	return v->vm->state == VM_RUNNING ? EXIT_RESUME : EXIT_LEAVE;
 }
 
-/* ---- the VM's devices ---- */
-
-static bool ioapic_read(struct vcpu *v, void *opaque, u64 off, unsigned size, u64 *val)
-{
-	(void)v;
-	if (!vioapic_access_valid(off, size))
-		return false;   /* 8-byte or register-crossing: not an 82093AA access */
-	*val = vioapic_mmio_read(opaque, off, size);
-	return true;
-}
-
-static bool ioapic_write(struct vcpu *v, void *opaque, u64 off, unsigned size, u64 val)
-{
-	(void)v;
-	if (!vioapic_access_valid(off, size))
-		return false;
-	vioapic_mmio_write(opaque, off, size, (u32)val);
-	return true;
-}
-
-/* Ranges on the VM's I/O bus (hv/io/bus.h): the access is handed to io_bus_dispatch()
- * at its guest-physical address. Interim wiring of the pci branch until the iobus
- * branch moves every device onto the bus. */
-struct bus_access {
-	struct vm *vm;
-	u64 gpa;
-};
-
-static bool bus_rw(struct vcpu *v, struct bus_access *b, unsigned size, bool write, u64 *val)
-{
-	struct io_req req = { .space = IO_SPACE_MMIO, .addr = b->gpa, .size = (u8)size, .write = write,
-			      .value = write ? *val : 0 };
-	bool claimed = false;
-	enum io_result r = io_bus_dispatch(b->vm, v, &req, &claimed, NULL);
-	if (!claimed || r == IO_REFUSED)
-		return false;
-	if (!write)
-		*val = req.value;
-	return true;   /* IO_STOPPED: vmx_mmio_emulate sees the VM stopped */
-}
-
-static bool bus_read(struct vcpu *v, void *opaque, u64 off, unsigned size, u64 *val)
-{
-	(void)off;
-	return bus_rw(v, opaque, size, false, val);
-}
-
-static bool bus_write(struct vcpu *v, void *opaque, u64 off, unsigned size, u64 val)
-{
-	(void)off;
-	return bus_rw(v, opaque, size, true, &val);
-}
-
 bool vm_mmio_dispatch(struct vcpu *v, u64 gpa, enum exit_action *act)
 {
-	struct vm *vm = v->vm;
-	struct mmio_dev dev = { "IOAPIC", VIOAPIC_BASE, VIOAPIC_SIZE, ioapic_read, ioapic_write, &vm->ioapic };
-	struct bus_access b = { vm, gpa };
-	if (gpa < VIOAPIC_BASE || gpa - VIOAPIC_BASE >= VIOAPIC_SIZE) {
-		struct vdev *d = io_bus_find(vm, IO_SPACE_MMIO, gpa);
-		if (!d)
-			return false;
-		/* One access at gpa: the bus checks that it stays inside the range. */
-		dev = (struct mmio_dev){ d->name, gpa, 8, bus_read, bus_write, &b };
-	}
+	const struct vdev *dev = io_bus_find(v->vm, IO_SPACE_MMIO, gpa);
+	if (!dev)
+		return false;
 	u64 q = vmcs_readl(EXIT_QUALIFICATION);
 	if (q & EPTV_FETCH) {
-		vm_fault(v, "%s MMIO at GPA 0x%llx: instruction fetch from device memory", dev.name,
+		vm_fault(v, "%s MMIO at GPA 0x%llx: instruction fetch from device memory", dev->name,
 			 (unsigned long long)gpa);
 		*act = EXIT_LEAVE;
 	} else if ((q & (EPTV_LINEAR_VALID | EPTV_TRANSLATED)) != (EPTV_LINEAR_VALID | EPTV_TRANSLATED)) {
 		/* A page walk (or a PDPTE load) touched the device: the guest put paging
 		 * structures there. No instruction to emulate. */
 		vm_fault(v, "%s MMIO at GPA 0x%llx: reached by a guest page-table walk, not by an instruction's "
-			 "access (qualification 0x%llx)", dev.name, (unsigned long long)gpa, (unsigned long long)q);
+			 "access (qualification 0x%llx)", dev->name, (unsigned long long)gpa, (unsigned long long)q);
 		*act = EXIT_LEAVE;
 	} else {
-		*act = vmx_mmio_emulate(v, gpa, &dev);
+		*act = vmx_mmio_emulate(v, gpa, dev);
 	}
 	return true;
 }

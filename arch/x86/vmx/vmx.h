@@ -43,8 +43,6 @@ void vmx_apic_mode_changed(struct vcpu *v);
 bool vmx_prepare_entry(struct vcpu *v);
 /* Move PIR into vIRR/RVI (APICv; v's CPU, VMCS current). */
 void vmx_sync_pir(struct vcpu *v);
-/* The xAPIC page at 0xfee00000 when it faults in EPT (no APICv). */
-bool vlapic_mmio_dispatch(struct vcpu *v, u64 gpa, enum exit_action *act);
 /* Handle REQ_* bits on v's own CPU (VMCS current). */
 void vmx_handle_requests(struct vcpu *v);
 

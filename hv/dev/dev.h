@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The constructors of every VM's platform devices (docs/INTERFACES.md, "Guest
+ * platform"). Each one initialises its device, registers its ranges on the VM's bus
+ * (hv/io/bus.h) and adds it to the VM's device list; false when a range cannot be
+ * registered (the VM is not created). vm_create() calls them in this order.
+ */
+#ifndef HV_DEV_DEV_H
+#define HV_DEV_DEV_H
+
+#include "hv/types.h"
+
+struct vm;
+
+bool vuart_create(struct vm *vm);                        /* hv/vuart.c: COM1 */
+bool vpic_create(struct vm *vm);                         /* hv/dev/pic.c: 8259 pair + ELCR */
+bool pm_create(struct vm *vm);                           /* hv/dev/pm.c: ACPI PM1 + PM timer */
+bool debug_exit_create(struct vm *vm);                   /* hv/dev/debug_exit.c: port 0xf4 */
+bool ioapic_create(struct vm *vm, u32 id);               /* hv/dev/ioapic.c: the vIOAPIC MMIO */
+bool xapic_create(struct vm *vm);                        /* hv/dev/xapic.c: the xAPIC MMIO page */
+
+#endif
