@@ -233,14 +233,14 @@ static u32 bar_reg_value(const struct pci_vdev *d, unsigned i, u32 val)
 
 u32 pci_vdev_cfg_read(struct pci_vdev *d, u32 reg, unsigned size)
 {
-	if (reg >= PCI_CFG_SIZE)
+	if (reg >= PCI_CFG_SIZE || size > PCI_CFG_SIZE - reg)
 		return 0;   /* PCIe extended space: no extended capabilities (header 0) */
 	return pci_cfg_get(d, reg, size);
 }
 
 void pci_vdev_cfg_write(struct pci_vdev *d, u32 reg, unsigned size, u32 val)
 {
-	if (reg >= PCI_CFG_SIZE)
+	if (reg >= PCI_CFG_SIZE || size > PCI_CFG_SIZE - reg)
 		return;
 	u16 old_cmd = (u16)pci_cfg_get(d, PCI_COMMAND, 2);
 	bool bars = false;

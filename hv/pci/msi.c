@@ -54,6 +54,14 @@ bool pci_msi_enabled(const struct pci_vdev *d)
 	return d->msi.cap && (pci_cfg_get(d, d->msi.cap + PCI_MSI_CTRL, 2) & PCI_MSI_CTRL_ENABLE);
 }
 
+/* The number of vectors the guest enabled (Multiple Message Enable, capped by what the
+ * function requested). */
+static unsigned msi_enabled_vectors(const struct pci_vdev *d)
+{
+	unsigned mme = PCI_MSI_CTRL_MME(pci_cfg_get(d, d->msi.cap + PCI_MSI_CTRL, 2));
+	return MIN(1u << mme, (unsigned)d->msi.nvec);
+}
+
 static void msi_send(struct pci_vdev *d, unsigned n)
 {
 	u32 cap = d->msi.cap;
@@ -61,17 +69,8 @@ static void msi_send(struct pci_vdev *d, unsigned n)
 	if (d->msi.is64)
 		addr |= (u64)pci_cfg_get(d, cap + PCI_MSI_ADDR_HI, 4) << 32;
 	u32 data = pci_cfg_get(d, cap + (d->msi.is64 ? PCI_MSI_DATA_64 : PCI_MSI_DATA_32), 2);
-	unsigned mme = PCI_MSI_CTRL_MME(pci_cfg_get(d, cap + PCI_MSI_CTRL, 2));
-	u32 low = (1u << mme) - 1;
+	u32 low = msi_enabled_vectors(d) - 1;
 	msi_deliver(d->vm, addr, (data & ~low) | (n & low));
-}
-
-/* The number of vectors the guest enabled (Multiple Message Enable, capped by what the
- * function requested). */
-static unsigned msi_enabled_vectors(const struct pci_vdev *d)
-{
-	unsigned mme = PCI_MSI_CTRL_MME(pci_cfg_get(d, d->msi.cap + PCI_MSI_CTRL, 2));
-	return MIN(1u << mme, (unsigned)d->msi.nvec);
 }
 
 bool pci_msi_raise(struct pci_vdev *d, unsigned n)
@@ -90,6 +89,11 @@ void pci_msi_cfg_written(struct pci_vdev *d, u32 reg, unsigned size)
 {
 	(void)reg;
 	(void)size;
+	/* "Software must not write a value greater than" Multiple Message Capable to
+	 * Multiple Message Enable: a larger value is clamped (it reads back clamped). */
+	u32 ctrl = pci_cfg_get(d, d->msi.cap + PCI_MSI_CTRL, 2);
+	if (PCI_MSI_CTRL_MME(ctrl) > PCI_MSI_CTRL_MMC(ctrl))
+		pci_cfg_set(d, d->msi.cap + PCI_MSI_CTRL, 2, (ctrl & ~(7u << 4)) | PCI_MSI_CTRL_MMC(ctrl) << 4);
 	if (!d->msi.pvm || !pci_msi_enabled(d))
 		return;
 	u32 pend = pci_cfg_get(d, msi_pend_reg(d), 4);

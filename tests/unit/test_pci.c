@@ -329,6 +329,40 @@ static void msi_capability(void **state)
 	assert_int_equal(cfg1_read(TD, cap + PCI_MSI_MASK_64, 4), 0xf);
 }
 
+static const struct pci_vdev_ops plain_ops = { 0 };
+
+static void msi_32bit_without_masking(void **state)
+{
+	(void)state;
+	static struct pci_vdev d;
+	pci_vdev_init(&d, &vm, PCI_DEVFN(5, 0), "plain", &plain_ops, 0x1234, 0x5678, 0xff0000);
+	assert_true(pci_msi_init(&d, 1, false, false));
+	assert_false(pci_msi_init(&d, 3, false, false));   /* not a power of two */
+	assert_true(vpci_add(vm.pci, &d));
+	assert_false(vpci_add(vm.pci, &d));                /* the slot is taken */
+	u32 cap = d.msi.cap;
+	u32 ctrl = cfg1_read(PCI_DEVFN(5, 0), cap + PCI_MSI_CTRL, 2);
+	assert_false(ctrl & (PCI_MSI_CTRL_64BIT | PCI_MSI_CTRL_PVM));
+	assert_int_equal(PCI_MSI_CTRL_MMC(ctrl), 0);
+	/* 32-bit layout: data at +8; the upper address does not exist. */
+	cfg1_write(PCI_DEVFN(5, 0), cap + PCI_MSI_ADDR_LO, 4, 0xfee02000u);
+	cfg1_write(PCI_DEVFN(5, 0), cap + PCI_MSI_DATA_32, 2, 0x4065);   /* edge, level bit ignored */
+	cfg1_write(PCI_DEVFN(5, 0), cap + PCI_MSI_CTRL, 2, PCI_MSI_CTRL_ENABLE | (3u << 4));
+	/* Multiple Message Enable above Multiple Message Capable is clamped: one vector,
+	 * vector 1 is refused, the data's low bits stay the guest's. */
+	assert_int_equal(PCI_MSI_CTRL_MME(cfg1_read(PCI_DEVFN(5, 0), cap + PCI_MSI_CTRL, 2)), 0);
+	assert_false(pci_msi_raise(&d, 1));
+	assert_true(pci_msi_raise(&d, 0));
+	assert_int_equal(nmsgs, 1);
+	assert_int_equal(msgs[0].dest, 2);
+	assert_int_equal(msgs[0].vector, 0x65);
+	assert_false(msgs[0].level);
+	/* Capability list: MSI is the only entry. */
+	assert_int_equal(cfg1_read(PCI_DEVFN(5, 0), PCI_CAP_PTR, 1), cap);
+	assert_int_equal(cfg1_read(PCI_DEVFN(5, 0), cap + 1, 1), 0);
+	vm.pci->fn[PCI_DEVFN(5, 0)] = NULL;
+}
+
 static void msix_table_and_pba(void **state)
 {
 	(void)state;
@@ -508,6 +542,7 @@ int main(void)
 		cmocka_unit_test_setup(bar_decode_and_relocation, setup),
 		cmocka_unit_test_setup(bar_placements_refused, setup),
 		cmocka_unit_test_setup(msi_capability, setup),
+		cmocka_unit_test_setup(msi_32bit_without_masking, setup),
 		cmocka_unit_test_setup(msix_table_and_pba, setup),
 		cmocka_unit_test_setup(intx_level_through_the_ioapic, setup),
 		cmocka_unit_test_setup(dma_engine, setup),
