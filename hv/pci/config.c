@@ -16,7 +16,8 @@
  *    address is acceptable (not RAM, not the platform's fixed devices at 0xFEC00000 and
  *    up, no overlap with another range on the bus, 64-bit BARs below 2^46). A BAR the
  *    guest places elsewhere is simply not decoded (logged once per function).
- *  - Interrupt Disable: INTx# is deasserted at the IOAPIC while it is set.
+ *  - Interrupt Disable, MSI Enable, MSI-X Enable: INTx# is deasserted at the IOAPIC
+ *    while one is set.
  */
 #include "hv/pci/pci.h"
 #include "hv/vm.h"
@@ -112,6 +113,8 @@ u64 pci_bar_addr(const struct pci_vdev *d, unsigned i)
 		return 0;
 	}
 }
+
+static void intx_update(struct pci_vdev *d);
 
 /* ---- BAR ranges on the bus ---- */
 
@@ -260,26 +263,36 @@ void pci_vdev_cfg_write(struct pci_vdev *d, u32 reg, unsigned size, u32 val)
 	u16 cmd = (u16)pci_cfg_get(d, PCI_COMMAND, 2);
 	if (bars || ((old_cmd ^ cmd) & (PCI_CMD_IO | PCI_CMD_MEMORY)))
 		bars_update(d);
-	if ((old_cmd ^ cmd) & PCI_CMD_INTX_DISABLE)
-		pci_intx_set(d, d->intx_asserted);
 	if (d->msi.cap && reg < d->msi.cap + 0x18u && reg + size > d->msi.cap)
 		pci_msi_cfg_written(d, reg, size);
 	if (d->msix.cap && reg < d->msix.cap + (u32)PCI_MSIX_CAP_LEN && reg + size > d->msix.cap)
 		pci_msix_cfg_written(d, reg, size);
+	intx_update(d);   /* Interrupt Disable, MSI or MSI-X Enable may have changed */
 	if (d->ops->cfg_written)
 		d->ops->cfg_written(d, reg, size);
+}
+
+/* Drive the IOAPIC input to what the device's INTx# and the enables say. "While
+ * enabled for MSI or MSI-X operation, a function is prohibited from using its INTx#
+ * pin", and Interrupt Disable holds it deasserted. */
+static void intx_update(struct pci_vdev *d)
+{
+	u8 pin = d->cfg[PCI_INTERRUPT_PIN];
+	bool disabled = (pci_cfg_get(d, PCI_COMMAND, 2) & PCI_CMD_INTX_DISABLE) || pci_msi_enabled(d) ||
+			pci_msix_enabled(d);
+	bool line = pin && d->intx_asserted && !disabled;
+	if (line == d->intx_line)
+		return;
+	d->intx_line = line;
+	vioapic_set_irq(&d->vm->ioapic, pci_intx_gsi(PCI_SLOT(d->devfn), pin), line);
 }
 
 void pci_intx_set(struct pci_vdev *d, bool level)
 {
 	d->intx_asserted = level;
-	u8 pin = d->cfg[PCI_INTERRUPT_PIN];
 	u16 sts = (u16)pci_cfg_get(d, PCI_STATUS, 2);
 	pci_cfg_set(d, PCI_STATUS, 2, level ? sts | PCI_STS_INTERRUPT : sts & ~PCI_STS_INTERRUPT);
-	if (!pin)
-		return;
-	bool disabled = pci_cfg_get(d, PCI_COMMAND, 2) & PCI_CMD_INTX_DISABLE;
-	vioapic_set_irq(&d->vm->ioapic, pci_intx_gsi(PCI_SLOT(d->devfn), pin), level && !disabled);
+	intx_update(d);
 }
 
 void pci_vdev_reset(struct pci_vdev *d)
@@ -289,12 +302,11 @@ void pci_vdev_reset(struct pci_vdev *d)
 		if (d->bar[i].type != PCI_BAR_NONE || (i > 0 && d->bar[i - 1].type == PCI_BAR_MEM64))
 			pci_cfg_set(d, PCI_BAR0 + 4 * i, 4, bar_reg_value(d, i, 0));
 	}
-	if (d->intx_asserted)
-		pci_intx_set(d, false);
 	pci_cfg_set(d, PCI_COMMAND, 2, 0);
 	pci_cfg_set(d, PCI_INTERRUPT_LINE, 1, 0);
 	pci_msi_reset(d);
 	pci_msix_reset(d);
+	pci_intx_set(d, false);
 	if (d->ops->reset)
 		d->ops->reset(d);
 }

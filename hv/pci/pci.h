@@ -174,6 +174,7 @@ struct pci_vdev {
 	struct pci_msi msi;
 	struct pci_msix msix;
 	bool intx_asserted;       /* the device's INTx# level (before Interrupt Disable) */
+	bool intx_line;           /* the level driven at the IOAPIC input */
 	u32 bar_refused;          /* BAR placements refused (RAM, another range): logged once */
 };
 
@@ -228,7 +229,8 @@ u64 pci_bar_addr(const struct pci_vdev *d, unsigned i);
 /* Reset: BARs 0 and unmapped, command 0, MSI/MSI-X disabled, INTx deasserted. */
 void pci_vdev_reset(struct pci_vdev *d);
 /* INTx: the device drives its pin (level); routed through the vIOAPIC unless the
- * command register's Interrupt Disable is set. Status bit 3 follows the level. */
+ * command register's Interrupt Disable, MSI Enable or MSI-X Enable is set. Status
+ * bit 3 follows the device's level. */
 void pci_intx_set(struct pci_vdev *d, bool level);
 
 static inline u32 pci_cfg_get(const struct pci_vdev *d, u32 reg, unsigned size)

@@ -24,7 +24,7 @@ struct testdev {
 
 static struct testdev testdevs[MAX_VMS];
 
-static void raise_refused(struct testdev *t, bool ok)
+static void count_refused(struct testdev *t, bool ok)
 {
 	if (!ok)
 		t->refused++;
@@ -37,10 +37,10 @@ static void complete(struct testdev *t)
 		pci_intx_set(&t->pci, true);
 		break;
 	case TESTDEV_IRQ_MSI:
-		raise_refused(t, pci_msi_raise(&t->pci, t->irq_vec));
+		count_refused(t, pci_msi_raise(&t->pci, t->irq_vec));
 		break;
 	case TESTDEV_IRQ_MSIX:
-		raise_refused(t, pci_msix_raise(&t->pci, t->irq_vec));
+		count_refused(t, pci_msix_raise(&t->pci, t->irq_vec));
 		break;
 	default:
 		break;
@@ -94,8 +94,8 @@ static void reg_write(struct testdev *t, u64 off, u32 val)
 	case TESTDEV_SCRATCH: t->scratch = val; break;
 	case TESTDEV_IRQ_MODE: t->irq_mode = val; break;
 	case TESTDEV_IRQ_VEC: t->irq_vec = val; break;
-	case TESTDEV_RAISE_MSIX: raise_refused(t, pci_msix_raise(&t->pci, val)); break;
-	case TESTDEV_RAISE_MSI: raise_refused(t, pci_msi_raise(&t->pci, val)); break;
+	case TESTDEV_RAISE_MSIX: count_refused(t, pci_msix_raise(&t->pci, val)); break;
+	case TESTDEV_RAISE_MSI: count_refused(t, pci_msi_raise(&t->pci, val)); break;
 	case TESTDEV_INTX: pci_intx_set(&t->pci, val & 1); break;
 	case TESTDEV_DMA_SRC_LO: t->src = (t->src & ~0xffffffffull) | val; break;
 	case TESTDEV_DMA_SRC_HI: t->src = (t->src & 0xffffffffull) | (u64)val << 32; break;

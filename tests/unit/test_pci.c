@@ -463,6 +463,17 @@ static void intx_level_through_the_ioapic(void **state)
 	assert_true(cfg1_read(TD, PCI_STATUS, 2) & PCI_STS_INTERRUPT);
 	cfg1_write(TD, PCI_COMMAND, 2, PCI_CMD_MEMORY);
 	assert_int_equal(nmsgs, 3);
+	/* MSI-X enabled: the function may not use INTx#; disabling it brings the line
+	 * back (the entry's Remote IRR is still set from the last one: EOI first). */
+	mwr(r + TESTDEV_INTX, 4, 0);
+	vioapic_eoi(&vm.ioapic, 0x70);
+	struct pci_vdev *d = vm.pci->fn[TD];
+	cfg1_write(TD, d->msix.cap + PCI_MSIX_CTRL, 2, PCI_MSIX_CTRL_ENABLE);
+	mwr(r + TESTDEV_INTX, 4, 1);
+	assert_int_equal(nmsgs, 3);
+	assert_true(cfg1_read(TD, PCI_STATUS, 2) & PCI_STS_INTERRUPT);
+	cfg1_write(TD, d->msix.cap + PCI_MSIX_CTRL, 2, 0);
+	assert_int_equal(nmsgs, 4);
 }
 
 static void dma_engine(void **state)
