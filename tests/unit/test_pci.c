@@ -531,6 +531,50 @@ static void dma_engine(void **state)
 	assert_int_equal(mrd(r + TESTDEV_INTX, 4), 1);
 }
 
+/* Random configuration writes (every function, every register, every size) and
+ * random BAR accesses: nothing crashes, the IDs survive, no range lands on RAM. */
+static void config_fuzz(void **state)
+{
+	(void)state;
+	u64 x = 0x9e3779b97f4a7c15ull;
+	for (unsigned i = 0; i < 200000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		unsigned size = 1u << (x & 3 ? (x & 3) - 1 : 0);
+		u8 devfn = (x >> 8) & 1 ? TD : (u8)(x >> 16);
+		u32 reg = (u32)(x >> 24) & ((x >> 40) & 1 ? 0x3f : 0xfff) & ~(size - 1);
+		u64 v = (x >> 32) & 1 ? ~0ull : x >> 20;
+		if (devfn == TD && reg == PCI_COMMAND && !(x & 0x30))
+			v |= PCI_CMD_MEMORY | PCI_CMD_IO;
+		if ((x >> 45) & 1)
+			mwr(ecam(devfn, reg), size, v);
+		else
+			cfg1_write(devfn, reg, size, (u32)v);
+		if ((x >> 50) % 16 == 0) {
+			/* An access to wherever BAR0/BAR2 now decode. */
+			struct pci_vdev *d = vm.pci->fn[TD];
+			for (unsigned b = 0; b < PCI_NR_BARS; b++) {
+				if (!d->bar[b].mapped || d->bar[b].type == PCI_BAR_PIO)
+					continue;
+				u64 val = x;
+				unsigned sz = 4u << ((x >> 55) & 1);
+				u64 off = ((x >> 56) * 8) % d->bar[b].size;
+				access(IO_SPACE_MMIO, d->bar[b].mapped_at + off, sz, (x >> 61) & 1, &val);
+			}
+		}
+	}
+	assert_int_equal(cfg1_read(TD, PCI_VENDOR_ID, 4), (u32)TESTDEV_DEVICE << 16 | TESTDEV_VENDOR);
+	assert_int_equal(cfg1_read(0, PCI_VENDOR_ID, 4), PCI_DEVICE_HOSTBRIDGE << 16 | PCI_VENDOR_MICROHV);
+	for (u64 a = 0; a < RAM_SIZE; a += 0x1000)
+		assert_null(io_bus_find(&vm, IO_SPACE_MMIO, a));
+	for (unsigned b = 0; b < PCI_NR_BARS; b++) {
+		struct pci_bar *pb = &vm.pci->fn[TD]->bar[b];
+		if (pb->mapped)
+			assert_int_equal(pb->mapped_at, pci_bar_addr(vm.pci->fn[TD], b));
+	}
+}
+
 static void reset_unmaps(void **state)
 {
 	(void)state;
@@ -557,6 +601,7 @@ int main(void)
 		cmocka_unit_test_setup(msix_table_and_pba, setup),
 		cmocka_unit_test_setup(intx_level_through_the_ioapic, setup),
 		cmocka_unit_test_setup(dma_engine, setup),
+		cmocka_unit_test_setup(config_fuzz, setup),
 		cmocka_unit_test_setup(reset_unmaps, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
