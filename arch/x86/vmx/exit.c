@@ -191,7 +191,7 @@ static enum exit_action handle_ept_violation(struct vcpu *v)
 	u64 gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
 	const char *what = q & BIT(1) ? "write" : q & BIT(2) ? "instruction fetch" : "read";
 	enum exit_action act;
-	if (gpa >= v->vm->ram_size && vm_mmio_dispatch(v, gpa, &act))
+	if (gpa >= v->vm->ram_size && vm_mmio_dispatch(v, gpa, q, &act))
 		return act;
 	if (gpa < v->vm->ram_size)
 		vm_fault(v, "EPT violation at GPA 0x%llx inside guest RAM (%s, qualification 0x%llx): "
@@ -575,8 +575,8 @@ static enum exit_action handle_eoi_induced(struct vcpu *v)
 }
 
 /* APIC access (fault-like, "APIC-Access VM Exits"): an access the CPU does not
- * virtualize, e.g. the timer's current count: emulate the instruction; the bus sends
- * it to the xAPIC device (hv/dev/xapic.c). */
+ * virtualize, e.g. the timer's current count: emulate the instruction on the xAPIC
+ * device (hv/dev/xapic.c). */
 static enum exit_action handle_apic_access(struct vcpu *v)
 {
 	u64 q = vmcs_readl(EXIT_QUALIFICATION);
@@ -587,7 +587,7 @@ static enum exit_action handle_apic_access(struct vcpu *v)
 		return EXIT_LEAVE;
 	}
 	bool claimed;
-	enum exit_action a = vmx_mmio_emulate(v, APIC_DEFAULT_BASE + (q & 0xfff), &claimed);
+	enum exit_action a = vmx_xapic_emulate(v, APIC_DEFAULT_BASE + (q & 0xfff), &claimed);
 	if (!claimed)
 		vm_fault(v, "APIC access at offset 0x%llx: no device at the xAPIC page", (unsigned long long)(q & 0xfff));
 	return a;

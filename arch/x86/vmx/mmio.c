@@ -21,6 +21,8 @@
 #include "arch/x86/x86.h"
 #include "hv/insn.h"
 #include "hv/lib.h"
+#include "hv/dev/dev.h"
+#include "hv/mm/guest_layout.h"
 
 #define CS_AR_L BIT(13)
 #define CS_AR_DB BIT(14)
@@ -142,7 +144,7 @@ static __attribute__((noinline)) void mmio_refused(struct vcpu *v, const struct 
 		vm_fault(v, "%s refused a %u-byte read at GPA 0x%llx (instruction %s)", by->name, req->size, gpa, hex);
 }
 
-enum exit_action vmx_mmio_emulate(struct vcpu *v, u64 gpa, bool *claimed)
+enum exit_action vmx_mmio_emulate(struct vcpu *v, u64 gpa, const struct io_range *direct, bool *claimed)
 {
 	const char *name;
 	*claimed = true;
@@ -188,13 +190,20 @@ enum exit_action vmx_mmio_emulate(struct vcpu *v, u64 gpa, bool *claimed)
 	struct io_req req = { .space = IO_SPACE_MMIO, .addr = gpa, .size = in.size, .write = in.write };
 	if (in.write)
 		req.value = insn_store_value(&in, in.has_imm ? 0 : vcpu_gpr_read(v, in.reg));
-	struct vdev *by;
-	enum io_result res = io_bus_dispatch(v->vm, v, &req, claimed, &by);
+	enum io_result res;
+	if (direct)
+		res = gpa + in.size - 1 <= direct->last ? direct->ops->access(direct->dev, v, gpa - direct->base, &req)
+							  : IO_REFUSED;
+	else
+		res = io_bus_dispatch(v->vm, v, &req, NULL, NULL);
 	if (res == IO_DONE) {
 		if (!in.write)
 			vcpu_gpr_write(v, in.reg, insn_load_result(&in, vcpu_gpr_read(v, in.reg), req.value));
 	} else if (res == IO_REFUSED) {
-		if (*claimed)   /* else no device (a range moved since the exit): the caller reports */
+		/* Refused, or no device (a range moved since the exit): the caller reports that. */
+		const struct vdev *by = direct && direct->dev ? direct->dev : io_bus_find(v->vm, IO_SPACE_MMIO, gpa);
+		*claimed = by != NULL;
+		if (by)
 			mmio_refused(v, &req, by, bytes, in.len);
 		return EXIT_LEAVE;
 	} else {
@@ -215,9 +224,24 @@ enum exit_action vmx_mmio_emulate(struct vcpu *v, u64 gpa, bool *claimed)
 	return v->vm->state == VM_RUNNING ? EXIT_RESUME : EXIT_LEAVE;
 }
 
-bool vm_mmio_dispatch(struct vcpu *v, u64 gpa, enum exit_action *act)
+/*
+ * The xAPIC page is dispatched directly, without a lookup on the bus: it sits at the
+ * same GPA in every VM, one range serves every vCPU (each reaches its own vLAPIC, so
+ * the range has no device: dev NULL, lockless), and these exits are the interrupt path
+ * without APICv (tools/bench selfipi_xapic, tscdeadline). Its range is still
+ * registered on the bus, so that nothing else takes the page (a BAR) and
+ * io_bus_find() names it in diagnoses.
+ */
+static const struct io_range xapic_range = { .base = GUEST_LAPIC_BASE, .last = GUEST_LAPIC_BASE + PAGE_SIZE - 1,
+					     .ops = &xapic_mmio_ops, .flags = IO_RANGE_LOCKLESS };
+
+enum exit_action vmx_xapic_emulate(struct vcpu *v, u64 gpa, bool *claimed)
 {
-	u64 q = vmcs_readl(EXIT_QUALIFICATION);
+	return vmx_mmio_emulate(v, gpa, &xapic_range, claimed);
+}
+
+bool vm_mmio_dispatch(struct vcpu *v, u64 gpa, u64 q, enum exit_action *act)
+{
 	bool claimed;
 	if (unlikely(q & EPTV_FETCH)) {
 		const char *name = device_name(v, gpa, &claimed);
@@ -232,7 +256,8 @@ bool vm_mmio_dispatch(struct vcpu *v, u64 gpa, enum exit_action *act)
 			vm_fault(v, "%s MMIO at GPA 0x%llx: reached by a guest page-table walk, not by an instruction's "
 				 "access (qualification 0x%llx)", name, (unsigned long long)gpa, (unsigned long long)q);
 	} else {
-		enum exit_action a = vmx_mmio_emulate(v, gpa, &claimed);
+		enum exit_action a = vmx_mmio_emulate(v, gpa, gpa - GUEST_LAPIC_BASE < PAGE_SIZE ? &xapic_range : NULL,
+						      &claimed);
 		if (claimed)
 			*act = a;
 		return claimed;
