@@ -36,6 +36,8 @@ UNIT_SRC_guest_acpi := hv/guest_acpi.c hv/loader.c hv/acpi.c hv/format.c
 UNIT_SRC_mmio := arch/x86/vmx/mmio.c hv/insn.c hv/vioapic.c hv/format.c hv/io/bus.c hv/dev/ioapic.c
 UNIT_SRC_time :=
 UNIT_SRC_bus := hv/io/bus.c
+UNIT_SRC_vuart := hv/vuart.c hv/io/bus.c
+UNIT_LIBS_vuart := -lpthread
 
 unit: $(UNIT_BINS)
 
