@@ -159,7 +159,7 @@ static inline bool io_bus_seq_retry(const struct io_bus *bus, u32 s)
 static inline void io_bus_dev_lock(struct spinlock *l)
 {
 	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
-		while (READ_ONCE(l->locked))
+		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
 			cpu_relax();
 }
 

@@ -419,19 +419,23 @@ static void ioapic_through_dispatch(void **state)
 {
 	(void)state;
 	enum exit_action act = EXIT_SKIP;
-	assert_false(vm_mmio_dispatch(&vcpu, VIOAPIC_BASE - 1, vmcs_readl(EXIT_QUALIFICATION), &act));
-	assert_false(vm_mmio_dispatch(&vcpu, VIOAPIC_BASE + VIOAPIC_SIZE, vmcs_readl(EXIT_QUALIFICATION), &act));
+	vm_mmio_dispatch(&vcpu, VIOAPIC_BASE - 1, vmcs_readl(EXIT_QUALIFICATION), &claimed);
+	assert_false(claimed);
+	vm_mmio_dispatch(&vcpu, VIOAPIC_BASE + VIOAPIC_SIZE, vmcs_readl(EXIT_QUALIFICATION), &claimed);
+	assert_false(claimed);
 	assert_int_equal(act, EXIT_SKIP);
 
 	/* IOREGSEL = 1 (mov %eax,(%rdx)), then IOWIN (mov 0x10(%rdx),%ecx). */
 	vcpu.gpr[GPR_RAX] = VIOAPIC_REG_VER;
 	CODE(0x100000, 0x100000, 0x89, 0x02);
 	exit_qual(true);
-	assert_true(vm_mmio_dispatch(&vcpu, VIOAPIC_BASE, vmcs_readl(EXIT_QUALIFICATION), &act));
+	act = vm_mmio_dispatch(&vcpu, VIOAPIC_BASE, vmcs_readl(EXIT_QUALIFICATION), &claimed);
+	assert_true(claimed);
 	assert_int_equal(act, EXIT_RESUME);
 	CODE(0x100002, 0x100002, 0x8b, 0x4a, 0x10);
 	exit_qual(false);
-	assert_true(vm_mmio_dispatch(&vcpu, VIOAPIC_BASE + 0x10, vmcs_readl(EXIT_QUALIFICATION), &act));
+	act = vm_mmio_dispatch(&vcpu, VIOAPIC_BASE + 0x10, vmcs_readl(EXIT_QUALIFICATION), &claimed);
+	assert_true(claimed);
 	assert_int_equal(act, EXIT_RESUME);
 	assert_int_equal(vcpu.gpr[GPR_RCX], 0x00170011);
 	assert_int_equal(vmcs_readl(GUEST_RIP), 0x100005);
@@ -440,27 +444,32 @@ static void ioapic_through_dispatch(void **state)
 	/* A redirection entry written with an immediate and read back. */
 	CODE(0x100000, 0x100000, 0xc7, 0x02, 0x14, 0x00, 0x00, 0x00);   /* movl $0x14,(%rdx) */
 	exit_qual(true);
-	assert_true(vm_mmio_dispatch(&vcpu, VIOAPIC_BASE, vmcs_readl(EXIT_QUALIFICATION), &act));
+	act = vm_mmio_dispatch(&vcpu, VIOAPIC_BASE, vmcs_readl(EXIT_QUALIFICATION), &claimed);
+	assert_true(claimed);
 	CODE(0x100000, 0x100000, 0xc7, 0x42, 0x10, 0x31, 0x00, 0x01, 0x00);   /* movl $0x10031,0x10(%rdx) */
-	assert_true(vm_mmio_dispatch(&vcpu, VIOAPIC_BASE + 0x10, vmcs_readl(EXIT_QUALIFICATION), &act));
+	act = vm_mmio_dispatch(&vcpu, VIOAPIC_BASE + 0x10, vmcs_readl(EXIT_QUALIFICATION), &claimed);
+	assert_true(claimed);
 	assert_int_equal(vm.ioapic.redir[2], 0x10031);
 
 	/* 8 bytes at once: not an IOAPIC access. */
 	CODE(0x100000, 0x100000, 0x48, 0x8b, 0x02);
 	exit_qual(false);
-	assert_true(vm_mmio_dispatch(&vcpu, VIOAPIC_BASE, vmcs_readl(EXIT_QUALIFICATION), &act));
+	act = vm_mmio_dispatch(&vcpu, VIOAPIC_BASE, vmcs_readl(EXIT_QUALIFICATION), &claimed);
+	assert_true(claimed);
 	assert_int_equal(act, EXIT_LEAVE);
 	assert_contains(fault_msg, "IOAPIC refused a 8-byte read at GPA 0xfec00000 (instruction 48 8b 02)");
 
 	/* Executing from the IOAPIC page, or page tables in it: stopped, nothing decoded. */
 	vm.state = VM_RUNNING;
 	vmcs_writel(EXIT_QUALIFICATION, BIT(2) | BIT(7) | BIT(8));
-	assert_true(vm_mmio_dispatch(&vcpu, VIOAPIC_BASE + 0x20, vmcs_readl(EXIT_QUALIFICATION), &act));
+	act = vm_mmio_dispatch(&vcpu, VIOAPIC_BASE + 0x20, vmcs_readl(EXIT_QUALIFICATION), &claimed);
+	assert_true(claimed);
 	assert_int_equal(act, EXIT_LEAVE);
 	assert_contains(fault_msg, "instruction fetch");
 	vm.state = VM_RUNNING;
 	vmcs_writel(EXIT_QUALIFICATION, BIT(0) | BIT(7));
-	assert_true(vm_mmio_dispatch(&vcpu, VIOAPIC_BASE + 0x20, vmcs_readl(EXIT_QUALIFICATION), &act));
+	act = vm_mmio_dispatch(&vcpu, VIOAPIC_BASE + 0x20, vmcs_readl(EXIT_QUALIFICATION), &claimed);
+	assert_true(claimed);
 	assert_int_equal(act, EXIT_LEAVE);
 	assert_contains(fault_msg, "page-table walk");
 }
@@ -480,7 +489,8 @@ static void bus_outcomes(void **state)
 	exit_qual(false);
 	CODE(0x100000, 0x100000, 0x8b, 0x07);                /* mov (%rdi),%eax */
 	/* Nothing registered at the address: not ours, the caller reports it. */
-	assert_false(vm_mmio_dispatch(&vcpu, 0xd0001000, vmcs_readl(EXIT_QUALIFICATION), &act));
+	vm_mmio_dispatch(&vcpu, 0xd0001000, vmcs_readl(EXIT_QUALIFICATION), &claimed);
+	assert_false(claimed);
 	/* The range was unregistered since the exit (a BAR move): not claimed, nothing done,
 	 * the caller reports the access. */
 	assert_true(io_bus_unregister(&vm, IO_SPACE_MMIO, DEV_BASE, &testdev));
@@ -488,7 +498,8 @@ static void bus_outcomes(void **state)
 	assert_false(claimed);
 	assert_int_equal(faults, 0);
 	assert_int_equal(dev_log.calls, 0);
-	assert_false(vm_mmio_dispatch(&vcpu, DEV_BASE + 4, vmcs_readl(EXIT_QUALIFICATION), &act));
+	vm_mmio_dispatch(&vcpu, DEV_BASE + 4, vmcs_readl(EXIT_QUALIFICATION), &claimed);
+	assert_false(claimed);
 	/* Undecodable at an unclaimed address: not claimed either (no device to name). */
 	CODE(0x100000, 0x100000, 0x01, 0x07);
 	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE + 4, NULL, &claimed), EXIT_LEAVE);
@@ -500,7 +511,8 @@ static void bus_outcomes(void **state)
 	assert_true(io_bus_register(&vm, IO_SPACE_MMIO, DEV_BASE, 0x1000, &testdev, &stop_ops, 0));
 	vm.state = VM_RUNNING;
 	faults = 0;
-	assert_true(vm_mmio_dispatch(&vcpu, DEV_BASE, vmcs_readl(EXIT_QUALIFICATION), &act));
+	act = vm_mmio_dispatch(&vcpu, DEV_BASE, vmcs_readl(EXIT_QUALIFICATION), &claimed);
+	assert_true(claimed);
 	assert_int_equal(act, EXIT_LEAVE);
 	assert_int_equal(faults, 0);
 	assert_int_equal(vmcs_readl(GUEST_RIP), 0x100000);
@@ -518,19 +530,22 @@ static void xapic_direct(void **state)
 	vdev_add(&vm, &vm.xapic_dev, "local APIC", NULL);
 	exit_qual(false);
 	CODE(0x100000, 0x100000, 0x8b, 0x07);                /* mov (%rdi),%eax */
-	assert_true(vm_mmio_dispatch(&vcpu, 0xfee00030, vmcs_readl(EXIT_QUALIFICATION), &act));
+	act = vm_mmio_dispatch(&vcpu, 0xfee00030, vmcs_readl(EXIT_QUALIFICATION), &claimed);
+	assert_true(claimed);
 	assert_int_equal(act, EXIT_RESUME);
 	assert_int_equal(xapic_calls, 1);
 	assert_int_equal(xapic_off, 0x30);
 	assert_int_equal(vcpu.gpr[GPR_RAX], 0x50);
 	CODE(0x100000, 0x100000, 0x8b, 0x07);
-	assert_true(vm_mmio_dispatch(&vcpu, 0xfee003f0, vmcs_readl(EXIT_QUALIFICATION), &act));
+	act = vm_mmio_dispatch(&vcpu, 0xfee003f0, vmcs_readl(EXIT_QUALIFICATION), &claimed);
+	assert_true(claimed);
 	assert_int_equal(act, EXIT_LEAVE);
 	assert_contains(fault_msg, "local APIC refused a 4-byte read at GPA 0xfee003f0");
 	/* Past the page's end: refused before the device. */
 	vm.state = VM_RUNNING;
 	CODE(0x100000, 0x100000, 0x8b, 0x07);
-	assert_true(vm_mmio_dispatch(&vcpu, 0xfee00ffe, vmcs_readl(EXIT_QUALIFICATION), &act));
+	act = vm_mmio_dispatch(&vcpu, 0xfee00ffe, vmcs_readl(EXIT_QUALIFICATION), &claimed);
+	assert_true(claimed);
 	assert_int_equal(xapic_calls, 2);
 	assert_contains(fault_msg, "local APIC MMIO: 4-byte access at GPA 0xfee00ffe runs past the device's range");
 }

@@ -190,9 +190,12 @@ static enum exit_action handle_ept_violation(struct vcpu *v)
 	u64 q = vmcs_readl(EXIT_QUALIFICATION);
 	u64 gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
 	const char *what = q & BIT(1) ? "write" : q & BIT(2) ? "instruction fetch" : "read";
-	enum exit_action act;
-	if (gpa >= v->vm->ram_size && vm_mmio_dispatch(v, gpa, q, &act))
-		return act;
+	if (gpa >= v->vm->ram_size) {
+		bool claimed;
+		enum exit_action act = vm_mmio_dispatch(v, gpa, q, &claimed);
+		if (claimed)
+			return act;
+	}
 	if (gpa < v->vm->ram_size)
 		vm_fault(v, "EPT violation at GPA 0x%llx inside guest RAM (%s, qualification 0x%llx): "
 			 "hypervisor EPT bug", (unsigned long long)gpa, what, (unsigned long long)q);

@@ -240,29 +240,19 @@ enum exit_action vmx_xapic_emulate(struct vcpu *v, u64 gpa, bool *claimed)
 	return vmx_mmio_emulate(v, gpa, &xapic_range, claimed);
 }
 
-bool vm_mmio_dispatch(struct vcpu *v, u64 gpa, u64 q, enum exit_action *act)
+enum exit_action vm_mmio_dispatch(struct vcpu *v, u64 gpa, u64 q, bool *claimed)
 {
-	bool claimed;
-	if (unlikely(q & EPTV_FETCH)) {
-		const char *name = device_name(v, gpa, &claimed);
-		if (name)
-			vm_fault(v, "%s MMIO at GPA 0x%llx: instruction fetch from device memory", name,
-				 (unsigned long long)gpa);
-	} else if (unlikely((q & (EPTV_LINEAR_VALID | EPTV_TRANSLATED)) != (EPTV_LINEAR_VALID | EPTV_TRANSLATED))) {
+	if (likely((q & (EPTV_FETCH | EPTV_LINEAR_VALID | EPTV_TRANSLATED)) == (EPTV_LINEAR_VALID | EPTV_TRANSLATED)))
+		return vmx_mmio_emulate(v, gpa, gpa - GUEST_LAPIC_BASE < PAGE_SIZE ? &xapic_range : NULL, claimed);
+	const char *name = device_name(v, gpa, claimed);
+	if (!name)
+		return EXIT_LEAVE;
+	if (q & EPTV_FETCH)
+		vm_fault(v, "%s MMIO at GPA 0x%llx: instruction fetch from device memory", name, (unsigned long long)gpa);
+	else
 		/* A page walk (or a PDPTE load) touched the device: the guest put paging
 		 * structures there. No instruction to emulate. */
-		const char *name = device_name(v, gpa, &claimed);
-		if (name)
-			vm_fault(v, "%s MMIO at GPA 0x%llx: reached by a guest page-table walk, not by an instruction's "
-				 "access (qualification 0x%llx)", name, (unsigned long long)gpa, (unsigned long long)q);
-	} else {
-		enum exit_action a = vmx_mmio_emulate(v, gpa, gpa - GUEST_LAPIC_BASE < PAGE_SIZE ? &xapic_range : NULL,
-						      &claimed);
-		if (claimed)
-			*act = a;
-		return claimed;
-	}
-	if (claimed)
-		*act = EXIT_LEAVE;
-	return claimed;
+		vm_fault(v, "%s MMIO at GPA 0x%llx: reached by a guest page-table walk, not by an instruction's "
+			 "access (qualification 0x%llx)", name, (unsigned long long)gpa, (unsigned long long)q);
+	return EXIT_LEAVE;
 }

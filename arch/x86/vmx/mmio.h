@@ -26,8 +26,8 @@ enum exit_action vmx_mmio_emulate(struct vcpu *v, u64 gpa, const struct io_range
 enum exit_action vmx_xapic_emulate(struct vcpu *v, u64 gpa, bool *claimed);
 
 /* An EPT violation at gpa outside RAM, with exit qualification q: if a range on the
- * VM's bus covers gpa, emulate the access, put the handler's result in *act and return
- * true; false when no device is there (the caller reports the violation). */
-bool vm_mmio_dispatch(struct vcpu *v, u64 gpa, u64 q, enum exit_action *act);
+ * VM's bus covers gpa, emulate the access and return the handler's result; *claimed is
+ * false when no device is there (nothing done: the caller reports the violation). */
+enum exit_action vm_mmio_dispatch(struct vcpu *v, u64 gpa, u64 q, bool *claimed);
 
 #endif
