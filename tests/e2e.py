@@ -21,6 +21,9 @@ Manifest format (one section per scenario; '#' starts a comment line):
                          has one, and enforced here too (plus a grace period)
     requires = WHAT ...  bochs3 | bochs27 | qemu | kvm (space or comma separated); the
                          emulator chosen by ARGS is required implicitly. Missing -> SKIP.
+    check = NAME         a built-in check of the console output (CHECKS below), e.g.
+                         `uartflood`: every line guests/uartflood sent is there, intact,
+                         exactly once. Repeatable.
 
 Prints `PASS name (Ns)`, `FAIL name: reason (log: PATH)` or `SKIP name: reason`, writes
 every console log to build/test-logs/NAME.log, and ends with `N passed, N failed`
@@ -44,7 +47,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HVRUN = os.path.join(ROOT, 'tools', 'hvrun')
 LOGDIR = os.path.join(ROOT, 'build', 'test-logs')
 GRACE = 20          # seconds on top of a scenario's timeout before e2e.py kills hvrun
-KNOWN_KEYS = {'args', 'status', 'expect', 'reject', 'ratio', 'timeout', 'requires'}
+KNOWN_KEYS = {'args', 'status', 'expect', 'reject', 'ratio', 'timeout', 'requires', 'check'}
 KNOWN_REQS = {'bochs3', 'bochs27', 'qemu', 'kvm'}
 
 
@@ -63,6 +66,7 @@ class Scenario:
         self.ratio = []        # (F, regex text, compiled regex)
         self.timeout = 120.0
         self.requires = []
+        self.checks = []       # names in CHECKS
 
 
 def parse_ratio(val):
@@ -107,6 +111,68 @@ def check_ratio(bound, text, rx, out):
     return None
 
 
+UARTFLOOD_LINE = re.compile(r'uf v(\d+) ([CP]) s(\d+) len=(\d+) ')
+VUART_LINE = 200    # hv/vm.h: COM1 output is printed in pieces of this many bytes
+
+
+def uartflood_sum(text):
+    s = 0
+    for b in text.encode('latin-1', 'replace'):
+        s = (s * 31 + b) & 0xffff
+    return s
+
+
+def check_uartflood(out):
+    """guests/uartflood: every line (vCPU, kind, seq) exactly once and intact; a COM1
+    line comes in VUART_LINE-byte pieces, with HC_PUTS lines possibly in between."""
+    m = re.search(r'^\[(\S+)\] uartflood: done lines=(\d+) vcpus=(\d+)', out, re.MULTILINE)
+    if not m:
+        return 'no "uartflood: done" line'
+    prefix, n, vcpus = '[%s] ' % m.group(1), int(m.group(2)), int(m.group(3))
+    seen, errors = set(), []
+
+    def verify(text):
+        lm = UARTFLOOD_LINE.match(text)
+        ln = int(lm.group(4)) if lm else -1
+        if not lm or len(text) != ln + 9 or text[ln:ln + 5] != ' sum=' or \
+                text[ln + 5:] != '%04x' % uartflood_sum(text[:ln]):
+            errors.append('corrupt line %r' % text[:70])
+            return
+        key = (int(lm.group(1)), lm.group(2), int(lm.group(3)))
+        if key in seen:
+            errors.append('line v%d %s s%d twice' % key)
+        seen.add(key)
+
+    com1 = None          # the COM1 line being reassembled from its pieces
+    for line in out.splitlines():
+        if not line.startswith(prefix):
+            continue
+        text = line[len(prefix):]
+        lm = UARTFLOOD_LINE.match(text)
+        if lm and lm.group(2) == 'P':
+            verify(text)
+        elif lm:
+            if com1 is not None:
+                errors.append('COM1 line cut short: %r' % com1[:70])
+            com1 = text if len(text) == VUART_LINE else None
+            if com1 is None:
+                verify(text)
+        elif com1 is not None:
+            com1 += text
+            if len(text) < VUART_LINE:
+                verify(com1)
+                com1 = None
+    if com1 is not None:
+        errors.append('COM1 line cut short: %r' % com1[:70])
+    missing = [(v, k, s) for v in range(vcpus) for k in 'CP' for s in range(n) if (v, k, s) not in seen]
+    if missing:
+        errors.append('%d lines missing (first v%d %s s%d)' % ((len(missing),) + missing[0]))
+    return '; '.join(errors[:3]) if errors else None
+
+
+CHECKS = {'uartflood': check_uartflood}
+
+
 def parse_manifest(path):
     scenarios = []
     cur = None
@@ -144,6 +210,10 @@ def parse_manifest(path):
                     getattr(cur, key).append((val, re.compile(val, re.MULTILINE)))
                 elif key == 'ratio':
                     cur.ratio.append(parse_ratio(val))
+                elif key == 'check':
+                    if val not in CHECKS:
+                        raise ValueError('unknown check %r (%s)' % (val, ', '.join(sorted(CHECKS))))
+                    cur.checks.append(val)
                 elif key == 'requires':
                     reqs = [r for r in re.split(r'[\s,]+', val) if r]
                     bad = [r for r in reqs if r not in KNOWN_REQS]
@@ -295,6 +365,10 @@ def run_scenario(sc):
         why = check_ratio(bound, text, rx, out)
         if why:
             reasons.append(why)
+    for name in ([] if quiet_fail else sc.checks):
+        why = CHECKS[name](out)
+        if why:
+            reasons.append('check %s: %s' % (name, why))
     for text, rx in sc.reject:
         m = rx.search(out)
         if m:

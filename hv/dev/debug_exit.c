@@ -21,7 +21,7 @@ static enum io_result debug_exit_access(struct vdev *dev, struct vcpu *v, u64 of
 	}
 	if (off)
 		return IO_DONE;
-	u32 value = (u32)req->value;
+	u32 value = (u32)(req->value & (0xffffffffu >> (32 - 8 * MIN(req->size, 4))));
 	vm_stop(v->vm, (int)(((value << 1) | 1) & 0xff), true, value, "debug-exit port 0xf4 written with 0x%x", value);
 	return IO_STOPPED;
 }

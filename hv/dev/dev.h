@@ -19,4 +19,8 @@ bool debug_exit_create(struct vm *vm);                   /* hv/dev/debug_exit.c:
 bool ioapic_create(struct vm *vm, u32 id);               /* hv/dev/ioapic.c: the vIOAPIC MMIO */
 bool xapic_create(struct vm *vm);                        /* hv/dev/xapic.c: the xAPIC MMIO page */
 
+/* The xAPIC page's access (arch/x86/vmx/mmio.c dispatches it without a lookup). */
+struct io_range_ops;
+extern const struct io_range_ops xapic_mmio_ops;
+
 #endif

@@ -6,7 +6,8 @@
  * range is lockless: a vLAPIC's registers are written only by its own vCPU (other
  * CPUs post into its PIR, hv/vlapic.c), so a device lock would serialise the vCPUs of
  * a VM for nothing. It is reached from EPT violations without APICv and from
- * APIC-access exits with it. A disabled APIC, or one in x2APIC mode, does not decode
+ * APIC-access exits with it, both dispatched directly (arch/x86/vmx/mmio.c,
+ * vmx_xapic_emulate). A disabled APIC, or one in x2APIC mode, does not decode
  * the page: the access is refused.
  */
 #include "hv/vm.h"
@@ -35,7 +36,7 @@ static enum io_result xapic_access(struct vdev *dev, struct vcpu *v, u64 off, st
 	return IO_DONE;
 }
 
-static const struct io_range_ops xapic_ops = { xapic_access };
+const struct io_range_ops xapic_mmio_ops = { xapic_access };
 
 static void xapic_destroy(struct vdev *dev)
 {
@@ -46,7 +47,7 @@ static const struct vdev_ops xapic_vops = { NULL, xapic_destroy };
 
 bool xapic_create(struct vm *vm)
 {
-	if (!io_bus_register(vm, IO_SPACE_MMIO, GUEST_LAPIC_BASE, PAGE_SIZE, &vm->xapic_dev, &xapic_ops,
+	if (!io_bus_register(vm, IO_SPACE_MMIO, GUEST_LAPIC_BASE, PAGE_SIZE, &vm->xapic_dev, &xapic_mmio_ops,
 			     IO_RANGE_LOCKLESS))
 		return false;
 	vdev_add(vm, &vm->xapic_dev, "local APIC", &xapic_vops);

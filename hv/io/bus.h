@@ -21,6 +21,9 @@
  *  - A device callback runs with its device's lock held (unless the range was
  *    registered IO_RANGE_LOCKLESS: the device synchronises itself, e.g. the vLAPIC,
  *    which only its own vCPU touches). A callback must not take another device's lock.
+ *    io_bus_dispatch() runs in VM-exit handlers, where interrupts are off (a VM exit
+ *    clears RFLAGS.IF), and takes the device lock without saving RFLAGS; code outside
+ *    the bus that takes a device lock uses spin_lock_irqsave().
  *  - Unclaimed ports read all ones and drop writes (a PC bus with nothing decoding the
  *    address); unclaimed MMIO is the caller's to diagnose (the VM is stopped).
  *  - A port access not wholly inside one range is taken byte by byte, byte i at port
@@ -36,6 +39,7 @@
 
 #include "hv/types.h"
 #include "hv/cpu.h"
+#include "arch/x86/x86.h"
 
 struct vm;
 struct vcpu;
@@ -43,8 +47,9 @@ struct vdev;
 
 enum io_space { IO_SPACE_PORT, IO_SPACE_MMIO, NR_IO_SPACES };
 
-/* One decoded guest access. For a write, value holds the data (low size bytes); a read
- * stores its result there. */
+/* One decoded guest access. The data is the low size bytes of value, in both
+ * directions: for a write, what is written (a device ignores the bytes above); a read
+ * stores its result there (the caller ignores the bytes above). */
 struct io_req {
 	enum io_space space;
 	u64 addr;        /* port number, or guest-physical address */
@@ -86,14 +91,21 @@ struct io_range {
 	u32 flags;
 };
 
-/* A VM's bus (embedded in struct vm). */
+/* A VM's bus (embedded in struct vm). Ports are found through port_map in one load;
+ * MMIO ranges by bisection. */
 struct io_bus {
 	struct spinlock lock;      /* writers: the range tables and the device list */
 	volatile u32 seq;          /* odd while a writer changes a table */
 	u32 nr[NR_IO_SPACES];
 	struct io_range range[NR_IO_SPACES][IO_BUS_MAX_RANGES];   /* sorted by base */
 	struct vdev *devs, *devs_tail;
+	/* port -> 1 + its range's index in range[IO_SPACE_PORT]; 0: none. The 3 entries
+	 * past 0xffff hold IO_BUS_PORT_WRAP: an access that wraps never matches a range. */
+	u8 port_map[0x10000 + 3];
 };
+#define IO_BUS_PORT_WRAP 0xff
+_Static_assert(IO_BUS_MAX_RANGES < IO_BUS_PORT_WRAP && !(IO_BUS_MAX_RANGES & (IO_BUS_MAX_RANGES - 1)),
+	       "a port_map entry holds a range index + 1; the count is a power of two");
 
 struct vdev {
 	const char *name;          /* in diagnostics: "COM1", "IOAPIC", "00:02.0 testdev" */
@@ -128,5 +140,70 @@ enum io_result io_bus_dispatch(struct vm *vm, struct vcpu *v, struct io_req *req
 /* The device whose range in space covers addr, or NULL (for a diagnosis before an
  * access is decoded). */
 struct vdev *io_bus_find(struct vm *vm, enum io_space space, u64 addr);
+
+/* ---- the port fast path, inline for the exit handler ---- */
+
+/* Readers: a lookup is valid when the count was even and has not moved. */
+static inline u32 io_bus_seq_begin(const struct io_bus *bus)
+{
+	return __atomic_load_n(&bus->seq, __ATOMIC_ACQUIRE);
+}
+
+static inline bool io_bus_seq_retry(const struct io_bus *bus, u32 s)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return (s & 1) || __atomic_load_n(&bus->seq, __ATOMIC_RELAXED) != s;
+}
+
+/* The device lock on the dispatch path: interrupts are off already (above). */
+static inline void io_bus_dev_lock(struct spinlock *l)
+{
+	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
+			cpu_relax();
+}
+
+static inline void io_bus_dev_unlock(struct spinlock *l)
+{
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+}
+
+/* What io_bus_dispatch(vm, v, req, NULL, NULL) does for a port access wholly inside
+ * one range or with no byte claimed (the map gives the same range for its first and
+ * last byte: a range is contiguous in the map), inline: port I/O exits are the hot
+ * path tools/bench measures. req->space must be IO_SPACE_PORT. false: nothing done,
+ * call io_bus_dispatch(). */
+static inline bool io_bus_port_fast(struct io_bus *bus, struct vcpu *v, struct io_req *req, enum io_result *res)
+{
+	unsigned size = req->size;
+	u64 port = req->addr;
+	if (unlikely(size - 1u >= 4u || port > 0xffff))
+		return false;
+	const u8 *map = &bus->port_map[port];
+	u32 s = io_bus_seq_begin(bus);
+	u32 i = map[0];
+	if (unlikely(i != map[size - 1]))
+		return false;   /* several ranges, or past 0xffff (IO_BUS_PORT_WRAP) */
+	if (!i) {
+		if (unlikely((size == 4 && (map[1] | map[2])) || io_bus_seq_retry(bus, s)))
+			return false;
+		if (!req->write)
+			req->value = ~0ull;   /* no byte claimed: all ones, writes dropped */
+		*res = IO_DONE;
+		return true;
+	}
+	/* Below 0x10000 the map holds only 0 and range indices + 1, torn or not. */
+	struct io_range r = bus->range[IO_SPACE_PORT][i - 1];
+	if (unlikely(io_bus_seq_retry(bus, s)))
+		return false;   /* a writer changed the tables meanwhile: the slow path retries */
+	if (r.flags & IO_RANGE_LOCKLESS) {
+		*res = r.ops->access(r.dev, v, port - r.base, req);
+		return true;
+	}
+	io_bus_dev_lock(&r.dev->lock);
+	*res = r.ops->access(r.dev, v, port - r.base, req);
+	io_bus_dev_unlock(&r.dev->lock);
+	return true;
+}
 
 #endif

@@ -39,6 +39,8 @@ UNIT_SRC_msi := hv/irq/msi.c
 UNIT_SRC_pci := hv/pci/cfgmech.c hv/pci/config.c hv/pci/msi.c hv/pci/msix.c hv/pci/hostbridge.c \
 	hv/pci/testdev.c hv/irq/msi.c hv/vioapic.c hv/io/bus.c hv/format.c
 UNIT_SRC_bus := hv/io/bus.c
+UNIT_SRC_vuart := hv/vuart.c hv/io/bus.c
+UNIT_LIBS_vuart := -lpthread
 
 unit: $(UNIT_BINS)
 

@@ -190,9 +190,12 @@ static enum exit_action handle_ept_violation(struct vcpu *v)
 	u64 q = vmcs_readl(EXIT_QUALIFICATION);
 	u64 gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
 	const char *what = q & BIT(1) ? "write" : q & BIT(2) ? "instruction fetch" : "read";
-	enum exit_action act;
-	if (gpa >= v->vm->ram_size && vm_mmio_dispatch(v, gpa, &act))
-		return act;
+	if (gpa >= v->vm->ram_size) {
+		bool claimed;
+		enum exit_action act = vm_mmio_dispatch(v, gpa, q, &claimed);
+		if (claimed)
+			return act;
+	}
 	if (gpa < v->vm->ram_size)
 		vm_fault(v, "EPT violation at GPA 0x%llx inside guest RAM (%s, qualification 0x%llx): "
 			 "hypervisor EPT bug", (unsigned long long)gpa, what, (unsigned long long)q);
@@ -452,7 +455,7 @@ static __attribute__((noinline)) enum exit_action io_failed(struct vcpu *v, cons
 
 /* INS/OUTS, with or without REP ("Exit Qualification for I/O Instructions"; the
  * guest-linear address field gives the memory operand's linear address). */
-static enum exit_action string_io(struct vcpu *v, u64 q, u16 port, unsigned size, bool in)
+static __attribute__((noinline)) enum exit_action string_io(struct vcpu *v, u64 q, u16 port, unsigned size, bool in)
 {
 	bool rep = q & BIT(5);
 	u32 info = vmcs_read32(VMX_INSTRUCTION_INFO);
@@ -503,20 +506,26 @@ static enum exit_action handle_io(struct vcpu *v)
 	bool in = q & BIT(3);
 	u16 port = (u16)(q >> 16);
 
-	if (q & BIT(4))
+	if (unlikely(q & BIT(4)))
 		return string_io(v, q, port, size, in);
-	u64 rax = v->gpr[GPR_RAX];
-	u64 mask = size == 4 ? 0xffffffffull : size == 2 ? 0xffffull : 0xffull;
+	/* OUT: the data is the low size bytes of RAX (the bus ignores the rest). */
 	struct io_req req = { .space = IO_SPACE_PORT, .addr = port, .size = (u8)size, .write = !in,
-			      .value = rax & mask };
-	enum io_result r = io_bus_dispatch(v->vm, v, &req, NULL, NULL);
+			      .value = v->gpr[GPR_RAX] };
+	enum io_result r;
+	if (unlikely(!io_bus_port_fast(&v->vm->bus, v, &req, &r)))
+		r = io_bus_dispatch(v->vm, v, &req, NULL, NULL);
 	if (unlikely(r != IO_DONE))
 		return io_failed(v, &req, r, false);
-	if (in) {
-		if (size == 4)
+	/* From req (in memory anyway, the device had it): fewer registers live across the
+	 * device's call on this hot path. */
+	if (!req.write) {
+		u64 rax = v->gpr[GPR_RAX];
+		if (req.size == 4)
 			rax = (u32)req.value;   /* a 32-bit destination zero-extends into RAX */
+		else if (req.size == 2)
+			rax = (rax & ~0xffffull) | (u16)req.value;
 		else
-			rax = (rax & ~mask) | (req.value & mask);
+			rax = (rax & ~0xffull) | (u8)req.value;
 		v->gpr[GPR_RAX] = rax;
 	}
 	return EXIT_SKIP;
@@ -569,8 +578,8 @@ static enum exit_action handle_eoi_induced(struct vcpu *v)
 }
 
 /* APIC access (fault-like, "APIC-Access VM Exits"): an access the CPU does not
- * virtualize, e.g. the timer's current count: emulate the instruction; the bus sends
- * it to the xAPIC device (hv/dev/xapic.c). */
+ * virtualize, e.g. the timer's current count: emulate the instruction on the xAPIC
+ * device (hv/dev/xapic.c). */
 static enum exit_action handle_apic_access(struct vcpu *v)
 {
 	u64 q = vmcs_readl(EXIT_QUALIFICATION);
@@ -580,8 +589,11 @@ static enum exit_action handle_apic_access(struct vcpu *v)
 			 (unsigned long long)(q & 0xfff));
 		return EXIT_LEAVE;
 	}
-	u64 gpa = APIC_DEFAULT_BASE + (q & 0xfff);
-	return vmx_mmio_emulate(v, gpa, io_bus_find(v->vm, IO_SPACE_MMIO, gpa));
+	bool claimed;
+	enum exit_action a = vmx_xapic_emulate(v, APIC_DEFAULT_BASE + (q & 0xfff), &claimed);
+	if (!claimed)
+		vm_fault(v, "APIC access at offset 0x%llx: no device at the xAPIC page", (unsigned long long)(q & 0xfff));
+	return a;
 }
 
 /* PAUSE-loop exit ("PAUSE-loop exiting"): the vCPU spins; maybe yield (hv/sched.c). */

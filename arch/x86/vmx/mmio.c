@@ -22,6 +22,8 @@
 #include "arch/x86/x86.h"
 #include "hv/insn.h"
 #include "hv/lib.h"
+#include "hv/dev/dev.h"
+#include "hv/mm/guest_layout.h"
 
 #define CS_AR_L BIT(13)
 #define CS_AR_DB BIT(14)
@@ -117,31 +119,36 @@ static int exit_direction(const struct mmio_state *s)
 	return -1;
 }
 
+/* The device at gpa, for a diagnosis (looked up only then: the exit path does not
+ * need it). NULL: no device, *claimed is false, the caller reports the access. */
+static __attribute__((noinline)) const char *device_name(struct vcpu *v, u64 gpa, bool *claimed)
+{
+	const struct vdev *d = io_bus_find(v->vm, IO_SPACE_MMIO, gpa);
+	*claimed = d != NULL;
+	return d ? d->name : NULL;
+}
+
 /* The bus refused the access: say by whom and why, with the instruction. */
 static __attribute__((noinline)) void mmio_refused(struct vcpu *v, const struct io_req *req, const struct vdev *by,
-						    const char *name, const u8 *bytes, size_t len)
+						    const u8 *bytes, size_t len)
 {
 	char hex[3 * INSN_MAX_LEN + 16];
 	unsigned long long gpa = req->addr;
 	hex_bytes(hex, sizeof(hex), bytes, len);
-	if (!by) {
-		/* The range went (a BAR moved) between the exit and the dispatch. */
-		vm_fault(v, "%s MMIO: %u-byte %s at GPA 0x%llx: no device there now (%s)", name, req->size,
-			 req->write ? "write" : "read", gpa, hex);
-	} else if (io_bus_find(v->vm, IO_SPACE_MMIO, req->addr + req->size - 1) != by) {
+	if (io_bus_find(v->vm, IO_SPACE_MMIO, req->addr + req->size - 1) != by)
 		vm_fault(v, "%s MMIO: %u-byte access at GPA 0x%llx runs past the device's range (%s)", by->name,
 			 req->size, gpa, hex);
-	} else if (req->write) {
+	else if (req->write)
 		vm_fault(v, "%s refused a %u-byte write of 0x%llx at GPA 0x%llx (instruction %s)", by->name, req->size,
 			 (unsigned long long)req->value, gpa, hex);
-	} else {
+	else
 		vm_fault(v, "%s refused a %u-byte read at GPA 0x%llx (instruction %s)", by->name, req->size, gpa, hex);
-	}
 }
 
-enum exit_action vmx_mmio_emulate(struct vcpu *v, u64 gpa, const struct vdev *dev)
+enum exit_action vmx_mmio_emulate(struct vcpu *v, u64 gpa, const struct io_range *direct, bool *claimed)
 {
-	const char *name = dev ? dev->name : "unclaimed";
+	const char *name;
+	*claimed = true;
 	struct mmio_state st;
 	read_state(&st);
 	enum insn_mode mode = guest_code_mode(&st);
@@ -156,11 +163,15 @@ enum exit_action vmx_mmio_emulate(struct vcpu *v, u64 gpa, const struct vdev *de
 	 * costs thousands of instructions, more than the whole emulation. */
 	size_t n = fetch(v, la, mode, bytes);
 	if (!n) {
+		if (!(name = device_name(v, gpa, claimed)))
+			return EXIT_LEAVE;
 		vm_fault(v, "%s MMIO at GPA 0x%llx: the instruction at RIP 0x%llx (linear 0x%llx) cannot be read",
 			 name, (unsigned long long)gpa, (unsigned long long)rip, (unsigned long long)la);
 		return EXIT_LEAVE;
 	}
 	if (!insn_decode(bytes, n, mode, &in)) {
+		if (!(name = device_name(v, gpa, claimed)))
+			return EXIT_LEAVE;
 		hex_bytes(hex, sizeof(hex), bytes, n);
 		vm_fault(v, "%s MMIO at GPA 0x%llx: instruction not emulated (%u-bit code at RIP 0x%llx: %s)",
 			 name, (unsigned long long)gpa, mode_bits(mode), (unsigned long long)rip, hex);
@@ -168,6 +179,8 @@ enum exit_action vmx_mmio_emulate(struct vcpu *v, u64 gpa, const struct vdev *de
 	}
 	int dir = exit_direction(&st);
 	if (dir >= 0 && dir != (int)in.write) {
+		if (!(name = device_name(v, gpa, claimed)))
+			return EXIT_LEAVE;
 		hex_bytes(hex, sizeof(hex), bytes, in.len);
 		/* The bytes changed since the access (another vCPU rewrote them), or the exit
 		 * is not what this instruction does: do not guess. */
@@ -178,14 +191,21 @@ enum exit_action vmx_mmio_emulate(struct vcpu *v, u64 gpa, const struct vdev *de
 	struct io_req req = { .space = IO_SPACE_MMIO, .addr = gpa, .size = in.size, .write = in.write };
 	if (in.write)
 		req.value = insn_store_value(&in, in.has_imm ? 0 : vcpu_gpr_read(v, in.reg));
-	bool claimed;
-	struct vdev *by;
-	enum io_result res = io_bus_dispatch(v->vm, v, &req, &claimed, &by);
+	enum io_result res;
+	if (direct)
+		res = gpa + in.size - 1 <= direct->last ? direct->ops->access(direct->dev, v, gpa - direct->base, &req)
+							  : IO_REFUSED;
+	else
+		res = io_bus_dispatch(v->vm, v, &req, NULL, NULL);
 	if (res == IO_DONE) {
 		if (!in.write)
 			vcpu_gpr_write(v, in.reg, insn_load_result(&in, vcpu_gpr_read(v, in.reg), req.value));
 	} else if (res == IO_REFUSED) {
-		mmio_refused(v, &req, claimed ? by : NULL, name, bytes, in.len);
+		/* Refused, or no device (a range moved since the exit): the caller reports that. */
+		const struct vdev *by = direct && direct->dev ? direct->dev : io_bus_find(v->vm, IO_SPACE_MMIO, gpa);
+		*claimed = by != NULL;
+		if (by)
+			mmio_refused(v, &req, by, bytes, in.len);
 		return EXIT_LEAVE;
 	} else {
 		return EXIT_LEAVE;   /* IO_STOPPED: the device stopped the VM */
@@ -205,24 +225,35 @@ enum exit_action vmx_mmio_emulate(struct vcpu *v, u64 gpa, const struct vdev *de
 	return v->vm->state == VM_RUNNING ? EXIT_RESUME : EXIT_LEAVE;
 }
 
-bool vm_mmio_dispatch(struct vcpu *v, u64 gpa, enum exit_action *act)
+/*
+ * The xAPIC page is dispatched directly, without a lookup on the bus: it sits at the
+ * same GPA in every VM, one range serves every vCPU (each reaches its own vLAPIC, so
+ * the range has no device: dev NULL, lockless), and these exits are the interrupt path
+ * without APICv (tools/bench selfipi_xapic, tscdeadline). Its range is still
+ * registered on the bus, so that nothing else takes the page (a BAR) and
+ * io_bus_find() names it in diagnoses.
+ */
+static const struct io_range xapic_range = { .base = GUEST_LAPIC_BASE, .last = GUEST_LAPIC_BASE + PAGE_SIZE - 1,
+					     .ops = &xapic_mmio_ops, .flags = IO_RANGE_LOCKLESS };
+
+enum exit_action vmx_xapic_emulate(struct vcpu *v, u64 gpa, bool *claimed)
 {
-	const struct vdev *dev = io_bus_find(v->vm, IO_SPACE_MMIO, gpa);
-	if (!dev)
-		return false;
-	u64 q = vmcs_readl(EXIT_QUALIFICATION);
-	if (q & EPTV_FETCH) {
-		vm_fault(v, "%s MMIO at GPA 0x%llx: instruction fetch from device memory", dev->name,
-			 (unsigned long long)gpa);
-		*act = EXIT_LEAVE;
-	} else if ((q & (EPTV_LINEAR_VALID | EPTV_TRANSLATED)) != (EPTV_LINEAR_VALID | EPTV_TRANSLATED)) {
+	return vmx_mmio_emulate(v, gpa, &xapic_range, claimed);
+}
+
+enum exit_action vm_mmio_dispatch(struct vcpu *v, u64 gpa, u64 q, bool *claimed)
+{
+	if (likely((q & (EPTV_FETCH | EPTV_LINEAR_VALID | EPTV_TRANSLATED)) == (EPTV_LINEAR_VALID | EPTV_TRANSLATED)))
+		return vmx_mmio_emulate(v, gpa, gpa - GUEST_LAPIC_BASE < PAGE_SIZE ? &xapic_range : NULL, claimed);
+	const char *name = device_name(v, gpa, claimed);
+	if (!name)
+		return EXIT_LEAVE;
+	if (q & EPTV_FETCH)
+		vm_fault(v, "%s MMIO at GPA 0x%llx: instruction fetch from device memory", name, (unsigned long long)gpa);
+	else
 		/* A page walk (or a PDPTE load) touched the device: the guest put paging
 		 * structures there. No instruction to emulate. */
 		vm_fault(v, "%s MMIO at GPA 0x%llx: reached by a guest page-table walk, not by an instruction's "
-			 "access (qualification 0x%llx)", dev->name, (unsigned long long)gpa, (unsigned long long)q);
-		*act = EXIT_LEAVE;
-	} else {
-		*act = vmx_mmio_emulate(v, gpa, dev);
-	}
-	return true;
+			 "access (qualification 0x%llx)", name, (unsigned long long)gpa, (unsigned long long)q);
+	return EXIT_LEAVE;
 }
