@@ -101,7 +101,7 @@ bool guest_map_offset(const struct guest_map *m, u64 gpa, u64 len, u64 *off)
 {
 	for (u32 i = 0; i < m->nr_spans; i++) {
 		const struct gmap_span *s = &m->span[i];
-		if (gpa >= s->gpa && gpa - s->gpa < s->size && len && len <= s->size - (gpa - s->gpa)) {
+		if (gpa >= s->gpa && gpa - s->gpa < s->size && len <= s->size - (gpa - s->gpa)) {
 			*off = s->host_off + (gpa - s->gpa);
 			return true;
 		}

@@ -88,8 +88,8 @@ bool guest_map_build(struct guest_map *m, u64 mem, u64 hole, char *err, size_t e
 /* The entry containing gpa, or NULL (the gaps: between ECAM and the IOAPIC, above RAM). */
 const struct gmap_entry *guest_map_find(const struct guest_map *m, u64 gpa);
 
-/* The host offset of [gpa, gpa+len) when it lies inside one RAM span; len 0 is
- * refused. This is what gpa_to_hva translates through. */
+/* The host offset of [gpa, gpa+len) when it lies inside one RAM span (len 0: gpa
+ * itself must). This is what gpa_to_hva translates through. */
 bool guest_map_offset(const struct guest_map *m, u64 gpa, u64 len, u64 *off);
 
 /* [gpa, gpa+len) lies inside one entry of kind GMAP_RAM (where a loader may place). */

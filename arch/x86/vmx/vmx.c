@@ -380,10 +380,19 @@ static void *ept_to_virt(void *ctx, u64 pa)
 bool vmx_vm_init(struct vm *vm, char *err, size_t errlen)
 {
 	struct ept_alloc a = { ept_alloc_page, ept_to_virt, NULL };
-	if (!ept_init(&vm->ept, &a, vmx_caps.ept_2m, vmx_caps.ept_1g) ||
-	    !ept_map(&vm->ept, 0, vm->ram_hpa, vm->ram_size, EPT_RWX, EPT_MT_WB)) {
+	if (!ept_init(&vm->ept, &a, vmx_caps.ept_2m, vmx_caps.ept_1g)) {
 		hv_snprintf(err, errlen, "out of memory for EPT tables");
 		return false;
+	}
+	/* RAM as the memory map places it; the hole and its devices stay unmapped, so
+	 * their accesses are EPT violations (MMIO emulation) or APIC-access exits. */
+	for (u32 i = 0; i < vm->map.nr_spans; i++) {
+		const struct gmap_span *s = &vm->map.span[i];
+		if (!ept_map(&vm->ept, s->gpa, vm->ram_hpa + s->host_off, s->size, EPT_RWX, EPT_MT_WB)) {
+			hv_snprintf(err, errlen, "out of memory for EPT tables (RAM at GPA 0x%llx)",
+				    (unsigned long long)s->gpa);
+			return false;
+		}
 	}
 	vm->eptp = ept_pointer(&vm->ept);
 	vm->msr_bitmap = alloc_page();
@@ -400,7 +409,7 @@ bool vmx_vm_init(struct vm *vm, char *err, size_t errlen)
 		 * guest's xAPIC page there. */
 		vm->apic_access_page = alloc_page();
 		if (!vm->apic_access_page ||
-		    !ept_map(&vm->ept, APIC_DEFAULT_BASE, virt_to_phys(vm->apic_access_page), 4096, EPT_RWX, EPT_MT_WB)) {
+		    !ept_map(&vm->ept, GUEST_LAPIC_BASE, virt_to_phys(vm->apic_access_page), 4096, EPT_RWX, EPT_MT_WB)) {
 			hv_snprintf(err, errlen, "out of memory for the APIC-access page");
 			return false;
 		}
