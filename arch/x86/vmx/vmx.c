@@ -103,6 +103,27 @@ static void invept_all(void)
 		vmx_insn_failed("invept", 2, 0, __func__, __LINE__);
 }
 
+/* Drop this CPU's cached translations of one EPTP ("INVEPT—Invalidate Translations
+ * Derived from EPT": single-context), or of all when single-context is not offered. */
+static void invept_single(u64 eptp)
+{
+	if (!vmx_caps.invept_single) {
+		invept_all();
+		return;
+	}
+	struct { u64 eptp, zero; } d = { eptp, 0 };
+	bool ok;
+	asm volatile("invept %1, %2\n\tseta %0" : "=q"(ok) : "m"(d), "r"(1ull) : "cc", "memory");
+	if (!ok)
+		vmx_insn_failed("invept", 1, eptp, __func__, __LINE__);
+}
+
+void vmx_ept_flush(struct vm *vm)
+{
+	invept_single(vm->eptp);
+	vm->ept.flush_needed = false;
+}
+
 /* Drop the TLB entries tagged with a VPID on this CPU ("INVVPID—Invalidate Translations
  * Based on VPID"): single-context when supported, else all contexts. */
 static void invvpid(u16 vpid)
