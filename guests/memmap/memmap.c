@@ -108,7 +108,7 @@ static void check_high_ram(void)
 
 	/* the hypervisor reaches it through its memory map (gpa_to_hva) */
 	if (hv_present()) {
-		static const char msg[] = "memmap: this line is stored above 4 GiB";
+		static const char msg[] = "memmap: this line is stored above 4 GiB\n";
 		char *s = (char *)(uintptr_t)(G4 + 0x1000);
 		memcpy(s, msg, sizeof(msg) - 1);
 		long r = vmcall(HC_PUTS, G4 + 0x1000, sizeof(msg) - 1, 0);
