@@ -321,8 +321,8 @@ bool mb_load(u8 *ram, const struct guest_map *map, const u8 *kernel, size_t klen
 bool loader_build_acpi(u8 *ram, const struct guest_map *map, u32 nr_vcpus, u8 ioapic_id, char *err, size_t errlen)
 {
 	struct guest_acpi_config c;
-	_Static_assert(GUEST_ACPI_BASE >= GUEST_LOW_RAM_END && GUEST_ACPI_END <= GUEST_KERNEL_MIN,
-		       "the ACPI tables are in the range the memory map reserves");
+	_Static_assert(GUEST_ACPI_BASE >= GUEST_ROM_BASE && GUEST_ACPI_END <= GUEST_HIGH_RAM,
+		       "the ACPI tables are in the range the memory map reserves (GMAP_BIOS)");
 	guest_acpi_default(&c, nr_vcpus, ioapic_id);
 	/* they live in span 0, at ram + their GPA */
 	return guest_acpi_build(ram, guest_map_low_end(map), &c, err, errlen);

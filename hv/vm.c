@@ -16,6 +16,9 @@
 #include "arch/x86/vmx/vmx.h"
 #include "arch/x86/x86.h"
 
+_Static_assert(VIOAPIC_BASE == GUEST_IOAPIC_BASE && APIC_DEFAULT_BASE == GUEST_LAPIC_BASE,
+	       "the device models sit where the guest memory map reserves their pages");
+
 struct vm vms[MAX_VMS];
 u32 nr_vms;
 static volatile u32 vms_running;
