@@ -6,6 +6,7 @@
  */
 #include "hv/config.h"
 #include "hv/lib.h"
+#include "hv/mm/guest_map.h"
 
 #define TOKEN_MAX 512
 
@@ -206,6 +207,14 @@ static bool parse_vm(const char *v, struct hv_config *cfg, char *err, size_t err
 					       "vm '%s': bad mem '%.*s' (2M to 64G, a whole number of MiB)",
 					       vm->name, (int)vlen, val);
 			vm->mem = m;
+		} else if (klen == 4 && !strncmp(p, "hole", 4)) {
+			u64 h;
+			if (!parse_u64(val, vlen, true, &h) || h < GUEST_HOLE_MIN || h >= GUEST_ECAM_BASE ||
+			    !IS_ALIGNED(h, GUEST_HOLE_ALIGN))
+				return set_err(err, errlen,
+					       "vm '%s': bad hole '%.*s' (2 MiB aligned, 16M to below 0x%llx)",
+					       vm->name, (int)vlen, val, (unsigned long long)GUEST_ECAM_BASE);
+			vm->hole = h;
 		} else if (klen == 5 && !strncmp(p, "vcpus", 5)) {
 			u64 n;
 			if (!parse_u64(val, vlen, false, &n) || n < 1 || n > MAX_VCPUS_PER_VM)

@@ -29,6 +29,7 @@ struct vm_config {
 	char mods[MAX_VM_MODS][FILE_NAME_MAX + 1];
 	u32 nr_mods;
 	u64 mem;          /* bytes */
+	u64 hole;         /* start of the MMIO hole below 4 GiB (hv/mm/guest_map.h); 0 = default */
 	u32 vcpus;
 	u64 cpu_mask;     /* physical CPUs it may use; 0 = all */
 	struct irq_switches sw;

@@ -92,20 +92,30 @@ static const struct mb1_header *find_header(const u8 *k, size_t len, size_t *off
 	return NULL;
 }
 
-/* Place [pa, pa+memsz) with filesz bytes from data; the rest zeroed. */
-static bool place(u8 *ram, u64 ram_size, u64 pa, const u8 *data, u64 filesz, u64 memsz,
+/* The guest's RAM: the host allocation and the map that places it. */
+struct guest_ram {
+	u8 *ram;
+	const struct guest_map *map;
+};
+
+/* Place [pa, pa+memsz) with filesz bytes from data; the rest zeroed. The range must
+ * lie inside one RAM entry of the map at or above 1 MiB. */
+static bool place(const struct guest_ram *g, u64 pa, const u8 *data, u64 filesz, u64 memsz,
 		  struct loader_result *out, char *err, size_t errlen)
 {
+	u64 off;
 	if (filesz > memsz)
 		return fail(err, errlen, "segment at 0x%llx has file size above memory size",
 			    (unsigned long long)pa);
-	if (pa < GUEST_KERNEL_MIN || pa + memsz > ram_size || pa + memsz < pa)
+	if (pa < GUEST_KERNEL_MIN || pa + memsz < pa || !guest_map_is_ram(g->map, pa, memsz) ||
+	    !guest_map_offset(g->map, pa, memsz, &off))
 		return fail(err, errlen,
-			    "kernel segment 0x%llx-0x%llx outside guest RAM 1 MiB-%llu MiB",
+			    "kernel segment 0x%llx-0x%llx outside guest RAM 1 MiB-%llu MiB%s",
 			    (unsigned long long)pa, (unsigned long long)(pa + memsz),
-			    (unsigned long long)(ram_size >> 20));
-	memcpy(ram + pa, data, filesz);
-	memset(ram + pa + filesz, 0, memsz - filesz);
+			    (unsigned long long)(guest_map_low_end(g->map) >> 20),
+			    g->map->nr_spans > 1 ? " and above 4 GiB" : "");
+	memcpy(g->ram + off, data, filesz);
+	memset(g->ram + off + filesz, 0, memsz - filesz);
 	if (!out->kernel_start || pa < out->kernel_start)
 		out->kernel_start = pa;
 	if (pa + memsz > out->kernel_end)
@@ -113,7 +123,7 @@ static bool place(u8 *ram, u64 ram_size, u64 pa, const u8 *data, u64 filesz, u64
 	return true;
 }
 
-static bool load_elf(u8 *ram, u64 ram_size, const u8 *k, size_t len, struct loader_result *out,
+static bool load_elf(const struct guest_ram *g, const u8 *k, size_t len, struct loader_result *out,
 		     char *err, size_t errlen)
 {
 	if (len < 16 || memcmp(k, "\177ELF", 4))
@@ -164,7 +174,7 @@ static bool load_elf(u8 *ram, u64 ram_size, const u8 *k, size_t len, struct load
 			continue;
 		if (off > len || filesz > len - off)
 			return fail(err, errlen, "ELF segment %u outside the file", i);
-		if (!place(ram, ram_size, paddr, k + off, filesz, memsz, out, err, errlen))
+		if (!place(g, paddr, k + off, filesz, memsz, out, err, errlen))
 			return false;
 		if (entry >= vaddr && entry < vaddr + memsz)
 			entry_pa = entry - vaddr + paddr;
@@ -179,7 +189,7 @@ static bool load_elf(u8 *ram, u64 ram_size, const u8 *k, size_t len, struct load
 	return true;
 }
 
-static bool load_aout(u8 *ram, u64 ram_size, const u8 *k, size_t len, const struct mb1_header *h,
+static bool load_aout(const struct guest_ram *g, const u8 *k, size_t len, const struct mb1_header *h,
 		      size_t hoff, struct loader_result *out, char *err, size_t errlen)
 {
 	if (h->header_addr < h->load_addr || h->load_addr > h->header_addr)
@@ -192,7 +202,7 @@ static bool load_aout(u8 *ram, u64 ram_size, const u8 *k, size_t len, const stru
 		return fail(err, errlen, "multiboot load_end_addr beyond the file");
 	u64 filesz = load_end - h->load_addr;
 	u64 memsz = h->bss_end_addr > load_end ? h->bss_end_addr - h->load_addr : filesz;
-	if (!place(ram, ram_size, h->load_addr, k + file_off, filesz, memsz, out, err, errlen))
+	if (!place(g, h->load_addr, k + file_off, filesz, memsz, out, err, errlen))
 		return false;
 	if (h->entry_addr < out->kernel_start || h->entry_addr >= out->kernel_end)
 		return fail(err, errlen, "entry point 0x%x is not inside the loaded kernel", h->entry_addr);
@@ -225,14 +235,18 @@ static u32 mbi_string(struct mbi_area *a, const char *s)
 	return at;
 }
 
-bool mb_load(u8 *ram, u64 ram_size, const u8 *kernel, size_t klen, const char *cmdline,
+bool mb_load(u8 *ram, const struct guest_map *map, const u8 *kernel, size_t klen, const char *cmdline,
 	     const struct loader_module *mods, u32 nr_mods, struct loader_result *out,
 	     char *err, size_t errlen)
 {
 	size_t hoff;
+	const struct guest_ram g = { ram, map };
+	/* span 0 starts at GPA 0, host offset 0, and holds at least 2 MiB: the
+	 * information area, the GDT and the BIOS area are at ram + their GPA. */
+	u64 low_end = guest_map_low_end(map);
 
 	memset(out, 0, sizeof(*out));
-	if (ram_size < MiB(2))
+	if (map->nr_spans < 1 || map->span[0].gpa || map->span[0].host_off || low_end < MiB(2))
 		return fail(err, errlen, "guest RAM below 2 MiB");
 	const struct mb1_header *h = find_header(kernel, klen, &hoff);
 	if (!h)
@@ -242,21 +256,22 @@ bool mb_load(u8 *ram, u64 ram_size, const u8 *kernel, size_t klen, const char *c
 		return fail(err, errlen, "multiboot header requests unsupported features 0x%x", unsupported);
 
 	bool ok = (h->flags & MBH_AOUT_KLUDGE)
-			  ? load_aout(ram, ram_size, kernel, klen, h, hoff, out, err, errlen)
-			  : load_elf(ram, ram_size, kernel, klen, out, err, errlen);
+			  ? load_aout(&g, kernel, klen, h, hoff, out, err, errlen)
+			  : load_elf(&g, kernel, klen, out, err, errlen);
 	if (!ok)
 		return false;
 
-	/* Modules: page aligned after the kernel. */
+	/* Modules: page aligned after the kernel, in the RAM below the hole (their
+	 * addresses are 32-bit). */
 	struct mbi_area a = { ram, GUEST_MBI_ADDR };
 	u32 info = mbi_alloc(&a, sizeof(struct mbi));
 	struct mbi *mi = (struct mbi *)(ram + info);
 	u64 next = ALIGN_UP(out->kernel_end, PAGE_SIZE);
 	u32 modarr = nr_mods ? mbi_alloc(&a, nr_mods * (u32)sizeof(struct mbi_mod)) : 0;
 	for (u32 i = 0; i < nr_mods; i++) {
-		if (next + mods[i].len > ram_size || next + mods[i].len < next)
-			return fail(err, errlen, "module %u (%zu bytes) does not fit in guest RAM", i,
-				    mods[i].len);
+		if (next + mods[i].len > low_end || next + mods[i].len < next)
+			return fail(err, errlen, "module %u (%zu bytes) does not fit in guest RAM below 0x%llx", i,
+				    mods[i].len, (unsigned long long)low_end);
 		memcpy(ram + next, mods[i].data, mods[i].len);
 		struct mbi_mod *m = (struct mbi_mod *)(ram + modarr) + i;
 		m->mod_start = (u32)next;
@@ -268,21 +283,24 @@ bool mb_load(u8 *ram, u64 ram_size, const u8 *kernel, size_t klen, const char *c
 	}
 	out->mods_end = next;
 
-	/* Memory map: low RAM, the BIOS hole (where ACPI tables live), RAM above 1 MiB. */
-	static const u32 n_mmap = 3;
+	/* Memory map: the VM's e820 view (low RAM, the BIOS ranges where the ACPI tables
+	 * live, RAM up to the hole, the reserved MMIO, RAM above 4 GiB). */
+	struct e820_range r[GMAP_MAX_ENTRIES];
+	u32 n_mmap = guest_map_e820(map, r, ARRAY_SIZE(r));
+	if (n_mmap > ARRAY_SIZE(r))
+		return fail(err, errlen, "guest memory map has more than %zu ranges", ARRAY_SIZE(r));
 	u32 mm = mbi_alloc(&a, n_mmap * (u32)sizeof(struct mbi_mmap));
 	u32 cmd = mbi_string(&a, cmdline ? cmdline : "");
 	u32 lname = mbi_string(&a, "microhv");
 	if (!info || !mm || !cmd || !lname || (nr_mods && !modarr))
 		return fail(err, errlen, "multiboot information does not fit below 640 KiB");
 	struct mbi_mmap *e = (struct mbi_mmap *)(ram + mm);
-	e[0] = (struct mbi_mmap){ 20, 0, GUEST_LOW_RAM_END, 1 };
-	e[1] = (struct mbi_mmap){ 20, GUEST_LOW_RAM_END, 0x100000 - GUEST_LOW_RAM_END, 2 };
-	e[2] = (struct mbi_mmap){ 20, 0x100000, ram_size - 0x100000, 1 };
+	for (u32 i = 0; i < n_mmap; i++)
+		e[i] = (struct mbi_mmap){ 20, r[i].base, r[i].size, r[i].type };
 
 	mi->flags = MBI_MEM | MBI_CMDLINE | MBI_MMAP | MBI_LOADER_NAME | (nr_mods ? MBI_MODS : 0);
 	mi->mem_lower = GUEST_LOW_RAM_END / 1024;
-	mi->mem_upper = (u32)MIN((ram_size - 0x100000) / 1024, 0xffffffffull);
+	mi->mem_upper = (u32)((low_end - GUEST_HIGH_RAM) / 1024);
 	mi->cmdline = cmd;
 	mi->mods_count = nr_mods;
 	mi->mods_addr = modarr;
@@ -300,11 +318,13 @@ bool mb_load(u8 *ram, u64 ram_size, const u8 *kernel, size_t klen, const char *c
 	return true;
 }
 
-bool loader_build_acpi(u8 *ram, u64 ram_size, u32 nr_vcpus, u8 ioapic_id, char *err, size_t errlen)
+bool loader_build_acpi(u8 *ram, const struct guest_map *map, u32 nr_vcpus, u8 ioapic_id, char *err, size_t errlen)
 {
 	struct guest_acpi_config c;
-	_Static_assert(GUEST_ACPI_BASE >= GUEST_LOW_RAM_END && GUEST_ACPI_END <= GUEST_KERNEL_MIN,
-		       "the ACPI tables are in the range the memory map reserves");
+	_Static_assert(GUEST_ACPI_BASE >= GUEST_ROM_BASE && GUEST_ACPI_END <= GUEST_HIGH_RAM,
+		       "the ACPI tables are in the range the memory map reserves (GMAP_BIOS)");
 	guest_acpi_default(&c, nr_vcpus, ioapic_id);
-	return guest_acpi_build(ram, ram_size, &c, err, errlen);
+	c.pci_win32_base = (u32)map->hole;   /* the host bridge's window starts at the hole */
+	/* they live in span 0, at ram + their GPA */
+	return guest_acpi_build(ram, guest_map_low_end(map), &c, err, errlen);
 }

@@ -4,12 +4,12 @@
 #define HV_LOADER_H
 
 #include "hv/types.h"
+#include "hv/mm/guest_map.h"
 
 #define GUEST_GDT_ADDR 0x6000
 #define GUEST_STACK_TOP 0x7ff0
 #define GUEST_MBI_ADDR 0x9000
 #define GUEST_MBI_END 0x9f000
-#define GUEST_LOW_RAM_END 0x9fc00
 #define GUEST_KERNEL_MIN 0x100000
 #define GUEST_CS 0x08
 #define GUEST_DS 0x10
@@ -27,14 +27,18 @@ struct loader_result {
 };
 
 /* Load kernel (a multiboot v1 image: ELF32, ELF64, or with the header's address fields)
- * and modules into ram[0..ram_size) and build the multiboot information. */
-bool mb_load(u8 *ram, u64 ram_size, const u8 *kernel, size_t klen, const char *cmdline,
+ * and modules into the VM's RAM and build the multiboot information. ram is the host
+ * allocation that map places in guest-physical space (hv/mm/guest_map.h): segments go
+ * to RAM entries of the map at or above 1 MiB, modules after the kernel below the hole,
+ * and the information's memory map is guest_map_e820() (mem_lower/mem_upper: the RAM
+ * below 640 KiB and from 1 MiB up to the hole). */
+bool mb_load(u8 *ram, const struct guest_map *map, const u8 *kernel, size_t klen, const char *cmdline,
 	     const struct loader_module *mods, u32 nr_mods, struct loader_result *out,
 	     char *err, size_t errlen);
 
 /* The guest's ACPI tables in its BIOS area (hv/guest_acpi.h): nr_vcpus local APICs
  * with IDs 0..nr_vcpus-1, the vIOAPIC with ioapic_id, the PM ports hv/vio.c emulates.
  * The memory map mb_load() writes marks that area reserved. */
-bool loader_build_acpi(u8 *ram, u64 ram_size, u32 nr_vcpus, u8 ioapic_id, char *err, size_t errlen);
+bool loader_build_acpi(u8 *ram, const struct guest_map *map, u32 nr_vcpus, u8 ioapic_id, char *err, size_t errlen);
 
 #endif

@@ -18,6 +18,9 @@
 #include "arch/x86/vmx/vmx.h"
 #include "arch/x86/x86.h"
 
+_Static_assert(VIOAPIC_BASE == GUEST_IOAPIC_BASE && APIC_DEFAULT_BASE == GUEST_LAPIC_BASE,
+	       "the device models sit where the guest memory map reserves their pages");
+
 struct vm vms[MAX_VMS];
 u32 nr_vms;
 static volatile u32 vms_running;
@@ -87,8 +90,14 @@ bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, si
 		mods[i].string = m->string;
 	}
 
-	/* RAM: one contiguous block, 2-MiB aligned so EPT can use large pages. */
-	vm->ram_size = cfg->mem;
+	/* The memory map (hv/mm/guest_map.h), then RAM: one contiguous block, 2-MiB
+	 * aligned so EPT can use large pages, placed below the hole and from 4 GiB. */
+	char lerr[160];
+	if (!guest_map_build(&vm->map, cfg->mem, cfg->hole, lerr, sizeof(lerr))) {
+		hv_snprintf(err, errlen, "vm '%s': %s", cfg->name, lerr);
+		return false;
+	}
+	vm->ram_size = vm->map.mem;
 	vm->ram = alloc_pages_zeroed(vm->ram_size, MiB(2));
 	if (!vm->ram) {
 		hv_snprintf(err, errlen, "vm '%s': cannot allocate %llu MiB of RAM (%llu MiB free)", cfg->name,
@@ -98,9 +107,8 @@ bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, si
 	}
 	vm->ram_hpa = virt_to_phys(vm->ram);
 
-	char lerr[160];
 	struct loader_result lr;
-	if (!mb_load(vm->ram, vm->ram_size, phys_to_virt(k->start), k->end - k->start, cfg->append, mods,
+	if (!mb_load(vm->ram, &vm->map, phys_to_virt(k->start), k->end - k->start, cfg->append, mods,
 		     cfg->nr_mods, &lr, lerr, sizeof(lerr))) {
 		hv_snprintf(err, errlen, "vm '%s': kernel '%s': %s", cfg->name, cfg->kernel, lerr);
 		return false;
@@ -119,7 +127,7 @@ bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, si
 		hv_snprintf(err, errlen, "vm '%s': %s", cfg->name, lerr);
 		return false;
 	}
-	if (!loader_build_acpi(vm->ram, vm->ram_size, cfg->vcpus, (u8)vm->ioapic.id, lerr, sizeof(lerr))) {
+	if (!loader_build_acpi(vm->ram, &vm->map, cfg->vcpus, (u8)vm->ioapic.id, lerr, sizeof(lerr))) {
 		hv_snprintf(err, errlen, "vm '%s': %s", cfg->name, lerr);
 		return false;
 	}
@@ -148,8 +156,11 @@ bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, si
 	}
 	vm->state = VM_RUNNING;
 	__atomic_add_fetch(&vms_running, 1, __ATOMIC_SEQ_CST);
-	printk("vm %s: %llu MiB RAM at 0x%llx, kernel %s entry 0x%x (0x%llx-0x%llx), %u vCPU(s), cmdline '%s'\n",
-	       vm->name, (unsigned long long)(vm->ram_size >> 20), (unsigned long long)vm->ram_hpa, cfg->kernel,
+	printk("vm %s: %llu MiB RAM at 0x%llx (GPA 0-0x%llx%s), hole at 0x%llx, kernel %s entry 0x%x (0x%llx-0x%llx), "
+	       "%u vCPU(s), cmdline '%s'\n",
+	       vm->name, (unsigned long long)(vm->ram_size >> 20), (unsigned long long)vm->ram_hpa,
+	       (unsigned long long)guest_map_low_end(&vm->map), vm->map.nr_spans > 1 ? " and from 4 GiB" : "",
+	       (unsigned long long)vm->map.hole, cfg->kernel,
 	       lr.entry, (unsigned long long)lr.kernel_start, (unsigned long long)lr.kernel_end, vm->nr_vcpus,
 	       cfg->append);
 	return true;

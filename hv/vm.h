@@ -15,6 +15,7 @@
 #include "hv/timer.h"
 #include "hv/irq/msi.h"
 #include "hv/io/bus.h"
+#include "hv/mm/guest_map.h"
 
 /* Guest GPRs, in the order of the SDM's register encoding (exit qualifications for
  * MOV CR, "Table 27-3"), so a 4-bit GPR number indexes gpr[]. RSP lives in the VMCS;
@@ -136,8 +137,11 @@ struct vm {
 	char name[VM_NAME_MAX + 1];
 	u32 id;
 	const struct vm_config *cfg;
+	/* RAM: one host allocation of ram_size (= map.mem) bytes at ram / ram_hpa, placed
+	 * in guest-physical space by map. Reach guest memory through gpa_to_hva only. */
 	u64 ram_hpa, ram_size;
 	u8 *ram;
+	struct guest_map map;
 	struct ept ept;
 	u64 eptp;
 	u8 *msr_bitmap;            /* xAPIC mode: every x2APIC MSR intercepted */
@@ -171,12 +175,14 @@ struct vm {
 extern struct vm vms[MAX_VMS];
 extern u32 nr_vms;
 
-/* Guest-physical memory: a host pointer for [gpa, gpa+len) inside RAM, else NULL. */
+/* Guest-physical memory: a host pointer for [gpa, gpa+len) when it lies inside one
+ * RAM span of the VM's memory map (below the hole, or from 4 GiB), else NULL. */
 static inline void *gpa_to_hva(const struct vm *vm, u64 gpa, u64 len)
 {
-	if (gpa >= vm->ram_size || len > vm->ram_size - gpa)
+	u64 off;
+	if (!guest_map_offset(&vm->map, gpa, len, &off))
 		return NULL;
-	return vm->ram + gpa;
+	return vm->ram + off;
 }
 
 /* Stop a VM because of something it did (or its own exit). Idempotent. status is the

@@ -137,6 +137,23 @@ u64 mmap_ram_above_1m(void)
 	return cur - base;
 }
 
+/* One page directory for the fifth GiB: PML4[0] -> the PDPT of entry.S, whose entries
+ * 0-3 map 0-4 GiB; entry 4 gets this directory. The tables lie below 4 GiB, where
+ * virtual and physical addresses are the same. */
+static u64 pd_4g[512] __attribute__((aligned(4096)));
+
+void identity_map_4g(void)
+{
+	u64 *pml4 = (u64 *)(uintptr_t)(read_cr3() & ~0xfffull);
+	u64 *pdpt = (u64 *)(uintptr_t)(pml4[0] & 0x000ffffffffff000ull);
+	if (pdpt[4] & 1)
+		return;
+	for (u64 i = 0; i < 512; i++)
+		pd_4g[i] = (0x100000000ull + (i << 21)) | 0x83;   /* P, RW, PS */
+	pdpt[4] = (u64)(uintptr_t)pd_4g | 0x3;
+	asm volatile("mov %0, %%cr3" : : "r"(read_cr3()) : "memory");
+}
+
 /* ---- the hypervisor ------------------------------------------------------------------ */
 
 bool hv_present(void)

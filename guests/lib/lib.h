@@ -100,6 +100,9 @@ u64 cmdline_get_u64(const char *key, u64 def);
 const struct mb_mmap_entry *mmap_next(const struct mb_mmap_entry *prev);
 /* Bytes of available RAM contiguous from 1 MiB up, as the memory map describes it. */
 u64 mmap_ram_above_1m(void);
+/* Identity-map [4 GiB, 5 GiB) write-back with 2 MiB pages (entry.S maps only the first
+ * 4 GiB), for RAM a VM has above its MMIO hole. Idempotent. */
+void identity_map_4g(void);
 
 /* ---- console: COM1 16550 at 0x3f8, polled ------------------------------------- */
 

@@ -29,14 +29,21 @@
 
 u64 pci_window32_start(const struct vm *vm)
 {
-	(void)vm;   /* the per-VM memory map (hole=) will provide it */
-	return GUEST_HOLE_DEFAULT;
+	return vm->map.hole;   /* the 32-bit window is [hole, GUEST_ECAM_BASE) */
 }
 
-/* Is [base, base + len) in the VM's RAM? */
+/* Does [base, base + len) overlap the VM's RAM (any span of its memory map)? */
 static bool overlaps_ram(const struct vm *vm, u64 base, u64 len)
 {
-	return base < vm->ram_size && len;
+	const struct guest_map *m = &vm->map;
+	if (!len)
+		return false;
+	for (u32 i = 0; i < m->nr_spans; i++) {
+		u64 s = m->span[i].gpa, e = s + m->span[i].size;
+		if (base < e && base + len > s)
+			return true;
+	}
+	return false;
 }
 
 void pci_vdev_init(struct pci_vdev *d, struct vm *vm, u8 devfn, const char *model,

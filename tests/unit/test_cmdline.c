@@ -446,6 +446,42 @@ static void vm_mem(void **state)
 	}
 }
 
+static void vm_hole(void **state)
+{
+	(void)state;
+	parse_ok("vm=a,kernel=k");
+	assert_int_equal(cfg.vms[0].hole, 0);   /* 0: GUEST_HOLE_DEFAULT */
+	static const struct { const char *s; u64 v; } ok[] = {
+		{ "16M", MiB(16) }, { "32M", MiB(32) }, { "2G", GiB(2) }, { "3G", GiB(3) },
+		{ "0xdfe00000", 0xdfe00000ull }, { "18M", MiB(18) }, { "1048576K", GiB(1) },
+	};
+	char line[100];
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		snprintf(line, sizeof(line), "vm=a,kernel=k,mem=64M,hole=%s,vcpus=2", ok[i].s);
+		parse_ok(line);
+		assert_int_equal(cfg.vms[0].hole, ok[i].v);
+		assert_int_equal(cfg.vms[0].mem, MiB(64));
+		assert_int_equal(cfg.vms[0].vcpus, 2);
+	}
+	/* below GUEST_HOLE_MIN, not 2 MiB aligned, at or above the ECAM, malformed */
+	static const char *const bad[] = {
+		"0", "14M", "15M", "17M", "33M", "0xdff00000", "0xe0000000", "3584M", "4G", "64G", "",
+		"1X", "-32M", "32MB", "99999999999999999999G",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		snprintf(line, sizeof(line), "vm=hv-b,kernel=k,hole=%s", bad[i]);
+		char want[64];
+		snprintf(want, sizeof(want), "bad hole '%s'", bad[i]);
+		parse_bad(line, want, "vm 'hv-b'");
+	}
+	/* per VM */
+	parse_ok("vm=a,kernel=k,hole=32M vm=b,kernel=k");
+	assert_int_equal(cfg.vms[0].hole, MiB(32));
+	assert_int_equal(cfg.vms[1].hole, 0);
+	/* not a global option */
+	parse_bad("hole=32M vm=a,kernel=k", "unknown option 'hole'", NULL);
+}
+
 static void vm_vcpus(void **state)
 {
 	(void)state;
@@ -897,6 +933,7 @@ int main(void)
 		cmocka_unit_test(too_long_tokens),
 		cmocka_unit_test(vm_with_all_keys),
 		cmocka_unit_test(vm_defaults),
+		cmocka_unit_test(vm_hole),
 		cmocka_unit_test(vm_append_takes_the_rest),
 		cmocka_unit_test(vm_append_missing_kernel),
 		cmocka_unit_test(vm_several),

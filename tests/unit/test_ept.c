@@ -249,18 +249,148 @@ static void unaligned_arguments_are_refused(void **state)
 	expect_unmapped(0x1000);
 }
 
-static void large_page_conflict_is_refused(void **state)
+/* Every 4 KiB page of [gpa, gpa+size) translates to hpa + offset in a leaf of leaf_size
+ * with perm and mt, except the page at skip (if any). */
+static void expect_range(u64 gpa, u64 hpa, u64 size, u64 leaf_size, u64 perm, u64 mt, u64 skip)
+{
+	for (u64 o = 0; o < size; o += 4096)
+		if (gpa + o != skip)
+			expect_map(gpa + o + 0x10, hpa + o + 0x10, leaf_size, perm, mt);
+}
+
+static void map_4k_inside_2m_splits(void **state)
 {
 	(void)state;
 	init(true, false);
-	assert_true(ept_map(&ept, 0, 0, MiB(2), EPT_RWX, EPT_MT_WB));
-	/* a 4 KiB mapping inside the 2 MiB page would need a page table under a leaf */
-	assert_false(ept_map(&ept, 0x1000, 0x800000, 4096, EPT_RWX, EPT_MT_WB));
-	expect_map(0x1000, 0x1000, MiB(2), EPT_RWX, EPT_MT_WB);
-	/* remapping a 4 KiB page replaces it */
-	assert_true(ept_map(&ept, MiB(2), 0x10000, 4096, EPT_READ, EPT_MT_WB));
-	assert_true(ept_map(&ept, MiB(2), 0x20000, 4096, EPT_RWX, EPT_MT_UC));
-	expect_map(MiB(2), 0x20000, 4096, EPT_RWX, EPT_MT_UC);
+	assert_true(ept_map(&ept, MiB(2), MiB(8), MiB(2), EPT_READ | EPT_EXEC, EPT_MT_WT));
+	assert_false(ept.flush_needed);   /* built, nothing live changed */
+	unsigned before = pool_used;
+	/* a 4 KiB page inside the 2 MiB page: split into 512 4 KiB pages, one replaced */
+	assert_true(ept_map(&ept, MiB(2) + 0x5000, 0x40000, 4096, EPT_RWX, EPT_MT_UC));
+	assert_int_equal(pool_used, before + 1);   /* one page table */
+	assert_int_equal(ept.splits, 1);
+	assert_true(ept.flush_needed);
+	expect_map(MiB(2) + 0x5008, 0x40008, 4096, EPT_RWX, EPT_MT_UC);
+	/* the other 511 pages: same frames, permissions and memory type as before */
+	expect_range(MiB(2), MiB(8), MiB(2), 4096, EPT_READ | EPT_EXEC, EPT_MT_WT, MiB(2) + 0x5000);
+	expect_unmapped(MiB(2) - 4096);
+	expect_unmapped(MiB(4));
+	/* remapping a 4 KiB page replaces it, without another split */
+	assert_true(ept_map(&ept, MiB(2) + 0x5000, 0x20000, 4096, EPT_READ, EPT_MT_WB));
+	expect_map(MiB(2) + 0x5000, 0x20000, 4096, EPT_READ, EPT_MT_WB);
+	assert_int_equal(ept.splits, 1);
+	assert_int_equal(pool_used, before + 1);
+}
+
+static void map_4k_inside_1g_splits_twice(void **state)
+{
+	(void)state;
+	init(true, true);
+	assert_true(ept_map(&ept, GiB(4), GiB(1), GiB(1), EPT_RWX, EPT_MT_WB));
+	expect_map(GiB(4) + 0x123456, GiB(1) + 0x123456, GiB(1), EPT_RWX, EPT_MT_WB);
+	unsigned before = pool_used;
+	/* the LAPIC-style page at +0x3ee00000: 1 GiB -> 512 x 2 MiB, then one 2 MiB -> 4 KiB */
+	u64 g = GiB(4) + 0x3ee00000;
+	assert_true(ept_map(&ept, g, 0x7000, 4096, EPT_READ | EPT_WRITE, EPT_MT_UC));
+	assert_int_equal(ept.splits, 2);
+	assert_int_equal(pool_used, before + 2);   /* a page directory and a page table */
+	expect_map(g + 0xff0, 0x7ff0, 4096, EPT_READ | EPT_WRITE, EPT_MT_UC);
+	expect_range(g, GiB(1) + 0x3ee00000, MiB(2), 4096, EPT_RWX, EPT_MT_WB, g);
+	/* the rest of the 1 GiB page: 2 MiB pages, same translation */
+	for (u64 o = 0; o < GiB(1); o += MiB(2))
+		if (GiB(4) + o != g)
+			expect_map(GiB(4) + o + 0x1234, GiB(1) + o + 0x1234, MiB(2), EPT_RWX, EPT_MT_WB);
+	expect_unmapped(GiB(5));
+	expect_unmapped(GiB(4) - 4096);
+}
+
+static void split_keeps_ignore_pat_and_other_bits(void **state)
+{
+	(void)state;
+	init(true, false);
+	assert_true(ept_map(&ept, 0, MiB(4), MiB(2), EPT_READ, EPT_MT_WP));
+	/* bits the mapper does not set itself (ignore-PAT; bit 63, suppress #VE) survive */
+	u64 *pd = fake_to_virt(&pool, ept.root[0] & EPT_ADDR_MASK);
+	pd = fake_to_virt(&pool, pd[0] & EPT_ADDR_MASK);
+	pd[0] |= EPT_IGNORE_PAT | BIT64(63);
+	assert_true(ept_unmap(&ept, 0x3000, 4096));
+	u64 e = 0;
+	assert_true(ept_translate(&ept, 0x4000, NULL, &e, NULL));
+	assert_int_equal(e, (MiB(4) + 0x4000) | EPT_READ | (EPT_MT_WP << 3) | EPT_IGNORE_PAT | BIT64(63));
+	assert_false(e & EPT_LARGE);
+	expect_unmapped(0x3000);
+}
+
+static void map_large_over_a_table_keeps_the_table(void **state)
+{
+	(void)state;
+	init(true, false);
+	assert_true(ept_map(&ept, MiB(2) + 0x1000, 0x10000, 4096, EPT_READ, EPT_MT_UC));
+	unsigned before = pool_used;
+	/* a 2 MiB mapping where a page table already is: it goes into the table */
+	assert_true(ept_map(&ept, MiB(2), MiB(10), MiB(2), EPT_RWX, EPT_MT_WB));
+	assert_int_equal(pool_used, before);
+	expect_range(MiB(2), MiB(10), MiB(2), 4096, EPT_RWX, EPT_MT_WB, 0);
+	assert_true(ept.flush_needed);   /* the 4 KiB page changed */
+}
+
+static void unmap_pages_and_ranges(void **state)
+{
+	(void)state;
+	init(true, true);
+	assert_true(ept_map(&ept, 0, 0, GiB(2), EPT_RWX, EPT_MT_WB));
+	/* a whole 1 GiB leaf */
+	assert_true(ept_unmap(&ept, GiB(1), GiB(1)));
+	assert_int_equal(ept.splits, 0);
+	assert_true(ept.flush_needed);
+	expect_unmapped(GiB(1));
+	expect_unmapped(GiB(2) - 1);
+	expect_map(GiB(1) - 1, GiB(1) - 1, GiB(1), EPT_RWX, EPT_MT_WB);
+	/* the IOAPIC-style 4 KiB page inside the first 1 GiB: split 1G, then 2M */
+	ept.flush_needed = false;
+	assert_true(ept_unmap(&ept, 0x3ec00000, 4096));
+	assert_int_equal(ept.splits, 2);
+	assert_true(ept.flush_needed);
+	expect_unmapped(0x3ec00000);
+	expect_unmapped(0x3ec00fff);
+	expect_map(0x3ebff000, 0x3ebff000, MiB(2), EPT_RWX, EPT_MT_WB);   /* the 2 MiB page before */
+	expect_map(0x3ec01000, 0x3ec01000, 4096, EPT_RWX, EPT_MT_WB);
+	expect_map(0x3ec01000, 0x3ec01000, 4096, EPT_RWX, EPT_MT_WB);
+	expect_map(0x3ea00000, 0x3ea00000, MiB(2), EPT_RWX, EPT_MT_WB);
+	expect_map(0x3ee00000, 0x3ee00000, MiB(2), EPT_RWX, EPT_MT_WB);
+	/* a range across unmapped parts, partial 2 MiB pages and whole ones */
+	assert_true(ept_unmap(&ept, MiB(3), GiB(2)));
+	expect_map(MiB(3) - 4096, MiB(3) - 4096, 4096, EPT_RWX, EPT_MT_WB);
+	expect_unmapped(MiB(3));
+	expect_unmapped(MiB(500));
+	expect_unmapped(GiB(1) - 4096);
+	/* unmapping what is not mapped: nothing changes */
+	ept.flush_needed = false;
+	unsigned before = pool_used;
+	assert_true(ept_unmap(&ept, GiB(100), GiB(600)));
+	assert_false(ept.flush_needed);
+	assert_int_equal(pool_used, before);
+	/* then mapped again: translates */
+	assert_true(ept_map(&ept, 0x3ec00000, 0x9000, 4096, EPT_READ, EPT_MT_UC));
+	expect_map(0x3ec00000, 0x9000, 4096, EPT_READ, EPT_MT_UC);
+	/* misaligned or wrapping: refused, nothing unmapped */
+	assert_false(ept_unmap(&ept, 0x1800, 4096));
+	assert_false(ept_unmap(&ept, 0, 0x800));
+	assert_false(ept_unmap(&ept, 0xfffffffffffff000ull, 0x2000));
+	expect_map(0x1800, 0x1800, MiB(2), EPT_RWX, EPT_MT_WB);
+}
+
+static void unmap_split_allocation_failure(void **state)
+{
+	(void)state;
+	init(true, false);
+	assert_true(ept_map(&ept, 0, 0, MiB(4), EPT_RWX, EPT_MT_WB));
+	pool_limit = pool_used;   /* no page for the page table */
+	assert_false(ept_unmap(&ept, 0x1000, 4096));
+	expect_map(0x1000, 0x1000, MiB(2), EPT_RWX, EPT_MT_WB);   /* the leaf is untouched */
+	assert_false(ept_map(&ept, MiB(2) + 0x1000, 0x1000, 4096, EPT_READ, EPT_MT_UC));
+	expect_map(MiB(2) + 0x1000, MiB(2) + 0x1000, MiB(2), EPT_RWX, EPT_MT_WB);
+	assert_int_equal(ept.splits, 0);
 }
 
 static void allocation_failure(void **state)
@@ -301,7 +431,12 @@ int main(void)
 		T(translate_null_outputs_and_unmapped),
 		T(map_across_a_pml4_boundary),
 		T(unaligned_arguments_are_refused),
-		T(large_page_conflict_is_refused),
+		T(map_4k_inside_2m_splits),
+		T(map_4k_inside_1g_splits_twice),
+		T(split_keeps_ignore_pat_and_other_bits),
+		T(map_large_over_a_table_keeps_the_table),
+		T(unmap_pages_and_ranges),
+		T(unmap_split_allocation_failure),
 		T(allocation_failure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

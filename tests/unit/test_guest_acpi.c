@@ -348,8 +348,10 @@ static void loader_builds_tables_in_reserved_memory(void **state)
 	u32 k[16] = { 0x1BADB002u, BIT(16), 0, 0x100000, 0x100000, 0, 0, 0x100020 };
 	k[2] = (u32)-(k[0] + k[1]);
 	struct loader_result lr;
-	assert_true(mb_load(ram, RAM_SIZE, (const u8 *)k, sizeof(k), "x", NULL, 0, &lr, err, sizeof(err)));
-	assert_true(loader_build_acpi(ram, RAM_SIZE, 2, 2, err, sizeof(err)));
+	struct guest_map map;
+	assert_true(guest_map_build(&map, RAM_SIZE, 0, err, sizeof(err)));
+	assert_true(mb_load(ram, &map, (const u8 *)k, sizeof(k), "x", NULL, 0, &lr, err, sizeof(err)));
+	assert_true(loader_build_acpi(ram, &map, 2, 2, err, sizeof(err)));
 
 	u64 pa;
 	struct acpi_info ai = { 0 };
@@ -371,7 +373,7 @@ static void loader_builds_tables_in_reserved_memory(void **state)
 	}
 	assert_true(covered);
 	/* Too many vCPUs for 8-bit APIC IDs: refused with the reason. */
-	assert_false(loader_build_acpi(ram, RAM_SIZE, 300, 0, err, sizeof(err)));
+	assert_false(loader_build_acpi(ram, &map, 300, 0, err, sizeof(err)));
 	assert_contains(err, "300 vCPUs");
 }
 

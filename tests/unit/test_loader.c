@@ -8,6 +8,7 @@ static u8 ram[RAM_SIZE] __aligned(4096);
 static u8 kernel[0x8000] __aligned(8);
 static struct loader_result out;
 static char err[160];
+static struct guest_map map16;   /* RAM_SIZE, the default hole */
 
 #define MB_MAGIC 0x1BADB002u
 #define HDR_OFF 0x200        /* where the builders put the multiboot header */
@@ -20,6 +21,8 @@ static int setup(void **state)
 	memset(kernel, 0, sizeof(kernel));
 	memset(&out, 0x5a, sizeof(out));
 	memset(err, 0, sizeof(err));
+	if (!guest_map_build(&map16, RAM_SIZE, 0, err, sizeof(err)))
+		fail_msg("guest_map_build: %s", err);
 	return 0;
 }
 
@@ -123,13 +126,13 @@ static size_t elf64(u64 entry, const struct seg *s, int n)
 
 static void load_ok(size_t klen, const char *cmdline, const struct loader_module *mods, u32 n)
 {
-	if (!mb_load(ram, RAM_SIZE, kernel, klen, cmdline, mods, n, &out, err, sizeof(err)))
+	if (!mb_load(ram, &map16, kernel, klen, cmdline, mods, n, &out, err, sizeof(err)))
 		fail_msg("mb_load failed: %s", err);
 }
 
 static void load_bad(size_t klen, const char *msg)
 {
-	if (mb_load(ram, RAM_SIZE, kernel, klen, "x", NULL, 0, &out, err, sizeof(err)))
+	if (mb_load(ram, &map16, kernel, klen, "x", NULL, 0, &out, err, sizeof(err)))
 		fail_msg("mb_load succeeded, expected '%s'", msg);
 	assert_contains(err, msg);
 }
@@ -176,14 +179,16 @@ static void expect_mbi(const char *cmdline, u32 nr_mods)
 	for (u32 o = 52; o < 64; o += 4)
 		assert_int_equal(r32(mbi + o), 0);
 
-	/* the memory map: 3 entries of size 20 */
-	assert_int_equal(r32(mbi + MBI_MMAP_LENGTH), 3 * 24);
+	/* the memory map: 7 entries of size 20 (guest_map_e820 of 16 MiB, default hole) */
+	assert_int_equal(r32(mbi + MBI_MMAP_LENGTH), 7 * 24);
 	u32 mm = r32(mbi + MBI_MMAP_ADDR);
-	assert_true(mm >= GUEST_MBI_ADDR && mm + 72 <= GUEST_MBI_END);
-	static const u64 want[3][3] = {
+	assert_true(mm >= GUEST_MBI_ADDR && mm + 7 * 24 <= GUEST_MBI_END);
+	static const u64 want[7][3] = {
 		{ 0, 0x9fc00, 1 }, { 0x9fc00, 0x60400, 2 }, { 0x100000, RAM_SIZE - 0x100000, 1 },
+		{ 0xe0000000, 0x100000, 2 }, { 0xfec00000, 0x1000, 2 }, { 0xfee00000, 0x1000, 2 },
+		{ 0xfffc0000, 0x40000, 2 },
 	};
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 7; i++) {
 		u32 e = mm + 24 * i;
 		assert_int_equal(r32(e), 20);
 		assert_int_equal(r64(e + 4), want[i][0]);
@@ -589,7 +594,7 @@ static void module_too_big(void **state)
 	m[0].len++;
 	setup(NULL);
 	len = elf32(0x100000, &s, 1);
-	if (mb_load(ram, RAM_SIZE, kernel, len, "", m, 1, &out, err, sizeof(err)))
+	if (mb_load(ram, &map16, kernel, len, "", m, 1, &out, err, sizeof(err)))
 		fail_msg("a module one byte too big was loaded");
 	assert_contains(err, "module 0");
 	assert_contains(err, "does not fit in guest RAM");
@@ -598,11 +603,11 @@ static void module_too_big(void **state)
 	assert_contains(err, n);
 	/* the second of two: the first fits, the second does not */
 	struct loader_module two[] = { { big, 0x1000, "a" }, { big, RAM_SIZE, "b" } };
-	assert_false(mb_load(ram, RAM_SIZE, kernel, len, "", two, 2, &out, err, sizeof(err)));
+	assert_false(mb_load(ram, &map16, kernel, len, "", two, 2, &out, err, sizeof(err)));
 	assert_contains(err, "module 1");
 	/* a length that wraps around */
 	struct loader_module wrap[] = { { big, ~(size_t)0 - 0x1000, "w" } };
-	assert_false(mb_load(ram, RAM_SIZE, kernel, len, "", wrap, 1, &out, err, sizeof(err)));
+	assert_false(mb_load(ram, &map16, kernel, len, "", wrap, 1, &out, err, sizeof(err)));
 	assert_contains(err, "does not fit");
 }
 
@@ -621,13 +626,13 @@ static void mbi_area_exhausted_by_cmdline(void **state)
 	size_t len = elf32(0x100000, &s, 1);
 	static char cmd[GUEST_MBI_END - GUEST_MBI_ADDR];
 	memset(cmd, 'c', sizeof(cmd) - 1);
-	assert_false(mb_load(ram, RAM_SIZE, kernel, len, cmd, NULL, 0, &out, err, sizeof(err)));
+	assert_false(mb_load(ram, &map16, kernel, len, cmd, NULL, 0, &out, err, sizeof(err)));
 	assert_contains(err, "does not fit below 640 KiB");
 	expect_untouched_above_mbi_area();
 	/* the largest command line that fits */
 	setup(NULL);
 	len = elf32(0x100000, &s, 1);
-	size_t max = (GUEST_MBI_END - GUEST_MBI_ADDR) - 72 /* mbi */ - 72 /* mmap */ - 8 /* name */;
+	size_t max = (GUEST_MBI_END - GUEST_MBI_ADDR) - 72 /* mbi */ - 7 * 24 /* mmap */ - 8 /* name */;
 	memset(cmd, 'c', max - 1);
 	cmd[max - 1] = '\0';
 	load_ok(len, cmd, NULL, 0);
@@ -648,7 +653,7 @@ static void mbi_area_exhausted_by_module_strings(void **state)
 	static struct loader_module m[160];
 	for (size_t i = 0; i < ARRAY_SIZE(m); i++)
 		m[i] = (struct loader_module){ (const u8 *)str, 0, str };
-	bool ok = mb_load(ram, RAM_SIZE, kernel, len, "", m, ARRAY_SIZE(m), &out, err, sizeof(err));
+	bool ok = mb_load(ram, &map16, kernel, len, "", m, ARRAY_SIZE(m), &out, err, sizeof(err));
 	if (ok) {
 		u32 arr = r32(out.mbi + MBI_MODS_ADDR);
 		for (u32 i = 0; i < ARRAY_SIZE(m); i++)
@@ -665,10 +670,86 @@ static void small_ram(void **state)
 	(void)state;
 	struct seg s = { 1, DATA_OFF, 0x100000, 0x100000, 0x100, 0x100 };
 	size_t len = elf32(0x100000, &s, 1);
-	assert_false(mb_load(ram, MiB(2) - 4096, kernel, len, "", NULL, 0, &out, err, sizeof(err)));
+	struct guest_map m2;
+	assert_true(guest_map_build(&m2, MiB(2), 0, err, sizeof(err)));
+	m2.span[0].size -= 4096;   /* a map guest_map_build never makes */
+	assert_false(mb_load(ram, &m2, kernel, len, "", NULL, 0, &out, err, sizeof(err)));
 	assert_contains(err, "below 2 MiB");
-	assert_true(mb_load(ram, MiB(2), kernel, len, "", NULL, 0, &out, err, sizeof(err)));
+	assert_true(guest_map_build(&m2, MiB(2), 0, err, sizeof(err)));
+	assert_true(mb_load(ram, &m2, kernel, len, "", NULL, 0, &out, err, sizeof(err)));
 	assert_int_equal(r32(out.mbi + MBI_MEM_UPPER), 1024);
+}
+
+/* 64 MiB with the hole at 32 MiB: RAM below the hole and from 4 GiB. Segments go to
+ * either RAM span, never into the hole; modules go below the hole; the memory map
+ * and mem_upper show the hole. */
+static void ram_around_a_hole(void **state)
+{
+	(void)state;
+	struct guest_map m;
+	assert_true(guest_map_build(&m, MiB(64), MiB(32), err, sizeof(err)));
+	u8 *big = calloc(1, MiB(64));
+	assert_non_null(big);
+	struct seg s[] = { { 1, DATA_OFF, 0x100000, 0x100000, 0x100, 0x100 },
+			   { 1, DATA_OFF + 0x100, 0x100100000ull, 0x100100000ull, 0x100, 0x300 } };
+	size_t len = elf64(0x100000, s, 2);
+	if (!mb_load(big, &m, kernel, len, "", NULL, 0, &out, err, sizeof(err)))
+		fail_msg("mb_load: %s", err);
+	for (u32 i = 0; i < 0x100; i++) {
+		assert_int_equal(big[0x100000 + i], pattern(DATA_OFF + i));
+		/* GPA 4 GiB + 1 MiB is host offset hole + 1 MiB */
+		assert_int_equal(big[MiB(33) + i], pattern(DATA_OFF + 0x100 + i));
+	}
+	u32 mbi = out.mbi, v;
+	memcpy(&v, big + mbi + MBI_MEM_UPPER, 4);
+	assert_int_equal(v, 31 * 1024);
+	u32 mlen, mm;
+	memcpy(&mlen, big + mbi + MBI_MMAP_LENGTH, 4);
+	memcpy(&mm, big + mbi + MBI_MMAP_ADDR, 4);
+	assert_int_equal(mlen, 8 * 24);
+	static const u64 want[8][3] = {
+		{ 0, 0x9fc00, 1 }, { 0x9fc00, 0x60400, 2 }, { 0x100000, MiB(31), 1 },
+		{ 0xe0000000, 0x100000, 2 }, { 0xfec00000, 0x1000, 2 }, { 0xfee00000, 0x1000, 2 },
+		{ 0xfffc0000, 0x40000, 2 }, { 0x100000000ull, MiB(32), 1 },
+	};
+	for (int i = 0; i < 8; i++) {
+		u64 base, size;
+		u32 sz, type;
+		memcpy(&sz, big + mm + 24 * i, 4);
+		memcpy(&base, big + mm + 24 * i + 4, 8);
+		memcpy(&size, big + mm + 24 * i + 12, 8);
+		memcpy(&type, big + mm + 24 * i + 20, 4);
+		assert_int_equal(sz, 20);
+		assert_int_equal(base, want[i][0]);
+		assert_int_equal(size, want[i][1]);
+		assert_int_equal(type, want[i][2]);
+	}
+
+	/* a segment in the hole, or running into it, is refused */
+	s[1].paddr = MiB(40);
+	len = elf64(0x100000, s, 2);
+	assert_false(mb_load(big, &m, kernel, len, "", NULL, 0, &out, err, sizeof(err)));
+	assert_contains(err, "outside guest RAM 1 MiB-32 MiB and above 4 GiB");
+	s[1].paddr = MiB(32) - 0x100;
+	len = elf64(0x100000, s, 2);
+	assert_false(mb_load(big, &m, kernel, len, "", NULL, 0, &out, err, sizeof(err)));
+	s[1].paddr = 0x100000000ull + MiB(32) - 0x100;   /* past the end of high RAM */
+	len = elf64(0x100000, s, 2);
+	assert_false(mb_load(big, &m, kernel, len, "", NULL, 0, &out, err, sizeof(err)));
+
+	/* modules must fit below the hole, although RAM remains above 4 GiB */
+	len = elf64(0x100000, s, 1);
+	u8 *data = calloc(1, MiB(32));
+	assert_non_null(data);
+	struct loader_module mod[] = { { data, MiB(31) - 0x1000, "fits" } };
+	if (!mb_load(big, &m, kernel, len, "", mod, 1, &out, err, sizeof(err)))
+		fail_msg("mb_load: %s", err);
+	assert_int_equal(out.mods_end, MiB(32));
+	mod[0].len++;
+	assert_false(mb_load(big, &m, kernel, len, "", mod, 1, &out, err, sizeof(err)));
+	assert_contains(err, "does not fit in guest RAM below 0x2000000");
+	free(data);
+	free(big);
 }
 
 #define T(f) cmocka_unit_test_setup(f, setup)
@@ -676,6 +757,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(elf32_kernel),
+		T(ram_around_a_hole),
 		T(elf32_higher_half_and_two_segments),
 		T(elf64_kernel),
 		T(aout_kludge_kernel),

@@ -166,6 +166,9 @@ static int setup(void **state)
 	vm.ram = calloc(1, RAM_SIZE);
 	assert_non_null(vm.ram);
 	vm.ram_size = RAM_SIZE;
+	char err[160];
+	if (!guest_map_build(&vm.map, RAM_SIZE, 0, err, sizeof(err)))
+		fail_msg("guest_map_build: %s", err);
 	vm.state = VM_RUNNING;
 	assert_true(ioapic_create(&vm, 1));
 	assert_true(io_bus_register(&vm, IO_SPACE_MMIO, DEV_BASE, 0x1000, &testdev, &dev_ops, 0));
@@ -550,9 +553,34 @@ static void xapic_direct(void **state)
 	assert_contains(fault_msg, "local APIC MMIO: 4-byte access at GPA 0xfee00ffe runs past the device's range");
 }
 
+/* gpa_to_hva (hv/vm.h) translates through the VM's memory map: RAM above the hole
+ * continues at 4 GiB, the hole and the devices have no host memory. */
+static void gpa_to_hva_follows_the_map(void **state)
+{
+	(void)state;
+	char err[160];
+	static struct vm v2;
+	assert_true(guest_map_build(&v2.map, MiB(64), MiB(32), err, sizeof(err)));
+	v2.ram = (u8 *)0x10000000;   /* never dereferenced */
+	v2.ram_size = MiB(64);
+	assert_ptr_equal(gpa_to_hva(&v2, 0x1000, 4), v2.ram + 0x1000);
+	assert_ptr_equal(gpa_to_hva(&v2, 0xe0000, 36), v2.ram + 0xe0000);
+	assert_ptr_equal(gpa_to_hva(&v2, MiB(32) - 4, 4), v2.ram + MiB(32) - 4);
+	assert_null(gpa_to_hva(&v2, MiB(32) - 4, 8));
+	assert_null(gpa_to_hva(&v2, MiB(32), 1));
+	assert_null(gpa_to_hva(&v2, MiB(48), 1));   /* below the old RAM end: now the hole */
+	assert_null(gpa_to_hva(&v2, 0xfec00000, 4));
+	assert_null(gpa_to_hva(&v2, 0xfee00000, 4));
+	assert_ptr_equal(gpa_to_hva(&v2, 0x100000000ull, 8), v2.ram + MiB(32));
+	assert_ptr_equal(gpa_to_hva(&v2, 0x100000000ull + MiB(32) - 8, 8), v2.ram + MiB(64) - 8);
+	assert_null(gpa_to_hva(&v2, 0x100000000ull + MiB(32) - 8, 9));
+	assert_null(gpa_to_hva(&v2, 0x100000000ull - 4, 8));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(gpa_to_hva_follows_the_map),
 		cmocka_unit_test_setup_teardown(load_64bit, setup, teardown),
 		cmocka_unit_test_setup_teardown(store_forms, setup, teardown),
 		cmocka_unit_test_setup_teardown(high_byte_and_movzx_loads, setup, teardown),

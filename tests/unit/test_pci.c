@@ -127,8 +127,9 @@ static int setup(void **state)
 	strcpy(vm.name, "t");
 	vm.ram = ram;
 	vm.ram_size = RAM_SIZE;
-	vioapic_init(&vm.ioapic, &vm, 1);
 	char err[128];
+	assert_true(guest_map_build(&vm.map, RAM_SIZE, 0, err, sizeof(err)));
+	vioapic_init(&vm.ioapic, &vm, 1);
 	assert_true(vpci_create(&vm, err, sizeof(err)));
 	assert_true(pci_testdev_create(vm.pci, err, sizeof(err)));
 	nmsgs = 0;

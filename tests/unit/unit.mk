@@ -24,7 +24,7 @@ UNIT_SRC_frame := hv/frame.c
 UNIT_SRC_cmdline := hv/cmdline.c hv/format.c
 UNIT_SRC_bootinfo := hv/bootinfo.c hv/format.c
 UNIT_SRC_acpi := hv/acpi.c hv/format.c
-UNIT_SRC_loader := hv/loader.c hv/guest_acpi.c hv/format.c
+UNIT_SRC_loader := hv/loader.c hv/guest_acpi.c hv/mm/guest_map.c hv/format.c
 UNIT_SRC_insn := hv/insn.c
 UNIT_SRC_vioapic := hv/vioapic.c
 UNIT_SRC_vpic := hv/vpic.c hv/dev/pic.c hv/io/bus.c
@@ -32,15 +32,16 @@ UNIT_SRC_vlapic := hv/vlapic_regs.c
 UNIT_SRC_posted :=
 # Extra libraries of one test (after -lcmocka).
 UNIT_LIBS_posted := -lpthread
-UNIT_SRC_guest_acpi := hv/guest_acpi.c hv/loader.c hv/acpi.c hv/format.c
-UNIT_SRC_mmio := arch/x86/vmx/mmio.c hv/insn.c hv/vioapic.c hv/format.c hv/io/bus.c hv/dev/ioapic.c
+UNIT_SRC_guest_acpi := hv/guest_acpi.c hv/loader.c hv/acpi.c hv/mm/guest_map.c hv/format.c
+UNIT_SRC_mmio := arch/x86/vmx/mmio.c hv/insn.c hv/vioapic.c hv/format.c hv/io/bus.c hv/dev/ioapic.c hv/mm/guest_map.c
 UNIT_SRC_time :=
 UNIT_SRC_msi := hv/irq/msi.c
 UNIT_SRC_pci := hv/pci/cfgmech.c hv/pci/config.c hv/pci/msi.c hv/pci/msix.c hv/pci/hostbridge.c \
-	hv/pci/testdev.c hv/irq/msi.c hv/vioapic.c hv/io/bus.c hv/format.c
+	hv/pci/testdev.c hv/irq/msi.c hv/vioapic.c hv/io/bus.c hv/mm/guest_map.c hv/format.c
 UNIT_SRC_bus := hv/io/bus.c
 UNIT_SRC_vuart := hv/vuart.c hv/io/bus.c
 UNIT_LIBS_vuart := -lpthread
+UNIT_SRC_guest_map := hv/mm/guest_map.c hv/format.c
 
 unit: $(UNIT_BINS)
 

@@ -2,8 +2,12 @@
 /*
  * EPT construction. 4-level tables; a range is mapped with 1 GiB pages where both
  * addresses and the remaining size allow it and the CPU supports them
- * (IA32_VMX_EPT_VPID_CAP bit 17), else 2 MiB (bit 16), else 4 KiB. Entries are written
- * whole, present last, so a walker never sees a half-built entry. Pure: host-tested.
+ * (IA32_VMX_EPT_VPID_CAP bit 17), else 2 MiB (bit 16), else 4 KiB. Mapping or
+ * unmapping part of an existing large page splits it into the next smaller pages with
+ * the same translation and attributes first; a mapping never overwrites a table with
+ * a leaf (it goes into the table). Entries are written whole, present last, so a
+ * walker never sees a half-built entry. Tables emptied by ept_unmap stay allocated.
+ * Pure: host-tested.
  */
 #include "arch/x86/vmx/ept.h"
 #include "hv/lib.h"
@@ -21,13 +25,41 @@ bool ept_init(struct ept *e, const struct ept_alloc *a, bool use_2m, bool use_1g
 	return e->root != NULL;
 }
 
-/* The next-level table of *entry, creating it when absent. NULL when the entry is a
- * large page (a mapping conflict) or allocation fails. */
-static u64 *next_table(struct ept *e, u64 *entry)
+static bool is_present(u64 ent) { return (ent & EPT_RWX) != 0; }
+static bool is_leaf(u64 ent, int level) { return level == 0 || (ent & EPT_LARGE); }
+
+/* Replace the large leaf *entry (level 1 or 2) by a table of 512 leaves one level down
+ * that translate exactly as it did: the same host frames, and every other bit of the
+ * leaf (permissions, memory type, ignore-PAT) kept ("Format of EPT Paging-Structure
+ * Entries": bit 7 of a PDPTE/PDE says whether it maps a page; in a PTE it is ignored).
+ * The table is filled before it is published, so a walker sees the old leaf or the
+ * whole new table. Returns the new table, or NULL when allocation fails (the leaf is
+ * then untouched). */
+static u64 *split_leaf(struct ept *e, u64 *entry, int level)
 {
-	if (*entry & EPT_RWX) {
-		if (*entry & EPT_LARGE)
-			return NULL;
+	u64 leaf = *entry;
+	u64 pa;
+	u64 *t = e->a.alloc_page(e->a.ctx, &pa);
+	if (!t)
+		return NULL;
+	u64 child = 1ull << LEVEL_SHIFT(level - 1);
+	u64 base = leaf & EPT_ADDR_MASK & ~((1ull << LEVEL_SHIFT(level)) - 1);
+	u64 attrs = leaf & ~(EPT_ADDR_MASK | EPT_LARGE);
+	for (u64 i = 0; i < 512; i++)
+		t[i] = (base + i * child) | attrs | (level - 1 > 0 ? EPT_LARGE : 0);
+	__atomic_store_n(entry, pa | EPT_RWX, __ATOMIC_RELEASE);
+	e->flush_needed = true;   /* "Guidelines for Use of the INVEPT Instruction" (ept.h) */
+	e->splits++;
+	return t;
+}
+
+/* The next-level table under *entry at level (1..3), created when absent and split off
+ * a large leaf when there is one. NULL when allocation fails. */
+static u64 *next_table(struct ept *e, u64 *entry, int level)
+{
+	if (is_present(*entry)) {
+		if (is_leaf(*entry, level))
+			return split_leaf(e, entry, level);
 		return e->a.to_virt(e->a.ctx, *entry & EPT_ADDR_MASK);
 	}
 	u64 pa;
@@ -51,16 +83,29 @@ bool ept_map(struct ept *e, u64 gpa, u64 hpa, u64 size, u64 perm, u64 mt)
 			level = 1;
 		else
 			level = 0;
+		/* Walk down to the leaf's level. A table found where a large leaf would go
+		 * (an earlier, smaller mapping) is kept: the leaf goes one level down, in it. */
 		u64 *table = e->root;
-		for (int l = 3; l > level; l--) {
-			table = next_table(e, &table[INDEX(gpa, l)]);
+		int l = 3;
+		for (;;) {
+			u64 *ent = &table[INDEX(gpa, l)];
+			if (l == level) {
+				if (l == 0 || !is_present(*ent) || is_leaf(*ent, l))
+					break;
+				level--;
+			}
+			table = next_table(e, ent, l);
 			if (!table)
 				return false;
+			l--;
 		}
+		u64 *ent = &table[INDEX(gpa, level)];
 		u64 leaf = (hpa & EPT_ADDR_MASK) | (perm & EPT_RWX) | (mt << EPT_MT_SHIFT);
 		if (level > 0)
 			leaf |= EPT_LARGE;
-		__atomic_store_n(&table[INDEX(gpa, level)], leaf, __ATOMIC_RELEASE);
+		if (is_present(*ent) && *ent != leaf)
+			e->flush_needed = true;   /* a live translation changes */
+		__atomic_store_n(ent, leaf, __ATOMIC_RELEASE);
 		u64 step = 1ull << LEVEL_SHIFT(level);
 		gpa += step;
 		hpa += step;
@@ -69,6 +114,38 @@ bool ept_map(struct ept *e, u64 gpa, u64 hpa, u64 size, u64 perm, u64 mt)
 	return true;
 }
 
+bool ept_unmap(struct ept *e, u64 gpa, u64 size)
+{
+	if (!IS_ALIGNED(gpa | size, PAGE_SIZE) || gpa + size < gpa)
+		return false;
+	while (size) {
+		u64 *table = e->root;
+		u64 step = 0;
+		for (int l = 3; l >= 0; l--) {
+			u64 *ent = &table[INDEX(gpa, l)];
+			u64 span = 1ull << LEVEL_SHIFT(l);
+			u64 left = span - (gpa & (span - 1));   /* to the end of this entry's range */
+			if (!is_present(*ent)) {
+				step = MIN(left, size);
+				break;
+			}
+			if (is_leaf(*ent, l) && left == span && size >= span) {
+				/* the whole entry goes: a leaf of any size */
+				__atomic_store_n(ent, 0, __ATOMIC_RELEASE);
+				e->flush_needed = true;
+				step = span;
+				break;
+			}
+			/* a table, or a large leaf only partly unmapped: split it, descend */
+			table = next_table(e, ent, l);
+			if (!table)
+				return false;
+		}
+		gpa += step;
+		size -= step;
+	}
+	return true;
+}
 bool ept_translate(const struct ept *e, u64 gpa, u64 *hpa, u64 *entry, u64 *leaf_size)
 {
 	const u64 *table = e->root;

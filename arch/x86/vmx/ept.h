@@ -34,17 +34,40 @@ struct ept_alloc {
 	void *ctx;
 };
 
+/*
+ * Changing live tables: a logical processor may cache EPT translations (guest-physical
+ * and combined mappings, tagged by the EPTP) while and after it runs with them, so a
+ * change that removes or alters a translation takes effect only after INVEPT ("Guidelines
+ * for Use of the INVEPT Instruction": after reducing permissions, changing the physical
+ * address or memory type, or making an entry not present, use single-context INVEPT
+ * with an EPTP that references the changed structure, on every logical processor that
+ * may have cached it). Splitting a large page keeps every translation but changes the
+ * paging-structure entry, so it counts as such a change too. Adding a translation
+ * where there was none needs no INVEPT: the EPT violation the stale "not present"
+ * would cause invalidates it. ept_map/ept_unmap set flush_needed for changes that need
+ * INVEPT; whoever changes the tables of a VM that has run calls vmx_ept_flush()
+ * (arch/x86/vmx/vmx.h), which does it and clears the flag. Tables built before the
+ * VM's first entry need nothing.
+ */
 struct ept {
 	u64 *root;       /* PML4 */
 	u64 root_pa;
 	bool use_2m, use_1g;
+	bool flush_needed;   /* a present entry was changed or removed since the last INVEPT */
+	u32 splits;          /* large pages split (statistics, tests) */
 	struct ept_alloc a;
 };
 
 bool ept_init(struct ept *e, const struct ept_alloc *a, bool use_2m, bool use_1g);
 /* Map [gpa, gpa+size) to [hpa, ...) with permissions perm and memory type mt, using
- * the largest pages that alignment allows. All three must be 4 KiB aligned. */
+ * the largest pages that alignment allows. All three must be 4 KiB aligned. A large
+ * page that the range covers only in part is split first; what was mapped replaces
+ * the old translation. false when allocation fails (what was mapped so far stays). */
 bool ept_map(struct ept *e, u64 gpa, u64 hpa, u64 size, u64 perm, u64 mt);
+/* Remove the translations of [gpa, gpa+size) (4 KiB aligned); unmapped parts are
+ * skipped, large pages partly inside are split first. false when a split cannot
+ * allocate its table or the range is misaligned (the part before stays unmapped). */
+bool ept_unmap(struct ept *e, u64 gpa, u64 size);
 /* Translate gpa; returns false when not mapped. *leaf_size gets the page size. */
 bool ept_translate(const struct ept *e, u64 gpa, u64 *hpa, u64 *entry, u64 *leaf_size);
 static inline u64 ept_pointer(const struct ept *e) { return e->root_pa | EPTP_MT_WB | EPTP_WALK_4; }

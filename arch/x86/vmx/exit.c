@@ -190,19 +190,22 @@ static enum exit_action handle_ept_violation(struct vcpu *v)
 	u64 q = vmcs_readl(EXIT_QUALIFICATION);
 	u64 gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
 	const char *what = q & BIT(1) ? "write" : q & BIT(2) ? "instruction fetch" : "read";
-	if (gpa >= v->vm->ram_size) {
+	bool in_ram = gpa_to_hva(v->vm, gpa, 1) != NULL;
+	if (!in_ram) {
 		bool claimed;
 		enum exit_action act = vm_mmio_dispatch(v, gpa, q, &claimed);
 		if (claimed)
 			return act;
 	}
-	if (gpa < v->vm->ram_size)
+	const struct gmap_entry *e = guest_map_find(&v->vm->map, gpa);
+	if (in_ram)
 		vm_fault(v, "EPT violation at GPA 0x%llx inside guest RAM (%s, qualification 0x%llx): "
 			 "hypervisor EPT bug", (unsigned long long)gpa, what, (unsigned long long)q);
 	else
-		vm_fault(v, "EPT violation: %s of GPA 0x%llx outside guest RAM (%llu MiB) and of any "
-			 "emulated device (qualification 0x%llx, linear 0x%llx)", what, (unsigned long long)gpa,
-			 (unsigned long long)(v->vm->ram_size >> 20), (unsigned long long)q,
+		vm_fault(v, "EPT violation: %s of GPA 0x%llx (%s) outside guest RAM (0-0x%llx%s) and of "
+			 "any emulated device (qualification 0x%llx, linear 0x%llx)", what, (unsigned long long)gpa,
+			 e ? guest_map_kind_name(e->kind) : "unassigned", (unsigned long long)guest_map_low_end(&v->vm->map),
+			 v->vm->map.nr_spans > 1 ? " and from 4 GiB" : "", (unsigned long long)q,
 			 (unsigned long long)(q & BIT(7) ? vmcs_readl(GUEST_LINEAR_ADDRESS) : 0));
 	return EXIT_LEAVE;
 }

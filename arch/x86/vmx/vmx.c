@@ -103,6 +103,27 @@ static void invept_all(void)
 		vmx_insn_failed("invept", 2, 0, __func__, __LINE__);
 }
 
+/* Drop this CPU's cached translations of one EPTP ("INVEPT—Invalidate Translations
+ * Derived from EPT": single-context), or of all when single-context is not offered. */
+static void invept_single(u64 eptp)
+{
+	if (!vmx_caps.invept_single) {
+		invept_all();
+		return;
+	}
+	struct { u64 eptp, zero; } d = { eptp, 0 };
+	bool ok;
+	asm volatile("invept %1, %2\n\tseta %0" : "=q"(ok) : "m"(d), "r"(1ull) : "cc", "memory");
+	if (!ok)
+		vmx_insn_failed("invept", 1, eptp, __func__, __LINE__);
+}
+
+void vmx_ept_flush(struct vm *vm)
+{
+	invept_single(vm->eptp);
+	vm->ept.flush_needed = false;
+}
+
 /* Drop the TLB entries tagged with a VPID on this CPU ("INVVPID—Invalidate Translations
  * Based on VPID"): single-context when supported, else all contexts. */
 static void invvpid(u16 vpid)
@@ -380,10 +401,19 @@ static void *ept_to_virt(void *ctx, u64 pa)
 bool vmx_vm_init(struct vm *vm, char *err, size_t errlen)
 {
 	struct ept_alloc a = { ept_alloc_page, ept_to_virt, NULL };
-	if (!ept_init(&vm->ept, &a, vmx_caps.ept_2m, vmx_caps.ept_1g) ||
-	    !ept_map(&vm->ept, 0, vm->ram_hpa, vm->ram_size, EPT_RWX, EPT_MT_WB)) {
+	if (!ept_init(&vm->ept, &a, vmx_caps.ept_2m, vmx_caps.ept_1g)) {
 		hv_snprintf(err, errlen, "out of memory for EPT tables");
 		return false;
+	}
+	/* RAM as the memory map places it; the hole and its devices stay unmapped, so
+	 * their accesses are EPT violations (MMIO emulation) or APIC-access exits. */
+	for (u32 i = 0; i < vm->map.nr_spans; i++) {
+		const struct gmap_span *s = &vm->map.span[i];
+		if (!ept_map(&vm->ept, s->gpa, vm->ram_hpa + s->host_off, s->size, EPT_RWX, EPT_MT_WB)) {
+			hv_snprintf(err, errlen, "out of memory for EPT tables (RAM at GPA 0x%llx)",
+				    (unsigned long long)s->gpa);
+			return false;
+		}
 	}
 	vm->eptp = ept_pointer(&vm->ept);
 	vm->msr_bitmap = alloc_page();
@@ -400,7 +430,7 @@ bool vmx_vm_init(struct vm *vm, char *err, size_t errlen)
 		 * guest's xAPIC page there. */
 		vm->apic_access_page = alloc_page();
 		if (!vm->apic_access_page ||
-		    !ept_map(&vm->ept, APIC_DEFAULT_BASE, virt_to_phys(vm->apic_access_page), 4096, EPT_RWX, EPT_MT_WB)) {
+		    !ept_map(&vm->ept, GUEST_LAPIC_BASE, virt_to_phys(vm->apic_access_page), 4096, EPT_RWX, EPT_MT_WB)) {
 			hv_snprintf(err, errlen, "out of memory for the APIC-access page");
 			return false;
 		}

@@ -26,6 +26,11 @@ bool vmx_cpu_on(struct cpu *c, char *why, size_t len);
 
 /* Per-VM and per-vCPU VMX state. */
 bool vmx_vm_init(struct vm *vm, char *err, size_t errlen);
+/* After ept_map/ept_unmap changed live tables of vm (vm->ept.flush_needed): INVEPT
+ * single-context of its EPTP on this CPU (arch/x86/vmx/ept.h, "Changing live tables").
+ * Other CPUs that ran its vCPUs are not flushed: a change to a VM whose vCPUs run on
+ * several CPUs must first stop them there (no remote flush exists yet). */
+void vmx_ept_flush(struct vm *vm);
 bool vmx_vcpu_init(struct vcpu *v, u32 entry, u32 mbi, char *err, size_t errlen);
 
 /* Run v on this CPU: never returns (the exit path goes back to cpu_run_loop()). */

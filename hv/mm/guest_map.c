@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The per-VM guest-physical memory map (hv/mm/guest_map.h). Pure: host-tested.
+ */
+#include "hv/mm/guest_map.h"
+#include "hv/lib.h"
+
+_Static_assert(GUEST_HOLE_DEFAULT >= GUEST_HOLE_MIN && GUEST_HOLE_DEFAULT < GUEST_ECAM_BASE &&
+	       GUEST_HOLE_DEFAULT % GUEST_HOLE_ALIGN == 0, "the default hole is a valid hole");
+_Static_assert(GUEST_HOLE_MIN >= GUEST_MEM_MIN && GUEST_HOLE_MIN % GUEST_HOLE_ALIGN == 0,
+	       "the low RAM span always holds low memory and the BIOS area");
+_Static_assert(GUEST_ECAM_BASE + GUEST_ECAM_SIZE <= GUEST_IOAPIC_BASE &&
+	       GUEST_IOAPIC_BASE + PAGE_SIZE <= GUEST_LAPIC_BASE &&
+	       GUEST_LAPIC_BASE + PAGE_SIZE <= GUEST_BIOS_HIGH && GUEST_BIOS_HIGH < GUEST_4G,
+	       "the fixed layout is sorted");
+
+static const struct {
+	const char *name;
+	enum e820_type e820;
+} kinds[GMAP_NR_KINDS] = {
+	[GMAP_RAM] = { "RAM", E820_RAM },
+	[GMAP_LOW_BIOS] = { "low BIOS", E820_RESERVED },
+	[GMAP_BIOS] = { "BIOS (ACPI tables)", E820_RESERVED },
+	/* A PC's firmware leaves the BAR window out of e820, so the OS may allocate there. */
+	[GMAP_PCI_WINDOW] = { "PCI window", E820_NONE },
+	/* PCI Firmware Specification, "MCFG Table Description": the ECAM range is
+	 * reserved in the system's memory map. */
+	[GMAP_ECAM] = { "ECAM", E820_RESERVED },
+	[GMAP_IOAPIC] = { "IOAPIC", E820_RESERVED },
+	[GMAP_LAPIC] = { "LAPIC", E820_RESERVED },
+	[GMAP_BIOS_HIGH] = { "high BIOS", E820_RESERVED },
+};
+
+enum e820_type guest_map_kind_e820(enum gmap_kind k)
+{
+	return (unsigned)k < GMAP_NR_KINDS ? kinds[k].e820 : E820_NONE;
+}
+
+const char *guest_map_kind_name(enum gmap_kind k)
+{
+	return (unsigned)k < GMAP_NR_KINDS ? kinds[k].name : "?";
+}
+
+static bool set_err(char *err, size_t errlen, const char *fmt, ...) __printf(3, 4);
+static bool set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	hv_vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+static void add(struct guest_map *m, u64 base, u64 end, enum gmap_kind kind, bool backed)
+{
+	if (end > base)
+		m->e[m->nr++] = (struct gmap_entry){ base, end - base, kind, backed };
+}
+
+bool guest_map_build(struct guest_map *m, u64 mem, u64 hole, char *err, size_t errlen)
+{
+	memset(m, 0, sizeof(*m));
+	if (!hole)
+		hole = GUEST_HOLE_DEFAULT;
+	if (mem < GUEST_MEM_MIN || mem > GUEST_MEM_MAX || !IS_ALIGNED(mem, MiB(1)))
+		return set_err(err, errlen, "bad mem 0x%llx (2M to 64G, a whole number of MiB)",
+			       (unsigned long long)mem);
+	if (hole < GUEST_HOLE_MIN || hole >= GUEST_ECAM_BASE || !IS_ALIGNED(hole, GUEST_HOLE_ALIGN))
+		return set_err(err, errlen, "bad hole 0x%llx (2 MiB aligned, 16M to below 0x%llx)",
+			       (unsigned long long)hole, (unsigned long long)GUEST_ECAM_BASE);
+	m->mem = mem;
+	m->hole = hole;
+	u64 low = MIN(mem, hole);
+
+	add(m, 0, GUEST_LOW_RAM_END, GMAP_RAM, true);
+	add(m, GUEST_LOW_RAM_END, GUEST_ROM_BASE, GMAP_LOW_BIOS, true);
+	add(m, GUEST_ROM_BASE, GUEST_HIGH_RAM, GMAP_BIOS, true);
+	add(m, GUEST_HIGH_RAM, low, GMAP_RAM, true);
+	add(m, hole, GUEST_ECAM_BASE, GMAP_PCI_WINDOW, false);
+	add(m, GUEST_ECAM_BASE, GUEST_ECAM_BASE + GUEST_ECAM_SIZE, GMAP_ECAM, false);
+	add(m, GUEST_IOAPIC_BASE, GUEST_IOAPIC_BASE + PAGE_SIZE, GMAP_IOAPIC, false);
+	add(m, GUEST_LAPIC_BASE, GUEST_LAPIC_BASE + PAGE_SIZE, GMAP_LAPIC, false);
+	add(m, GUEST_BIOS_HIGH, GUEST_4G, GMAP_BIOS_HIGH, false);
+	m->span[m->nr_spans++] = (struct gmap_span){ 0, low, 0 };
+	if (mem > hole) {
+		add(m, GUEST_4G, GUEST_4G + (mem - hole), GMAP_RAM, true);
+		m->span[m->nr_spans++] = (struct gmap_span){ GUEST_4G, mem - hole, hole };
+	}
+	return true;
+}
+
+const struct gmap_entry *guest_map_find(const struct guest_map *m, u64 gpa)
+{
+	for (u32 i = 0; i < m->nr; i++)
+		if (gpa >= m->e[i].base && gpa - m->e[i].base < m->e[i].size)
+			return &m->e[i];
+	return NULL;
+}
+
+bool guest_map_offset(const struct guest_map *m, u64 gpa, u64 len, u64 *off)
+{
+	for (u32 i = 0; i < m->nr_spans; i++) {
+		const struct gmap_span *s = &m->span[i];
+		if (gpa >= s->gpa && gpa - s->gpa < s->size && len <= s->size - (gpa - s->gpa)) {
+			*off = s->host_off + (gpa - s->gpa);
+			return true;
+		}
+	}
+	return false;
+}
+
+bool guest_map_is_ram(const struct guest_map *m, u64 gpa, u64 len)
+{
+	const struct gmap_entry *e = guest_map_find(m, gpa);
+	return e && e->kind == GMAP_RAM && len && len <= e->size - (gpa - e->base);
+}
+
+u32 guest_map_e820(const struct guest_map *m, struct e820_range *out, u32 max)
+{
+	u32 n = 0;
+	struct e820_range cur = { 0, 0, E820_NONE };
+	for (u32 i = 0; i < m->nr; i++) {
+		enum e820_type t = guest_map_kind_e820(m->e[i].kind);
+		if (t == E820_NONE)
+			continue;
+		if (cur.type == t && cur.base + cur.size == m->e[i].base) {
+			cur.size += m->e[i].size;
+			continue;
+		}
+		if (cur.type != E820_NONE) {
+			if (n < max)
+				out[n] = cur;
+			n++;
+		}
+		cur = (struct e820_range){ m->e[i].base, m->e[i].size, t };
+	}
+	if (cur.type != E820_NONE) {
+		if (n < max)
+			out[n] = cur;
+		n++;
+	}
+	return n;
+}
