@@ -135,10 +135,9 @@ enum exit_action vmx_guest_walk_failed(struct vcpu *v, u64 la, enum pw_result r,
 		/* Other vCPUs kept rewriting the entries: let the instruction run again. */
 		return EXIT_RESUME;
 	case PW_NOT_MEMORY:
-		vm_fault(v, "guest page walk for %s at linear address 0x%llx: the level-%d paging-structure entry "
-			 "at GPA 0x%llx is not in guest RAM%s", what, (unsigned long long)la, out->level,
-			 (unsigned long long)out->bad_gpa,
-			 is_device_page(out->bad_gpa) ? " (an emulated device page: not read)" : "");
+		vm_fault(v, "page walk for %s at linear 0x%llx: level-%d entry at GPA 0x%llx %s", what,
+			 (unsigned long long)la, out->level, (unsigned long long)out->bad_gpa,
+			 is_device_page(out->bad_gpa) ? "in a device page (not read)" : "outside guest RAM");
 		return EXIT_LEAVE;
 	case PW_OK:
 		break;
