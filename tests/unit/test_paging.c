@@ -215,6 +215,8 @@ static void test_32bit_4k(void **state)
 	expect_pf(0x00400000, PW_READ, 0, 0);
 	put32(pt + ((la >> 12) & 1023) * 4, 0x00777000u | RW | US);
 	expect_pf(la, PW_FETCH, 0, 0);
+	st.efer = EFER_NXE;   /* NXE means nothing to 32-bit paging: I/D needs CR4.PAE */
+	expect_pf(la, PW_FETCH, 0, 0);
 	st.cr4 = CR4_SMEP;
 	expect_pf(la, PW_FETCH, 0, PF_I);
 }
