@@ -87,7 +87,7 @@ static void read_host_paging_caps(void)
 		cpuid_count(0x80000008u, 0, &a, &b, &c, &d);
 		m = a & 0xff;
 	}
-	host_gbpages = gb;
+	WRITE_ONCE(host_gbpages, gb);   /* volatile stores stay in this order */
 	WRITE_ONCE(host_maxphyaddr, m);
 }
 
@@ -103,7 +103,7 @@ enum pw_result vmx_guest_walk(struct vcpu *v, u64 la, enum pw_access_type type, 
 		.rflags = vmcs_readl(GUEST_RFLAGS),
 		.cpl = SS_AR_DPL(vmcs_read32(GUEST_SS_AR_BYTES)),
 		.maxphyaddr = host_maxphyaddr,
-		.gbpages = host_gbpages,
+		.gbpages = READ_ONCE(host_gbpages),
 	};
 	if (pw_mode(&s) == 3) {
 		s.pdpte[0] = vmcs_read64(GUEST_PDPTE0);
