@@ -16,7 +16,7 @@ CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-protecto
 ASFLAGS := -I. -I$(BUILD) -D__ASSEMBLER__
 LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T boot/linker.ld
 
-HV_C := $(wildcard boot/*.c hv/*.c hv/io/*.c hv/dev/*.c hv/irq/*.c hv/pci/*.c hv/mm/*.c arch/x86/vmx/*.c drivers/iommu/*.c virtio/*.c)
+HV_C := $(wildcard boot/*.c hv/*.c hv/io/*.c hv/dev/*.c hv/irq/*.c hv/pci/*.c hv/mm/*.c arch/x86/*.c arch/x86/vmx/*.c drivers/iommu/*.c virtio/*.c)
 HV_C := $(filter-out arch/x86/vmx/asm-offsets.c,$(HV_C))
 HV_S := $(wildcard boot/*.S arch/x86/vmx/*.S)
 HV_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(HV_C)) $(patsubst %.S,$(BUILD)/obj/%.o,$(HV_S))

@@ -12,7 +12,7 @@
 G_BUILD    := $(if $(BUILD),$(BUILD),build)
 G_OUT      := $(G_BUILD)/guests
 G_OBJ      := $(G_OUT)/obj
-G_NAMES    := hello triplefault badmem badio bench races apic ipistress platform fair overcommit fpu pci uartflood memmap
+G_NAMES    := hello triplefault badmem badio bench races apic ipistress platform fair overcommit fpu pci uartflood memmap pagewalk
 
 G_CC       ?= gcc
 G_AS       ?= as
@@ -35,10 +35,11 @@ G_LIB_OBJS := $(patsubst guests/%,$(G_OBJ)/%.o,$(G_LIB_SRCS))
 
 G_ELFS     := $(foreach n,$(G_NAMES),$(G_OUT)/$(n).elf)
 G_FOREIGN  := $(G_BUILD)/tests/foreign.elf
-GUEST_ELFS += $(G_ELFS) $(G_FOREIGN)
+G_PAGING32 := $(G_OUT)/paging32.elf
+GUEST_ELFS += $(G_ELFS) $(G_FOREIGN) $(G_PAGING32)
 
 .PHONY: guests
-guests: $(G_ELFS) $(G_FOREIGN)
+guests: $(G_ELFS) $(G_FOREIGN) $(G_PAGING32)
 
 $(G_OBJ)/%.c.o: guests/%.c guests/guests.mk
 	@mkdir -p $(@D)
@@ -70,6 +71,17 @@ $(G_OBJ)/foreign/foreign.o: tests/foreign/foreign.s guests/guests.mk
 	$(G_AS) --32 --fatal-warnings -o $@ $<
 
 $(G_FOREIGN): $(G_OBJ)/foreign/foreign.o
+	@mkdir -p $(@D)
+	$(G_LD) --fatal-warnings -m elf_i386 -Ttext 0x100000 -N --no-warn-rwx-segments --build-id=none \
+		-e _start -o $@ $<
+
+# paging32: a plain 32-bit kernel too (32-bit and PAE paging, which the 64-bit guest
+# library cannot run), preprocessed for its #defines.
+$(G_OBJ)/paging32/paging32.o: guests/paging32/paging32.S guests/guests.mk
+	@mkdir -p $(@D)
+	$(G_CC) -m32 -c -o $@ $<
+
+$(G_PAGING32): $(G_OBJ)/paging32/paging32.o
 	@mkdir -p $(@D)
 	$(G_LD) --fatal-warnings -m elf_i386 -Ttext 0x100000 -N --no-warn-rwx-segments --build-id=none \
 		-e _start -o $@ $<

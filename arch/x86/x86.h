@@ -52,6 +52,7 @@
 #define RFLAGS_IF BIT(9)
 #define RFLAGS_DF BIT(10)
 #define RFLAGS_VM BIT(17)
+#define RFLAGS_AC BIT(18)   /* Alignment Check / Access Control (SMAP) */
 
 /* EFER (MSR 0xC0000080) */
 #define EFER_SCE BIT(0)   /* SYSCALL Enable */

@@ -8,6 +8,7 @@
  */
 #include "tests/unit/support.h"
 #include "arch/x86/vmx/mmio.h"
+#include "arch/x86/vmx/vmx.h"
 #include "arch/x86/vmx/vmcs.h"
 #include "arch/x86/x86.h"
 #include "hv/vioapic.h"
@@ -35,23 +36,46 @@ static unsigned nremap;
 static u64 unmapped[4];
 static unsigned nunmapped;
 
-bool vmx_guest_linear_to_phys(struct vcpu *v, u64 la, bool write, u64 *gpa, u32 *fault_err)
+static struct {
+	unsigned calls;
+	u64 la;
+	enum pw_result r;
+	u32 error;
+} walk_failed;
+static enum pw_result unmapped_result = PW_FAULT;
+
+enum pw_result vmx_guest_walk(struct vcpu *v, u64 la, enum pw_access_type type, unsigned flags, struct pw_out *out)
 {
 	(void)v;
-	(void)write;
+	assert_int_equal(type, PW_FETCH);
+	assert_int_equal(flags, 0);
 	u64 page = la & ~0xfffull;
 	for (unsigned i = 0; i < nunmapped; i++)
 		if (unmapped[i] == page) {
-			*fault_err = 0;
-			return false;
+			out->error = PF_I;
+			out->bad_gpa = 0xfee00000ull;
+			return unmapped_result;
 		}
 	for (unsigned i = 0; i < nremap; i++)
 		if (remap[i].la == page) {
-			*gpa = remap[i].gpa | (la & 0xfff);
-			return true;
+			out->gpa = remap[i].gpa | (la & 0xfff);
+			return PW_OK;
 		}
-	*gpa = la;
-	return true;
+	out->gpa = la;
+	return PW_OK;
+}
+
+/* The real one injects the #PF or stops the VM (gwalk.c): recorded here. */
+enum exit_action vmx_guest_walk_failed(struct vcpu *v, u64 la, enum pw_result r, const struct pw_out *out,
+				       const char *what)
+{
+	(void)v;
+	assert_contains(what, "fetch");
+	walk_failed.calls++;
+	walk_failed.la = la;
+	walk_failed.r = r;
+	walk_failed.error = out->error;
+	return r == PW_NOT_MEMORY ? EXIT_LEAVE : EXIT_RESUME;
 }
 
 u64 vcpu_gpr_read(struct vcpu *v, unsigned n)
@@ -178,6 +202,8 @@ static int setup(void **state)
 	faults = 0;
 	fault_msg[0] = '\0';
 	nremap = nunmapped = 0;
+	memset(&walk_failed, 0, sizeof(walk_failed));
+	unmapped_result = PW_FAULT;
 	read_val = 0;
 	/* 64-bit mode unless a test says otherwise. */
 	vmcs_write64(GUEST_IA32_EFER, EFER_LME | EFER_LMA);
@@ -301,22 +327,45 @@ static void instruction_across_a_page(void **state)
 	assert_int_equal(vcpu.gpr[GPR_RAX], 0xcafe);
 	assert_int_equal(vmcs_readl(GUEST_RIP), 0x200ffd + 9);
 
-	/* The second page not mapped: the decoder needs those bytes, the VM stops. */
+	/* The second page not mapped: the decoder needs those bytes, so the fetch's
+	 * fault is delivered (CR2 = the first byte of that page); RIP stays. */
 	unmapped[nunmapped++] = 0x201000;
 	vm.state = VM_RUNNING;
 	vmcs_writel(GUEST_RIP, 0x200ffd);
-	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE + 0x10, NULL, &claimed), EXIT_LEAVE);
-	assert_int_equal(faults, 1);
-	assert_contains(fault_msg, "instruction not emulated");
-	assert_contains(fault_msg, "a1 10 00");
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE + 0x10, NULL, &claimed), EXIT_RESUME);
+	assert_int_equal(faults, 0);
+	assert_int_equal(walk_failed.calls, 1);
+	assert_int_equal(walk_failed.la, 0x201000);
+	assert_int_equal(walk_failed.r, PW_FAULT);
+	assert_int_equal(walk_failed.error, PF_I);
+	assert_int_equal(vmcs_readl(GUEST_RIP), 0x200ffd);
+	assert_int_equal(dev_log.calls, 1);   /* the device saw only the first access */
 	/* An instruction that ends before the unmapped page still works. */
-	vm.state = VM_RUNNING;
 	memcpy(vm.ram + 0x200ffe, (const u8[]){ 0x8b, 0x07 }, 2);   /* mov (%rdi),%eax */
 	vmcs_writel(GUEST_RIP, 0x200ffe);
 	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE, NULL, &claimed), EXIT_RESUME);
 	assert_int_equal(vmcs_readl(GUEST_RIP), 0x201000);
-	/* RIP itself unreadable. */
+	assert_int_equal(walk_failed.calls, 1);
+	/* An undecodable instruction before the unmapped page is still diagnosed as such. */
+	memcpy(vm.ram + 0x200ffe, (const u8[]){ 0x0f, 0x0b }, 2);   /* ud2 */
+	vmcs_writel(GUEST_RIP, 0x200ffe);
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE, NULL, &claimed), EXIT_LEAVE);
+	assert_contains(fault_msg, "instruction not emulated");
+	assert_int_equal(walk_failed.calls, 1);
+	/* RIP itself not mapped: #PF at RIP. */
+	vm.state = VM_RUNNING;
 	vmcs_writel(GUEST_RIP, 0x201000);
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE, NULL, &claimed), EXIT_RESUME);
+	assert_int_equal(walk_failed.calls, 2);
+	assert_int_equal(walk_failed.la, 0x201000);
+	/* A walk that reaches a GPA outside RAM: the wrapper's verdict (a VM stop) stands. */
+	unmapped_result = PW_NOT_MEMORY;
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE, NULL, &claimed), EXIT_LEAVE);
+	assert_int_equal(walk_failed.r, PW_NOT_MEMORY);
+	/* RIP mapped to a GPA outside RAM: cannot be read. */
+	nunmapped = nremap = 0;
+	remap[nremap].la = 0x201000;
+	remap[nremap++].gpa = 0xd0001000;
 	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE, NULL, &claimed), EXIT_LEAVE);
 	assert_contains(fault_msg, "cannot be read");
 	assert_contains(fault_msg, "0xd0000000");

@@ -42,6 +42,7 @@ UNIT_SRC_bus := hv/io/bus.c
 UNIT_SRC_vuart := hv/vuart.c hv/io/bus.c
 UNIT_LIBS_vuart := -lpthread
 UNIT_SRC_guest_map := hv/mm/guest_map.c hv/format.c
+UNIT_SRC_paging := arch/x86/paging.c
 
 unit: $(UNIT_BINS)
 

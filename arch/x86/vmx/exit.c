@@ -370,69 +370,6 @@ static enum exit_action handle_xsetbv(struct vcpu *v)
 
 /* ---- port I/O ---- */
 
-/* Walk the guest's page tables for a linear address (for string I/O). Returns false
- * with *fault_err set for a #PF to inject. */
-bool vmx_guest_linear_to_phys(struct vcpu *v, u64 la, bool write, u64 *gpa, u32 *fault_err)
-{
-	u64 cr0 = vmcs_readl(GUEST_CR0), cr4 = vmcs_readl(GUEST_CR4), cr3 = vmcs_readl(GUEST_CR3);
-	bool lma = vmcs_read64(GUEST_IA32_EFER) & EFER_LMA;
-	u32 err = write ? 2 : 0;
-
-	if (!(cr0 & CR0_PG)) {
-		*gpa = la & 0xffffffffull;
-		return true;
-	}
-	int levels;
-	u64 table;
-	unsigned ent_size;
-	if (lma) {
-		levels = 4;
-		table = cr3 & 0x000ffffffffff000ull;
-		ent_size = 8;
-	} else if (cr4 & CR4_PAE) {
-		u64 pdpte = 0;
-		const u64 *pdpt = gpa_to_hva(v->vm, (cr3 & 0xffffffe0ull) + ((la >> 30) & 3) * 8, 8);
-		if (pdpt)
-			pdpte = *pdpt;
-		if (!(pdpte & 1)) {
-			*fault_err = err;
-			return false;
-		}
-		levels = 2;
-		table = pdpte & 0x000ffffffffff000ull;
-		ent_size = 8;
-	} else {
-		levels = 2;
-		table = cr3 & 0xfffff000ull;
-		ent_size = 4;
-	}
-	for (int l = levels - 1; l >= 0; l--) {
-		unsigned shift = ent_size == 8 ? 12 + 9 * (unsigned)l : 12 + 10 * (unsigned)l;
-		u64 idx = (la >> shift) & (ent_size == 8 ? 511 : 1023);
-		const void *p = gpa_to_hva(v->vm, table + idx * ent_size, ent_size);
-		if (!p) {
-			*fault_err = err;
-			return false;
-		}
-		u64 e = ent_size == 8 ? *(const u64 *)p : *(const u32 *)p;
-		if (!(e & 1)) {
-			*fault_err = err;
-			return false;
-		}
-		bool large = l > 0 && (e & 0x80) && (l < 3) && (ent_size == 4 ? (cr4 & CR4_PSE) : true);
-		if (large || l == 0) {
-			u64 page = 1ull << shift;
-			u64 base = ent_size == 8 ? e & 0x000ffffffffff000ull : e & 0xfffff000ull;
-			if (large && ent_size == 4)
-				base = (e & 0xffc00000ull) | ((e & 0x1fe000ull) << 19);   /* PSE-36 */
-			*gpa = (base & ~(page - 1)) | (la & (page - 1));
-			return true;
-		}
-		table = ent_size == 8 ? e & 0x000ffffffffff000ull : e & 0xfffff000ull;
-	}
-	return false;
-}
-
 /* A port access the bus did not complete: the device stopped the VM, or refused the
  * access (the VM is stopped here, naming the device, the port, the size and the
  * instruction). */
@@ -455,9 +392,22 @@ static __attribute__((noinline)) enum exit_action io_failed(struct vcpu *v, cons
 }
 
 #define STRING_IO_BATCH 4096   /* iterations per exit; the rest re-executes */
+#define CS_AR_L BIT(13)        /* "Guest Register State": CS access rights, 64-bit mode */
 
-/* INS/OUTS, with or without REP ("Exit Qualification for I/O Instructions"; the
- * guest-linear address field gives the memory operand's linear address). */
+/*
+ * INS/OUTS, with or without REP ("Exit Qualification for I/O Instructions"; the
+ * guest-linear address field gives the memory operand's linear address). Each element
+ * is translated through the guest's page tables with the access rights of "Access
+ * Rights" (gwalk.c) before it moves: INS writes memory, OUTS reads it. An element that
+ * crosses into the next page is translated on both pages (the two may map anywhere)
+ * and checked on both before the port is touched. A fault delivers #PF with CR2 = the
+ * linear address of the first byte on the faulting page, and leaves RCX and RSI/RDI
+ * as the completed elements left them ("Repeat String Operation Prefix": the
+ * registers let the handler's IRET resume the string), RIP on the instruction.
+ * The offset is the index register's low 16/32/64 bits (the address size) and wraps
+ * there; the linear address is the segment base (the exit's linear address minus the
+ * first offset) plus the offset, 32 bits wide outside 64-bit mode.
+ */
 static __attribute__((noinline)) enum exit_action string_io(struct vcpu *v, u64 q, u16 port, unsigned size, bool in)
 {
 	bool rep = q & BIT(5);
@@ -467,33 +417,48 @@ static __attribute__((noinline)) enum exit_action string_io(struct vcpu *v, u64 
 	u64 count = rep ? v->gpr[GPR_RCX] & amask : 1;
 	bool down = vmcs_readl(GUEST_RFLAGS) & RFLAGS_DF;
 	unsigned idx_reg = in ? GPR_RDI : GPR_RSI;
-	u64 la = vmcs_readl(GUEST_LINEAR_ADDRESS);
+	bool mode64 = (vmcs_read64(GUEST_IA32_EFER) & EFER_LMA) && (vmcs_read32(GUEST_CS_AR_BYTES) & CS_AR_L);
+	u64 lmask = mode64 ? ~0ull : 0xffffffffull;
+	u64 seg_base = vmcs_readl(GUEST_LINEAR_ADDRESS) - (v->gpr[idx_reg] & amask);
 	u64 n = MIN(count, (u64)STRING_IO_BATCH);
 
 	for (u64 i = 0; i < n; i++) {
-		u64 gpa;
-		u32 pf;
-		if (!vmx_guest_linear_to_phys(v, la, in, &gpa, &pf)) {
-			asm volatile("mov %0, %%cr2" : : "r"(la));
-			vmx_inject_exception(v, X86_PF, true, pf);
-			return EXIT_RESUME;
-		}
-		u8 *mem = gpa_to_hva(v->vm, gpa, size);
-		if (!mem) {
-			vm_fault(v, "string I/O on port 0x%x with a buffer outside guest RAM (GPA 0x%llx)", port,
-				 (unsigned long long)gpa);
-			return EXIT_LEAVE;
+		u64 la = (seg_base + (v->gpr[idx_reg] & amask)) & lmask;
+		unsigned len[2];
+		u8 *mem[2] = { NULL, NULL };
+		len[0] = (unsigned)MIN((u64)size, PAGE_SIZE - (la & (PAGE_SIZE - 1)));
+		len[1] = size - len[0];
+		for (unsigned k = 0; k < 2 && len[k]; k++) {
+			u64 at = k ? (la + len[0]) & lmask : la;
+			struct pw_out o;
+			enum pw_result r = vmx_guest_walk(v, at, in ? PW_WRITE : PW_READ, 0, &o);
+			if (r != PW_OK)
+				return vmx_guest_walk_failed(v, at, r, &o, in ? "INS" : "OUTS");
+			mem[k] = gpa_to_hva(v->vm, o.gpa, len[k]);
+			if (!mem[k]) {
+				vm_fault(v, "string I/O on port 0x%x with a buffer outside guest RAM (GPA 0x%llx)", port,
+					 (unsigned long long)o.gpa);
+				return EXIT_LEAVE;
+			}
 		}
 		struct io_req req = { .space = IO_SPACE_PORT, .addr = port, .size = (u8)size, .write = !in };
-		if (!in)
-			memcpy(&req.value, mem, size);
+		u8 buf[8] = { 0 };
+		if (!in) {
+			memcpy(buf, mem[0], len[0]);
+			if (len[1])
+				memcpy(buf + len[0], mem[1], len[1]);
+			memcpy(&req.value, buf, sizeof(req.value));
+		}
 		enum io_result r = io_bus_dispatch(v->vm, v, &req, NULL, NULL);
 		if (r != IO_DONE)
 			return io_failed(v, &req, r, true);
-		if (in)
-			memcpy(mem, &req.value, size);
+		if (in) {
+			memcpy(buf, &req.value, sizeof(buf));
+			memcpy(mem[0], buf, len[0]);
+			if (len[1])
+				memcpy(mem[1], buf + len[0], len[1]);
+		}
 		u64 step = down ? (u64)-(s64)size : size;
-		la += step;
 		v->gpr[idx_reg] = (v->gpr[idx_reg] & ~amask) | ((v->gpr[idx_reg] + step) & amask);
 		if (rep)
 			v->gpr[GPR_RCX] = (v->gpr[GPR_RCX] & ~amask) | ((v->gpr[GPR_RCX] - 1) & amask);

@@ -74,27 +74,51 @@ static unsigned mode_bits(enum insn_mode m)
 	return m == INSN_MODE_64 ? 64 : m == INSN_MODE_32 ? 32 : 16;
 }
 
+/* Why fetch() stopped before INSN_MAX_LEN bytes: the walk's result for the first
+ * page it could not translate (PW_OK when the page translated to a GPA outside RAM). */
+struct fetch_stop {
+	enum pw_result r;
+	u64 la;
+	struct pw_out out;
+};
+
 /* The instruction bytes at linear address la, page by page (an instruction may cross
  * into a page that maps elsewhere, or into one the guest did not map: then fewer bytes
- * come back and the decoder says whether it needed them). */
-static size_t fetch(struct vcpu *v, u64 la, enum insn_mode mode, u8 *buf)
+ * come back and the decoder says whether it needed them). The pages are translated as
+ * instruction fetches at the guest's CPL (gwalk.c). */
+static size_t fetch(struct vcpu *v, u64 la, enum insn_mode mode, u8 *buf, struct fetch_stop *stop)
 {
 	size_t n = 0;
+	stop->r = PW_OK;
 	while (n < INSN_MAX_LEN) {
-		u64 at = la + n, gpa;
-		u32 pf;
+		u64 at = la + n;
 		if (mode != INSN_MODE_64)
 			at &= 0xffffffffull;   /* the linear address space wraps at 4 GiB */
-		if (!vmx_guest_linear_to_phys(v, at, false, &gpa, &pf))
+		stop->la = at;
+		stop->r = vmx_guest_walk(v, at, PW_FETCH, 0, &stop->out);
+		if (stop->r != PW_OK)
 			break;
 		size_t chunk = MIN((size_t)INSN_MAX_LEN - n, (size_t)(PAGE_SIZE - (at & (PAGE_SIZE - 1))));
-		const u8 *p = gpa_to_hva(v->vm, gpa, chunk);
+		const u8 *p = gpa_to_hva(v->vm, stop->out.gpa, chunk);
 		if (!p)
 			break;
 		memcpy(buf + n, p, chunk);
 		n += chunk;
 	}
 	return n;
+}
+
+/* Did the instruction in bytes[0..n) go on past byte n? It decodes once the missing
+ * bytes are there (whatever they hold), which a complete instruction of another kind
+ * never needs: it either decoded from the n bytes or is refused on its own bytes. */
+static bool needs_more_bytes(const u8 *bytes, size_t n, enum insn_mode mode)
+{
+	u8 padded[INSN_MAX_LEN] = { 0 };
+	struct insn in;
+	if (!n)
+		return true;
+	memcpy(padded, bytes, n);
+	return insn_decode(padded, INSN_MAX_LEN, mode, &in) && in.len > n;
 }
 
 static void hex_bytes(char *out, size_t outlen, const u8 *b, size_t n)
@@ -161,7 +185,16 @@ enum exit_action vmx_mmio_emulate(struct vcpu *v, u64 gpa, const struct io_range
 	/* The access itself goes through the VM's bus (hv/io/bus.h); dev, found by the
 	 * caller, names the device in diagnostics made before it. The hex dump of the instruction is made only for a diagnosis: formatting it
 	 * costs thousands of instructions, more than the whole emulation. */
-	size_t n = fetch(v, la, mode, bytes);
+	struct fetch_stop stop;
+	size_t n = fetch(v, la, mode, bytes, &stop);
+	bool decoded = insn_decode(bytes, n, mode, &in);
+	if (!decoded && stop.r != PW_OK && needs_more_bytes(bytes, n, mode)) {
+		/* The instruction's own bytes do not translate (the guest changed its page
+		 * tables since the CPU fetched them, e.g. from another vCPU): the fault the
+		 * fetch gets now, as the CPU would deliver it ("Page-Fault Exceptions",
+		 * I/D set per the SDM's rule), with CR2 = the first byte not translated. */
+		return vmx_guest_walk_failed(v, stop.la, stop.r, &stop.out, "the MMIO instruction fetch");
+	}
 	if (!n) {
 		if (!(name = device_name(v, gpa, claimed)))
 			return EXIT_LEAVE;
@@ -169,7 +202,7 @@ enum exit_action vmx_mmio_emulate(struct vcpu *v, u64 gpa, const struct io_range
 			 name, (unsigned long long)gpa, (unsigned long long)rip, (unsigned long long)la);
 		return EXIT_LEAVE;
 	}
-	if (!insn_decode(bytes, n, mode, &in)) {
+	if (!decoded) {
 		if (!(name = device_name(v, gpa, claimed)))
 			return EXIT_LEAVE;
 		hex_bytes(hex, sizeof(hex), bytes, n);

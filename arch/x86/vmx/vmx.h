@@ -5,6 +5,7 @@
 
 #include "hv/types.h"
 #include "arch/x86/vmx/caps.h"
+#include "arch/x86/paging.h"
 #include "hv/vm.h"
 
 struct vcpu;
@@ -70,8 +71,16 @@ void msr_bitmap_init_x2apic(u8 *bitmap, const u8 *base);
 /* Guest registers by SDM register number (RSP from the VMCS); the VMCS must be current. */
 u64 vcpu_gpr_read(struct vcpu *v, unsigned n);
 void vcpu_gpr_write(struct vcpu *v, unsigned n, u64 val);
-/* Walk the guest's page tables (current VMCS). false + *fault_err: a #PF to inject. */
-bool vmx_guest_linear_to_phys(struct vcpu *v, u64 la, bool write, u64 *gpa, u32 *fault_err);
+/* Translate the guest-linear address la for an access the hypervisor makes for the
+ * guest (gwalk.c: arch/x86/paging.c with the current VMCS's paging state, guest RAM
+ * only; sets the accessed/dirty flags when it succeeds). */
+enum pw_result vmx_guest_walk(struct vcpu *v, u64 la, enum pw_access_type type, unsigned flags,
+			      struct pw_out *out);
+/* A failed vmx_guest_walk: inject the #PF (error code, CR2 = la) or #GP(0) for a
+ * non-canonical address, resume for PW_RETRY, or stop the VM naming `what` when the
+ * walk reached a GPA outside RAM. Returns what the exit handler returns. */
+enum exit_action vmx_guest_walk_failed(struct vcpu *v, u64 la, enum pw_result r, const struct pw_out *out,
+				       const char *what);
 void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error);
 
 /* The run loop of a physical CPU (hv/sched.c); entered on an empty stack. */
