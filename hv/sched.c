@@ -465,16 +465,31 @@ static void poll_blocked(struct cpu *c)
 static volatile u64 last_busy;
 static u64 idle_timeout_ticks;
 
-/* An idle CPU's watchdog: when every CPU is idle and no vCPU has run for idle_timeout,
- * stop every VM (the run would otherwise wait, e.g. for a timer far away or an
- * interrupt that never comes, and never print the summary). */
+/* An idle CPU's watchdog: when every CPU is idle and no vCPU has run for 100 ms, say
+ * so once (every vCPU of every VM is halted: the run goes on only when a guest timer
+ * or an interrupt wakes one); after idle_timeout, stop every VM (the run would
+ * otherwise wait, e.g. for a timer far away or an interrupt that never comes, and
+ * never print the summary). A VM whose vCPUs cannot be woken at all is stopped at
+ * once instead (halted_vm_check). */
+#define IDLE_NOTE_MS 100
 static void idle_timeout_check(u64 now)
 {
-	if (!idle_timeout_ticks || now - __atomic_load_n(&last_busy, __ATOMIC_RELAXED) < idle_timeout_ticks)
+	static u64 noted;   /* the last_busy of the idle period already reported */
+	u64 busy = __atomic_load_n(&last_busy, __ATOMIC_RELAXED);
+	bool note = busy != noted && now - busy >= tsc_hz / 1000 * IDLE_NOTE_MS;
+	if (!note && (!idle_timeout_ticks || now - busy < idle_timeout_ticks))
 		return;
 	for (u32 i = 0; i < nr_cpus; i++)
 		if (cpus[i].vmx_on && (!cpus[i].idle || cpus[i].curr || cpus[i].rq_head))
 			return;
+	if (note) {   /* two idle CPUs at once may both print it: harmless */
+		noted = busy;
+		printk("sched: no vCPU has run for %u ms: every vCPU of every VM is halted until a guest timer "
+		       "or an interrupt wakes one%s\n", IDLE_NOTE_MS,
+		       idle_timeout_ticks ? "" : " (idle_timeout=MS would end such a run)");
+	}
+	if (!idle_timeout_ticks || now - busy < idle_timeout_ticks)
+		return;
 	for (u32 i = 0; i < nr_vms; i++)
 		if (vms[i].state == VM_RUNNING)
 			vm_stop(&vms[i], HV_STATUS_STOPPED, false, 0,
@@ -537,8 +552,8 @@ static void halted_vm_check(struct vm *vm)
 	if (vm_device_may_interrupt(vm) || vm->state != VM_RUNNING)
 		return;
 	vm_stop(vm, HV_STATUS_STOPPED, false, 0,
-		"every vCPU halted with no wake source left (%u with interrupts disabled, %u with interrupts "
-		"enabled and no timer armed, %u waiting for a start-up IPI; no device can interrupt)",
+		"every vCPU halted, no wake source left: %u with IF=0, %u with IF=1 and no timer armed, "
+		"%u waiting for SIPI; no device can interrupt",
 		irqs_off, idle, sipi);
 }
 
