@@ -463,8 +463,6 @@ static void write_segment(u32 sel_f, u32 base_f, u32 limit_f, u32 ar_f, u16 sel,
 	vmcs_write32(ar_f, ar);
 }
 
-static void load_guest_state(struct vcpu *v);
-
 /* The multiboot entry state (Multiboot Specification 0.6.96, "Machine state"):
  * 32-bit protected mode, flat 4-GiB code and data segments, paging off, EFLAGS.IF and
  * VM clear, EAX = 0x2BADB002, EBX = the information's physical address. */
@@ -576,11 +574,13 @@ void vmx_vcpu_start_ap(struct vcpu *v, u8 vector)
 	if (fpu_xsave)
 		xsetbv(0, v->xcr0);   /* v is loaded on this CPU: XCR0 is its own */
 	/* CR2 0, DR0-DR3 0, DR6 FFFF0FF0H after INIT (the table of states after INIT);
-	 * loaded here too. */
-	v->cr2 = 0;
-	v->dr[0] = v->dr[1] = v->dr[2] = v->dr[3] = 0;
-	v->dr6 = DR6_INIT;
-	load_guest_state(v);
+	 * v is loaded here, so into the registers. The MSRs INIT leaves alone. */
+	write_cr2(0);
+	write_dr0(0);
+	write_dr1(0);
+	write_dr2(0);
+	write_dr3(0);
+	write_dr6(DR6_INIT);
 	if (v->vm->apicv)
 		vmcs_write16(GUEST_INTR_STATUS, 0);
 }
