@@ -9,7 +9,7 @@
  *            VMs: every read must give this VM's own value (Intel SDM Vol. 3C, "Guest-
  *            State Area": none of them is in the VMCS, so the hypervisor switches them).
  *            Also: CR4.PKE cannot be set (PKU is not offered; PKRU would not be
- *            switched). Needs at least `min_switches=` (default 50) switches in.
+ *            switched). Needs at least `min_switches=` (default 20) switches in.
  *   usermode a VMCALL from CPL 3: #UD, and HC_EXIT from CPL 3 does not stop the VM
  *            (`expect=ud`, the default); with the VM's user_hc=on, `expect=ok`: the
  *            hypercall returns its result.
@@ -107,7 +107,7 @@ static int test_state(void)
 	u64 h = name_hash();
 	u64 slice = (u64)hc_get_info(HC_INFO_SLICE_TICKS);
 	u64 duration = cmdline_get_u64("duration", 200) * slice;
-	u64 min_switches = cmdline_get_u64("min_switches", 50);
+	u64 min_switches = cmdline_get_u64("min_switches", 20);
 	u32 a, b, c, d;
 	cpuid_count(0x80000001, 0, &a, &b, &c, &d);
 	bool rdtscp = d & (1u << 27);
