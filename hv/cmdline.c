@@ -230,6 +230,15 @@ static bool parse_vm(const char *v, struct hv_config *cfg, char *err, size_t err
 			else
 				return set_err(err, errlen, "vm '%s': bad pci '%.*s' (testdev or none)", vm->name,
 					       (int)vlen, val);
+		} else if (klen == 7 && !strncmp(p, "user_hc", 7)) {
+			/* hypercalls from CPL > 0 (hv/hypercall.c); default off: #UD */
+			if (vlen == 2 && !strncmp(val, "on", 2))
+				vm->user_hc = true;
+			else if (vlen == 3 && !strncmp(val, "off", 3))
+				vm->user_hc = false;
+			else
+				return set_err(err, errlen, "vm '%s': bad user_hc '%.*s' (on or off)", vm->name,
+					       (int)vlen, val);
 		} else if (klen == 4 && !strncmp(p, "cpus", 4)) {
 			if (!parse_cpu_list(val, vlen, &vm->cpu_mask))
 				return set_err(err, errlen, "vm '%s': bad cpus '%.*s' (e.g. 0, 0-1, 0+2)",
@@ -359,6 +368,12 @@ bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t
 				cfg->sched.ple_window = (u32)n;
 			else
 				cfg->sched.slice_us = (u32)n;
+		} else if (!strcmp(tok, "idle_timeout")) {
+			u64 n;
+			if (!val || !parse_u64(val, strlen(val), false, &n) || n > 3600000)
+				return set_err(err, errlen, "malformed value '%s' for option 'idle_timeout' "
+					       "(milliseconds, 0 to 3600000)", val ? val : "");
+			cfg->sched.idle_timeout_ms = (u32)n;
 		} else if (!strcmp(tok, "vm")) {
 			if (!val || !*val)
 				return set_err(err, errlen, "option 'vm' needs a value (NAME,kernel=FILE,...)");

@@ -34,6 +34,7 @@ struct vm_config {
 	u64 cpu_mask;     /* physical CPUs it may use; 0 = all */
 	struct irq_switches sw;
 	u32 pci_devs;     /* VM_PCI_*: emulated PCI functions behind its host bridge */
+	bool user_hc;     /* hypercalls from CPL > 0 allowed (else #UD) */
 	char append[APPEND_MAX + 1];
 };
 
@@ -70,6 +71,7 @@ struct sched_config {
 	u32 ple_gap, ple_window;   /* TSC-ish cycles ("PAUSE-loop exiting" controls) */
 	u32 slice_us;              /* time slice */
 	bool spread;               /* never place two vCPUs of a VM on one CPU (implied by BLOCK_FIXED) */
+	u32 idle_timeout_ms;       /* stop every VM once no vCPU has run for this long (0: never) */
 };
 
 struct hv_config {

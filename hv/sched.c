@@ -29,6 +29,7 @@
 #include "hv/console.h"
 #include "hv/lib.h"
 #include "hv/time.h"
+#include "hv/hypercall.h"
 #include "arch/x86/x86.h"
 #include "arch/x86/vmx/vmx.h"
 
@@ -460,10 +461,46 @@ static void poll_blocked(struct cpu *c)
 
 /* ---- switching ---- */
 
+/* idle_timeout: the last time a vCPU was switched in or out on any CPU. */
+static volatile u64 last_busy;
+static u64 idle_timeout_ticks;
+
+/* An idle CPU's watchdog: when every CPU is idle and no vCPU has run for 100 ms, say
+ * so once (every vCPU of every VM is halted: the run goes on only when a guest timer
+ * or an interrupt wakes one); after idle_timeout, stop every VM (the run would
+ * otherwise wait, e.g. for a timer far away or an interrupt that never comes, and
+ * never print the summary). A VM whose vCPUs cannot be woken at all is stopped at
+ * once instead (halted_vm_check). */
+#define IDLE_NOTE_MS 100
+static void idle_timeout_check(u64 now)
+{
+	static u64 noted;   /* the last_busy of the idle period already reported */
+	u64 busy = __atomic_load_n(&last_busy, __ATOMIC_RELAXED);
+	bool note = busy != noted && now - busy >= tsc_hz / 1000 * IDLE_NOTE_MS;
+	if (!note && (!idle_timeout_ticks || now - busy < idle_timeout_ticks))
+		return;
+	for (u32 i = 0; i < nr_cpus; i++)
+		if (cpus[i].vmx_on && (!cpus[i].idle || cpus[i].curr || cpus[i].rq_head))
+			return;
+	if (note) {   /* two idle CPUs at once may both print it: harmless */
+		noted = busy;
+		printk("sched: no vCPU has run for %u ms: every vCPU of every VM is halted until a guest timer "
+		       "or an interrupt wakes one%s\n", IDLE_NOTE_MS,
+		       idle_timeout_ticks ? "" : " (idle_timeout=MS would end such a run)");
+	}
+	if (!idle_timeout_ticks || now - busy < idle_timeout_ticks)
+		return;
+	for (u32 i = 0; i < nr_vms; i++)
+		if (vms[i].state == VM_RUNNING)
+			vm_stop(&vms[i], HV_STATUS_STOPPED, false, 0,
+				"idle timeout: no vCPU of any VM ran for %u ms (idle_timeout=)", sched_cfg.idle_timeout_ms);
+}
+
 static void slice_expired(struct hv_timer *t, u64 now)
 {
 	struct cpu *c = container_of(t, struct cpu, slice_timer);
 	if (c->idle) {
+		idle_timeout_check(now);
 		/* the idle watchdog (cpu_run_loop): on return the loop looks again */
 		if (c->rq_head && !c->idle_rescues++)
 			printk("sched: CPU %u: idle with vCPUs queued, found by its watchdog timer\n", c->id);
@@ -483,10 +520,49 @@ static void slice_expired(struct hv_timer *t, u64 now)
 		hv_timer_arm(t, rdtsc() + slice_ticks);   /* keep polling */
 }
 
+/*
+ * A vCPU of vm has just blocked: stop vm when none of its vCPUs can ever run again. A
+ * halted vCPU is woken by an interrupt it can take (IF = 1: its timer, an IPI from a
+ * vCPU of its VM, a device), by NMI or INIT (from another vCPU: vlapic.c), and a vCPU
+ * waiting for SIPI by a start-up IPI (from another vCPU). So when every vCPU is halted
+ * or waits for SIPI, none has a request or a posted interrupt pending, none that
+ * halted with IF = 1 has its timer armed, and no device of the VM may interrupt, no
+ * wake source is left: "HLT—Halt" resumes only on an interrupt, NMI, SMI, INIT or
+ * reset. Racing blockers each look after publishing HALTED (a full barrier), so the
+ * last one sees the others; a timer expiry posts before it clears the deadline, so
+ * reading the deadline before ON misses neither.
+ */
+static void halted_vm_check(struct vm *vm)
+{
+	u32 irqs_off = 0, idle = 0, sipi = 0;
+	for (u32 i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *u = vm->vcpus[i];
+		u32 st = __atomic_load_n((u32 *)&u->state, __ATOMIC_SEQ_CST);
+		if ((st != VCPU_HALTED && st != VCPU_WAIT_SIPI) || u->requests)
+			return;
+		if (st == VCPU_WAIT_SIPI)
+			sipi++;
+		else if (!u->halt_irq_wake)
+			irqs_off++;
+		else if (__atomic_load_n(&u->lapic.timer_deadline, __ATOMIC_SEQ_CST) || pi_test_on(u->pi))
+			return;
+		else
+			idle++;
+	}
+	if (vm_device_may_interrupt(vm) || vm->state != VM_RUNNING)
+		return;
+	vm_stop(vm, HV_STATUS_STOPPED, false, 0,
+		"every vCPU halted, no wake source left: %u with IF=0, %u with IF=1 and no timer armed, "
+		"%u waiting for SIPI; no device can interrupt",
+		irqs_off, idle, sipi);
+}
+
 /* The CPU has left prev (its exit path ended with "leave"): requeue, block, or drop. */
 static void put_prev(struct cpu *c, struct vcpu *v)
 {
-	u64 ran = rdtsc() - v->run_since;
+	u64 now = rdtsc();
+	u64 ran = now - v->run_since;
+	__atomic_store_n(&last_busy, now, __ATOMIC_RELAXED);
 	v->ctr.run_ticks += ran;
 	v->vruntime += ran;
 	if (v->want_block) {
@@ -510,6 +586,8 @@ static void put_prev(struct cpu *c, struct vcpu *v)
 		if (cas_state(v, VCPU_RUNNING, VCPU_HALTED)) {
 			if ((v->halt_irq_wake && pi_test_on(v->pi)) || (v->requests & (REQ_NMI | REQ_INIT)))
 				vcpu_wake(v);
+			else
+				halted_vm_check(v->vm);
 		} else {
 			blocked_unlink(v);   /* stopped meanwhile */
 		}
@@ -544,6 +622,7 @@ static void switch_in(struct cpu *c, struct vcpu *v)
 	v->boosted = false;
 	v->cpu = c;
 	v->run_since = now;
+	__atomic_store_n(&last_busy, now, __ATOMIC_RELAXED);
 	c->curr = v;
 	count(&v->ctr.ctx_switches);
 	/* Notifications to this CPU again; ON recomputed from PIR (SN was set). */
@@ -752,6 +831,11 @@ void sched_init(const struct sched_config *cfg)
 	slice_ticks = tsc_hz / 1000000 * sched_cfg.slice_us;
 	if (!slice_ticks)
 		slice_ticks = 1000000;
+	idle_timeout_ticks = tsc_hz / 1000 * sched_cfg.idle_timeout_ms;
+	last_busy = rdtsc();
+	if (sched_cfg.idle_timeout_ms)
+		printk("sched: idle_timeout %u ms: every VM is stopped once no vCPU has run for that long\n",
+		       sched_cfg.idle_timeout_ms);
 	for (u32 i = 0; i < nr_cpus; i++)
 		cpus[i].slice_timer.fn = slice_expired;
 	if (!hv_timer_available())

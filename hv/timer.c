@@ -82,6 +82,12 @@ void hv_timer_cancel(struct hv_timer *t)
 		irq_enable();
 }
 
+bool hv_timer_due(u64 now)
+{
+	const struct hv_timer *t = this_cpu()->timers;
+	return t && t->deadline <= now;
+}
+
 void hv_timer_interrupt(void)
 {
 	struct cpu *c = this_cpu();

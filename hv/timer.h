@@ -33,6 +33,8 @@ static inline bool hv_timer_armed(const struct hv_timer *t)
 {
 	return t->cpu != NULL;
 }
+/* Is a timer of this CPU due at TSC now (its interrupt may be pending, not taken yet)? */
+bool hv_timer_due(u64 now);
 /* The LAPIC timer interrupt: run every expired timer of this CPU. */
 void hv_timer_interrupt(void);
 

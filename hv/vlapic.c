@@ -18,6 +18,7 @@
 #include "hv/lib.h"
 #include "hv/mm.h"
 #include "hv/vioapic.h"
+#include "hv/time.h"
 #include "arch/x86/x86.h"
 #include "arch/x86/vmx/vmx.h"
 
@@ -58,6 +59,23 @@ static void timer_disarm(struct vcpu *v)
 	vlapic_timer_changed(v);
 }
 
+/*
+ * The shortest period of a periodic timer: VLAPIC_MIN_PERIOD_US, 200 us, KVM's default
+ * (min_timer_period_us). A periodic timer re-arms itself with no guest action, so a
+ * period of one tick (initial count 1, divide by 1) would have the vCPU take a timer
+ * exit at every entry and never run an instruction, and on timer=soft keep its CPU in
+ * the host timer interrupt; one-shot and TSC-deadline timers need a guest write (an
+ * exit of their own) per expiry and are not bounded. At 200 us the timer costs at most
+ * one exit round trip per 200 us: 5 % of the vCPU under Bochs (about 10 us per exit,
+ * RIG.md), well under 1 % on hardware; guests ask for 1 ms (HZ=1000) or more. The
+ * current-count register counts down over the longer period, never reading above the
+ * initial count (timer_current_count).
+ */
+static u64 vlapic_min_period(void)
+{
+	return tsc_hz / 1000000 * VLAPIC_MIN_PERIOD_US;
+}
+
 /* One-shot and periodic modes: (re)load the count from the initial-count register. */
 static void timer_load(struct vcpu *v, u64 now)
 {
@@ -69,9 +87,16 @@ static void timer_load(struct vcpu *v, u64 now)
 		return;
 	}
 	u64 ticks = (u64)count * vlapic_timer_divisor(vlapic_reg(l, APIC_TDCR));
+	bool periodic = APIC_LVT_TIMER_MODE(lvt) == APIC_TIMER_PERIODIC;
+	if (periodic && ticks < vlapic_min_period()) {
+		vm_log(v->vm, "vm %s vCPU %u: periodic APIC timer of %llu TSC ticks raised to the minimum %llu "
+		       "(%u us)\n", v->vm->name, v->id, (unsigned long long)ticks,
+		       (unsigned long long)vlapic_min_period(), VLAPIC_MIN_PERIOD_US);
+		ticks = vlapic_min_period();
+	}
 	l->timer_start = now;
 	l->timer_deadline = now + ticks;
-	l->timer_period = APIC_LVT_TIMER_MODE(lvt) == APIC_TIMER_PERIODIC ? ticks : 0;
+	l->timer_period = periodic ? ticks : 0;
 	vlapic_timer_changed(v);
 }
 
@@ -103,7 +128,8 @@ static u32 timer_current_count(const struct vlapic *l, u64 now)
 	if (!l->timer_deadline || APIC_LVT_TIMER_MODE(vlapic_reg(l, APIC_LVT_TIMER)) == APIC_TIMER_TSC_DEADLINE ||
 	    l->timer_deadline <= now)
 		return 0;
-	return (u32)((l->timer_deadline - now) / vlapic_timer_divisor(vlapic_reg(l, APIC_TDCR)));
+	u64 n = (l->timer_deadline - now) / vlapic_timer_divisor(vlapic_reg(l, APIC_TDCR));
+	return (u32)MIN(n, (u64)vlapic_reg(l, APIC_TMICT));   /* a period raised to the minimum */
 }
 
 bool vlapic_write_tsc_deadline(struct vcpu *v, u64 val)
@@ -423,7 +449,7 @@ bool vlapic_set_base(struct vcpu *v, u64 val)
 	if (!old_en && en && ext)
 		return false;                          /* disabled -> x2APIC directly */
 	if ((val & 0xfffff000ull) != APIC_DEFAULT_BASE) {
-		printk("vm %s vCPU %u: APIC base relocation to 0x%llx not supported\n", v->vm->name, v->id,
+		vm_log(v->vm, "vm %s vCPU %u: APIC base relocation to 0x%llx not supported\n", v->vm->name, v->id,
 		       (unsigned long long)(val & 0xfffff000ull));
 		return false;
 	}

@@ -33,6 +33,8 @@ struct vm;
 #define APIC_TIMER_ONESHOT 0
 #define APIC_TIMER_PERIODIC 1
 #define APIC_TIMER_TSC_DEADLINE 2
+/* The shortest period of a periodic timer (hv/vlapic.c, vlapic_min_period). */
+#define VLAPIC_MIN_PERIOD_US 200
 
 /* ICR fields (Vol. 3A, "Interrupt Command Register (ICR)"). */
 #define ICR_VECTOR(x) ((x) & 0xff)

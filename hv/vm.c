@@ -6,6 +6,7 @@
 #include "hv/vm.h"
 #include "hv/pci/pci.h"
 #include "hv/timer.h"
+#include "hv/time.h"
 #include "hv/sched.h"
 #include "hv/bootinfo.h"
 #include "hv/console.h"
@@ -62,6 +63,8 @@ static bool resolve_switches(struct vm *vm, const struct vm_config *cfg, char *e
 	vm->elide = sw->elide != SW_OFF;
 	printk("vm %s: apicv=%s timer=%s fastpath=%s elide=%s\n", cfg->name, vm->apicv ? "on" : "off",
 	       vm->ptimer ? "preempt" : "soft", vm->fastpath ? "on" : "off", vm->elide ? "on" : "off");
+	if (cfg->user_hc)
+		printk("vm %s: user_hc=on: hypercalls allowed from guest user mode (CPL > 0)\n", cfg->name);
 	return true;
 }
 
@@ -166,6 +169,25 @@ bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, si
 	return true;
 }
 
+void vm_log(struct vm *vm, const char *fmt, ...)
+{
+	char line[200];
+	u32 dropped;
+	u64 f = spin_lock_irqsave(&vm->lock);
+	bool ok = ratelimit_allow(&vm->log_limit, rdtsc(), tsc_hz ? tsc_hz : 1000000000ull, VM_LOG_BURST, &dropped);
+	spin_unlock_irqrestore(&vm->lock, f);
+	if (dropped)
+		printk("vm %s: %u console lines caused by the guest were suppressed (at most %u per second)\n",
+		       vm->name, dropped, VM_LOG_BURST);
+	if (!ok)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	hv_vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	printk("%s", line);
+}
+
 void vm_stop(struct vm *vm, int status, bool exited, u32 exit_value, const char *fmt, ...)
 {
 	va_list ap;
@@ -181,9 +203,13 @@ void vm_stop(struct vm *vm, int status, bool exited, u32 exit_value, const char 
 	va_start(ap, fmt);
 	hv_vsnprintf(vm->stop_reason, sizeof(vm->stop_reason), fmt, ap);
 	va_end(ap);
+	u32 dropped = ratelimit_take_suppressed(&vm->log_limit);
 	spin_unlock_irqrestore(&vm->lock, f);
 
 	vuart_flush(vm);
+	if (dropped)
+		printk("vm %s: %u console lines caused by the guest were suppressed (at most %u per second)\n",
+		       vm->name, dropped, VM_LOG_BURST);
 	if (exited)
 		printk("vm %s: exited with code %u (status %d): %s\n", vm->name, exit_value, status, vm->stop_reason);
 	else

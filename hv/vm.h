@@ -16,6 +16,7 @@
 #include "hv/irq/msi.h"
 #include "hv/io/bus.h"
 #include "hv/mm/guest_map.h"
+#include "hv/ratelimit.h"
 
 /* Guest GPRs, in the order of the SDM's register encoding (exit qualifications for
  * MOV CR, "Table 27-3"), so a 4-bit GPR number indexes gpr[]. RSP lives in the VMCS;
@@ -119,6 +120,10 @@ struct vcpu {
 	 * (or FXSAVE) area, one page (arch/x86/vmx/vmx.c, "FPU state"). */
 	void *fpu;
 	u64 kernel_gs_base, star, lstar, cstar, fmask;   /* switched on load */
+	u64 tsc_aux;               /* switched on load when RDTSCP is offered */
+	/* Registers the guest reads directly and no VMCS field holds: switched on load
+	 * (arch/x86/vmx/vmx.c, "State the VMCS does not switch"). */
+	u64 cr2, dr[4], dr6;
 	u64 exits_total;
 	u32 exits[NR_EXIT_REASONS];
 };
@@ -162,6 +167,7 @@ struct vm {
 	char stop_reason[160];
 	struct vuart uart;         /* hv/vuart.c: COM1 */
 	struct spinlock lock;
+	struct ratelimit log_limit;   /* vm_log: console lines this VM caused */
 	struct cpuid_cached cpuid_cache[VM_CPUID_CACHE];   /* arch/x86/vmx/cpuid.c */
 	struct vioapic ioapic;     /* hv/vioapic.c: MMIO at VIOAPIC_BASE */
 	struct vpic pic;           /* hv/vpic.c: the masked 8259 pair */
@@ -190,6 +196,25 @@ static inline void *gpa_to_hva(const struct vm *vm, u64 gpa, u64 len)
 void vm_stop(struct vm *vm, int status, bool exited, u32 exit_value, const char *fmt, ...) __printf(5, 6);
 /* Stop a VM for a guest-caused fault, with a full diagnosis of the vCPU. */
 void vm_fault(struct vcpu *v, const char *fmt, ...) __printf(2, 3);
+
+/* A hypervisor console line that the guest's own actions cause (a refused register
+ * value, ...): at most VM_LOG_BURST per second per VM, whatever the line (hv/vm.c), so
+ * a guest cannot flood the console; the count of dropped lines is printed with the
+ * next line let through and when the VM stops. Every guest-triggerable printk goes
+ * through here. */
+#define VM_LOG_BURST 10
+void vm_log(struct vm *vm, const char *fmt, ...) __printf(2, 3);
+
+/* Could one of vm's devices raise an interrupt by itself (not as the effect of a
+ * running vCPU's access)? hv/sched.c stops a VM whose vCPUs are all halted with no
+ * wake source left, and asks this first. None can today: the vIOAPIC's pins move only
+ * through HC_IOAPIC_LINE, the 8259s never deliver, COM1 has no interrupt. A device
+ * with work in flight (virtio-blk, VT-d posting) must answer true here. */
+static inline bool vm_device_may_interrupt(const struct vm *vm)
+{
+	(void)vm;
+	return false;
+}
 
 /* VM creation from its configuration: RAM, EPT, kernel, vCPUs. false + message. */
 bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, size_t errlen);

@@ -191,6 +191,23 @@ DEFINE_CR(3)
 DEFINE_CR(4)
 #undef DEFINE_CR
 
+/* Debug registers DR0-DR3 and DR6 (DR7 is in the VMCS: "load/save debug controls"). */
+#define DEFINE_DR(n)                                                                   \
+	static inline u64 read_dr##n(void)                                             \
+	{                                                                              \
+		u64 v;                                                                 \
+		asm volatile("mov %%db" #n ", %0" : "=r"(v));                          \
+		return v;                                                              \
+	}                                                                              \
+	static inline void write_dr##n(u64 v) { asm volatile("mov %0, %%db" #n : : "r"(v) : "memory"); }
+DEFINE_DR(0)
+DEFINE_DR(1)
+DEFINE_DR(2)
+DEFINE_DR(3)
+DEFINE_DR(6)
+#undef DEFINE_DR
+#define DR6_INIT 0xffff0ff0ull   /* DR6 after power-up, reset and INIT */
+
 static inline u64 read_rflags(void)
 {
 	u64 f;

@@ -743,6 +743,22 @@ static void sched_options(void **state)
 	parse_bad("ple_window=", "option 'ple_window'", NULL);
 }
 
+/* Isolation options: the per-VM user_hc key (off unless given) and idle_timeout=MS. */
+static void isolation_options(void **state)
+{
+	(void)state;
+	parse_ok("vm=a,kernel=k vm=b,kernel=k,user_hc=on");
+	assert_false(cfg.vms[0].user_hc);
+	assert_true(cfg.vms[1].user_hc);
+	assert_int_equal(cfg.sched.idle_timeout_ms, 0);
+	parse_ok("idle_timeout=250 vm=a,kernel=k,user_hc=off");
+	assert_false(cfg.vms[0].user_hc);
+	assert_int_equal(cfg.sched.idle_timeout_ms, 250);
+	parse_bad("vm=a,kernel=k,user_hc=yes", "vm 'a': bad user_hc 'yes'", "on or off");
+	parse_bad("idle_timeout=", "option 'idle_timeout'", "milliseconds");
+	parse_bad("idle_timeout=3600001", "option 'idle_timeout'", NULL);
+}
+
 /* ---- hv/format.c: parse_u64 ---- */
 
 static bool pu(const char *s, bool suffix, u64 *v)
@@ -924,6 +940,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(defaults),
+		cmocka_unit_test(isolation_options),
 		cmocka_unit_test(serial),
 		cmocka_unit_test(e9),
 		cmocka_unit_test(poweroff),

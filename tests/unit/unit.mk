@@ -43,6 +43,7 @@ UNIT_SRC_vuart := hv/vuart.c hv/io/bus.c
 UNIT_LIBS_vuart := -lpthread
 UNIT_SRC_guest_map := hv/mm/guest_map.c hv/format.c
 UNIT_SRC_paging := arch/x86/paging.c
+UNIT_SRC_ratelimit := hv/ratelimit.c
 
 unit: $(UNIT_BINS)
 

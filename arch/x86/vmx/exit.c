@@ -111,17 +111,33 @@ static enum exit_action handle_cpuid(struct vcpu *v)
 	return EXIT_SKIP;
 }
 
-static enum exit_action handle_vmcall(struct vcpu *v)
-{
-	return hypercall(v);
-}
-
 /* VMX instructions in the guest: VMX is not exposed (CPUID.1:ECX.VMX = 0), so behave
  * like a CPU without it: #UD. The same for MONITOR/MWAIT (CPUID.1:ECX.MONITOR = 0). */
 static enum exit_action inject_ud(struct vcpu *v)
 {
 	vmx_inject_exception(v, X86_UD, false, 0);
 	return EXIT_RESUME;
+}
+
+/*
+ * VMCALL ("VMCALL—Call to VM Monitor"): in VMX non-root operation it causes a VM exit
+ * whatever the CPL ("IF not in VMX operation THEN #UD; ELSIF in VMX non-root operation
+ * THEN VM exit"; the #GP(0) for CPL > 0 applies only in VMX root operation), so
+ * checking the privilege is the hypervisor's job. The hypercall ABI is for the guest's
+ * kernel: from CPL > 0 (guest user mode; also virtual-8086 mode, whose CPL is 3) the
+ * call is refused with #UD, unless the VM was given user_hc=on. #UD rather than an
+ * error in RAX: user code then sees what a processor without a VMM (outside VMX
+ * operation) gives it, nothing in its registers changes, and the guest kernel's
+ * #UD handler, not the hypervisor, decides what happens to the program (as it does
+ * for any instruction the program may not use). The CPL is SS.DPL ("Guest Register
+ * State": "the value of the DPL field for SS is always equal to the logical
+ * processor's current privilege level").
+ */
+static enum exit_action handle_vmcall(struct vcpu *v)
+{
+	if (unlikely(vmcs_read32(GUEST_SS_AR_BYTES) & AR_DPL_MASK) && !v->vm->cfg->user_hc)
+		return inject_ud(v);
+	return hypercall(v);
 }
 
 /* RDPMC with no performance counters exposed (CPUID leaf 0xA is zero): #GP(0). */
@@ -305,8 +321,9 @@ static enum exit_action set_cr0(struct vcpu *v, u64 val)
 
 static enum exit_action set_cr4(struct vcpu *v, u64 val)
 {
-	/* Bits the CPU cannot hold in VMX operation, and VMXE (VMX is not exposed). */
-	u64 refused = (~vmx_caps.cr4_fixed1 & 0xffffffffull) | CR4_VMXE | 0xffffffff00000000ull;
+	/* Bits the CPU cannot hold in VMX operation, VMXE (VMX is not exposed) and PKE
+	 * (PKU is not offered: its PKRU register would not be switched between vCPUs). */
+	u64 refused = (~vmx_caps.cr4_fixed1 & 0xffffffffull) | CR4_VMXE | CR4_PKE | 0xffffffff00000000ull;
 	if (val & refused)
 		return inject_gp(v);
 	if ((vmcs_read64(GUEST_IA32_EFER) & EFER_LMA) && !(val & CR4_PAE))
@@ -570,10 +587,19 @@ static enum exit_action handle_pause(struct vcpu *v)
 	return sched_pause_exit(v);
 }
 
-/* The VMX-preemption timer fired outside the fastpath (fastpath off). */
+/* The VMX-preemption timer fired outside the fastpath (fastpath off, or a host timer
+ * is due). A VM exit for a preemption timer that is already 0 at VM entry comes before
+ * the guest runs an instruction and before a pending external interrupt ("VMX-
+ * Preemption Timer"; "Event Priority" puts it above NMI and maskable interrupts), so a
+ * guest timer due at every entry would keep the host's own timer interrupt (the time
+ * slice) from ever being delivered as an exit: a due host timer is run here, and the
+ * entry path then sees need_resched. hv/vlapic.c also bounds the period. */
 static enum exit_action handle_preemption_timer(struct vcpu *v)
 {
-	vlapic_timer_expired(v, rdtsc());
+	u64 now = rdtsc();
+	vlapic_timer_expired(v, now);
+	if (hv_timer_due(now))
+		hv_timer_interrupt();   /* its LAPIC interrupt comes later and finds nothing due */
 	return EXIT_RESUME;
 }
 
@@ -870,11 +896,15 @@ u64 vmx_handle_exit(struct vcpu *v)
 	 * guest mode, interrupts off; the expiry posts into PIR with no notification
 	 * (the target is this vCPU, seed 004) and the entry tail syncs it. */
 	if (basic == EXIT_REASON_PREEMPTION_TIMER && v->vm->fastpath && !v->requests) {
-		v->exits[basic]++;
-		v->ctr.fastpath++;
-		vlapic_timer_expired(v, rdtsc());
-		entry_tail(v);
-		return 0;
+		u64 now = rdtsc();
+		/* Not when a host timer (the time slice) is due: handle_preemption_timer. */
+		if (likely(!hv_timer_due(now))) {
+			v->exits[basic]++;
+			v->ctr.fastpath++;
+			vlapic_timer_expired(v, now);
+			entry_tail(v);
+			return 0;
+		}
 	}
 	/* Simple instruction exits (no event delivery was under way, so no IDT-vectoring
 	 * information; handlers that neither block nor touch timers or APIC state) are

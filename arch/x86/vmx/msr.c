@@ -3,7 +3,8 @@
  * Guest MSRs. The MSR bitmap ("MSR-Bitmap Address": four 1-KiB bitmaps, read low
  * 0x0-0x1FFF, read high 0xC0000000-0xC0001FFF, write low, write high) intercepts
  * everything except the MSRs whose guest value lives in the VMCS (FS/GS base,
- * SYSENTER) or is switched with the vCPU (KERNEL_GS_BASE, STAR, LSTAR, CSTAR, FMASK),
+ * SYSENTER) or is switched with the vCPU (KERNEL_GS_BASE, STAR, LSTAR, CSTAR, FMASK;
+ * TSC_AUX when RDTSCP is offered),
  * and reads of the TSC. Intercepted MSRs are served from the allow-list below; any
  * other access raises #GP(0), as on a CPU without that MSR.
  */
@@ -34,6 +35,9 @@ void msr_bitmap_init(u8 *bm)
 	for (size_t i = 0; i < ARRAY_SIZE(rw); i++)
 		passthrough(bm, rw[i], true, true);
 	passthrough(bm, MSR_IA32_TSC, true, false);
+	/* With RDTSCP offered the guest owns IA32_TSC_AUX; vmx.c switches it per vCPU. */
+	if (vmx_has_rdtscp(&vmx_caps))
+		passthrough(bm, MSR_IA32_TSC_AUX, true, true);
 }
 
 /* x2APIC mode with APICv ("Virtualizing MSR-Based APIC Accesses"): reads of the

@@ -311,6 +311,7 @@ static inline bool vmcs_field_is(u32 field, enum vmcs_width w)
 
 /* Segment access rights (24.4.1): unusable bit */
 #define AR_UNUSABLE BIT(16)
+#define AR_DPL_MASK (3u << 5)   /* descriptor privilege level, bits 6:5 */
 
 #ifndef HV_HOST_TEST
 /* arch/x86/vmx/vmx.c: the one place every failed VMX instruction is reported. */

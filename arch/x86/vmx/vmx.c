@@ -451,7 +451,9 @@ static u64 cr0_host_owned(void)
 
 static u64 cr4_host_owned(void)
 {
-	return vmx_caps.cr4_fixed0 | (~vmx_caps.cr4_fixed1 & 0xffffffffull);
+	/* And CR4.PKE: protection keys are not offered (CPUID.(7,0):ECX.PKU = 0, PKRU is
+	 * not switched), so setting it must exit and fault (exit.c, set_cr4). */
+	return vmx_caps.cr4_fixed0 | (~vmx_caps.cr4_fixed1 & 0xffffffffull) | CR4_PKE;
 }
 
 static void write_host_state(struct cpu *c)
@@ -538,6 +540,7 @@ static void write_guest_state(struct vcpu *v, u32 entry, u32 mbi)
 	v->gpr[GPR_RAX] = 0x2BADB002;
 	v->gpr[GPR_RBX] = mbi;
 	v->xcr0 = 1;   /* x87 only: the reset value of XCR0 */
+	v->dr6 = DR6_INIT;
 }
 
 /* The APIC-virtualization controls for the vCPU's APIC mode (Vol. 3C, "Secondary
@@ -600,6 +603,14 @@ void vmx_vcpu_start_ap(struct vcpu *v, u8 vector)
 	v->xcr0 = 1;
 	if (fpu_xsave)
 		xsetbv(0, v->xcr0);   /* v is loaded on this CPU: XCR0 is its own */
+	/* CR2 0, DR0-DR3 0, DR6 FFFF0FF0H after INIT (the table of states after INIT);
+	 * v is loaded here, so into the registers. The MSRs INIT leaves alone. */
+	write_cr2(0);
+	write_dr0(0);
+	write_dr1(0);
+	write_dr2(0);
+	write_dr3(0);
+	write_dr6(DR6_INIT);
 	if (v->vm->apicv)
 		vmcs_write16(GUEST_INTR_STATUS, 0);
 }
@@ -692,24 +703,62 @@ bool vmx_vcpu_init(struct vcpu *v, u32 entry, u32 mbi, char *err, size_t errlen)
 	return true;
 }
 
-/* Guest MSRs that are passed through (msr.c) and switched when vCPUs change; XCR0
- * is switched with the FPU state (fpu_load). */
-static void load_guest_msrs(struct vcpu *v)
+/* ---- State the VMCS does not switch ----
+ *
+ * A VM exit saves and a VM entry loads only what "Guest-State Area" lists; every other
+ * register the guest can read keeps its value across the switch between vCPUs, so it
+ * is saved when a vCPU leaves its CPU (vCPU change in vcpu_run, vmx_vcpu_put) and loaded
+ * when it comes back, or the next vCPU (possibly another VM's) reads it. Per register:
+ * - CR2: not in the guest-state area; the guest reads it with MOV from CR2 (no exit
+ *   exists for that). Switched.
+ * - DR0-DR3, DR6: only DR7 is in the guest-state area (with IA32_DEBUGCTL, both under
+ *   "load debug controls"/"save debug controls", which are always 1); "MOV-DR exiting"
+ *   is 0, so the guest reads and writes them directly. Switched.
+ * - IA32_KERNEL_GS_BASE, IA32_STAR, IA32_LSTAR, IA32_CSTAR, IA32_FMASK: passed
+ *   through by the MSR bitmap (msr.c), not in the VMCS. Switched.
+ * - IA32_TSC_AUX: readable with RDTSCP and RDPID without an exit when "enable RDTSCP"
+ *   is 1 (CPUID then offers RDTSCP/RDPID, cpuid.c, and the MSR exists: "IA32_TSC_AUX
+ *   Register and RDTSCP Support"); passed through then and switched. Without it the
+ *   MSR is neither touched on the host nor offered (#GP).
+ * - XCR0 and the x87/SSE/AVX registers: with the FPU state (fpu_save, fpu_load).
+ * - IA32_PAT, IA32_EFER, IA32_DEBUGCTL, DR7, SYSENTER_*, FS/GS base: in the VMCS.
+ * - IA32_SPEC_CTRL, IA32_PKRU (CR4.PKE), IA32_XSS, IA32_TSC_ADJUST and every other
+ *   MSR: not offered (CPUID hides them; intercepted, #GP; CR4.PKE refused), so the
+ *   host's values stay in place and no guest can change them.
+ * The host uses none of these itself (no paging faults, no debug registers, no
+ * SYSCALL), so a vCPU's values can stay loaded while its CPU is in the hypervisor. */
+static void load_guest_state(struct vcpu *v)
 {
 	wrmsr(MSR_IA32_KERNEL_GS_BASE, v->kernel_gs_base);
 	wrmsr(MSR_IA32_STAR, v->star);
 	wrmsr(MSR_IA32_LSTAR, v->lstar);
 	wrmsr(MSR_IA32_CSTAR, v->cstar);
 	wrmsr(MSR_IA32_FMASK, v->fmask);
+	if (vmx_has_rdtscp(&vmx_caps))
+		wrmsr(MSR_IA32_TSC_AUX, v->tsc_aux);
+	write_cr2(v->cr2);
+	write_dr0(v->dr[0]);
+	write_dr1(v->dr[1]);
+	write_dr2(v->dr[2]);
+	write_dr3(v->dr[3]);
+	write_dr6(v->dr6);
 }
 
-static void save_guest_msrs(struct vcpu *v)
+static void save_guest_state(struct vcpu *v)
 {
 	v->kernel_gs_base = rdmsr(MSR_IA32_KERNEL_GS_BASE);
 	v->star = rdmsr(MSR_IA32_STAR);
 	v->lstar = rdmsr(MSR_IA32_LSTAR);
 	v->cstar = rdmsr(MSR_IA32_CSTAR);
 	v->fmask = rdmsr(MSR_IA32_FMASK);
+	if (vmx_has_rdtscp(&vmx_caps))
+		v->tsc_aux = rdmsr(MSR_IA32_TSC_AUX);
+	v->cr2 = read_cr2();
+	v->dr[0] = read_dr0();
+	v->dr[1] = read_dr1();
+	v->dr[2] = read_dr2();
+	v->dr[3] = read_dr3();
+	v->dr6 = read_dr6();
 }
 
 void vmx_vcpu_put(struct vcpu *v)
@@ -718,7 +767,7 @@ void vmx_vcpu_put(struct vcpu *v)
 	if (v->vmcs_cpu != c)
 		return;
 	if (c->vcpu == v) {
-		save_guest_msrs(v);
+		save_guest_state(v);
 		fpu_save(v);
 		c->vcpu = NULL;
 	}
@@ -737,7 +786,7 @@ void vcpu_run(struct vcpu *v)
 		 * between them is a VMPTRLD; VMCLEAR only when one leaves the CPU
 		 * (vmx_vcpu_put). */
 		if (c->vcpu) {
-			save_guest_msrs(c->vcpu);
+			save_guest_state(c->vcpu);
 			fpu_save(c->vcpu);
 		}
 		if (v->vmcs_cpu && v->vmcs_cpu != c)
@@ -756,7 +805,7 @@ void vcpu_run(struct vcpu *v)
 			if (vmx_has_vpid(&vmx_caps))
 				invvpid(v->vpid);
 		}
-		load_guest_msrs(v);
+		load_guest_state(v);
 		fpu_load(v);
 	}
 	if (!vmx_prepare_entry(v))
