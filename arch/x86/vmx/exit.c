@@ -299,8 +299,9 @@ static enum exit_action set_cr0(struct vcpu *v, u64 val)
 
 static enum exit_action set_cr4(struct vcpu *v, u64 val)
 {
-	/* Bits the CPU cannot hold in VMX operation, and VMXE (VMX is not exposed). */
-	u64 refused = (~vmx_caps.cr4_fixed1 & 0xffffffffull) | CR4_VMXE | 0xffffffff00000000ull;
+	/* Bits the CPU cannot hold in VMX operation, and those of features the guest's
+	 * CPUID does not offer (VMXE, UMIP, PKE...: cpuid.c, guest_cr4_valid). */
+	u64 refused = ~guest_cr4_valid(v) | CR4_VMXE;
 	if (val & refused)
 		return inject_gp(v);
 	if ((vmcs_read64(GUEST_IA32_EFER) & EFER_LMA) && !(val & CR4_PAE))

@@ -419,9 +419,18 @@ static u64 cr0_host_owned(void)
 	return (vmx_caps.cr0_fixed0 & ~(u64)(CR0_PE | CR0_PG)) | (~vmx_caps.cr0_fixed1 & 0xffffffffull);
 }
 
-static u64 cr4_host_owned(void)
+/* Host-owned: the fixed bits, and every bit the guest's CPUID does not offer, so
+ * that setting one exits and faults (exit.c, set_cr4). */
+static u64 cr4_host_owned(struct vcpu *v)
 {
-	return vmx_caps.cr4_fixed0 | (~vmx_caps.cr4_fixed1 & 0xffffffffull);
+	return vmx_caps.cr4_fixed0 | (~vmx_caps.cr4_fixed1 & 0xffffffffull) | (~guest_cr4_valid(v) & 0xffffffffull);
+}
+
+u64 guest_cr4(struct vcpu *v)
+{
+	(void)v;
+	u64 mask = vmcs_readl(CR4_GUEST_HOST_MASK);
+	return (vmcs_readl(GUEST_CR4) & ~mask) | (vmcs_readl(CR4_READ_SHADOW) & mask);
 }
 
 static void write_host_state(struct cpu *c)
@@ -485,7 +494,7 @@ static void write_guest_state(struct vcpu *v, u32 entry, u32 mbi)
 	vmcs_writel(CR0_GUEST_HOST_MASK, cr0_host_owned());
 	vmcs_writel(CR0_READ_SHADOW, cr0);
 	vmcs_writel(GUEST_CR0, (cr0 | (vmx_caps.cr0_fixed0 & ~(u64)(CR0_PE | CR0_PG))) & vmx_caps.cr0_fixed1);
-	vmcs_writel(CR4_GUEST_HOST_MASK, cr4_host_owned());
+	vmcs_writel(CR4_GUEST_HOST_MASK, cr4_host_owned(v));
 	vmcs_writel(CR4_READ_SHADOW, 0);
 	vmcs_writel(GUEST_CR4, vmx_caps.cr4_fixed0 & vmx_caps.cr4_fixed1);
 	vmcs_writel(GUEST_CR3, 0);
@@ -583,6 +592,9 @@ static void write_controls(struct vcpu *v)
 	v->pin = vmx_caps.pin & ~(u32)PIN_PREEMPTION_TIMER;
 	v->proc = vmx_caps.proc;
 	v->proc2 = vmx_caps.proc2 & ~apicv2;
+	/* XSAVES/XRSTORS are not offered (cpuid.c: IA32_XSS is not emulated): with the
+	 * control 0 they raise #UD, as CPUID says ("enable XSAVES/XRSTORS"). */
+	v->proc2 &= ~(u32)SEC_ENABLE_XSAVES;
 	if (vm->apicv)
 		v->proc2 |= SEC_APIC_REGISTER_VIRT | SEC_VIRTUAL_INTR_DELIVERY;
 	else

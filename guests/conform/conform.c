@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * conform: the "SDM conformance" items of issue 10, one check per item, each against
+ * the Intel SDM section its report line names (docs/CONFORMANCE.md lists them).
+ *
+ * Command line: tests=a,b,... runs only the named checks (default: all); nohv skips
+ * what only the hypervisor can be held to (plain QEMU TCG differs).
+ */
+#include "lib.h"
+#include "apic.h"
+
+#define MSR_IA32_APIC_BASE 0x1b
+#define APIC_BASE_EN (1ull << 11)
+
+#define CR4_DE        (1ull << 3)
+#define CR4_TSD       (1ull << 2)
+#define CR4_MCE       (1ull << 6)
+#define CR4_PGE       (1ull << 7)
+#define CR4_PCE       (1ull << 8)
+#define CR4_UMIP      (1ull << 11)
+#define CR4_SMXE      (1ull << 14)
+#define CR4_FSGSBASE  (1ull << 16)
+#define CR4_OSXSAVE   (1ull << 18)
+#define CR4_KL        (1ull << 19)
+#define CR4_SMEP      (1ull << 20)
+#define CR4_PKE       (1ull << 22)
+#define CR4_PKS       (1ull << 24)
+
+static bool nohv;
+
+static bool selected(const char *name)
+{
+	const char *t = cmdline_get("tests");
+	if (!t || !*t)
+		return true;
+	size_t n = strlen(name);
+	for (const char *p = t; *p;) {
+		const char *e = p;
+		while (*e && *e != ',')
+			e++;
+		if ((size_t)(e - p) == n && !memcmp(p, name, n))
+			return true;
+		p = *e ? e + 1 : e;
+	}
+	return false;
+}
+
+static void write_cr4(u64 v)
+{
+	asm volatile("mov %0, %%cr4" : : "r"(v) : "memory");
+}
+
+/* mov to CR4; 0 or the vector it raised. */
+static int write_cr4_safe(u64 v)
+{
+	exception_clear();
+	asm volatile("1: mov %0, %%cr4\n2:\n\t" EXTABLE_ENTRY(1b, 2b) : : "r"(v) : "memory");
+	return exception_vector() < 0 ? 0 : exception_vector();
+}
+
+static u32 cpuid_reg(u32 leaf, u32 sub, int reg)
+{
+	u32 r[4];
+	cpuid_count(leaf, sub, &r[0], &r[1], &r[2], &r[3]);
+	return r[reg];
+}
+enum { EAX, EBX, ECX, EDX };
+
+/* ---- item 1: CPUID.1 bits that follow the guest's state ---- */
+
+/* "CPUID—CPU Identification": CPUID.1:ECX.OSXSAVE[bit 27] "A value of 1 indicates
+ * that the OS has set CR4.OSXSAVE[bit 18]"; CPUID.1:EDX.APIC[bit 9] follows
+ * IA32_APIC_BASE.EN ("Local APIC Status and Location"). */
+static void check_cpuid_dynamic(void)
+{
+	u64 cr4 = read_cr4();
+	if (!(cpuid_reg(1, 0, ECX) & (1u << 26))) {
+		report_skip("CPUID.1:ECX.OSXSAVE: no XSAVE offered");
+	} else {
+		write_cr4(cr4 | CR4_OSXSAVE);
+		bool on = cpuid_reg(1, 0, ECX) & (1u << 27);
+		write_cr4(cr4 & ~CR4_OSXSAVE);
+		bool off = cpuid_reg(1, 0, ECX) & (1u << 27);
+		write_cr4(cr4);
+		report(on && !off, "CPUID.1:ECX.OSXSAVE follows CR4.OSXSAVE (set: %d, clear: %d)", on, off);
+	}
+
+	u64 base = rdmsr(MSR_IA32_APIC_BASE);
+	bool en = cpuid_reg(1, 0, EDX) & (1u << 9);
+	wrmsr(MSR_IA32_APIC_BASE, base & ~APIC_BASE_EN);
+	bool dis = cpuid_reg(1, 0, EDX) & (1u << 9);
+	wrmsr(MSR_IA32_APIC_BASE, base & ~(1ull << 10));   /* back to xAPIC (legal from disabled) */
+	bool again = cpuid_reg(1, 0, EDX) & (1u << 9);
+	if (base & (1ull << 10))
+		wrmsr(MSR_IA32_APIC_BASE, base);
+	report(en && !dis && again, "CPUID.1:EDX.APIC follows IA32_APIC_BASE.EN (1: %d, 0: %d, 1 again: %d)",
+	       en, dis, again);
+}
+
+/* ---- item 2: VM-execution controls and CPUID agree ---- */
+
+static int invpcid_safe(u64 type)
+{
+	struct { u64 pcid, addr; } __attribute__((aligned(16))) desc = { 0, 0 };
+	exception_clear();
+	asm volatile("1: invpcid %0, %1\n2:\n\t" EXTABLE_ENTRY(1b, 2b) : : "m"(desc), "r"(type) : "memory");
+	return exception_vector() < 0 ? 0 : exception_vector();
+}
+
+static u8 xsave_area[4096] __attribute__((aligned(64)));
+
+static int xsaves_safe(void)
+{
+	exception_clear();
+	asm volatile("1: xsaves64 %0\n2:\n\t" EXTABLE_ENTRY(1b, 2b)
+		     : "+m"(xsave_area) : "a"(1u), "d"(0u) : "memory");
+	return exception_vector() < 0 ? 0 : exception_vector();
+}
+
+struct cr4_feature {
+	const char *name;
+	u64 bit;
+	u32 leaf, reg, cpuid_bit;   /* the CPUID bit that offers it (leaf 1 or 7.0) */
+};
+
+/* "Control Registers" (Vol. 3A) with the CPUID bits of "CPUID—CPU Identification". */
+static const struct cr4_feature cr4_features[] = {
+	{ "DE", CR4_DE, 1, EDX, 2 },
+	{ "TSD", CR4_TSD, 1, EDX, 4 },
+	{ "MCE", CR4_MCE, 1, EDX, 7 },
+	{ "PGE", CR4_PGE, 1, EDX, 13 },
+	{ "UMIP", CR4_UMIP, 7, ECX, 2 },
+	{ "SMXE", CR4_SMXE, 1, ECX, 6 },
+	{ "FSGSBASE", CR4_FSGSBASE, 7, EBX, 0 },
+	{ "OSXSAVE", CR4_OSXSAVE, 1, ECX, 26 },
+	{ "KL", CR4_KL, 7, ECX, 23 },
+	{ "SMEP", CR4_SMEP, 7, EBX, 7 },
+	{ "PKE", CR4_PKE, 7, ECX, 3 },
+	{ "PKS", CR4_PKS, 7, ECX, 31 },
+};
+
+static void check_controls_cpuid(void)
+{
+	/* "enable INVPCID": "If this control is 0, any execution of INVPCID causes a #UD". */
+	bool invpcid = cpuid_reg(7, 0, EBX) & (1u << 10);
+	int vec = invpcid_safe(2);
+	report(invpcid ? vec == 0 : vec == UD_VECTOR, "INVPCID agrees with CPUID.7:EBX.INVPCID=%d (vector %d)",
+	       invpcid, vec);
+
+	/* "enable XSAVES/XRSTORS": XSAVES with CPUID.(EAX=0DH,ECX=1):EAX.XSAVES[bit 3] = 0. */
+	if (cpuid_reg(1, 0, ECX) & (1u << 26)) {
+		u64 cr4 = read_cr4();
+		bool xsaves = cpuid_reg(0xd, 1, EAX) & (1u << 3);
+		write_cr4(cr4 | CR4_OSXSAVE);
+		vec = xsaves_safe();
+		write_cr4(cr4);
+		report(xsaves ? vec == 0 : vec == UD_VECTOR, "XSAVES agrees with CPUID.(0xD,1):EAX.XSAVES=%d (vector %d)",
+		       xsaves, vec);
+	} else {
+		report_skip("XSAVES: no XSAVE");
+	}
+
+	/* RDPID/RDTSCP need "enable RDTSCP"; both or neither with CPUID. */
+	bool rdtscp = cpuid_reg(0x80000001, 0, EDX) & (1u << 27);
+	u32 lo, hi, aux;
+	exception_clear();
+	asm volatile("1: rdtscp\n2:\n\t" EXTABLE_ENTRY(1b, 2b) : "=a"(lo), "=d"(hi), "=c"(aux) : : "memory");
+	vec = exception_vector();
+	report(rdtscp ? vec < 0 : vec == UD_VECTOR, "RDTSCP agrees with CPUID.80000001:EDX.RDTSCP=%d (vector %d)",
+	       rdtscp, vec);
+
+	/* Each CR4 bit: settable exactly when CPUID offers its feature. */
+	u64 cr4 = read_cr4();
+	for (unsigned i = 0; i < ARRAY_SIZE(cr4_features); i++) {
+		const struct cr4_feature *f = &cr4_features[i];
+		bool offered = cpuid_reg(f->leaf, 0, (int)f->reg) & (1u << f->cpuid_bit);
+		if (cr4 & f->bit) {
+			report(offered, "CR4.%s is set and CPUID offers it", f->name);
+			continue;
+		}
+		vec = write_cr4_safe(cr4 | f->bit);
+		bool set = vec == 0 && (read_cr4() & f->bit);
+		write_cr4(cr4);
+		report(offered ? set : vec == GP_VECTOR, "CR4.%s: CPUID offers %d, mov to CR4 %s (vector %d)", f->name,
+		       offered, set ? "set it" : "refused", vec);
+	}
+}
+
+struct check {
+	const char *name;
+	void (*fn)(void);
+	bool hv_only;
+};
+
+static const struct check checks[] = {
+	{ "cpuid", check_cpuid_dynamic, false },
+	{ "controls", check_controls_cpuid, true },
+};
+
+int main(void)
+{
+	nohv = cmdline_has("nohv") || !hv_present();
+	for (unsigned i = 0; i < ARRAY_SIZE(checks); i++) {
+		if (!selected(checks[i].name))
+			continue;
+		if (nohv && checks[i].hv_only) {
+			report_skip("%s: hypervisor only", checks[i].name);
+			continue;
+		}
+		printf("conform: %s\n", checks[i].name);
+		checks[i].fn();
+	}
+	return report_summary();
+}
