@@ -51,6 +51,7 @@
 #define RFLAGS_TF BIT(8)
 #define RFLAGS_IF BIT(9)
 #define RFLAGS_DF BIT(10)
+#define RFLAGS_RF BIT(16)   /* Resume Flag */
 #define RFLAGS_VM BIT(17)
 
 /* EFER (MSR 0xC0000080) */

@@ -186,6 +186,111 @@ static void check_controls_cpuid(void)
 	}
 }
 
+/* ---- item 3: RF on injected faults, single-step over emulated instructions ---- */
+
+#define RFLAGS_TF (1ull << 8)
+#define RFLAGS_RF (1ull << 16)
+#define DR6_BS (1ull << 14)
+
+static volatile u64 db_rip, db_dr6;
+static volatile unsigned db_count;
+
+static void db_handler(struct ex_regs *r)
+{
+	u64 dr6;
+	asm volatile("mov %%dr6, %0" : "=r"(dr6));
+	db_rip = r->rip;
+	db_dr6 = dr6;
+	db_count++;
+	r->rflags &= ~RFLAGS_TF;
+	asm volatile("mov %0, %%dr6" : : "r"(0xffff0ff0ull));
+}
+
+/* Run INSN with RFLAGS.TF set (POPF sets it: the trap follows the next instruction,
+ * "Single-Step Exception Condition"); the #DB must come with RIP at label 1, right
+ * after INSN, and DR6.BS set. A missed trap shows up after the NOP instead. */
+#define SINGLE_STEP(insn, expected, ...)                                            \
+	asm volatile("pushfq\n\torq $0x100, (%%rsp)\n\tpopfq\n\t" insn "\n"              \
+		     "1: nop\n\tnop\n\t"                                                  \
+		     "lea 1b(%%rip), %0" : "=&r"(expected) __VA_ARGS__)
+
+static void report_step(const char *what, u64 expected, unsigned before)
+{
+	report(db_count == before + 1 && db_rip == expected && (db_dr6 & DR6_BS),
+	       "single-step #DB right after %s (traps %u, RIP 0x%lx expected 0x%lx, DR6 0x%lx)", what,
+	       db_count - before, db_rip, expected, db_dr6);
+}
+
+static void check_rf_tf(void)
+{
+	u64 val;
+	/* Faults the hypervisor injects: the pushed RFLAGS image has RF = 1 ("EFLAGS
+	 * Register", "Interrupt 1—Debug Exception"; "Event Injection"). */
+	int vec = rdmsr_safe(0x4b564d99, &val);
+	report(vec == GP_VECTOR && (exception_rflags() & RFLAGS_RF),
+	       "injected #GP (rdmsr of an unknown MSR) pushes RF=1 (vector %d, rflags 0x%lx)", vec,
+	       exception_rflags());
+	u64 cr4 = read_cr4();
+	if (!(cpuid_reg(7, 0, ECX) & (1u << 2))) {
+		vec = write_cr4_safe(cr4 | CR4_UMIP);
+		report(vec == GP_VECTOR && (exception_rflags() & RFLAGS_RF),
+		       "injected #GP (mov to CR4.UMIP) pushes RF=1 (vector %d, rflags 0x%lx)", vec, exception_rflags());
+	}
+	exception_clear();
+	asm volatile("1: vmxoff\n2:\n\t" EXTABLE_ENTRY(1b, 2b) : : : "memory", "cc");
+	vec = exception_vector();
+	report(vec == UD_VECTOR && (exception_rflags() & RFLAGS_RF),
+	       "injected #UD (vmxoff) pushes RF=1 (vector %d, rflags 0x%lx)", vec, exception_rflags());
+
+	/* Single-step traps after instructions the hypervisor emulates. */
+	irq_handler_t *old = irq_set_handler(DB_VECTOR, db_handler);
+	u64 exp;
+	unsigned n;
+	u32 a, d;
+
+	n = db_count;
+	a = 0;
+	SINGLE_STEP("cpuid", exp, , "+a"(a) : : "rbx", "rcx", "rdx", "memory");
+	report_step("CPUID", exp, n);
+
+	n = db_count;
+	SINGLE_STEP("inb $0x80, %%al", exp, : : "rax", "memory");
+	report_step("IN (port 0x80)", exp, n);
+
+	n = db_count;
+	SINGLE_STEP("outb %%al, $0x80", exp, : : "memory");
+	report_step("OUT (port 0x80)", exp, n);
+
+	n = db_count;
+	SINGLE_STEP("rdmsr", exp, , "=a"(a), "=d"(d) : "c"(MSR_IA32_APIC_BASE) : "memory");
+	report_step("RDMSR (IA32_APIC_BASE)", exp, n);
+
+	n = db_count;
+	u64 base = rdmsr(MSR_IA32_APIC_BASE);
+	SINGLE_STEP("wrmsr", exp, : "c"(MSR_IA32_APIC_BASE), "a"((u32)base), "d"((u32)(base >> 32)) : "memory");
+	report_step("WRMSR (IA32_APIC_BASE, unchanged)", exp, n);
+
+	n = db_count;
+	u64 rax = HC_NOP;
+	SINGLE_STEP("vmcall", exp, , "+a"(rax) : : "memory");
+	report_step("VMCALL (HC_NOP)", exp, n);
+
+	n = db_count;
+	u64 cr0 = read_cr0();
+	SINGLE_STEP("mov %1, %%cr0", exp, : "r"(cr0 & ~(1ull << 5)) : "memory");   /* NE: host-owned, exits */
+	asm volatile("mov %0, %%cr0" : : "r"(cr0) : "memory");
+	report_step("MOV to CR0 (NE cleared)", exp, n);
+
+	/* HLT with interrupts off: the pending trap is an event that ends the halt at once. */
+	n = db_count;
+	u64 fl = irq_save();
+	SINGLE_STEP("hlt", exp, : : "memory");
+	irq_restore(fl);
+	report_step("HLT (IF=0)", exp, n);
+
+	irq_set_handler(DB_VECTOR, old);
+}
+
 struct check {
 	const char *name;
 	void (*fn)(void);
@@ -195,6 +300,7 @@ struct check {
 static const struct check checks[] = {
 	{ "cpuid", check_cpuid_dynamic, false },
 	{ "controls", check_controls_cpuid, true },
+	{ "rftf", check_rf_tf, true },
 };
 
 int main(void)

@@ -145,9 +145,12 @@ static inline void skip_instruction(void);
  * or idles until it is woken (hv/sched.c). */
 static enum exit_action handle_hlt(struct vcpu *v)
 {
-	bool irqs = vmcs_readl(GUEST_RFLAGS) & RFLAGS_IF;
+	u64 rflags = vmcs_readl(GUEST_RFLAGS);
+	bool irqs = rflags & RFLAGS_IF;
 	skip_instruction();
-	if (vcpu_halt_should_wake(v))
+	/* A single-step trap is pending after HLT: the #DB is an event, so the vCPU
+	 * takes it instead of halting. */
+	if ((rflags & RFLAGS_TF) || vcpu_halt_should_wake(v))
 		return EXIT_RESUME;
 	if (!irqs && v->vm->nr_vcpus == 1) {
 		vm_stop(v->vm, HV_STATUS_STOPPED, false, 0,
@@ -655,13 +658,26 @@ static const exit_handler_t exit_handlers[NR_EXIT_REASONS] = {
 };
 
 /* After an emulated instruction: move RIP past it and drop the one-instruction
- * interrupt shadow of STI / MOV SS, which the instruction has consumed. */
+ * interrupt shadow of STI / MOV SS, which the instruction has consumed. The
+ * instruction completed, so RF is cleared ("EFLAGS Register": "the processor clears
+ * RF ... after every instruction that completes"), and with RFLAGS.TF set the single-
+ * step trap it owes is made pending through the BS bit of the pending debug
+ * exceptions ("Guest Non-Register State"; "Single-Step Exception Condition": a #DB
+ * after the instruction), delivered by the CPU right after VM entry. BTF (branch
+ * trace) is never set: DEBUGCTL.BTF is refused (msr.c). */
 static inline void skip_instruction(void)
 {
 	vmcs_writel(GUEST_RIP, vmcs_readl(GUEST_RIP) + vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
 	u32 intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
 	if (unlikely(intr & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS)))
 		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, intr & ~(u32)(INTR_BLOCK_STI | INTR_BLOCK_MOV_SS));
+	u64 rflags = vmcs_readl(GUEST_RFLAGS);
+	if (unlikely(rflags & (RFLAGS_TF | RFLAGS_RF))) {
+		vmcs_writel(GUEST_RFLAGS, rflags & ~(u64)RFLAGS_RF);
+		if (rflags & RFLAGS_TF)
+			vmcs_writel(GUEST_PENDING_DBG_EXCEPTIONS,
+				    vmcs_readl(GUEST_PENDING_DBG_EXCEPTIONS) | PENDING_DBG_BS);
+	}
 }
 
 static enum exit_action unexpected_exit(struct vcpu *v, u32 reason)
@@ -733,8 +749,11 @@ static void inject_pending_irq(struct vcpu *v)
 		set_proc(v, CPU_INTR_WINDOW_EXITING, false);
 		return;
 	}
+	/* A pending single-step trap (skip_instruction) comes first: it is of higher
+	 * priority than an external interrupt ("Priority Among Concurrent Events"). */
 	if (!(vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID) && (vmcs_readl(GUEST_RFLAGS) & RFLAGS_IF) &&
-	    !(vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS))) {
+	    !(vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS)) &&
+	    !(vmcs_readl(GUEST_PENDING_DBG_EXCEPTIONS) & PENDING_DBG_BS)) {
 		vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, (u32)vec | INTR_TYPE_EXT_INTR | INTR_INFO_VALID);
 		vlapic_ack(l, (u8)vec);
 		v->ctr.injected++;

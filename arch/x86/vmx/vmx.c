@@ -787,10 +787,23 @@ void vmx_entry_failed(struct vcpu *v)
 	cpu_run_loop();
 }
 
+/* Fault-class exceptions ("Exception and Interrupt Reference": #DE, #BR, #UD, #NM, #TS,
+ * #NP, #SS, #GP, #PF, #MF, #AC, #XM, #VE, #CP). */
+#define FAULT_VECTORS (BIT(0) | BIT(5) | BIT(6) | BIT(7) | BIT(10) | BIT(11) | BIT(12) | BIT(13) | \
+		       BIT(14) | BIT(16) | BIT(17) | BIT(19) | BIT(20) | BIT(21))
+
+/* A hardware exception the hypervisor raises for an instruction it did not complete.
+ * The CPU pushes the guest RFLAGS field as the event's RFLAGS image ("Event
+ * Injection"), and for a fault the image must carry RF = 1 ("EFLAGS Register":
+ * "the processor sets RF in the EFLAGS image on the stack" for faults other than
+ * instruction breakpoints; "Interrupt 1—Debug Exception"), so that IRET after the
+ * handler does not take an instruction breakpoint on the restarted instruction twice. */
 void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
 {
 	(void)v;
 	u32 info = vector | INTR_TYPE_HW_EXCEPTION | INTR_INFO_VALID;
+	if (vector < 32 && (FAULT_VECTORS & BIT(vector)))
+		vmcs_writel(GUEST_RFLAGS, vmcs_readl(GUEST_RFLAGS) | RFLAGS_RF);
 	if (has_error) {
 		info |= INTR_INFO_DELIVER_CODE;
 		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, error);
