@@ -156,6 +156,7 @@ static void deliver_one(struct vcpu *t, u8 dm, u8 vector, bool level)
 		vcpu_post_irq(t, vector, level);
 		break;
 	case DM_NMI:
+		__atomic_fetch_add(&t->nmi_queued, 1, __ATOMIC_SEQ_CST);   /* counted: none is lost */
 		vcpu_request(t, REQ_NMI);
 		break;
 	case DM_INIT:

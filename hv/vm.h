@@ -103,7 +103,12 @@ struct vcpu {
 	struct hv_timer sw_timer;  /* the guest timer without the preemption timer */
 	struct race_probe race;
 	struct vcpu_counters ctr;
-	bool nmi_pending;          /* an NMI to inject at the next opportunity */
+	/* NMIs ("NMI Handling": while one is being handled, one more is latched; with
+	 * none in service one is delivered and one more latched, so at most 2 wait):
+	 * senders count into nmi_queued (atomic) with REQ_NMI, the vCPU's own CPU moves
+	 * them into nmi_pending, capped (exit.c, vmx_handle_requests). */
+	u32 nmi_queued;
+	u8 nmi_pending;            /* NMIs to inject, 0-2 */
 	bool halt_irq_wake;        /* halted with interrupts enabled: a posted interrupt wakes it */
 	u32 tpr_threshold;         /* the VMCS's TPR threshold (TPR shadow without APICv) */
 	u64 cr8;                   /* TPR when there is no TPR shadow */

@@ -8,6 +8,7 @@
  */
 #include "lib.h"
 #include "apic.h"
+#include "smp.h"
 
 #define MSR_IA32_APIC_BASE 0x1b
 #define APIC_BASE_EN (1ull << 11)
@@ -291,6 +292,62 @@ static void check_rf_tf(void)
 	irq_set_handler(DB_VECTOR, old);
 }
 
+/* ---- item 4: NMI latching ---- */
+
+static volatile u32 nmi_count;
+static volatile bool nmi_resend;
+
+static void nmi_handler(struct ex_regs *r)
+{
+	(void)r;
+	nmi_count++;
+	if (nmi_resend) {
+		/* NMIs are blocked here: of these two, one is latched, one is lost. */
+		nmi_resend = false;
+		apic_icr_write(APIC_DM_NMI | APIC_ICR_ASSERT, apic_id());
+		apic_icr_write(APIC_DM_NMI | APIC_ICR_ASSERT, apic_id());
+	}
+}
+
+static void send_two_nmis(void *arg)
+{
+	u32 dest = (u32)(uintptr_t)arg;
+	apic_icr_write(APIC_DM_NMI | APIC_ICR_ASSERT, dest);
+	apic_icr_write(APIC_DM_NMI | APIC_ICR_ASSERT, dest);
+}
+
+/* "NMI Handling" (Vol. 3A): "while an NMI interrupt handler is executing, the
+ * processor blocks delivery of subsequent NMIs until the next execution of IRET"; one
+ * more NMI is held pending meanwhile. Two NMIs that arrive together, with none in
+ * service, are therefore both delivered: one at once, one latched. */
+static void check_nmi(void)
+{
+	apic_setup(APIC_MODE_XAPIC);
+	irq_handler_t *old = irq_set_handler(NMI_VECTOR, nmi_handler);
+
+	nmi_count = 0;
+	nmi_resend = true;
+	apic_icr_write(APIC_DM_NMI | APIC_ICR_ASSERT, apic_id());
+	wait_until(nmi_count >= 2, 100000);
+	mdelay(5);
+	report(nmi_count == 2, "two NMIs sent from the NMI handler: one latched, one lost (delivered %u of 3)",
+	       nmi_count);
+
+	if (smp_init() < 2) {
+		report_skip("two NMIs from another vCPU: needs 2 vCPUs");
+	} else {
+		nmi_count = 0;
+		u64 fl = irq_save();
+		on_cpu_async(1, send_two_nmis, (void *)(uintptr_t)apic_id());
+		wait_until(nmi_count >= 2, 200000);
+		cpu_wait_idle(1, 200000);
+		mdelay(5);
+		irq_restore(fl);
+		report(nmi_count == 2, "two NMIs sent together by vCPU 1: both delivered (%u)", nmi_count);
+	}
+	irq_set_handler(NMI_VECTOR, old);
+}
+
 struct check {
 	const char *name;
 	void (*fn)(void);
@@ -301,6 +358,7 @@ static const struct check checks[] = {
 	{ "cpuid", check_cpuid_dynamic, false },
 	{ "controls", check_controls_cpuid, true },
 	{ "rftf", check_rf_tf, true },
+	{ "nmi", check_nmi, false },
 };
 
 int main(void)

@@ -767,8 +767,9 @@ static void inject_nmi(struct vcpu *v)
 	if (!(vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID) &&
 	    !(vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS | INTR_BLOCK_NMI))) {
 		vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 2 | INTR_TYPE_NMI | INTR_INFO_VALID);
-		v->nmi_pending = false;
-		set_proc(v, CPU_NMI_WINDOW_EXITING, false);
+		v->nmi_pending--;
+		/* The latched one follows when the handler's IRET ends NMI blocking. */
+		set_proc(v, CPU_NMI_WINDOW_EXITING, v->nmi_pending && (v->pin & PIN_VIRTUAL_NMIS));
 	} else if (v->pin & PIN_VIRTUAL_NMIS) {
 		set_proc(v, CPU_NMI_WINDOW_EXITING, true);
 	}
@@ -842,7 +843,8 @@ void vmx_handle_requests(struct vcpu *v)
 		/* INIT: the vCPU waits for a start-up IPI ("INIT Reset"); its APIC keeps
 		 * its ID and mode. A SIPI that came with it is honoured below. */
 		vlapic_reset(&v->lapic, v->id, false);
-		v->nmi_pending = false;
+		v->nmi_pending = 0;
+		__atomic_store_n(&v->nmi_queued, 0, __ATOMIC_SEQ_CST);
 		v->lapic.timer_deadline = 0;
 		/* Interrupts posted before the INIT do not survive it. */
 		for (int i = 0; i < 8; i++)
@@ -859,8 +861,15 @@ void vmx_handle_requests(struct vcpu *v)
 	}
 	if (req & REQ_SIPI)
 		vmx_vcpu_start_ap(v, (u8)v->sipi_vector);
-	if (req & REQ_NMI)
-		v->nmi_pending = true;
+	if (req & REQ_NMI) {
+		/* One NMI may wait while another is handled: two wait when none is in
+		 * service (blocked by NMI) or being injected, else one. */
+		u32 n = __atomic_exchange_n(&v->nmi_queued, 0, __ATOMIC_SEQ_CST);
+		u32 info = vmcs_read32(VM_ENTRY_INTR_INFO_FIELD);
+		bool busy = (vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & INTR_BLOCK_NMI) ||
+			    ((info & INTR_INFO_VALID) && (info & INTR_TYPE_MASK) == INTR_TYPE_NMI);
+		v->nmi_pending = (u8)MIN(v->nmi_pending + n, busy ? 1u : 2u);
+	}
 	if (req & REQ_EOI_BITMAP && v->vm->apicv) {
 		/* "EOI-Exit Bitmaps": an EOI of a level-triggered vector must exit so that
 		 * the vIOAPIC sees it (Remote IRR). */
