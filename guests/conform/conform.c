@@ -348,6 +348,193 @@ static void check_nmi(void)
 	irq_set_handler(NMI_VECTOR, old);
 }
 
+/* ---- item 5: the virtual LAPIC ---- */
+
+#define VEC_TIMER 0x40
+#define VEC_ERROR 0x41
+#define VEC_IPI   0x42
+
+static volatile u32 timer_irqs, error_irqs, ipi_irqs;
+
+static void count_timer(struct ex_regs *r) { (void)r; timer_irqs++; apic_eoi(); }
+static void count_error(struct ex_regs *r) { (void)r; error_irqs++; apic_eoi(); }
+static void count_ipi(struct ex_regs *r) { (void)r; ipi_irqs++; apic_eoi(); }
+
+static u32 read_esr(void)
+{
+	apic_write(APIC_ESR, 0);   /* latch the errors seen since the last write */
+	return apic_read(APIC_ESR);
+}
+
+/* "APIC Timer": one-shot <-> periodic while counting; only TSC-deadline transitions
+ * disarm ("TSC-Deadline Mode"). */
+static void check_timer_mode_switch(void)
+{
+	u32 ticks_1ms = (u32)(apic_timer_hz() / 1000);
+	timer_irqs = 0;
+	apic_timer_start(VEC_TIMER, APIC_LVT_TIMER_ONESHOT, 0, 1, 3 * ticks_1ms);
+	apic_write(APIC_LVT_TIMER, VEC_TIMER | APIC_LVT_TIMER_PERIODIC);
+	sti();
+	wait_until(timer_irqs >= 3, 200000);
+	cli();
+	u32 n = timer_irqs;
+	report(n >= 3, "LVT timer one-shot -> periodic while counting: keeps running and reloads (%u interrupts)", n);
+
+	/* periodic -> one-shot: the running period ends, then it stops. */
+	apic_write(APIC_LVT_TIMER, VEC_TIMER | APIC_LVT_TIMER_ONESHOT);
+	u32 before = timer_irqs;
+	sti();
+	mdelay(20);
+	cli();
+	n = timer_irqs - before;
+	report(n == 1 || (n == 0 && apic_read(APIC_TMCCT) == 0 && before > 0),
+	       "LVT timer periodic -> one-shot while counting: fires once more, then stops (%u)", n);
+	apic_timer_stop();
+}
+
+/* "Error Handling": an illegal vector (0-15) is not delivered; ESR records it and the
+ * LVT error entry interrupts. */
+static void check_illegal_vectors(void)
+{
+	u32 ticks_1ms = (u32)(apic_timer_hz() / 1000);
+	read_esr();
+	apic_write(APIC_LVT_ERROR, VEC_ERROR);
+	error_irqs = 0;
+	apic_timer_start(5, APIC_LVT_TIMER_ONESHOT, 0, 1, ticks_1ms);
+	sti();
+	wait_until(error_irqs >= 1, 50000);
+	mdelay(2);
+	cli();
+	u32 esr = read_esr();
+	bool irr5 = apic_irr_test(5);
+	report(error_irqs == 1 && (esr & (1u << 6)) && !irr5,
+	       "LVT timer with vector 5: Receive Illegal Vector, error interrupt, not in IRR (errors %u, ESR 0x%x, IRR5 %d)",
+	       error_irqs, esr, irr5);
+	apic_timer_stop();
+
+	error_irqs = 0;
+	apic_icr_write(APIC_DM_FIXED | APIC_ICR_ASSERT | 3, apic_id());
+	sti();
+	wait_until(error_irqs >= 1, 50000);
+	cli();
+	esr = read_esr();
+	report(error_irqs == 1 && (esr & (1u << 5)) && !apic_irr_test(3),
+	       "ICR with vector 3: Send Illegal Vector and an error interrupt (errors %u, ESR 0x%x)", error_irqs, esr);
+	apic_write(APIC_LVT_ERROR, APIC_LVT_MASKED | VEC_ERROR);
+}
+
+/* "Local APIC ID Register": writable in xAPIC mode; reads and routing agree. */
+static void check_apic_id_write(void)
+{
+	u32 old = apic_read(APIC_ID);
+	apic_write(APIC_ID, 7u << 24);
+	u32 now = apic_read(APIC_ID) >> 24;
+	ipi_irqs = 0;
+	apic_icr_write(APIC_DM_FIXED | APIC_ICR_ASSERT | VEC_IPI, now);
+	sti();
+	wait_until(ipi_irqs >= 1, 20000);
+	cli();
+	u32 got_new = ipi_irqs;
+	ipi_irqs = 0;
+	u32 other = now == 7 ? old >> 24 : 7;
+	apic_icr_write(APIC_DM_FIXED | APIC_ICR_ASSERT | VEC_IPI, other);
+	sti();
+	mdelay(2);
+	cli();
+	u32 got_other = ipi_irqs;
+	apic_write(APIC_ID, old);
+	report(now == 7 && got_new == 1 && got_other == 0,
+	       "xAPIC ID written to 7: reads %u, an IPI to it arrives (%u), one to ID %u does not (%u)", now, got_new,
+	       other, got_other);
+}
+
+struct x2_case {
+	const char *what;
+	u32 reg;   /* xAPIC offset */
+	u64 val;
+};
+
+/* "x2APIC Register Address Space" and the layouts of the registers: reserved bits. */
+static const struct x2_case x2_cases[] = {
+	{ "TPR bit 8", APIC_TPR, 0x100 },
+	{ "TPR bit 32", APIC_TPR, 1ull << 32 },
+	{ "SVR bit 12 (no EOI-broadcast suppression)", APIC_SVR, 0x11ff },
+	{ "SVR bit 31", APIC_SVR, 0x800001ffull },
+	{ "LVT timer bit 19", APIC_LVT_TIMER, APIC_LVT_MASKED | (1u << 19) },
+	{ "LVT timer bit 8 (delivery mode)", APIC_LVT_TIMER, APIC_LVT_MASKED | (1u << 8) },
+	{ "LVT thermal bit 13", APIC_LVT_THERMAL, APIC_LVT_MASKED | (1u << 13) },
+	{ "LVT PMC bit 17", APIC_LVT_PMC, APIC_LVT_MASKED | (1u << 17) },
+	{ "LVT LINT0 bit 17", APIC_LVT_LINT0, APIC_LVT_MASKED | (1u << 17) },
+	{ "LVT LINT1 bit 20", APIC_LVT_LINT1, APIC_LVT_MASKED | (1u << 20) },
+	{ "LVT error bit 8", APIC_LVT_ERROR, APIC_LVT_MASKED | (1u << 8) },
+	{ "TDCR bit 2", APIC_TDCR, 0x4 },
+	{ "TDCR bit 4", APIC_TDCR, 0x10 },
+	{ "TMICT bit 32", APIC_TMICT, 1ull << 32 },
+	{ "ICR bit 13", APIC_ICR, (1u << 13) | APIC_LVT_MASKED | VEC_IPI },
+	{ "ICR bit 20", APIC_ICR, (1u << 20) | VEC_IPI },
+	{ "SELF IPI bit 8", APIC_SELF_IPI, 0x100 | VEC_IPI },
+};
+
+static void check_x2apic_reserved(void)
+{
+	if (!x2apic_supported() || apic_set_mode(APIC_MODE_X2APIC)) {
+		report_skip("x2APIC reserved bits: no x2APIC");
+		return;
+	}
+	unsigned refused = 0;
+	for (unsigned i = 0; i < ARRAY_SIZE(x2_cases); i++) {
+		const struct x2_case *c = &x2_cases[i];
+		int vec = wrmsr_safe(MSR_X2APIC_BASE + (c->reg >> 4), c->val);
+		if (vec == GP_VECTOR)
+			refused++;
+		else
+			printf("conform: x2APIC %s (MSR 0x%x = 0x%lx) accepted\n", c->what, MSR_X2APIC_BASE + (c->reg >> 4),
+			       c->val);
+	}
+	report(refused == ARRAY_SIZE(x2_cases), "x2APIC WRMSR with reserved bits raises #GP (%u of %u)", refused,
+	       (unsigned)ARRAY_SIZE(x2_cases));
+	/* Valid values are still taken. */
+	int vec = wrmsr_safe(MSR_X2APIC_BASE + (APIC_TDCR >> 4), 0xb);
+	u64 tdcr = rdmsr(MSR_X2APIC_BASE + (APIC_TDCR >> 4));
+	report(vec == 0 && tdcr == 0xb, "x2APIC TDCR = 0xb accepted (vector %d, reads 0x%lx)", vec, tdcr);
+	ipi_irqs = 0;
+	sti();
+	mdelay(1);
+	cli();
+	ipi_irqs = 0;
+	apic_set_mode(APIC_MODE_DISABLED);
+	apic_set_mode(APIC_MODE_XAPIC);
+	apic_setup(APIC_MODE_XAPIC);
+}
+
+/* IA32_APIC_BASE.EN = 0: the APIC leaves the address space ("Local APIC Status and
+ * Location"); its MMIO page is unbacked, a byte access there is harmless. */
+static void check_disabled_apic_mmio(void)
+{
+	volatile u8 *page = (volatile u8 *)(uintptr_t)0xfee00000ull;
+	apic_set_mode(APIC_MODE_DISABLED);
+	page[0x80] = 0x12;
+	u8 b = page[0x81];
+	u32 w = *(volatile u32 *)(page + 0x3a0);
+	apic_set_mode(APIC_MODE_XAPIC);
+	apic_setup(APIC_MODE_XAPIC);
+	report(true, "byte write and reads at the disabled APIC's page: the VM runs on (read 0x%x, 0x%x)", b, w);
+}
+
+static void check_vlapic(void)
+{
+	apic_setup(APIC_MODE_XAPIC);
+	irq_set_handler(VEC_TIMER, count_timer);
+	irq_set_handler(VEC_ERROR, count_error);
+	irq_set_handler(VEC_IPI, count_ipi);
+	cli();
+	check_timer_mode_switch();
+	check_illegal_vectors();
+	check_apic_id_write();
+	check_x2apic_reserved();
+	check_disabled_apic_mmio();
+}
+
 struct check {
 	const char *name;
 	void (*fn)(void);
@@ -359,6 +546,7 @@ static const struct check checks[] = {
 	{ "controls", check_controls_cpuid, true },
 	{ "rftf", check_rf_tf, true },
 	{ "nmi", check_nmi, false },
+	{ "vlapic", check_vlapic, false },
 };
 
 int main(void)

@@ -549,9 +549,21 @@ static enum exit_action handle_eoi_induced(struct vcpu *v)
 	return EXIT_RESUME;
 }
 
+/* A globally disabled APIC (IA32_APIC_BASE.EN = 0, "Local APIC Status and Location")
+ * or one in x2APIC mode does not answer at its MMIO page: the page is unbacked there,
+ * reads return all ones and writes are dropped, of any size, as for an unassigned port. */
+static bool apic_mmio_gone(struct vcpu *v)
+{
+	return !vlapic_hw_enabled(&v->lapic) || vlapic_x2apic(&v->lapic);
+}
+
 static bool apic_mmio_read(struct vcpu *v, void *opaque, u64 off, unsigned size, u64 *val)
 {
 	(void)opaque;
+	if (apic_mmio_gone(v)) {
+		*val = ~0ull;
+		return true;
+	}
 	if (size != 4 || (off & 0xf))   /* "Local APIC Register Address Map": 32-bit aligned */
 		return false;
 	if (!vlapic_read(v, (u32)off, val))
@@ -562,10 +574,12 @@ static bool apic_mmio_read(struct vcpu *v, void *opaque, u64 off, unsigned size,
 static bool apic_mmio_write(struct vcpu *v, void *opaque, u64 off, unsigned size, u64 val)
 {
 	(void)opaque;
+	if (apic_mmio_gone(v))
+		return true;
 	if (size != 4 || (off & 0xf))
 		return false;
 	/* Without APICv the page is ours to update: store, then act. */
-	if (!v->vm->apicv && off != APIC_EOI && off != APIC_ICR && off != APIC_ESR && off != APIC_TMICT &&
+	if (!v->vm->apicv && off != APIC_ID && off != APIC_EOI && off != APIC_ICR && off != APIC_ESR && off != APIC_TMICT &&
 	    off != APIC_SVR && off != APIC_LDR && off != APIC_DFR && off != APIC_TPR &&
 	    !(off >= APIC_LVT_TIMER && off <= APIC_LVT_ERROR) && off != APIC_ICR2 && off != APIC_TDCR)
 		return true;   /* read-only or reserved: ignored in xAPIC mode */
@@ -595,8 +609,7 @@ static enum exit_action handle_apic_access(struct vcpu *v)
 bool vlapic_mmio_dispatch(struct vcpu *v, u64 gpa, enum exit_action *act)
 {
 	/* Without APICv there is no APIC-access page: the xAPIC page faults in EPT. */
-	if (gpa < APIC_DEFAULT_BASE || gpa >= APIC_DEFAULT_BASE + 4096 || !vlapic_hw_enabled(&v->lapic) ||
-	    vlapic_x2apic(&v->lapic))
+	if (gpa < APIC_DEFAULT_BASE || gpa >= APIC_DEFAULT_BASE + 4096)
 		return false;
 	*act = vmx_mmio_emulate(v, gpa, &apic_mmio);
 	return true;
