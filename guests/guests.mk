@@ -35,10 +35,11 @@ G_LIB_OBJS := $(patsubst guests/%,$(G_OBJ)/%.o,$(G_LIB_SRCS))
 
 G_ELFS     := $(foreach n,$(G_NAMES),$(G_OUT)/$(n).elf)
 G_FOREIGN  := $(G_BUILD)/tests/foreign.elf
-GUEST_ELFS += $(G_ELFS) $(G_FOREIGN)
+G_LEGACY32 := $(G_BUILD)/tests/legacy32.elf
+GUEST_ELFS += $(G_ELFS) $(G_FOREIGN) $(G_LEGACY32)
 
 .PHONY: guests
-guests: $(G_ELFS) $(G_FOREIGN)
+guests: $(G_ELFS) $(G_FOREIGN) $(G_LEGACY32)
 
 $(G_OBJ)/%.c.o: guests/%.c guests/guests.mk
 	@mkdir -p $(@D)
@@ -70,6 +71,16 @@ $(G_OBJ)/foreign/foreign.o: tests/foreign/foreign.s guests/guests.mk
 	$(G_AS) --32 --fatal-warnings -o $@ $<
 
 $(G_FOREIGN): $(G_OBJ)/foreign/foreign.o
+	@mkdir -p $(@D)
+	$(G_LD) --fatal-warnings -m elf_i386 -Ttext 0x100000 -N --no-warn-rwx-segments --build-id=none \
+		-e _start -o $@ $<
+
+# legacy32: 32-bit protected-mode checks (tests/legacy32/legacy32.s), linked like foreign.
+$(G_OBJ)/legacy32/legacy32.o: tests/legacy32/legacy32.s guests/guests.mk
+	@mkdir -p $(@D)
+	$(G_AS) --32 --fatal-warnings -o $@ $<
+
+$(G_LEGACY32): $(G_OBJ)/legacy32/legacy32.o
 	@mkdir -p $(@D)
 	$(G_LD) --fatal-warnings -m elf_i386 -Ttext 0x100000 -N --no-warn-rwx-segments --build-id=none \
 		-e _start -o $@ $<

@@ -535,6 +535,26 @@ static void check_vlapic(void)
 	check_disabled_apic_mmio();
 }
 
+/* ---- item 6: MOV to CR0 ---- */
+
+/* "MOV—Move to/from Control Registers": #GP(0) on "an attempt to clear CR0.PG" in
+ * 64-bit mode. Clearing NE too makes the write exit (NE is host-owned), so the
+ * hypervisor's emulation is what is checked; PG alone is the CPU's. */
+static void check_cr0(void)
+{
+	u64 cr0 = read_cr0();
+	int vec;
+	exception_clear();
+	asm volatile("1: mov %0, %%cr0\n2:\n\t" EXTABLE_ENTRY(1b, 2b)
+		     : : "r"(cr0 & ~((1ull << 31) | (1ull << 5))) : "memory");
+	vec = exception_vector();
+	report(vec == GP_VECTOR && read_cr0() == cr0, "clearing CR0.PG (and NE) in 64-bit mode: #GP (vector %d)", vec);
+	exception_clear();
+	asm volatile("1: mov %0, %%cr0\n2:\n\t" EXTABLE_ENTRY(1b, 2b) : : "r"(cr0 & ~(1ull << 31)) : "memory");
+	vec = exception_vector();
+	report(vec == GP_VECTOR && read_cr0() == cr0, "clearing CR0.PG alone in 64-bit mode: #GP (vector %d)", vec);
+}
+
 struct check {
 	const char *name;
 	void (*fn)(void);
@@ -547,6 +567,7 @@ static const struct check checks[] = {
 	{ "rftf", check_rf_tf, true },
 	{ "nmi", check_nmi, false },
 	{ "vlapic", check_vlapic, false },
+	{ "cr0", check_cr0, false },
 };
 
 int main(void)

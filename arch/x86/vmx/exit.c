@@ -207,6 +207,28 @@ static enum exit_action handle_ept_violation(struct vcpu *v)
 	return EXIT_LEAVE;
 }
 
+/* Task switch ("Task Switch" in "Instructions That Cause VM Exits Unconditionally";
+ * qualification: "Exit Qualification for Task Switches", bits 15:0 the TSS selector,
+ * 31:30 the source). Task switching is not emulated: the guest gets the #GP a CPU
+ * raises for a TSS it refuses, with the selector in the error code ("Error Code": the
+ * IDT flag and vector for a task gate in the IDT, EXT for a switch during the delivery
+ * of an event other than a software interrupt), and the VM runs on. A guest that
+ * loops delivering through a task gate only spins itself. */
+static enum exit_action handle_task_switch(struct vcpu *v)
+{
+	u64 q = vmcs_readl(EXIT_QUALIFICATION);
+	u32 err = (u32)q & 0xfffc;
+	if (((q >> 30) & 3) == 3) {
+		u32 idt = vmcs_read32(IDT_VECTORING_INFO_FIELD);
+		u32 type = idt & INTR_TYPE_MASK;
+		bool soft = type == INTR_TYPE_SW_INTR || type == INTR_TYPE_SW_EXCEPTION ||
+			    type == INTR_TYPE_PRIV_SW_EXCEPTION;
+		err = ((idt & INTR_INFO_VECTOR_MASK) << 3) | 2 | (soft ? 0 : 1);
+	}
+	vmx_inject_exception(v, X86_GP, true, err);   /* replaces a re-injected event */
+	return EXIT_RESUME;
+}
+
 static enum exit_action handle_ept_misconfig(struct vcpu *v)
 {
 	vm_fault(v, "EPT misconfiguration at GPA 0x%llx: hypervisor EPT bug",
@@ -255,20 +277,38 @@ void vcpu_gpr_write(struct vcpu *v, unsigned n, u64 val)
 
 /* With EPT, PAE paging outside IA-32e mode takes its PDPTEs from the VMCS ("Loading
  * Guest PDPTEs" / "PDPTE registers"), which the CPU only fills on an unintercepted
- * MOV to CR3/CR0/CR4: when the hypervisor emulates a paging-mode change, it loads them. */
-static bool load_pdptes(struct vcpu *v)
+ * MOV to CR3/CR0/CR4: when the hypervisor emulates a paging-mode change, it loads them,
+ * for the new CR0/CR4/EFER, before any of them is committed. A present PDPTE with a
+ * reserved bit set (bits 2:1, 8:5 and MAXPHYADDR-63: "PDPTE Registers", "PAE Paging")
+ * makes the MOV fault with #GP(0) ("MOV—Move to/from Control Registers") and nothing
+ * changes. Returns 0 (loaded or not needed), 1 (#GP) or -1 (CR3 outside guest RAM). */
+static int load_pdptes(struct vcpu *v, u64 cr0, u64 cr4, u64 efer)
 {
-	u64 cr0 = vmcs_readl(GUEST_CR0), cr4 = vmcs_readl(GUEST_CR4);
-	if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || (vmcs_read64(GUEST_IA32_EFER) & EFER_LMA))
-		return true;
+	if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || (efer & EFER_LMA))
+		return 0;
 	const u64 *p = gpa_to_hva(v->vm, vmcs_readl(GUEST_CR3) & 0xffffffe0ull, 32);
 	if (!p)
-		return false;
+		return -1;
+	u32 r[4];
+	guest_cpuid(v, 0x80000008u, 0, r);
+	unsigned maxphy = r[0] & 0xff ? r[0] & 0xff : 36;
+	u64 rsvd = 0x1e6ull | ~((1ull << maxphy) - 1);
+	for (int i = 0; i < 4; i++)
+		if ((p[i] & 1) && (p[i] & rsvd))
+			return 1;
 	vmcs_write64(GUEST_PDPTE0, p[0]);
 	vmcs_write64(GUEST_PDPTE1, p[1]);
 	vmcs_write64(GUEST_PDPTE2, p[2]);
 	vmcs_write64(GUEST_PDPTE3, p[3]);
-	return true;
+	return 0;
+}
+
+static enum exit_action pdpte_fault(struct vcpu *v, int r)
+{
+	if (r > 0)
+		return inject_gp(v);
+	vm_fault(v, "PAE paging enabled with CR3 outside guest RAM");
+	return EXIT_LEAVE;
 }
 
 static enum exit_action set_cr0(struct vcpu *v, u64 val)
@@ -286,17 +326,21 @@ static enum exit_action set_cr0(struct vcpu *v, u64 val)
 		efer |= EFER_LMA;
 		entry |= ENTRY_IA32E_MODE;
 	} else if (!(val & CR0_PG) && (old & CR0_PG) && (efer & EFER_LMA)) {
+		/* "MOV—Move to/from Control Registers": #GP(0) for "an attempt to clear
+		 * CR0.PG[bit 31]" in 64-bit mode; only compatibility mode (CS.L = 0) may
+		 * leave IA-32e mode this way. */
+		if (vmcs_read32(GUEST_CS_AR_BYTES) & AR_L)
+			return inject_gp(v);
 		efer &= ~(u64)EFER_LMA;
 		entry &= ~(u32)ENTRY_IA32E_MODE;
 	}
+	int r = load_pdptes(v, val, vmcs_readl(GUEST_CR4), efer);
+	if (r)
+		return pdpte_fault(v, r);
 	vmcs_write64(GUEST_IA32_EFER, efer);
 	vmcs_write32(VM_ENTRY_CONTROLS, entry);
 	vmcs_writel(CR0_READ_SHADOW, val);
 	vmcs_writel(GUEST_CR0, (val | (vmx_caps.cr0_fixed0 & ~(u64)(CR0_PE | CR0_PG))) & vmx_caps.cr0_fixed1);
-	if (!load_pdptes(v)) {
-		vm_fault(v, "PAE paging enabled with CR3 outside guest RAM");
-		return EXIT_LEAVE;
-	}
 	return EXIT_SKIP;
 }
 
@@ -309,12 +353,11 @@ static enum exit_action set_cr4(struct vcpu *v, u64 val)
 		return inject_gp(v);
 	if ((vmcs_read64(GUEST_IA32_EFER) & EFER_LMA) && !(val & CR4_PAE))
 		return inject_gp(v);
+	int r = load_pdptes(v, vmcs_readl(GUEST_CR0), val, vmcs_read64(GUEST_IA32_EFER));
+	if (r)
+		return pdpte_fault(v, r);
 	vmcs_writel(CR4_READ_SHADOW, val);
 	vmcs_writel(GUEST_CR4, val | vmx_caps.cr4_fixed0);
-	if (!load_pdptes(v)) {
-		vm_fault(v, "PAE paging enabled with CR3 outside guest RAM");
-		return EXIT_LEAVE;
-	}
 	return EXIT_SKIP;
 }
 
@@ -634,6 +677,7 @@ static const exit_handler_t exit_handlers[NR_EXIT_REASONS] = {
 	[EXIT_REASON_EXCEPTION_NMI] = handle_exception_nmi,
 	[EXIT_REASON_EXTERNAL_INTERRUPT] = handle_external_interrupt,
 	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
+	[EXIT_REASON_TASK_SWITCH] = handle_task_switch,
 	[EXIT_REASON_CPUID] = handle_cpuid,
 	[EXIT_REASON_HLT] = handle_hlt,
 	[EXIT_REASON_INVD] = handle_invd,

@@ -313,6 +313,7 @@ static inline bool vmcs_field_is(u32 field, enum vmcs_width w)
 #define INTR_INFO_VALID BIT(31)
 
 /* Segment access rights (24.4.1): unusable bit */
+#define AR_L BIT(13)          /* segment access rights: 64-bit code segment (CS.L) */
 #define AR_UNUSABLE BIT(16)
 
 #ifndef HV_HOST_TEST
