@@ -132,9 +132,12 @@ bool vlapic_write_tsc_deadline(struct vcpu *v, u64 val)
 		return true;
 	l->tsc_deadline = val;
 	l->timer_period = 0;
-	l->timer_deadline = val;
+	/* The guest writes its own TSC (host TSC + its offset, arch/x86/vmx/msr.c); the
+	 * timer runs on the host's. */
 	u64 now = rdtsc();
-	if (val && val <= now)
+	u64 guest_now = vcpu_guest_tsc(v, now);
+	l->timer_deadline = !val ? 0 : val <= guest_now ? now : now + (val - guest_now);
+	if (val && val <= guest_now)
 		vlapic_timer_expired(v, now);   /* already due: deliver before the next entry */
 	else
 		vlapic_timer_changed(v);

@@ -117,6 +117,12 @@ struct vcpu {
 	 * (or FXSAVE) area, one page (arch/x86/vmx/vmx.c, "FPU state"). */
 	void *fpu;
 	u64 kernel_gs_base, star, lstar, cstar, fmask;   /* switched on load */
+	/* Guest MSRs emulated per vCPU (arch/x86/vmx/msr.c): the TSC is the host's plus
+	 * tsc_offset (the VMCS TSC offset), tsc_adjust is IA32_TSC_ADJUST ("Time-Stamp
+	 * Counter Adjustment"); tsc_aux the guest's IA32_TSC_AUX (loading it into the
+	 * hardware MSR while the vCPU runs, for RDTSCP/RDPID, is the vCPU switch's job). */
+	s64 tsc_offset;
+	u64 tsc_adjust, tsc_aux, misc_enable;
 	u64 exits_total;
 	u32 exits[NR_EXIT_REASONS];
 };

@@ -75,6 +75,7 @@
 #define MSR_IA32_MCG_STATUS 0x17a
 #define MSR_IA32_MISC_ENABLE 0x1a0
 #define MSR_IA32_DEBUGCTL 0x1d9
+#define DEBUGCTL_BTF BIT(1)   /* single-step on branches */
 #define MSR_IA32_PAT 0x277
 #define MSR_IA32_MTRR_DEF_TYPE 0x2ff
 #define MSR_IA32_VMX_BASIC 0x480

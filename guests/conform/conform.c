@@ -555,6 +555,92 @@ static void check_cr0(void)
 	report(vec == GP_VECTOR && read_cr0() == cr0, "clearing CR0.PG alone in 64-bit mode: #GP (vector %d)", vec);
 }
 
+/* ---- item 7: MSRs ---- */
+
+#define MSR_IA32_TSC        0x10
+#define MSR_IA32_TSC_ADJUST 0x3b
+#define MSR_IA32_MISC_ENABLE 0x1a0
+#define MSR_IA32_DEBUGCTL   0x1d9
+#define MSR_IA32_TSC_AUX    0xc0000103
+
+static void check_msrs(void)
+{
+	/* "Time-Stamp Counter Adjustment": WRMSR to IA32_TSC sets the TSC and moves
+	 * IA32_TSC_ADJUST by the same step; WRMSR to IA32_TSC_ADJUST moves the TSC. */
+	const u64 target = 1ull << 40;
+	bool adjust = cpuid_reg(7, 0, EBX) & (1u << 1);
+	u64 adj0 = 0, adj1 = 0, host = rdtsc();
+	if (adjust)
+		rdmsr_safe(MSR_IA32_TSC_ADJUST, &adj0);
+	int vec = wrmsr_safe(MSR_IA32_TSC, target);
+	u64 t1 = rdtsc();
+	if (adjust)
+		rdmsr_safe(MSR_IA32_TSC_ADJUST, &adj1);
+	report(vec == 0 && t1 >= target && t1 - target < 100000000ull,
+	       "WRMSR IA32_TSC = 2^40: RDTSC reads 0x%lx (vector %d)", t1, vec);
+	if (adjust) {
+		s64 step = (s64)(adj1 - adj0);
+		report(step > (s64)(target - t1) && step <= (s64)(target - host),
+		       "IA32_TSC_ADJUST moved with it by %ld", step);
+	}
+
+	/* The TSC-deadline timer takes the guest's TSC. */
+	if (tsc_deadline_supported()) {
+		apic_setup(APIC_MODE_XAPIC);
+		irq_set_handler(VEC_TIMER, count_timer);
+		timer_irqs = 0;
+		apic_tsc_deadline_mode(VEC_TIMER);
+		apic_tsc_deadline_arm(rdtsc() + us_to_tsc(1000));
+		sti();
+		wait_until(timer_irqs >= 1, 100000);
+		cli();
+		report(timer_irqs == 1, "TSC-deadline timer 1 ms ahead of the written TSC fires (%u)", timer_irqs);
+		apic_timer_stop();
+	}
+	if (adjust) {
+		vec = wrmsr_safe(MSR_IA32_TSC_ADJUST, adj0);
+		u64 t2 = rdtsc();
+		report(vec == 0 && t2 < target, "IA32_TSC_ADJUST back to %lu: the TSC follows (0x%lx)", adj0, t2);
+	} else {
+		wrmsr_safe(MSR_IA32_TSC, host);
+	}
+
+	/* IA32_TSC_AUX with RDTSCP offered; bits 63:32 reserved. */
+	if (cpuid_reg(0x80000001, 0, EDX) & (1u << 27)) {
+		u64 aux = 0;
+		int w = wrmsr_safe(MSR_IA32_TSC_AUX, 0x1234);
+		int r = rdmsr_safe(MSR_IA32_TSC_AUX, &aux);
+		int bad = wrmsr_safe(MSR_IA32_TSC_AUX, 1ull << 32);
+		report(w == 0 && r == 0 && aux == 0x1234 && bad == GP_VECTOR,
+		       "IA32_TSC_AUX: written 0x1234 reads 0x%lx, bit 32 refused (vector %d)", aux, bad);
+		u32 lo, hi, ecx;
+		asm volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(ecx));
+		printf("conform: RDTSCP ECX = 0x%x (the hardware MSR while the vCPU runs)\n", ecx);
+	}
+
+	/* IA32_MISC_ENABLE: writable bits kept, others refused. */
+	u64 misc = rdmsr(MSR_IA32_MISC_ENABLE);
+	int w1 = wrmsr_safe(MSR_IA32_MISC_ENABLE, misc & ~1ull);
+	u64 back = rdmsr(MSR_IA32_MISC_ENABLE);
+	wrmsr_safe(MSR_IA32_MISC_ENABLE, misc);
+	int w2 = wrmsr_safe(MSR_IA32_MISC_ENABLE, misc | (1ull << 22));
+	int w3 = wrmsr_safe(MSR_IA32_MISC_ENABLE, misc ^ (1ull << 11));
+	report(w1 == 0 && back == (misc & ~1ull) && rdmsr(MSR_IA32_MISC_ENABLE) == misc && w2 == GP_VECTOR &&
+	       w3 == GP_VECTOR,
+	       "IA32_MISC_ENABLE 0x%lx: fast-strings write kept (0x%lx), limit-CPUID and BTS-unavailable refused (%d, %d)",
+	       misc, back, w2, w3);
+
+	/* IA32_DEBUGCTL: BTF accepted, LBR/TR/BTS refused (their CPUID bits are hidden). */
+	u64 dbg = 0;
+	int b1 = wrmsr_safe(MSR_IA32_DEBUGCTL, 2);
+	rdmsr_safe(MSR_IA32_DEBUGCTL, &dbg);
+	wrmsr_safe(MSR_IA32_DEBUGCTL, 0);
+	int b2 = wrmsr_safe(MSR_IA32_DEBUGCTL, 1);
+	int b3 = wrmsr_safe(MSR_IA32_DEBUGCTL, 1u << 6);
+	report(b1 == 0 && dbg == 2 && b2 == GP_VECTOR && b3 == GP_VECTOR,
+	       "IA32_DEBUGCTL: BTF accepted (reads 0x%lx), LBR and TR refused (%d, %d)", dbg, b2, b3);
+}
+
 struct check {
 	const char *name;
 	void (*fn)(void);
@@ -568,6 +654,7 @@ static const struct check checks[] = {
 	{ "nmi", check_nmi, false },
 	{ "vlapic", check_vlapic, false },
 	{ "cr0", check_cr0, false },
+	{ "msr", check_msrs, true },
 };
 
 int main(void)

@@ -58,7 +58,7 @@
 		     BIT(18) /* PSN */ | BIT(21) /* DS */ | BIT(22) /* ACPI */ | BIT(29) /* TM */ | \
 		     BIT(31) /* PBE */)
 /* CPUID.(7,0) */
-#define EBX7_HIDDEN (BIT(1) /* TSC_ADJUST */ | BIT(2) /* SGX */ | BIT(4) /* HLE */ | \
+#define EBX7_HIDDEN (BIT(1) /* TSC_ADJUST, unless emulated */ | BIT(2) /* SGX */ | BIT(4) /* HLE */ | \
 		     BIT(10) /* INVPCID, unless enabled */ | BIT(11) /* RTM */ | BIT(12) /* RDT-M */ | \
 		     BIT(14) /* MPX */ | BIT(15) /* RDT-A */ | BIT(25) /* PT */)
 #define ECX7_KEPT (BIT(1) /* AVX512_VBMI */ | BIT(6) /* AVX512_VBMI2 */ | BIT(8) /* GFNI */ | \
@@ -130,6 +130,9 @@ static void cpuid_compute(struct vcpu *v, u32 leaf, u32 sub, u32 out[4])
 		if (sub == 0) {
 			a = 0;
 			b = (b & ~EBX7_HIDDEN) | (vmx_has_invpcid(&vmx_caps) ? b & BIT(10) : 0);
+			/* IA32_TSC_ADJUST is emulated (msr.c) where the TSC offset exists. */
+			if (v->proc & CPU_USE_TSC_OFFSETTING)
+				b |= BIT(1);
 			c &= ECX7_KEPT;
 			if (!vmx_has_rdtscp(&vmx_caps))
 				c &= ~BIT(22);

@@ -720,8 +720,9 @@ static const exit_handler_t exit_handlers[NR_EXIT_REASONS] = {
  * RF ... after every instruction that completes"), and with RFLAGS.TF set the single-
  * step trap it owes is made pending through the BS bit of the pending debug
  * exceptions ("Guest Non-Register State"; "Single-Step Exception Condition": a #DB
- * after the instruction), delivered by the CPU right after VM entry. BTF (branch
- * trace) is never set: DEBUGCTL.BTF is refused (msr.c). */
+ * after the instruction), delivered by the CPU right after VM entry; not with
+ * DEBUGCTL.BTF, which single-steps on branches only, and no emulated instruction
+ * branches. */
 static inline void skip_instruction(void)
 {
 	vmcs_writel(GUEST_RIP, vmcs_readl(GUEST_RIP) + vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
@@ -731,7 +732,7 @@ static inline void skip_instruction(void)
 	u64 rflags = vmcs_readl(GUEST_RFLAGS);
 	if (unlikely(rflags & (RFLAGS_TF | RFLAGS_RF))) {
 		vmcs_writel(GUEST_RFLAGS, rflags & ~(u64)RFLAGS_RF);
-		if (rflags & RFLAGS_TF)
+		if ((rflags & RFLAGS_TF) && !(vmcs_read64(GUEST_IA32_DEBUGCTL) & DEBUGCTL_BTF))
 			vmcs_writel(GUEST_PENDING_DBG_EXCEPTIONS,
 				    vmcs_readl(GUEST_PENDING_DBG_EXCEPTIONS) | PENDING_DBG_BS);
 	}

@@ -642,7 +642,15 @@ static void write_controls(struct vcpu *v)
 	vmcs_write64(EPT_POINTER, vm->eptp);
 	if (vmx_has_vpid(&vmx_caps))
 		vmcs_write16(VIRTUAL_PROCESSOR_ID, v->vpid);
+	/* TSC offsetting ("Time-Stamp Counter Offset"): the guest writes IA32_TSC and
+	 * IA32_TSC_ADJUST (msr.c); RDTSC/RDTSCP/RDMSR add the offset without exiting. */
+	if ((vmx_msrs.procbased >> 32) & CPU_USE_TSC_OFFSETTING) {
+		v->proc |= CPU_USE_TSC_OFFSETTING;
+		vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, v->proc);
+	}
+	v->tsc_offset = 0;
 	vmcs_write64(TSC_OFFSET, 0);
+	v->misc_enable = MISC_ENABLE_RESET;
 }
 
 bool vmx_vcpu_init(struct vcpu *v, u32 entry, u32 mbi, char *err, size_t errlen)
