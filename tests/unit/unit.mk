@@ -35,6 +35,7 @@ UNIT_LIBS_posted := -lpthread
 UNIT_SRC_guest_acpi := hv/guest_acpi.c hv/loader.c hv/acpi.c hv/format.c
 UNIT_SRC_mmio := arch/x86/vmx/mmio.c hv/insn.c hv/vioapic.c hv/format.c
 UNIT_SRC_time :=
+UNIT_SRC_format := hv/format.c
 
 unit: $(UNIT_BINS)
 
