@@ -641,6 +641,15 @@ static void check_msrs(void)
 	       "IA32_DEBUGCTL: BTF accepted (reads 0x%lx), LBR and TR refused (%d, %d)", dbg, b2, b3);
 }
 
+/* ---- item 8: a long command line arrives whole ---- */
+
+static void check_cmdline(void)
+{
+	size_t n = strlen(cmdline());
+	report(cmdline_has("cmdline_end") && n > 1000,
+	       "multiboot command line of %zu characters arrives whole (ends in cmdline_end)", n);
+}
+
 struct check {
 	const char *name;
 	void (*fn)(void);
@@ -655,6 +664,7 @@ static const struct check checks[] = {
 	{ "vlapic", check_vlapic, false },
 	{ "cr0", check_cr0, false },
 	{ "msr", check_msrs, true },
+	{ "cmdline", check_cmdline, false },
 };
 
 int main(void)
