@@ -12,7 +12,7 @@
 G_BUILD    := $(if $(BUILD),$(BUILD),build)
 G_OUT      := $(G_BUILD)/guests
 G_OBJ      := $(G_OUT)/obj
-G_NAMES    := hello triplefault badmem badio bench races apic ipistress platform fair overcommit fpu pci uartflood memmap pagewalk isolate
+G_NAMES    := hello triplefault badmem badio bench races apic ipistress platform fair overcommit fpu pci uartflood memmap pagewalk isolate conform
 
 G_CC       ?= gcc
 G_AS       ?= as
@@ -36,10 +36,11 @@ G_LIB_OBJS := $(patsubst guests/%,$(G_OBJ)/%.o,$(G_LIB_SRCS))
 G_ELFS     := $(foreach n,$(G_NAMES),$(G_OUT)/$(n).elf)
 G_FOREIGN  := $(G_BUILD)/tests/foreign.elf
 G_PAGING32 := $(G_OUT)/paging32.elf
-GUEST_ELFS += $(G_ELFS) $(G_FOREIGN) $(G_PAGING32)
+G_LEGACY32 := $(G_BUILD)/tests/legacy32.elf
+GUEST_ELFS += $(G_ELFS) $(G_FOREIGN) $(G_PAGING32) $(G_LEGACY32)
 
 .PHONY: guests
-guests: $(G_ELFS) $(G_FOREIGN) $(G_PAGING32)
+guests: $(G_ELFS) $(G_FOREIGN) $(G_PAGING32) $(G_LEGACY32)
 
 $(G_OBJ)/%.c.o: guests/%.c guests/guests.mk
 	@mkdir -p $(@D)
@@ -87,3 +88,13 @@ $(G_PAGING32): $(G_OBJ)/paging32/paging32.o
 		-e _start -o $@ $<
 
 -include $(wildcard $(G_OBJ)/*/*.d)
+
+# legacy32: 32-bit protected-mode checks (tests/legacy32/legacy32.s), linked like foreign.
+$(G_OBJ)/legacy32/legacy32.o: tests/legacy32/legacy32.s guests/guests.mk
+	@mkdir -p $(@D)
+	$(G_AS) --32 --fatal-warnings -o $@ $<
+
+$(G_LEGACY32): $(G_OBJ)/legacy32/legacy32.o
+	@mkdir -p $(@D)
+	$(G_LD) --fatal-warnings -m elf_i386 -Ttext 0x100000 -N --no-warn-rwx-segments --build-id=none \
+		-e _start -o $@ $<

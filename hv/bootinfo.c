@@ -126,7 +126,7 @@ static bool parse_mb1(u64 info, struct boot_info *bi, char *err, size_t errlen)
 	}
 	if (mi->flags & MB1_INFO_CMDLINE) {
 		/* Multiboot v1 loaders (GRUB, iPXE, QEMU) put the image's name first. */
-		char tmp[BOOT_CMDLINE_MAX];
+		static char tmp[BOOT_CMDLINE_MAX];   /* not on the boot stack; boot is serial */
 		copy_phys_str(tmp, sizeof(tmp), mi->cmdline);
 		const char *s = tmp;
 		while (*s == ' ')

@@ -4,13 +4,14 @@
 #define HV_BOOTINFO_H
 
 #include "hv/types.h"
+#include "hv/config.h"
 
 #define MULTIBOOT1_BOOTLOADER_MAGIC 0x2BADB002u
 #define MULTIBOOT2_BOOTLOADER_MAGIC 0x36d76289u
 
 #define BOOT_MAX_MMAP 128
 #define BOOT_MAX_MODS 16
-#define BOOT_CMDLINE_MAX 2048
+#define BOOT_CMDLINE_MAX HV_CMDLINE_MAX
 #define BOOT_MODSTR_MAX 256
 
 #define MMAP_AVAILABLE 1

@@ -8,7 +8,7 @@
 #include "hv/lib.h"
 #include "hv/mm/guest_map.h"
 
-#define TOKEN_MAX 512
+#define TOKEN_MAX (APPEND_MAX + 129)   /* vm=NAME,kernel=FILE,append= and the longest append */
 
 static bool set_err(char *err, size_t errlen, const char *fmt, ...) __printf(3, 4);
 static bool set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -275,7 +275,7 @@ static bool parse_onoff(const char *v, bool *out)
 
 bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t errlen)
 {
-	char tok[TOKEN_MAX];
+	static char tok[TOKEN_MAX];   /* parsed once, at boot: not on the stack */
 	bool too_long;
 
 	memset(cfg, 0, sizeof(*cfg));

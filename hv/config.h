@@ -10,7 +10,11 @@
 #define MAX_VCPUS_PER_VM 16
 #define VM_NAME_MAX 15
 #define FILE_NAME_MAX 63
-#define APPEND_MAX 255
+/* The hypervisor's command line as the boot loader gives it (hv/bootinfo.h); a VM's
+ * append= is part of it, so it may be as long as the whole line: the guest's copy then
+ * only has to fit the multiboot information area (hv/loader.c). */
+#define HV_CMDLINE_MAX 4096
+#define APPEND_MAX (HV_CMDLINE_MAX - 1)
 
 /* The interrupt-virtualisation switches (docs/INTERFACES.md): each SW_DEFAULT, SW_ON or
  * SW_OFF or SW_AUTO (given as "auto": like the default, but not overridden). On the hypervisor command line they set the default for every VM; in a vm=

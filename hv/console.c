@@ -89,9 +89,7 @@ void vprintk(const char *fmt, va_list ap)
 	char buf[512];
 	int n = hv_snprintf(buf, sizeof(buf), "[hv:%u] ", percpu_ready ? this_cpu()->id : 0);
 	int m = hv_vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
-	size_t len = (size_t)n + (size_t)m;
-	if (len >= sizeof(buf))
-		len = sizeof(buf) - 1;
+	size_t len = hv_line_fit(buf, sizeof(buf), (size_t)n + (size_t)m, fmt);
 	u64 f = spin_lock_irqsave(&console_lock);
 	raw_write(buf, len);
 	spin_unlock_irqrestore(&console_lock, f);

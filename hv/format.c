@@ -191,3 +191,16 @@ int hv_snprintf(char *buf, size_t size, const char *fmt, ...)
 	va_end(ap);
 	return n;
 }
+
+size_t hv_line_fit(char *buf, size_t size, size_t len, const char *fmt)
+{
+	if (len < size)
+		return len;
+	len = size - 1;   /* the formatter stored size - 1 bytes and a NUL */
+	size_t f = strlen(fmt);
+	if (f && fmt[f - 1] == '\n' && len >= 4) {
+		memcpy(buf + len - 4, "...\n", 4);
+		buf[len] = '\0';
+	}
+	return len;
+}

@@ -17,6 +17,10 @@ char *strchr(const char *s, int c);
 /* hv/format.c: a small vsnprintf (%s %c %d %i %u %x %X %p, l/ll/z, width, 0 and -). */
 int hv_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int hv_snprintf(char *buf, size_t size, const char *fmt, ...) __printf(3, 4);
+/* The length of a console line formatted into buf[size] (len: what the formatter
+ * wanted). A line cut at the end of the buffer whose format ends in a newline ends in
+ * "...\n" there, so the next line does not run on after it (hv/format.c). */
+size_t hv_line_fit(char *buf, size_t size, size_t len, const char *fmt);
 
 /* Parse an unsigned number, decimal or 0x hex, with an optional K/M/G suffix when
  * allow_suffix. Returns false on any malformed or overflowing input. */

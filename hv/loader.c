@@ -251,7 +251,13 @@ bool mb_load(u8 *ram, const struct guest_map *map, const u8 *kernel, size_t klen
 	const struct mb1_header *h = find_header(kernel, klen, &hoff);
 	if (!h)
 		return fail(err, errlen, "no multiboot v1 header in the first 8 KiB");
-	u32 unsupported = h->flags & 0xffffu & ~(MBH_PAGE_ALIGN | MBH_MEMORY_INFO | MBH_VIDEO_MODE);
+	/* "Header magic fields": bits 0-15 are requirements; a loader that cannot meet
+	 * one "must notify the user and fail to load the OS image". Bit 2 asks for a
+	 * video mode table and a graphics mode, which this loader does not provide. */
+	if (h->flags & MBH_VIDEO_MODE)
+		return fail(err, errlen, "multiboot header requires video mode information (flag 2), "
+			    "which is not provided");
+	u32 unsupported = h->flags & 0xffffu & ~(MBH_PAGE_ALIGN | MBH_MEMORY_INFO);
 	if (unsupported)
 		return fail(err, errlen, "multiboot header requests unsupported features 0x%x", unsupported);
 

@@ -22,6 +22,8 @@
 #include "arch/x86/x86.h"
 #include "arch/x86/vmx/vmx.h"
 
+static bool accepts_fixed(const struct vlapic *l);
+
 static void sw_timer_fired(struct hv_timer *t, u64 now)
 {
 	vlapic_timer_expired(container_of(t, struct vcpu, sw_timer), now);
@@ -100,6 +102,17 @@ static void timer_load(struct vcpu *v, u64 now)
 	vlapic_timer_changed(v);
 }
 
+/* "Error Handling": record the error in the ESR (latched by the next ESR write) and
+ * signal it through the LVT error entry, unless that is masked (or itself illegal). */
+static void vlapic_error(struct vcpu *v, u32 bits)
+{
+	struct vlapic *l = &v->lapic;
+	__atomic_fetch_or(&l->esr_pending, bits, __ATOMIC_RELAXED);
+	u32 lvt = vlapic_reg(l, APIC_LVT_ERROR);
+	if (!(lvt & APIC_LVT_MASKED) && (lvt & 0xff) >= 16 && accepts_fixed(l))
+		vcpu_post_irq(v, (u8)lvt, false);
+}
+
 void vlapic_timer_expired(struct vcpu *v, u64 now)
 {
 	struct vlapic *l = &v->lapic;
@@ -108,8 +121,13 @@ void vlapic_timer_expired(struct vcpu *v, u64 now)
 	if (!l->timer_deadline || now < l->timer_deadline)
 		return;
 	u32 lvt = vlapic_reg(l, APIC_LVT_TIMER);
-	if (!(lvt & APIC_LVT_MASKED))
-		vcpu_post_irq(v, (u8)lvt, false);
+	if (!(lvt & APIC_LVT_MASKED)) {
+		/* A vector 0-15 is not delivered: "Receive Illegal Vector" ("Error Handling"). */
+		if ((lvt & 0xff) < 16)
+			vlapic_error(v, ESR_RECV_ILLEGAL_VECTOR);
+		else
+			vcpu_post_irq(v, (u8)lvt, false);
+	}
 	if (l->timer_period) {
 		l->timer_deadline += l->timer_period;
 		if (l->timer_deadline <= now)   /* periods missed while not running: coalesce */
@@ -140,9 +158,12 @@ bool vlapic_write_tsc_deadline(struct vcpu *v, u64 val)
 		return true;
 	l->tsc_deadline = val;
 	l->timer_period = 0;
-	l->timer_deadline = val;
+	/* The guest writes its own TSC (host TSC + its offset, arch/x86/vmx/msr.c); the
+	 * timer runs on the host's. */
 	u64 now = rdtsc();
-	if (val && val <= now)
+	u64 guest_now = vcpu_guest_tsc(v, now);
+	l->timer_deadline = !val ? 0 : val <= guest_now ? now : now + (val - guest_now);
+	if (val && val <= guest_now)
 		vlapic_timer_expired(v, now);   /* already due: deliver before the next entry */
 	else
 		vlapic_timer_changed(v);
@@ -176,12 +197,13 @@ static void deliver_one(struct vcpu *t, u8 dm, u8 vector, bool level)
 			return;   /* a software-disabled APIC takes only NMI, INIT and SIPI */
 		if (vector < 16) {
 			/* "Error Handling": Receive Illegal Vector */
-			__atomic_fetch_or(&l->esr_pending, ESR_RECV_ILLEGAL_VECTOR, __ATOMIC_RELAXED);
+			vlapic_error(t, ESR_RECV_ILLEGAL_VECTOR);
 			return;
 		}
 		vcpu_post_irq(t, vector, level);
 		break;
 	case DM_NMI:
+		__atomic_fetch_add(&t->nmi_queued, 1, __ATOMIC_SEQ_CST);   /* counted: none is lost */
 		vcpu_request(t, REQ_NMI);
 		break;
 	case DM_INIT:
@@ -252,7 +274,7 @@ static void send_ipi(struct vcpu *v, u32 lo, u32 dest)
 	u32 sh = ICR_SHORTHAND(lo);
 
 	if ((dm == DM_FIXED || dm == DM_LOWEST) && vec < 16) {
-		__atomic_fetch_or(&l->esr_pending, ESR_SEND_ILLEGAL_VECTOR, __ATOMIC_RELAXED);
+		vlapic_error(v, ESR_SEND_ILLEGAL_VECTOR);
 		return;
 	}
 	if (dm == DM_INIT && (lo & ICR_LEVEL) && !(lo & ICR_ASSERT))
@@ -293,10 +315,18 @@ static void lvt_write(struct vcpu *v, u32 off, u32 val)
 		return;
 	u32 old = l->lvt_timer;
 	l->lvt_timer = val;
-	if (APIC_LVT_TIMER_MODE(old) != APIC_LVT_TIMER_MODE(val)) {
-		/* A mode change disarms the timer ("TSC-Deadline Mode"). */
+	bool was_dl = APIC_LVT_TIMER_MODE(old) == APIC_TIMER_TSC_DEADLINE;
+	bool is_dl = APIC_LVT_TIMER_MODE(val) == APIC_TIMER_TSC_DEADLINE;
+	if (was_dl != is_dl) {
+		/* A change to or from TSC-deadline mode disarms the timer ("TSC-Deadline
+		 * Mode": "the timer is disarmed" on a transition between modes). */
 		l->tsc_deadline = 0;
 		timer_disarm(v);
+	} else if (!is_dl && APIC_LVT_TIMER_MODE(old) != APIC_LVT_TIMER_MODE(val) && l->timer_deadline) {
+		/* One-shot <-> periodic ("APIC Timer"): the count goes on; what happens at
+		 * zero follows the new mode (a periodic timer reloads the initial count). */
+		l->timer_period = APIC_LVT_TIMER_MODE(val) == APIC_TIMER_PERIODIC ?
+			(u64)vlapic_reg(l, APIC_TMICT) * vlapic_timer_divisor(vlapic_reg(l, APIC_TDCR)) : 0;
 	}
 }
 
@@ -306,8 +336,20 @@ bool vlapic_write(struct vcpu *v, u32 off, u64 val64)
 	bool x2 = vlapic_x2apic(l);
 	u32 val = (u32)val64;
 
+	/* x2APIC: a WRMSR that sets reserved bits raises #GP ("x2APIC Register Address
+	 * Space"); registers that are not writable are refused below. */
+	if (x2 && (val64 & ~vlapic_x2apic_write_valid(off)))
+		return false;
 	switch (off) {
 	case APIC_ID:
+		if (x2)
+			return false;   /* read-only in x2APIC mode */
+		/* xAPIC: the ID is writable ("Local APIC ID Register"; an OS may renumber);
+		 * it lives in the register page, which routing reads (vlapic_match_dest), so
+		 * what the guest reads back and where its IPIs go agree, with APICv (the CPU
+		 * stored it) and without (stored here). */
+		vlapic_set_reg(l, APIC_ID, val & 0xff000000);
+		return true;
 	case APIC_VERSION:
 	case APIC_PPR:
 	case APIC_APR:
@@ -390,7 +432,7 @@ bool vlapic_write(struct vcpu *v, u32 off, u64 val64)
 		if (!x2)
 			return true;
 		if ((val & 0xff) < 16) {
-			__atomic_fetch_or(&l->esr_pending, ESR_SEND_ILLEGAL_VECTOR, __ATOMIC_RELAXED);
+			vlapic_error(v, ESR_SEND_ILLEGAL_VECTOR);
 			return true;
 		}
 		vcpu_post_irq(v, (u8)val, false);

@@ -156,6 +156,11 @@ static inline bool vlapic_x2apic_readable(u32 off)
 }
 /* Divide configuration register value -> divisor (1..128). */
 u32 vlapic_timer_divisor(u32 tdcr);
+/* The bits a WRMSR may set in the writable x2APIC register at xAPIC offset off
+ * ("x2APIC Register Address Space": "a WRMSR ... with reserved bits set ... #GP",
+ * and each register's layout); 0 where only zero may be written (EOI, ESR); ~0 for
+ * registers that are not writable (the caller refuses those). */
+u64 vlapic_x2apic_write_valid(u32 off);
 
 /* ---- the device: hv/vlapic.c ---- */
 

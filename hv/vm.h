@@ -111,7 +111,12 @@ struct vcpu {
 	struct hv_timer sw_timer;  /* the guest timer without the preemption timer */
 	struct race_probe race;
 	struct vcpu_counters ctr;
-	bool nmi_pending;          /* an NMI to inject at the next opportunity */
+	/* NMIs ("NMI Handling": while one is being handled, one more is latched; with
+	 * none in service one is delivered and one more latched, so at most 2 wait):
+	 * senders count into nmi_queued (atomic) with REQ_NMI, the vCPU's own CPU moves
+	 * them into nmi_pending, capped (exit.c, vmx_handle_requests). */
+	u32 nmi_queued;
+	u8 nmi_pending;            /* NMIs to inject, 0-2 */
 	bool halt_irq_wake;        /* halted with interrupts enabled: a posted interrupt wakes it */
 	u32 tpr_threshold;         /* the VMCS's TPR threshold (TPR shadow without APICv) */
 	u64 cr8;                   /* TPR when there is no TPR shadow */
@@ -120,10 +125,15 @@ struct vcpu {
 	 * (or FXSAVE) area, one page (arch/x86/vmx/vmx.c, "FPU state"). */
 	void *fpu;
 	u64 kernel_gs_base, star, lstar, cstar, fmask;   /* switched on load */
-	u64 tsc_aux;               /* switched on load when RDTSCP is offered */
 	/* Registers the guest reads directly and no VMCS field holds: switched on load
 	 * (arch/x86/vmx/vmx.c, "State the VMCS does not switch"). */
 	u64 cr2, dr[4], dr6;
+	/* Guest MSRs emulated per vCPU (arch/x86/vmx/msr.c): the TSC is the host's plus
+	 * tsc_offset (the VMCS TSC offset), tsc_adjust is IA32_TSC_ADJUST ("Time-Stamp
+	 * Counter Adjustment"); tsc_aux the guest's IA32_TSC_AUX (switched on load when RDTSCP is
+	 * offered, arch/x86/vmx/vmx.c). */
+	s64 tsc_offset;
+	u64 tsc_adjust, tsc_aux, misc_enable;
 	u64 exits_total;
 	u32 exits[NR_EXIT_REASONS];
 };

@@ -51,6 +51,7 @@
 #define RFLAGS_TF BIT(8)
 #define RFLAGS_IF BIT(9)
 #define RFLAGS_DF BIT(10)
+#define RFLAGS_RF BIT(16)   /* Resume Flag */
 #define RFLAGS_VM BIT(17)
 #define RFLAGS_AC BIT(18)   /* Alignment Check / Access Control (SMAP) */
 
@@ -75,6 +76,7 @@
 #define MSR_IA32_MCG_STATUS 0x17a
 #define MSR_IA32_MISC_ENABLE 0x1a0
 #define MSR_IA32_DEBUGCTL 0x1d9
+#define DEBUGCTL_BTF BIT(1)   /* single-step on branches */
 #define MSR_IA32_PAT 0x277
 #define MSR_IA32_MTRR_DEF_TYPE 0x2ff
 #define MSR_IA32_VMX_BASIC 0x480

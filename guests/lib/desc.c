@@ -29,6 +29,7 @@ void exception_dispatch(struct ex_regs *regs);
 static struct idt_gate idt[IDT_ENTRIES] __attribute__((aligned(16)));
 static irq_handler_t *volatile handlers[IDT_ENTRIES];
 static volatile int caught_vector = -1;
+static volatile u64 caught_rflags;
 static int handler_depth;
 
 static const char *const vector_names[32] = {
@@ -87,6 +88,11 @@ int exception_vector(void)
 	return caught_vector;
 }
 
+u64 exception_rflags(void)
+{
+	return caught_rflags;
+}
+
 static const struct extable_entry *extable_find(u64 rip)
 {
 	for (const struct extable_entry *e = __extable_start; e < __extable_end; e++)
@@ -104,6 +110,7 @@ void exception_dispatch(struct ex_regs *r)
 
 	if (fix) {
 		caught_vector = (int)r->vector;
+		caught_rflags = r->rflags;
 		r->rip = fix->fixup;
 		return;
 	}

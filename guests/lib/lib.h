@@ -169,6 +169,8 @@ struct extable_entry {
 void exception_clear(void);
 /* The vector caught at an EXTABLE_ENTRY instruction since exception_clear(), or -1. */
 int exception_vector(void);
+/* The RFLAGS image the caught exception pushed (RF, bit 16, is set for faults). */
+u64 exception_rflags(void);
 /* Returns 0 if the instruction completed, else the vector it raised (13 for #GP). */
 int rdmsr_safe(u32 msr, u64 *val);
 int wrmsr_safe(u32 msr, u64 val);

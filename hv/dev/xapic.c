@@ -7,8 +7,10 @@
  * CPUs post into its PIR, hv/vlapic.c), so a device lock would serialise the vCPUs of
  * a VM for nothing. It is reached from EPT violations without APICv and from
  * APIC-access exits with it, both dispatched directly (arch/x86/vmx/mmio.c,
- * vmx_xapic_emulate). A disabled APIC, or one in x2APIC mode, does not decode
- * the page: the access is refused.
+ * vmx_xapic_emulate). A globally disabled APIC (IA32_APIC_BASE.EN = 0, "Local APIC
+ * Status and Location") or one in x2APIC mode does not answer at its MMIO page: the
+ * page is unbacked there, reads return all ones and writes are dropped, of any size,
+ * as for an unassigned port.
  */
 #include "hv/vm.h"
 #include "hv/dev/dev.h"
@@ -20,7 +22,12 @@ _Static_assert(APIC_DEFAULT_BASE == GUEST_LAPIC_BASE, "the xAPIC page sits where
 static enum io_result xapic_access(struct vdev *dev, struct vcpu *v, u64 off, struct io_req *req)
 {
 	(void)dev;
-	if (req->size != 4 || (off & 0xf) || !vlapic_hw_enabled(&v->lapic) || vlapic_x2apic(&v->lapic))
+	if (!vlapic_hw_enabled(&v->lapic) || vlapic_x2apic(&v->lapic)) {
+		if (!req->write)
+			req->value = ~0ull;
+		return IO_DONE;
+	}
+	if (req->size != 4 || (off & 0xf))
 		return IO_REFUSED;
 	if (!req->write) {
 		u64 val;
@@ -28,7 +35,7 @@ static enum io_result xapic_access(struct vdev *dev, struct vcpu *v, u64 off, st
 		return IO_DONE;
 	}
 	/* Without APICv the page is ours to update: store, then act. */
-	if (!v->vm->apicv && off != APIC_EOI && off != APIC_ICR && off != APIC_ESR && off != APIC_TMICT &&
+	if (!v->vm->apicv && off != APIC_ID && off != APIC_EOI && off != APIC_ICR && off != APIC_ESR && off != APIC_TMICT &&
 	    off != APIC_SVR && off != APIC_LDR && off != APIC_DFR && off != APIC_TPR &&
 	    !(off >= APIC_LVT_TIMER && off <= APIC_LVT_ERROR) && off != APIC_ICR2 && off != APIC_TDCR)
 		return IO_DONE;   /* read-only or reserved: ignored in xAPIC mode */

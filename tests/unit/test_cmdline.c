@@ -4,6 +4,9 @@
 #include "hv/config.h"
 #include "hv/lib.h"
 
+/* The longest option plus its NUL (hv/cmdline.c TOKEN_MAX). */
+#define TOKEN_LIMIT (APPEND_MAX + 129)
+
 static struct hv_config cfg;
 static char err[256];
 
@@ -195,13 +198,13 @@ static void grub_quoting(void **state)
 static void too_long_tokens(void **state)
 {
 	(void)state;
-	char line[1200];
-	/* 511 characters is the longest token */
-	memset(line, 'y', 511);
-	line[511] = '\0';
+	static char line[TOKEN_LIMIT + 700];
+	/* TOKEN_LIMIT - 1 characters is the longest token */
+	memset(line, 'y', TOKEN_LIMIT - 1);
+	line[TOKEN_LIMIT - 1] = '\0';
 	parse_bad(line, "unknown option 'yyyy", NULL);
-	memset(line, 'y', 512);
-	line[512] = '\0';
+	memset(line, 'y', TOKEN_LIMIT);
+	line[TOKEN_LIMIT] = '\0';
 	parse_bad(line, "too long", NULL);
 	/* the message shows the start of the token, not all of it */
 	assert_true(strlen(err) < 100);
@@ -267,7 +270,7 @@ static void vm_append_takes_the_rest(void **state)
 	parse_ok("vm=a,kernel=k,append==,=");
 	assert_string_equal(cfg.vms[0].append, "=,=");
 
-	char line[400];
+	static char line[APPEND_MAX + 64];
 	int n = snprintf(line, sizeof(line), "vm=a,kernel=k,append=");
 	memset(line + n, 'q', APPEND_MAX);
 	line[n + APPEND_MAX] = '\0';
@@ -275,7 +278,7 @@ static void vm_append_takes_the_rest(void **state)
 	assert_int_equal(strlen(cfg.vms[0].append), APPEND_MAX);
 	line[n + APPEND_MAX] = 'q';
 	line[n + APPEND_MAX + 1] = '\0';
-	parse_bad(line, "append longer than 255", "vm 'a'");
+	parse_bad(line, "append longer than 4095", "vm 'a'");
 }
 
 /* append takes the rest, so a kernel= after it is part of the append */

@@ -626,6 +626,43 @@ static void timer_divisor(void **state)
 	}
 }
 
+/* ---- x2APIC reserved bits ---- */
+
+/* "x2APIC Register Address Space": a WRMSR that sets a reserved bit raises #GP. Each
+ * register's layout gives its bits; the value with every defined bit must pass, each
+ * reserved bit alone must not. */
+static void x2apic_write_valid(void **state)
+{
+	(void)state;
+	static const struct { u32 off; u64 defined; } t[] = {
+		{ APIC_TPR, 0xff },
+		{ APIC_EOI, 0 },
+		{ APIC_ESR, 0 },
+		{ APIC_SVR, 0x3ff },                         /* vector, enable, focus */
+		{ APIC_ICR, 0xffffffff000cdfffull },          /* dest, shorthand, trigger, level, DS, mode, DM, vector */
+		{ APIC_LVT_TIMER, 0x710ff },                  /* mode, mask, DS, vector */
+		{ APIC_LVT_THERMAL, 0x117ff },                /* mask, DS, DM, vector */
+		{ APIC_LVT_PMC, 0x117ff },
+		{ APIC_LVT_LINT0, 0x1f7ff },                  /* + polarity, remote IRR, trigger */
+		{ APIC_LVT_LINT1, 0x1f7ff },
+		{ APIC_LVT_ERROR, 0x110ff },
+		{ APIC_TMICT, 0xffffffff },
+		{ APIC_TDCR, 0xb },
+		{ APIC_SELF_IPI, 0xff },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		u64 valid = vlapic_x2apic_write_valid(t[i].off);
+		if (valid != t[i].defined)
+			fail_msg("offset 0x%x: valid bits 0x%llx, expected 0x%llx", t[i].off,
+				 (unsigned long long)valid, (unsigned long long)t[i].defined);
+		for (unsigned b = 0; b < 64; b++)
+			if (!(t[i].defined & (1ull << b)) && !(valid & (1ull << b)) == 0)
+				fail_msg("offset 0x%x: reserved bit %u accepted", t[i].off, b);
+	}
+	/* The high half is reserved everywhere but in the ICR. */
+	assert_int_equal(vlapic_x2apic_write_valid(APIC_LVT_TIMER) >> 32, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -645,6 +682,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(match_xapic_logical_cluster, setup, teardown),
 		cmocka_unit_test_setup_teardown(match_x2apic, setup, teardown),
 		cmocka_unit_test_setup_teardown(timer_divisor, setup, teardown),
+		cmocka_unit_test_setup_teardown(x2apic_write_valid, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

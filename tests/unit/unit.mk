@@ -44,6 +44,7 @@ UNIT_LIBS_vuart := -lpthread
 UNIT_SRC_guest_map := hv/mm/guest_map.c hv/format.c
 UNIT_SRC_paging := arch/x86/paging.c
 UNIT_SRC_ratelimit := hv/ratelimit.c
+UNIT_SRC_format := hv/format.c
 
 unit: $(UNIT_BINS)
 

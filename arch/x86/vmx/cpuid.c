@@ -7,6 +7,38 @@
  * Added: the hypervisor bit, APIC, x2APIC and TSC-deadline (the virtual LAPIC,
  * hv/vlapic.c, whatever the host has) and the signature leaves 0x40000000-0x40000001
  * (docs/INTERFACES.md).
+ *
+ * Controls and CPUID agree (issue 10). An instruction that the VM-execution controls
+ * let the guest execute must be offered in CPUID, and one CPUID hides must raise #UD
+ * as on a CPU without it (Vol. 3C, "Secondary Processor-Based VM-Execution
+ * Controls"; e.g. "If this control is 0, any execution of INVPCID causes a #UD"):
+ *
+ *   control (secondary)         value            guest CPUID
+ *   enable RDTSCP (3)           when supported   80000001:EDX.RDTSCP, 7:ECX.RDPID: same
+ *   enable INVPCID (12)         when supported   7:EBX.INVPCID = control && host
+ *   enable XSAVES/XRSTORS (20)  0 (vmx.c)        0xD.1:EAX.XSAVES = 0 (IA32_XSS not emulated)
+ *   enable ENCLS exiting (15)   0                7:EBX.SGX = 0; ENCLS #UDs natively (SGX
+ *                                                must be off in the host's firmware)
+ *   RDRAND exiting (11)         0                1:ECX.RDRAND = host (executes natively)
+ *   RDSEED exiting (16)         0                7:EBX.RDSEED = host (executes natively)
+ *   descriptor-table exit (2)   0                7:ECX.UMIP = 0, CR4.UMIP refused below
+ *   enable PCONFIG (27)         0                7:EDX.PCONFIG = 0 (EDX is zero)
+ *   enable user wait (26)       0                7:ECX.WAITPKG = 0
+ *   enable ENCLV (28)           0                7:EBX.SGX = 0
+ *   enable VM functions (13)    0                1:ECX.VMX = 0
+ *   MONITOR/MWAIT exiting       1 (-> #UD)       1:ECX.MONITOR = 0
+ *
+ * A CR4 bit is valid for the guest only when the CPUID it sees offers its feature
+ * (Vol. 3A, "Control Registers": setting a bit for an unsupported feature is #GP);
+ * guest_cr4_valid() and the CR4 guest/host mask (vmx.c) enforce it:
+ *
+ *   VME, PVI 1:EDX.VME   TSD 1:EDX.TSC   DE 1:EDX.DE   PSE 1:EDX.PSE   PAE 1:EDX.PAE
+ *   MCE 1:EDX.MCE (hidden)   PGE 1:EDX.PGE   PCE always (RDPMC exits to #GP anyway)
+ *   OSFXSR 1:EDX.FXSR   OSXMMEXCPT 1:EDX.SSE   UMIP 7:ECX.UMIP (hidden)
+ *   LA57 7:ECX.LA57 (hidden)   VMXE 1:ECX.VMX (hidden)   SMXE 1:ECX.SMX (hidden)
+ *   FSGSBASE 7:EBX.FSGSBASE   PCIDE 1:ECX.PCID   OSXSAVE 1:ECX.XSAVE
+ *   KL 7:ECX.KL (hidden)   SMEP 7:EBX.SMEP   SMAP 7:EBX.SMAP   PKE 7:ECX.PKU (hidden)
+ *   CET 7:ECX.CET_SS/7:EDX.CET_IBT (hidden)   PKS 7:ECX.PKS (hidden)   others reserved
  */
 #include "arch/x86/vmx/vmx.h"
 #include "arch/x86/vmx/vmcs.h"
@@ -26,7 +58,7 @@
 		     BIT(18) /* PSN */ | BIT(21) /* DS */ | BIT(22) /* ACPI */ | BIT(29) /* TM */ | \
 		     BIT(31) /* PBE */)
 /* CPUID.(7,0) */
-#define EBX7_HIDDEN (BIT(1) /* TSC_ADJUST */ | BIT(2) /* SGX */ | BIT(4) /* HLE */ | \
+#define EBX7_HIDDEN (BIT(1) /* TSC_ADJUST, unless emulated */ | BIT(2) /* SGX */ | BIT(4) /* HLE */ | \
 		     BIT(10) /* INVPCID, unless enabled */ | BIT(11) /* RTM */ | BIT(12) /* RDT-M */ | \
 		     BIT(14) /* MPX */ | BIT(15) /* RDT-A */ | BIT(25) /* PT */)
 #define ECX7_KEPT (BIT(1) /* AVX512_VBMI */ | BIT(6) /* AVX512_VBMI2 */ | BIT(8) /* GFNI */ | \
@@ -70,8 +102,15 @@ static void cpuid_compute(struct vcpu *v, u32 leaf, u32 sub, u32 out[4])
 		c &= ~ECX1_HIDDEN;
 		/* The virtual LAPIC offers x2APIC and TSC-deadline whatever the host has. */
 		c |= CPUID1_ECX_HYPERVISOR | CPUID1_ECX_X2APIC | BIT(24);
-		d |= BIT(9);   /* APIC on chip */
-		if (vmcs_readl(CR4_READ_SHADOW) & CR4_OSXSAVE)
+		/* "APIC On-Chip" follows IA32_APIC_BASE.EN ("Local APIC Status and Location":
+		 * a globally disabled APIC is reported absent by CPUID). */
+		if (vlapic_hw_enabled(&v->lapic))
+			d |= BIT(9);
+		else
+			d &= ~BIT(9);
+		/* OSXSAVE reflects CR4.OSXSAVE, which the guest owns (not in the CR4 guest/
+		 * host mask): read the guest's CR4, not the read shadow. */
+		if (guest_cr4(v) & CR4_OSXSAVE)
 			c |= CPUID1_ECX_OSXSAVE;
 		d &= ~EDX1_HIDDEN;
 		if (nvcpu > 1)
@@ -90,7 +129,10 @@ static void cpuid_compute(struct vcpu *v, u32 leaf, u32 sub, u32 out[4])
 	case 7:
 		if (sub == 0) {
 			a = 0;
-			b &= ~EBX7_HIDDEN;
+			b = (b & ~EBX7_HIDDEN) | (vmx_has_invpcid(&vmx_caps) ? b & BIT(10) : 0);
+			/* IA32_TSC_ADJUST is emulated (msr.c) where the TSC offset exists. */
+			if (v->proc & CPU_USE_TSC_OFFSETTING)
+				b |= BIT(1);
 			c &= ECX7_KEPT;
 			if (!vmx_has_rdtscp(&vmx_caps))
 				c &= ~BIT(22);
@@ -158,6 +200,40 @@ out:
 	out[1] = b;
 	out[2] = c;
 	out[3] = d;
+}
+
+/* The CR4 bits the guest may set: those whose feature its CPUID offers (table at the
+ * top) and the CPU allows in VMX operation (IA32_VMX_CR4_FIXED1). */
+u64 guest_cr4_valid(struct vcpu *v)
+{
+	u32 r1[4], r7[4];
+	cpuid_compute(v, 1, 0, r1);
+	cpuid_compute(v, 7, 0, r7);
+	u32 c1 = r1[2], d1 = r1[3], b7 = r7[1], c7 = r7[2], d7 = r7[3];
+	u64 ok = CR4_PCE;
+	ok |= d1 & BIT(1) ? CR4_VME | CR4_PVI : 0;
+	ok |= d1 & BIT(4) ? CR4_TSD : 0;
+	ok |= d1 & BIT(2) ? CR4_DE : 0;
+	ok |= d1 & BIT(3) ? CR4_PSE : 0;
+	ok |= d1 & BIT(6) ? CR4_PAE : 0;
+	ok |= d1 & BIT(7) ? CR4_MCE : 0;
+	ok |= d1 & BIT(13) ? CR4_PGE : 0;
+	ok |= d1 & BIT(24) ? CR4_OSFXSR : 0;
+	ok |= d1 & BIT(25) ? CR4_OSXMMEXCPT : 0;
+	ok |= c7 & BIT(2) ? CR4_UMIP : 0;
+	ok |= c7 & BIT(16) ? CR4_LA57 : 0;
+	ok |= c1 & BIT(5) ? CR4_VMXE : 0;
+	ok |= c1 & BIT(6) ? CR4_SMXE : 0;
+	ok |= b7 & BIT(0) ? CR4_FSGSBASE : 0;
+	ok |= c1 & BIT(17) ? CR4_PCIDE : 0;
+	ok |= c1 & BIT(26) ? CR4_OSXSAVE : 0;
+	ok |= c7 & BIT(23) ? BIT(19) /* KL */ : 0;
+	ok |= b7 & BIT(7) ? CR4_SMEP : 0;
+	ok |= b7 & BIT(20) ? CR4_SMAP : 0;
+	ok |= c7 & BIT(3) ? CR4_PKE : 0;
+	ok |= (c7 & BIT(7)) || (d7 & BIT(20)) ? BIT(23) /* CET */ : 0;
+	ok |= c7 & BIT(31) ? BIT(24) /* PKS */ : 0;
+	return ok & vmx_caps.cr4_fixed1;
 }
 
 /* Leaves whose filtered value depends neither on the sub-leaf nor on the vCPU are

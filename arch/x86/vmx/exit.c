@@ -161,9 +161,12 @@ static inline void skip_instruction(void);
  * or idles until it is woken (hv/sched.c). */
 static enum exit_action handle_hlt(struct vcpu *v)
 {
-	bool irqs = vmcs_readl(GUEST_RFLAGS) & RFLAGS_IF;
+	u64 rflags = vmcs_readl(GUEST_RFLAGS);
+	bool irqs = rflags & RFLAGS_IF;
 	skip_instruction();
-	if (vcpu_halt_should_wake(v))
+	/* A single-step trap is pending after HLT: the #DB is an event, so the vCPU
+	 * takes it instead of halting. */
+	if ((rflags & RFLAGS_TF) || vcpu_halt_should_wake(v))
 		return EXIT_RESUME;
 	if (!irqs && v->vm->nr_vcpus == 1) {
 		vm_stop(v->vm, HV_STATUS_STOPPED, false, 0,
@@ -226,6 +229,28 @@ static enum exit_action handle_ept_violation(struct vcpu *v)
 	return EXIT_LEAVE;
 }
 
+/* Task switch ("Task Switch" in "Instructions That Cause VM Exits Unconditionally";
+ * qualification: "Exit Qualification for Task Switches", bits 15:0 the TSS selector,
+ * 31:30 the source). Task switching is not emulated: the guest gets the #GP a CPU
+ * raises for a TSS it refuses, with the selector in the error code ("Error Code": the
+ * IDT flag and vector for a task gate in the IDT, EXT for a switch during the delivery
+ * of an event other than a software interrupt), and the VM runs on. A guest that
+ * loops delivering through a task gate only spins itself. */
+static enum exit_action handle_task_switch(struct vcpu *v)
+{
+	u64 q = vmcs_readl(EXIT_QUALIFICATION);
+	u32 err = (u32)q & 0xfffc;
+	if (((q >> 30) & 3) == 3) {
+		u32 idt = vmcs_read32(IDT_VECTORING_INFO_FIELD);
+		u32 type = idt & INTR_TYPE_MASK;
+		bool soft = type == INTR_TYPE_SW_INTR || type == INTR_TYPE_SW_EXCEPTION ||
+			    type == INTR_TYPE_PRIV_SW_EXCEPTION;
+		err = ((idt & INTR_INFO_VECTOR_MASK) << 3) | 2 | (soft ? 0 : 1);
+	}
+	vmx_inject_exception(v, X86_GP, true, err);   /* replaces a re-injected event */
+	return EXIT_RESUME;
+}
+
 static enum exit_action handle_ept_misconfig(struct vcpu *v)
 {
 	vm_fault(v, "EPT misconfiguration at GPA 0x%llx: hypervisor EPT bug",
@@ -274,20 +299,38 @@ void vcpu_gpr_write(struct vcpu *v, unsigned n, u64 val)
 
 /* With EPT, PAE paging outside IA-32e mode takes its PDPTEs from the VMCS ("Loading
  * Guest PDPTEs" / "PDPTE registers"), which the CPU only fills on an unintercepted
- * MOV to CR3/CR0/CR4: when the hypervisor emulates a paging-mode change, it loads them. */
-static bool load_pdptes(struct vcpu *v)
+ * MOV to CR3/CR0/CR4: when the hypervisor emulates a paging-mode change, it loads them,
+ * for the new CR0/CR4/EFER, before any of them is committed. A present PDPTE with a
+ * reserved bit set (bits 2:1, 8:5 and MAXPHYADDR-63: "PDPTE Registers", "PAE Paging")
+ * makes the MOV fault with #GP(0) ("MOV—Move to/from Control Registers") and nothing
+ * changes. Returns 0 (loaded or not needed), 1 (#GP) or -1 (CR3 outside guest RAM). */
+static int load_pdptes(struct vcpu *v, u64 cr0, u64 cr4, u64 efer)
 {
-	u64 cr0 = vmcs_readl(GUEST_CR0), cr4 = vmcs_readl(GUEST_CR4);
-	if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || (vmcs_read64(GUEST_IA32_EFER) & EFER_LMA))
-		return true;
+	if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || (efer & EFER_LMA))
+		return 0;
 	const u64 *p = gpa_to_hva(v->vm, vmcs_readl(GUEST_CR3) & 0xffffffe0ull, 32);
 	if (!p)
-		return false;
+		return -1;
+	u32 r[4];
+	guest_cpuid(v, 0x80000008u, 0, r);
+	unsigned maxphy = r[0] & 0xff ? r[0] & 0xff : 36;
+	u64 rsvd = 0x1e6ull | ~((1ull << maxphy) - 1);
+	for (int i = 0; i < 4; i++)
+		if ((p[i] & 1) && (p[i] & rsvd))
+			return 1;
 	vmcs_write64(GUEST_PDPTE0, p[0]);
 	vmcs_write64(GUEST_PDPTE1, p[1]);
 	vmcs_write64(GUEST_PDPTE2, p[2]);
 	vmcs_write64(GUEST_PDPTE3, p[3]);
-	return true;
+	return 0;
+}
+
+static enum exit_action pdpte_fault(struct vcpu *v, int r)
+{
+	if (r > 0)
+		return inject_gp(v);
+	vm_fault(v, "PAE paging enabled with CR3 outside guest RAM");
+	return EXIT_LEAVE;
 }
 
 static enum exit_action set_cr0(struct vcpu *v, u64 val)
@@ -305,35 +348,38 @@ static enum exit_action set_cr0(struct vcpu *v, u64 val)
 		efer |= EFER_LMA;
 		entry |= ENTRY_IA32E_MODE;
 	} else if (!(val & CR0_PG) && (old & CR0_PG) && (efer & EFER_LMA)) {
+		/* "MOV—Move to/from Control Registers": #GP(0) for "an attempt to clear
+		 * CR0.PG[bit 31]" in 64-bit mode; only compatibility mode (CS.L = 0) may
+		 * leave IA-32e mode this way. */
+		if (vmcs_read32(GUEST_CS_AR_BYTES) & AR_L)
+			return inject_gp(v);
 		efer &= ~(u64)EFER_LMA;
 		entry &= ~(u32)ENTRY_IA32E_MODE;
 	}
+	int r = load_pdptes(v, val, vmcs_readl(GUEST_CR4), efer);
+	if (r)
+		return pdpte_fault(v, r);
 	vmcs_write64(GUEST_IA32_EFER, efer);
 	vmcs_write32(VM_ENTRY_CONTROLS, entry);
 	vmcs_writel(CR0_READ_SHADOW, val);
 	vmcs_writel(GUEST_CR0, (val | (vmx_caps.cr0_fixed0 & ~(u64)(CR0_PE | CR0_PG))) & vmx_caps.cr0_fixed1);
-	if (!load_pdptes(v)) {
-		vm_fault(v, "PAE paging enabled with CR3 outside guest RAM");
-		return EXIT_LEAVE;
-	}
 	return EXIT_SKIP;
 }
 
 static enum exit_action set_cr4(struct vcpu *v, u64 val)
 {
-	/* Bits the CPU cannot hold in VMX operation, VMXE (VMX is not exposed) and PKE
-	 * (PKU is not offered: its PKRU register would not be switched between vCPUs). */
-	u64 refused = (~vmx_caps.cr4_fixed1 & 0xffffffffull) | CR4_VMXE | CR4_PKE | 0xffffffff00000000ull;
+	/* Bits the CPU cannot hold in VMX operation, and those of features the guest's
+	 * CPUID does not offer (VMXE, UMIP, PKE...: cpuid.c, guest_cr4_valid). */
+	u64 refused = ~guest_cr4_valid(v) | CR4_VMXE;
 	if (val & refused)
 		return inject_gp(v);
 	if ((vmcs_read64(GUEST_IA32_EFER) & EFER_LMA) && !(val & CR4_PAE))
 		return inject_gp(v);
+	int r = load_pdptes(v, vmcs_readl(GUEST_CR0), val, vmcs_read64(GUEST_IA32_EFER));
+	if (r)
+		return pdpte_fault(v, r);
 	vmcs_writel(CR4_READ_SHADOW, val);
 	vmcs_writel(GUEST_CR4, val | vmx_caps.cr4_fixed0);
-	if (!load_pdptes(v)) {
-		vm_fault(v, "PAE paging enabled with CR3 outside guest RAM");
-		return EXIT_LEAVE;
-	}
 	return EXIT_SKIP;
 }
 
@@ -609,6 +655,7 @@ static const exit_handler_t exit_handlers[NR_EXIT_REASONS] = {
 	[EXIT_REASON_EXCEPTION_NMI] = handle_exception_nmi,
 	[EXIT_REASON_EXTERNAL_INTERRUPT] = handle_external_interrupt,
 	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
+	[EXIT_REASON_TASK_SWITCH] = handle_task_switch,
 	[EXIT_REASON_CPUID] = handle_cpuid,
 	[EXIT_REASON_HLT] = handle_hlt,
 	[EXIT_REASON_INVD] = handle_invd,
@@ -646,13 +693,27 @@ static const exit_handler_t exit_handlers[NR_EXIT_REASONS] = {
 };
 
 /* After an emulated instruction: move RIP past it and drop the one-instruction
- * interrupt shadow of STI / MOV SS, which the instruction has consumed. */
+ * interrupt shadow of STI / MOV SS, which the instruction has consumed. The
+ * instruction completed, so RF is cleared ("EFLAGS Register": "the processor clears
+ * RF ... after every instruction that completes"), and with RFLAGS.TF set the single-
+ * step trap it owes is made pending through the BS bit of the pending debug
+ * exceptions ("Guest Non-Register State"; "Single-Step Exception Condition": a #DB
+ * after the instruction), delivered by the CPU right after VM entry; not with
+ * DEBUGCTL.BTF, which single-steps on branches only, and no emulated instruction
+ * branches. */
 static inline void skip_instruction(void)
 {
 	vmcs_writel(GUEST_RIP, vmcs_readl(GUEST_RIP) + vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
 	u32 intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
 	if (unlikely(intr & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS)))
 		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, intr & ~(u32)(INTR_BLOCK_STI | INTR_BLOCK_MOV_SS));
+	u64 rflags = vmcs_readl(GUEST_RFLAGS);
+	if (unlikely(rflags & (RFLAGS_TF | RFLAGS_RF))) {
+		vmcs_writel(GUEST_RFLAGS, rflags & ~(u64)RFLAGS_RF);
+		if ((rflags & RFLAGS_TF) && !(vmcs_read64(GUEST_IA32_DEBUGCTL) & DEBUGCTL_BTF))
+			vmcs_writel(GUEST_PENDING_DBG_EXCEPTIONS,
+				    vmcs_readl(GUEST_PENDING_DBG_EXCEPTIONS) | PENDING_DBG_BS);
+	}
 }
 
 static enum exit_action unexpected_exit(struct vcpu *v, u32 reason)
@@ -724,8 +785,11 @@ static void inject_pending_irq(struct vcpu *v)
 		set_proc(v, CPU_INTR_WINDOW_EXITING, false);
 		return;
 	}
+	/* A pending single-step trap (skip_instruction) comes first: it is of higher
+	 * priority than an external interrupt ("Priority Among Concurrent Events"). */
 	if (!(vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID) && (vmcs_readl(GUEST_RFLAGS) & RFLAGS_IF) &&
-	    !(vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS))) {
+	    !(vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS)) &&
+	    !(vmcs_readl(GUEST_PENDING_DBG_EXCEPTIONS) & PENDING_DBG_BS)) {
 		vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, (u32)vec | INTR_TYPE_EXT_INTR | INTR_INFO_VALID);
 		vlapic_ack(l, (u8)vec);
 		v->ctr.injected++;
@@ -739,8 +803,9 @@ static void inject_nmi(struct vcpu *v)
 	if (!(vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID) &&
 	    !(vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS | INTR_BLOCK_NMI))) {
 		vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 2 | INTR_TYPE_NMI | INTR_INFO_VALID);
-		v->nmi_pending = false;
-		set_proc(v, CPU_NMI_WINDOW_EXITING, false);
+		v->nmi_pending--;
+		/* The latched one follows when the handler's IRET ends NMI blocking. */
+		set_proc(v, CPU_NMI_WINDOW_EXITING, v->nmi_pending && (v->pin & PIN_VIRTUAL_NMIS));
 	} else if (v->pin & PIN_VIRTUAL_NMIS) {
 		set_proc(v, CPU_NMI_WINDOW_EXITING, true);
 	}
@@ -814,7 +879,8 @@ void vmx_handle_requests(struct vcpu *v)
 		/* INIT: the vCPU waits for a start-up IPI ("INIT Reset"); its APIC keeps
 		 * its ID and mode. A SIPI that came with it is honoured below. */
 		vlapic_reset(&v->lapic, v->id, false);
-		v->nmi_pending = false;
+		v->nmi_pending = 0;
+		__atomic_store_n(&v->nmi_queued, 0, __ATOMIC_SEQ_CST);
 		v->lapic.timer_deadline = 0;
 		/* Interrupts posted before the INIT do not survive it. */
 		for (int i = 0; i < 8; i++)
@@ -831,8 +897,15 @@ void vmx_handle_requests(struct vcpu *v)
 	}
 	if (req & REQ_SIPI)
 		vmx_vcpu_start_ap(v, (u8)v->sipi_vector);
-	if (req & REQ_NMI)
-		v->nmi_pending = true;
+	if (req & REQ_NMI) {
+		/* One NMI may wait while another is handled: two wait when none is in
+		 * service (blocked by NMI) or being injected, else one. */
+		u32 n = __atomic_exchange_n(&v->nmi_queued, 0, __ATOMIC_SEQ_CST);
+		u32 info = vmcs_read32(VM_ENTRY_INTR_INFO_FIELD);
+		bool busy = (vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & INTR_BLOCK_NMI) ||
+			    ((info & INTR_INFO_VALID) && (info & INTR_TYPE_MASK) == INTR_TYPE_NMI);
+		v->nmi_pending = (u8)MIN(v->nmi_pending + n, busy ? 1u : 2u);
+	}
 	if (req & REQ_EOI_BITMAP && v->vm->apicv) {
 		/* "EOI-Exit Bitmaps": an EOI of a level-triggered vector must exit so that
 		 * the vIOAPIC sees it (Remote IRR). */

@@ -57,6 +57,41 @@ void msr_bitmap_init_x2apic(u8 *bm, const u8 *base)
 	passthrough(bm, MSR_X2APIC_FIRST + (APIC_SELF_IPI >> 4), false, true);
 }
 
+/* ---- the TSC ("Time-Stamp Counter Adjustment") ----
+ * The guest's TSC is the host's plus its TSC offset. A write to IA32_TSC moves the
+ * guest TSC to the value and adds the same step to IA32_TSC_ADJUST; a write to
+ * IA32_TSC_ADJUST moves the TSC by the change of the adjustment: "if an execution of
+ * WRMSR to the IA32_TSC_ADJUST MSR adds (or subtracts) value X ... the TSC is adjusted
+ * by X". Without TSC offsetting neither can be honoured: #GP. */
+static bool tsc_step(struct vcpu *v, s64 step)
+{
+	if (!(v->proc & CPU_USE_TSC_OFFSETTING))
+		return false;
+	v->tsc_offset += step;
+	v->tsc_adjust += (u64)step;
+	vmcs_write64(TSC_OFFSET, (u64)v->tsc_offset);
+	return true;
+}
+
+u64 vcpu_guest_tsc(struct vcpu *v, u64 host_tsc)
+{
+	return host_tsc + (u64)v->tsc_offset;
+}
+
+/* IA32_MISC_ENABLE ("IA32_MISC_ENABLE" in the MSR tables of Vol. 4): the guest may
+ * write fast strings (0), automatic thermal control (3) and xTPR message disable (23),
+ * which change nothing it can observe but are kept; BTS/PEBS unavailable (11, 12) are
+ * read-only. Setting anything else (EIST, MONITOR FSM, limit CPUID maxval, XD disable:
+ * features whose CPUID bit is hidden or whose effect is not emulated) is #GP. */
+#define MISC_ENABLE_WRITABLE (BIT64(0) | BIT64(3) | BIT64(23))
+
+/* IA32_DEBUGCTL: BTF (1) is architectural (no CPUID bit) and loaded with the guest
+ * state; LBR (0: no LBR MSRs are offered, CPUID.7:EDX.ARCH_LBR = 0), TR/BTS/BTINT/
+ * BTS_OFF_* (6-10: CPUID.1:EDX.DS = 0), FREEZE_*_ON_PMI and uncore PMI (11-13: no
+ * performance monitoring, leaf 0xA is zero), FREEZE_WHILE_SMM (14: PDCM = 0) and
+ * RTM_DEBUG (15: RTM = 0) are refused with #GP, as on a CPU without them. */
+#define DEBUGCTL_ALLOWED BIT64(1)
+
 static bool pat_valid(u64 v)
 {
 	for (int i = 0; i < 8; i++) {
@@ -93,7 +128,18 @@ static bool msr_read(struct vcpu *v, u32 msr, u64 *val)
 		*val = FEATURE_CONTROL_LOCK;   /* locked, VMX off: VMX is not exposed */
 		return true;
 	case MSR_IA32_MISC_ENABLE:
-		*val = BIT(0) | BIT(11) | BIT(12);   /* fast strings; BTS and PEBS unavailable */
+		*val = v->misc_enable;
+		return true;
+	case MSR_IA32_TSC_ADJUST:
+		*val = v->tsc_adjust;
+		return true;
+	case MSR_IA32_TSC:   /* passed through for reads; here only without a bitmap */
+		*val = vcpu_guest_tsc(v, rdtsc());
+		return true;
+	case MSR_IA32_TSC_AUX:
+		if (!vmx_has_rdtscp(&vmx_caps))
+			return false;   /* CPUID.80000001:EDX.RDTSCP = 0 and no RDPID */
+		*val = v->tsc_aux;
 		return true;
 	case MSR_IA32_PLATFORM_ID:
 	case MSR_IA32_BIOS_SIGN_ID:
@@ -142,10 +188,27 @@ static bool msr_write(struct vcpu *v, u32 msr, u64 val)
 		vmcs_write64(GUEST_IA32_PAT, val);
 		return true;
 	case MSR_IA32_MISC_ENABLE:
+		if ((val ^ v->misc_enable) & ~MISC_ENABLE_WRITABLE)
+			return false;
+		v->misc_enable = val;
+		return true;
 	case MSR_IA32_BIOS_SIGN_ID:
 		return true;   /* writes have no effect, as for a microcode update check */
 	case MSR_IA32_DEBUGCTL:
-		return val == 0;
+		if (val & ~DEBUGCTL_ALLOWED)
+			return false;
+		vmcs_write64(GUEST_IA32_DEBUGCTL, val);
+		return true;
+	case MSR_IA32_TSC:
+		return tsc_step(v, (s64)(val - vcpu_guest_tsc(v, rdtsc())));
+	case MSR_IA32_TSC_ADJUST:
+		return tsc_step(v, (s64)(val - v->tsc_adjust));
+	case MSR_IA32_TSC_AUX:
+		/* Bits 63:32 are reserved ("IA32_TSC_AUX"). */
+		if (!vmx_has_rdtscp(&vmx_caps) || (val >> 32))
+			return false;
+		v->tsc_aux = val;
+		return true;
 	case MSR_IA32_APIC_BASE:
 		return val == v->lapic.apic_base || vlapic_set_base(v, val);
 	case MSR_IA32_TSC_DEADLINE:

@@ -296,6 +296,9 @@ static inline bool vmcs_field_is(u32 field, enum vmcs_width w)
 #define INTR_BLOCK_MOV_SS BIT(1)
 #define INTR_BLOCK_NMI BIT(3)
 
+/* Pending debug exceptions ("Guest Non-Register State"): BS, a single-step trap */
+#define PENDING_DBG_BS BIT(14)
+
 /* 24.8.3 VM-Entry Controls for Event Injection / 24.9.2 exit interruption info */
 #define INTR_INFO_VECTOR_MASK 0xffu
 #define INTR_INFO_TYPE_SHIFT 8
@@ -310,6 +313,7 @@ static inline bool vmcs_field_is(u32 field, enum vmcs_width w)
 #define INTR_INFO_VALID BIT(31)
 
 /* Segment access rights (24.4.1): unusable bit */
+#define AR_L BIT(13)          /* segment access rights: 64-bit code segment (CS.L) */
 #define AR_UNUSABLE BIT(16)
 #define AR_DPL_MASK (3u << 5)   /* descriptor privilege level, bits 6:5 */
 

@@ -449,11 +449,18 @@ static u64 cr0_host_owned(void)
 	return (vmx_caps.cr0_fixed0 & ~(u64)(CR0_PE | CR0_PG)) | (~vmx_caps.cr0_fixed1 & 0xffffffffull);
 }
 
-static u64 cr4_host_owned(void)
+/* Host-owned: the fixed bits, and every bit the guest's CPUID does not offer, so
+ * that setting one exits and faults (exit.c, set_cr4). */
+static u64 cr4_host_owned(struct vcpu *v)
 {
-	/* And CR4.PKE: protection keys are not offered (CPUID.(7,0):ECX.PKU = 0, PKRU is
-	 * not switched), so setting it must exit and fault (exit.c, set_cr4). */
-	return vmx_caps.cr4_fixed0 | (~vmx_caps.cr4_fixed1 & 0xffffffffull) | CR4_PKE;
+	return vmx_caps.cr4_fixed0 | (~vmx_caps.cr4_fixed1 & 0xffffffffull) | (~guest_cr4_valid(v) & 0xffffffffull);
+}
+
+u64 guest_cr4(struct vcpu *v)
+{
+	(void)v;
+	u64 mask = vmcs_readl(CR4_GUEST_HOST_MASK);
+	return (vmcs_readl(GUEST_CR4) & ~mask) | (vmcs_readl(CR4_READ_SHADOW) & mask);
 }
 
 static void write_host_state(struct cpu *c)
@@ -517,7 +524,7 @@ static void write_guest_state(struct vcpu *v, u32 entry, u32 mbi)
 	vmcs_writel(CR0_GUEST_HOST_MASK, cr0_host_owned());
 	vmcs_writel(CR0_READ_SHADOW, cr0);
 	vmcs_writel(GUEST_CR0, (cr0 | (vmx_caps.cr0_fixed0 & ~(u64)(CR0_PE | CR0_PG))) & vmx_caps.cr0_fixed1);
-	vmcs_writel(CR4_GUEST_HOST_MASK, cr4_host_owned());
+	vmcs_writel(CR4_GUEST_HOST_MASK, cr4_host_owned(v));
 	vmcs_writel(CR4_READ_SHADOW, 0);
 	vmcs_writel(GUEST_CR4, vmx_caps.cr4_fixed0 & vmx_caps.cr4_fixed1);
 	vmcs_writel(GUEST_CR3, 0);
@@ -624,6 +631,9 @@ static void write_controls(struct vcpu *v)
 	v->pin = vmx_caps.pin & ~(u32)PIN_PREEMPTION_TIMER;
 	v->proc = vmx_caps.proc;
 	v->proc2 = vmx_caps.proc2 & ~apicv2;
+	/* XSAVES/XRSTORS are not offered (cpuid.c: IA32_XSS is not emulated): with the
+	 * control 0 they raise #UD, as CPUID says ("enable XSAVES/XRSTORS"). */
+	v->proc2 &= ~(u32)SEC_ENABLE_XSAVES;
 	if (vm->apicv)
 		v->proc2 |= SEC_APIC_REGISTER_VIRT | SEC_VIRTUAL_INTR_DELIVERY;
 	else
@@ -671,7 +681,15 @@ static void write_controls(struct vcpu *v)
 	vmcs_write64(EPT_POINTER, vm->eptp);
 	if (vmx_has_vpid(&vmx_caps))
 		vmcs_write16(VIRTUAL_PROCESSOR_ID, v->vpid);
+	/* TSC offsetting ("Time-Stamp Counter Offset"): the guest writes IA32_TSC and
+	 * IA32_TSC_ADJUST (msr.c); RDTSC/RDTSCP/RDMSR add the offset without exiting. */
+	if ((vmx_msrs.procbased >> 32) & CPU_USE_TSC_OFFSETTING) {
+		v->proc |= CPU_USE_TSC_OFFSETTING;
+		vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, v->proc);
+	}
+	v->tsc_offset = 0;
 	vmcs_write64(TSC_OFFSET, 0);
+	v->misc_enable = MISC_ENABLE_RESET;
 }
 
 bool vmx_vcpu_init(struct vcpu *v, u32 entry, u32 mbi, char *err, size_t errlen)
@@ -854,10 +872,23 @@ void vmx_entry_failed(struct vcpu *v)
 	cpu_run_loop();
 }
 
+/* Fault-class exceptions ("Exception and Interrupt Reference": #DE, #BR, #UD, #NM, #TS,
+ * #NP, #SS, #GP, #PF, #MF, #AC, #XM, #VE, #CP). */
+#define FAULT_VECTORS (BIT(0) | BIT(5) | BIT(6) | BIT(7) | BIT(10) | BIT(11) | BIT(12) | BIT(13) | \
+		       BIT(14) | BIT(16) | BIT(17) | BIT(19) | BIT(20) | BIT(21))
+
+/* A hardware exception the hypervisor raises for an instruction it did not complete.
+ * The CPU pushes the guest RFLAGS field as the event's RFLAGS image ("Event
+ * Injection"), and for a fault the image must carry RF = 1 ("EFLAGS Register":
+ * "the processor sets RF in the EFLAGS image on the stack" for faults other than
+ * instruction breakpoints; "Interrupt 1—Debug Exception"), so that IRET after the
+ * handler does not take an instruction breakpoint on the restarted instruction twice. */
 void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
 {
 	(void)v;
 	u32 info = vector | INTR_TYPE_HW_EXCEPTION | INTR_INFO_VALID;
+	if (vector < 32 && (FAULT_VECTORS & BIT(vector)))
+		vmcs_writel(GUEST_RFLAGS, vmcs_readl(GUEST_RFLAGS) | RFLAGS_RF);
 	if (has_error) {
 		info |= INTR_INFO_DELIVER_CODE;
 		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, error);

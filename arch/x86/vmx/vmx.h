@@ -64,9 +64,18 @@ void vmx_entry_failed(struct vcpu *v) __noreturn;
 
 /* Guest CPUID and MSRs (cpuid.c, msr.c). */
 void guest_cpuid(struct vcpu *v, u32 leaf, u32 sub, u32 out[4]);
+/* The CR4 bits the guest's CPUID allows it to set (cpuid.c, table there). */
+u64 guest_cr4_valid(struct vcpu *v);
+/* The guest's view of CR4: its own bits from GUEST_CR4, host-owned ones from the read
+ * shadow ("Guest/Host Masks and Read Shadows for CR0 and CR4"); VMCS current. */
+u64 guest_cr4(struct vcpu *v);
+/* IA32_MISC_ENABLE after reset: fast strings; BTS and PEBS unavailable (msr.c). */
+#define MISC_ENABLE_RESET (BIT64(0) | BIT64(11) | BIT64(12))
 enum exit_action handle_rdmsr(struct vcpu *v);
 enum exit_action handle_wrmsr(struct vcpu *v);
 void msr_bitmap_init(u8 *bitmap);
+/* The guest's TSC at host TSC host_tsc (its TSC offset applied; msr.c). */
+u64 vcpu_guest_tsc(struct vcpu *v, u64 host_tsc);
 void msr_bitmap_init_x2apic(u8 *bitmap, const u8 *base);
 /* Guest registers by SDM register number (RSP from the VMCS); the VMCS must be current. */
 u64 vcpu_gpr_read(struct vcpu *v, unsigned n);
