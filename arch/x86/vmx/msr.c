@@ -35,9 +35,11 @@ void msr_bitmap_init(u8 *bm)
 	for (size_t i = 0; i < ARRAY_SIZE(rw); i++)
 		passthrough(bm, rw[i], true, true);
 	passthrough(bm, MSR_IA32_TSC, true, false);
-	/* With RDTSCP offered the guest owns IA32_TSC_AUX; vmx.c switches it per vCPU. */
+	/* With RDTSCP offered the guest's IA32_TSC_AUX is in the MSR while it runs (vmx.c
+	 * switches it per vCPU): reads pass, writes exit so that reserved bits 63:32 give
+	 * #GP here whatever the CPU does (Bochs accepts them). */
 	if (vmx_has_rdtscp(&vmx_caps))
-		passthrough(bm, MSR_IA32_TSC_AUX, true, true);
+		passthrough(bm, MSR_IA32_TSC_AUX, true, false);
 }
 
 /* x2APIC mode with APICv ("Virtualizing MSR-Based APIC Accesses"): reads of the
@@ -208,6 +210,7 @@ static bool msr_write(struct vcpu *v, u32 msr, u64 val)
 		if (!vmx_has_rdtscp(&vmx_caps) || (val >> 32))
 			return false;
 		v->tsc_aux = val;
+		wrmsr(MSR_IA32_TSC_AUX, val);   /* the vCPU is loaded on this CPU */
 		return true;
 	case MSR_IA32_APIC_BASE:
 		return val == v->lapic.apic_base || vlapic_set_base(v, val);
