@@ -30,7 +30,7 @@ static void sw_timer_fired(struct hv_timer *t, u64 now)
 }
 
 /* Software timer mode: the guest timer is a host timer on the vCPU's CPU. With the
- * preemption timer the entry path programs it instead (exit.c, program_timer). */
+ * preemption timer the entry path programs it instead (vmentry.c, vmx_program_timer). */
 void vlapic_timer_changed(struct vcpu *v)
 {
 	if (v->vm->ptimer)

@@ -114,7 +114,7 @@ struct vcpu {
 	/* NMIs ("NMI Handling": while one is being handled, one more is latched; with
 	 * none in service one is delivered and one more latched, so at most 2 wait):
 	 * senders count into nmi_queued (atomic) with REQ_NMI, the vCPU's own CPU moves
-	 * them into nmi_pending, capped (exit.c, vmx_handle_requests). */
+	 * them into nmi_pending, capped (vmentry.c, vmx_handle_requests). */
 	u32 nmi_queued;
 	u8 nmi_pending;            /* NMIs to inject, 0-2 */
 	bool halt_irq_wake;        /* halted with interrupts enabled: a posted interrupt wakes it */
@@ -238,7 +238,7 @@ void hv_finish(void) __noreturn;
 
 
 /*
- * The exit-handler return contract (arch/x86/vmx/exit.c and the device models):
+ * The exit-handler return contract (arch/x86/vmx/exit_dispatch.c and the device models):
  *   EXIT_RESUME  re-enter the guest at the same RIP (an event was injected, or the
  *                handler already moved RIP, or the instruction must be retried)
  *   EXIT_SKIP    the instruction is emulated: advance RIP past it, then re-enter

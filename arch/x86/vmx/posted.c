@@ -15,7 +15,7 @@
  *              halted    -> wake it (hv/sched.c);
  *              otherwise -> nothing: its entry path syncs PIR. No kick (3ce7bf58e125:
  *                           a vCPU outside guest mode does not need one).
- *   target's entry path (exit.c, vmx_prepare_entry): interrupts off, then mode =
+ *   target's entry path (vmentry.c, vmx_prepare_entry): interrupts off, then mode =
  *            IN_GUEST with a full barrier, then if ON: clear ON, move PIR into the
  *            IRR and raise RVI. A poster that saw OUTSIDE set ON before the target
  *            read it; a poster that saw IN_GUEST sends an IPI that stays pending

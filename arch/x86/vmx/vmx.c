@@ -450,7 +450,7 @@ static u64 cr0_host_owned(void)
 }
 
 /* Host-owned: the fixed bits, and every bit the guest's CPUID does not offer, so
- * that setting one exits and faults (exit.c, set_cr4). */
+ * that setting one exits and faults (exit_cr.c, set_cr4). */
 static u64 cr4_host_owned(struct vcpu *v)
 {
 	return vmx_caps.cr4_fixed0 | (~vmx_caps.cr4_fixed1 & 0xffffffffull) | (~guest_cr4_valid(v) & 0xffffffffull);
