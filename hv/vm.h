@@ -119,7 +119,6 @@ struct vcpu {
 	u8 nmi_pending;            /* NMIs to inject, 0-2 */
 	bool halt_irq_wake;        /* halted with interrupts enabled: a posted interrupt wakes it */
 	u32 tpr_threshold;         /* the VMCS's TPR threshold (TPR shadow without APICv) */
-	u64 cr8;                   /* TPR when there is no TPR shadow */
 	u64 xcr0;
 	/* Its x87/SSE/AVX registers while another vCPU's are loaded on its CPU: an XSAVE
 	 * (or FXSAVE) area, one page (arch/x86/vmx/vmx.c, "FPU state"). */

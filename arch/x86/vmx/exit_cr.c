@@ -83,7 +83,7 @@ static enum exit_action set_cr0(struct vcpu *v, u64 val)
 	vmcs_write64(GUEST_IA32_EFER, efer);
 	vmcs_write32(VM_ENTRY_CONTROLS, entry);
 	vmcs_writel(CR0_READ_SHADOW, val);
-	vmcs_writel(GUEST_CR0, (val | (vmx_caps.cr0_fixed0 & ~(u64)(CR0_PE | CR0_PG))) & vmx_caps.cr0_fixed1);
+	vmcs_writel(GUEST_CR0, vmx_guest_cr0(val));
 	return EXIT_SKIP;
 }
 

@@ -172,8 +172,8 @@ bool vcpu_halt_should_wake(struct vcpu *v)
 		/* Take PIR into the IRR to see whether its vectors beat PPR. */
 		if (v->vm->apicv)
 			vmx_sync_pir(v);
-		else if (pi_test_and_clear_on(v->pi))
-			pi_harvest(v->pi, v->lapic.regs + APIC_IRR);
+		else
+			harvest_pir(v);
 	}
 	return vlapic_deliverable(&v->lapic) >= 0;
 }
@@ -398,12 +398,7 @@ u64 vmx_handle_exit(struct vcpu *v)
 		if (likely(a != EXIT_LEAVE && !v->requests && v->state == VCPU_RUNNING)) {
 			if (unlikely(v->pin & PIN_PREEMPTION_TIMER))
 				vmx_program_timer(v);
-			if (v->vm->apicv) {
-				if (unlikely(pi_test_on(v->pi)))
-					vmx_sync_pir(v);
-			} else if (unlikely(pi_test_on(v->pi))) {
-				vmx_inject_pending_irq(v);
-			}
+			sync_or_inject(v, true);
 			return 0;
 		}
 		v->mode = VCPU_OUTSIDE_GUEST;

@@ -76,4 +76,26 @@ void vmx_program_timer(struct vcpu *v);
 void vmx_inject_pending_irq(struct vcpu *v);
 void vmx_entry_tail(struct vcpu *v);
 
+/* Move the posted vectors (PIR) into the virtual IRR if ON is set (clearing it).
+ * Returns the highest vector moved, or -1. */
+static inline int harvest_pir(struct vcpu *v)
+{
+	if (!pi_test_and_clear_on(v->pi))
+		return -1;
+	return pi_harvest(v->pi, v->lapic.regs + APIC_IRR);
+}
+
+/* Last step before entry: with APICv, take what was posted into RVI (vmx_sync_pir);
+ * without, inject or ask for a window (vmx_inject_pending_irq), always or, with
+ * only_if_posted, only when something was posted since the last look. */
+static inline void sync_or_inject(struct vcpu *v, bool only_if_posted)
+{
+	if (v->vm->apicv) {
+		if (pi_test_on(v->pi))
+			vmx_sync_pir(v);
+	} else if (!only_if_posted || pi_test_on(v->pi)) {
+		vmx_inject_pending_irq(v);
+	}
+}
+
 #endif

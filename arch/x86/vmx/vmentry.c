@@ -14,9 +14,7 @@
  * arrives in guest mode. */
 void vmx_sync_pir(struct vcpu *v)
 {
-	if (!pi_test_and_clear_on(v->pi))
-		return;
-	int hi = pi_harvest(v->pi, v->lapic.regs + APIC_IRR);
+	int hi = harvest_pir(v);
 	if (hi < 0)
 		return;
 	u16 st = vmcs_read16(GUEST_INTR_STATUS);
@@ -40,8 +38,8 @@ static void set_proc(struct vcpu *v, u32 bits, bool on)
 void vmx_inject_pending_irq(struct vcpu *v)
 {
 	struct vlapic *l = &v->lapic;
-	if (pi_test_on(v->pi) && pi_test_and_clear_on(v->pi))
-		pi_harvest(v->pi, l->regs + APIC_IRR);
+	if (pi_test_on(v->pi))
+		harvest_pir(v);
 	int vec = vlapic_deliverable(l);
 	if (v->proc & CPU_TPR_SHADOW) {
 		int irr = vlapic_highest(l, APIC_IRR);
@@ -133,12 +131,7 @@ void vmx_entry_tail(struct vcpu *v)
 		vmx_program_timer(v);
 	if (v->nmi_pending)
 		inject_nmi(v);
-	if (v->vm->apicv) {
-		if (pi_test_on(v->pi))
-			vmx_sync_pir(v);
-	} else {
-		vmx_inject_pending_irq(v);
-	}
+	sync_or_inject(v, false);
 	if (unlikely(v->race.window))
 		race_window(v, HC_RACE_WINDOW_SYNCED);
 }

@@ -449,6 +449,14 @@ static u64 cr0_host_owned(void)
 	return (vmx_caps.cr0_fixed0 & ~(u64)(CR0_PE | CR0_PG)) | (~vmx_caps.cr0_fixed1 & 0xffffffffull);
 }
 
+/* The CR0 the CPU runs the guest with for the CR0 the guest sees (its read shadow):
+ * the bits fixed to 1 in VMX operation set (PE and PG excepted: unrestricted guest,
+ * "VMX-Fixed Bits in CR0"), those fixed to 0 cleared. */
+u64 vmx_guest_cr0(u64 shadow)
+{
+	return (shadow | (vmx_caps.cr0_fixed0 & ~(u64)(CR0_PE | CR0_PG))) & vmx_caps.cr0_fixed1;
+}
+
 /* Host-owned: the fixed bits, and every bit the guest's CPUID does not offer, so
  * that setting one exits and faults (exit_cr.c, set_cr4). */
 static u64 cr4_host_owned(struct vcpu *v)
@@ -523,7 +531,7 @@ static void write_guest_state(struct vcpu *v, u32 entry, u32 mbi)
 	u64 cr0 = CR0_PE | CR0_ET;
 	vmcs_writel(CR0_GUEST_HOST_MASK, cr0_host_owned());
 	vmcs_writel(CR0_READ_SHADOW, cr0);
-	vmcs_writel(GUEST_CR0, (cr0 | (vmx_caps.cr0_fixed0 & ~(u64)(CR0_PE | CR0_PG))) & vmx_caps.cr0_fixed1);
+	vmcs_writel(GUEST_CR0, vmx_guest_cr0(cr0));
 	vmcs_writel(CR4_GUEST_HOST_MASK, cr4_host_owned(v));
 	vmcs_writel(CR4_READ_SHADOW, 0);
 	vmcs_writel(GUEST_CR4, vmx_caps.cr4_fixed0 & vmx_caps.cr4_fixed1);
@@ -591,8 +599,7 @@ void vmx_vcpu_start_ap(struct vcpu *v, u8 vector)
 	vmcs_write32(GUEST_IDTR_LIMIT, 0xffff);
 	u64 cr0 = CR0_ET | CR0_CD | CR0_NW;
 	vmcs_writel(CR0_READ_SHADOW, cr0);
-	vmcs_writel(GUEST_CR0, ((cr0 & ~(u64)(CR0_CD | CR0_NW)) | (vmx_caps.cr0_fixed0 & ~(u64)(CR0_PE | CR0_PG))) &
-				       vmx_caps.cr0_fixed1);
+	vmcs_writel(GUEST_CR0, vmx_guest_cr0(cr0 & ~(u64)(CR0_CD | CR0_NW)));
 	vmcs_writel(CR4_READ_SHADOW, 0);
 	vmcs_writel(GUEST_CR4, vmx_caps.cr4_fixed0 & vmx_caps.cr4_fixed1);
 	vmcs_writel(GUEST_CR3, 0);

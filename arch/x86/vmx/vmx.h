@@ -41,6 +41,8 @@ void vcpu_run(struct vcpu *v) __noreturn;
 void vmx_vcpu_put(struct vcpu *v);
 /* Real-mode start of an AP at vector << 12 (v's own CPU, VMCS current). */
 void vmx_vcpu_start_ap(struct vcpu *v, u8 vector);
+/* The CR0 the CPU runs the guest with for the guest-visible (read-shadow) CR0. */
+u64 vmx_guest_cr0(u64 shadow);
 /* The guest switched its APIC between disabled/xAPIC/x2APIC: update the VMCS
  * controls and the MSR bitmap (v's own CPU). */
 void vmx_apic_mode_changed(struct vcpu *v);
