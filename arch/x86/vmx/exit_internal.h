@@ -91,9 +91,9 @@ static inline int harvest_pir(struct vcpu *v)
 static inline void sync_or_inject(struct vcpu *v, bool only_if_posted)
 {
 	if (v->vm->apicv) {
-		if (pi_test_on(v->pi))
+		if (only_if_posted ? unlikely(pi_test_on(v->pi)) : pi_test_on(v->pi))
 			vmx_sync_pir(v);
-	} else if (!only_if_posted || pi_test_on(v->pi)) {
+	} else if (!only_if_posted || unlikely(pi_test_on(v->pi))) {
 		vmx_inject_pending_irq(v);
 	}
 }
