@@ -73,7 +73,7 @@ test: setup all
 bench: setup all
 	tools/bench
 
-# Seed 001's overcommit benchmark (docs/benchmarks.md): the whole matrix under the default
+# The overcommit benchmark of directed yield to ready vCPUs (docs/benchmarks.md): the whole matrix under the default
 # policy, then rr and spread=on against it for the yield comparison. About 25 minutes on 2
 # cores.
 bench-overcommit: setup all

@@ -69,7 +69,7 @@ static void timer_disarm(struct vcpu *v)
  * the host timer interrupt; one-shot and TSC-deadline timers need a guest write (an
  * exit of their own) per expiry and are not bounded. At 200 us the timer costs at most
  * one exit round trip per 200 us: 5 % of the vCPU under Bochs (about 10 us per exit,
- * RIG.md), well under 1 % on hardware; guests ask for 1 ms (HZ=1000) or more. The
+ * Bochs 3.0), well under 1 % on hardware; guests ask for 1 ms (HZ=1000) or more. The
  * current-count register counts down over the longer period, never reading above the
  * initial count (timer_current_count).
  */

@@ -32,7 +32,7 @@ enum vcpu_state {
 	VCPU_STOPPED,
 };
 
-/* Where a vCPU is with respect to guest mode (the posting protocol, seed 003). */
+/* Where a vCPU is with respect to guest mode (the posting protocol, arch/x86/vmx/posted.c). */
 enum vcpu_mode {
 	VCPU_OUTSIDE_GUEST = 0,
 	VCPU_IN_GUEST = 1,   /* set with interrupts off on the entry path, until the full exit path */
@@ -90,7 +90,7 @@ struct vcpu {
 	struct vcpu *blk_next;
 	struct cpu *blk_cpu;       /* the blocked list it is on, or NULL */
 	struct cpu *vmcs_cpu;      /* where its VMCS is active; NULL = clear */
-	volatile bool ready;       /* seed 001: woken or involuntarily preempted, not yet run */
+	volatile bool ready;       /* directed yield: woken or involuntarily preempted, not yet run */
 	volatile bool preempted;   /* involuntarily preempted, not yet run */
 	bool want_block;           /* HLT decided to block: done when the CPU has left it */
 	u64 runnable_since, wake_time, run_since;
@@ -105,7 +105,7 @@ struct vcpu {
 	volatile u8 mode;          /* enum vcpu_mode */
 	volatile u32 requests;     /* REQ_* */
 	u32 sipi_vector;
-	struct pi_desc *pi;        /* page-aligned: Bochs rejects less (RIG.md) */
+	struct pi_desc *pi;        /* page-aligned: Bochs 3.0 rejects less at VM entry */
 	struct vlapic lapic;
 	u32 pin, proc, proc2;      /* the controls now in its VMCS */
 	struct hv_timer sw_timer;  /* the guest timer without the preemption timer */

@@ -368,9 +368,9 @@ u64 vmx_handle_exit(struct vcpu *v)
 	enum exit_action a;
 
 	v->exits_total++;
-	/* The fastpath ("Handle preemption timer fastpath", MECHANISMS.md): still in
+	/* The fastpath (after Linux "KVM: VMX: Handle preemption timer fastpath"): still in
 	 * guest mode, interrupts off; the expiry posts into PIR with no notification
-	 * (the target is this vCPU, seed 004) and the entry tail syncs it. */
+	 * (the target is this vCPU: notification elision) and the entry tail syncs it. */
 	if (basic == EXIT_REASON_PREEMPTION_TIMER && v->vm->fastpath && !v->requests) {
 		u64 now = rdtsc();
 		/* Not when a host timer (the time slice) is due: handle_preemption_timer. */

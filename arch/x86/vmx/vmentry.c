@@ -183,7 +183,7 @@ void vmx_handle_requests(struct vcpu *v)
 }
 
 /*
- * The entry path, in the order of seed 003: interrupts off before the vCPU is marked
+ * The entry path, in the order the posting protocol needs (posted.c): interrupts off before the vCPU is marked
  * in guest, PIR synced into RVI after. Requests are looked at after the mark too, so
  * one made in between is not left for a later exit.
  */

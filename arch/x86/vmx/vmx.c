@@ -704,7 +704,7 @@ bool vmx_vcpu_init(struct vcpu *v, u32 entry, u32 mbi, char *err, size_t errlen)
 	v->vmcs = alloc_page();
 	/* The posted-interrupt descriptor needs 64-byte alignment (Vol. 3C, "Posted-
 	 * Interrupt Processing"); Bochs 3.0 rejects anything not 4-KiB aligned at VM
-	 * entry (RIG.md), so it gets a page of its own. */
+	 * entry with VM-instruction error 7), so it gets a page of its own. */
 	v->pi = alloc_page();
 	/* The FPU save area: XSAVE needs 64-byte alignment ("XSAVE Area"); a page holds
 	 * vmx_xsave_size bytes (fpu_probe). */
