@@ -21,7 +21,7 @@ HV_C := $(filter-out arch/x86/vmx/asm-offsets.c,$(HV_C))
 HV_S := $(wildcard boot/*.S arch/x86/vmx/*.S)
 HV_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(HV_C)) $(patsubst %.S,$(BUILD)/obj/%.o,$(HV_S))
 
-.PHONY: all hv guests run test unit bench bench-overcommit clean format-check setup
+.PHONY: all hv guests run test unit bench bench-overcommit clean setup
 all: hv guests unit
 
 hv: $(BUILD)/hv.elf
@@ -73,7 +73,7 @@ test: setup all
 bench: setup all
 	tools/bench
 
-# Seed 001's overcommit benchmark (docs/benchmarks.md): the whole matrix under the default
+# The overcommit benchmark of directed yield to ready vCPUs (docs/benchmarks.md): the whole matrix under the default
 # policy, then rr and spread=on against it for the yield comparison. About 25 minutes on 2
 # cores.
 bench-overcommit: setup all

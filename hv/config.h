@@ -24,7 +24,7 @@ struct irq_switches {
 	u8 apicv;      /* posted interrupts + virtual-interrupt delivery (default: if the CPU has them) */
 	u8 ptimer;     /* guest timers on the VMX-preemption timer (on) or a host software timer (off) */
 	u8 fastpath;   /* preemption-timer expiry handled in the exit fastpath */
-	u8 elide;      /* no notification IPI to the vCPU in the exit fastpath (seed 004) */
+	u8 elide;      /* no notification IPI to the vCPU in the exit fastpath (notification elision) */
 };
 
 struct vm_config {
@@ -55,8 +55,8 @@ enum poweroff_method {
 
 /* The scheduler (hv/sched.c, docs/INTERFACES.md). */
 enum yield_policy {
-	YIELD_READY,       /* directed yield to `ready` vCPUs of the same VM (seed 001) */
-	YIELD_PREEMPTED,   /* ... only to involuntarily preempted ones (before the seed) */
+	YIELD_READY,       /* directed yield to `ready` vCPUs of the same VM */
+	YIELD_PREEMPTED,   /* ... only to involuntarily preempted ones (before directed yield to ready vCPUs) */
 	YIELD_PLAIN,       /* give up the CPU, no target */
 	YIELD_NONE,        /* no PAUSE-loop exiting */
 };

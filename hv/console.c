@@ -124,6 +124,7 @@ void panic(const char *fmt, ...)
 {
 	static volatile u32 panicking;
 	va_list ap;
+	u64 rflags = read_rflags();   /* before interrupts go off */
 
 	irq_disable();
 	if (__atomic_exchange_n(&panicking, 1, __ATOMIC_ACQ_REL)) {
@@ -137,5 +138,6 @@ void panic(const char *fmt, ...)
 	va_end(ap);
 	printk("panic called from %p, stack %p\n", __builtin_return_address(0),
 	       __builtin_frame_address(0));
+	arch_panic_dump(__builtin_return_address(0), rflags);
 	hv_power_off(HV_STATUS_PANIC);
 }

@@ -16,5 +16,8 @@ void vprintk(const char *fmt, va_list ap);
 
 /* A broken hypervisor invariant: message, register dump of the caller, status 4. */
 void panic(const char *fmt, ...) __printf(1, 2) __noreturn;
+/* The register dump panic prints after its message (arch/x86/panic_dump.c): the
+ * caller's RIP, RSP, RFLAGS, control registers, and the current VMCS's guest state. */
+void arch_panic_dump(const void *caller, u64 rflags);
 
 #endif

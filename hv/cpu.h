@@ -41,7 +41,6 @@ struct cpu {
 	u32 apic_id;
 	volatile bool online;
 	bool vmx_on;
-	bool bsp;
 	u64 gdt[GDT_ENTRIES];
 	struct tss64 tss;
 	/* The scheduler (hv/sched.c). */

@@ -96,7 +96,6 @@ void boot_main(u32 magic, u32 info)
 		cmdline_parse("", &cfg, NULL, 0);
 	console_init(cfg.serial_port, cfg.baud, cfg.e9);
 	cpu_init_local(&cpus[0]);
-	cpus[0].bsp = true;
 	cpus[0].online = true;
 	percpu_ready = true;
 	power_init(cfg.poweroff, &acpi);

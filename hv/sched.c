@@ -594,7 +594,7 @@ static void put_prev(struct cpu *c, struct vcpu *v)
 		return;
 	}
 	if (cas_state(v, VCPU_RUNNING, VCPU_RUNNABLE)) {
-		/* Involuntary (time slice, yield): `ready` and `preempted` (seed 001);
+		/* Involuntary (time slice, yield): `ready` and `preempted` (directed yield);
 		 * no notifications until it runs again. */
 		v->ready = true;
 		v->preempted = true;

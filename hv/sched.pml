@@ -45,8 +45,8 @@
  *   BUG_DOUBLE_ADD        the undo path of blocking leaves the vCPU on the blocked
  *                         list; the next block adds it again (Linux 8b306e2f3c41)
  *   BUG_MARK_BEFORE_CLI   interrupts are disabled only just before VM entry, after the
- *                         vCPU is marked IN_GUEST and PIR synced (seed 003, first race)
- *   BUG_SYNC_BEFORE_MARK  PIR synced before the vCPU is marked IN_GUEST (seed 003,
+ *                         vCPU is marked IN_GUEST and PIR synced (posting protocol, first race)
+ *   BUG_SYNC_BEFORE_MARK  PIR synced before the vCPU is marked IN_GUEST (posting protocol,
  *                         second race)
  *   BUG_PIR_BEFORE_SN_CLEAR  schedule-in reads PIR before the compare-exchange that
  *                         clears SN (what posted.h:pi_update did until 8486e85, found
@@ -161,7 +161,7 @@ inline vcpu_post_irq(t, vec, me)
 		:: on[t]                               /*   was set: a notification or sync is due */
 		:: d_step { !on[t] -> on[t] = 1 };     /*   was clear: this poster notifies */
 			if                                 /* v->mode (then me->vcpu == v && elide) */
-			:: ELIDE(t, me)                    /* the fastpath: its entry tail syncs (seed 004) */
+			:: ELIDE(t, me)                    /* the fastpath: its entry tail syncs (notification elision) */
 			:: d_step { !ELIDE(t, me) && mode[t] == IN_GUEST ->
 				pend_posted[where[t]] = 1 }    /* lapic_send_ipi(v->cpu->apic_id, nv) */
 			:: !ELIDE(t, me) && mode[t] != IN_GUEST ->

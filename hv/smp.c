@@ -16,14 +16,8 @@
 #include "hv/timer.h"
 #include "hv/sched.h"
 #include "hv/config.h"
+#include "hv/apic_regs.h"
 
-#define APIC_ID 0x020
-#define APIC_EOI 0x0b0
-#define APIC_SVR 0x0f0
-#define APIC_ICR_LO 0x300
-#define APIC_ICR_HI 0x310
-#define APIC_LVT_LINT0 0x350
-#define APIC_LVT_LINT1 0x360
 #define ICR_INIT 0x00000500u
 #define ICR_STARTUP 0x00000600u
 #define ICR_LEVEL_ASSERT 0x00004000u
@@ -89,9 +83,9 @@ static void send_icr(u32 dest, u32 lo)
 		wrmsr(MSR_X2APIC_ICR, ((u64)dest << 32) | lo);
 		return;
 	}
-	lapic_write(APIC_ICR_HI, dest << 24);
-	lapic_write(APIC_ICR_LO, lo);
-	for (unsigned i = 0; i < 1000000 && (lapic_read(APIC_ICR_LO) & ICR_PENDING); i++)
+	lapic_write(APIC_ICR2, dest << 24);
+	lapic_write(APIC_ICR, lo);
+	for (unsigned i = 0; i < 1000000 && (lapic_read(APIC_ICR) & ICR_PENDING); i++)
 		cpu_relax();
 }
 

@@ -3,8 +3,8 @@
 #include "hv/timer.h"
 #include "hv/cpu.h"
 #include "arch/x86/x86.h"
+#include "hv/apic_regs.h"
 
-#define APIC_LVT_TIMER 0x320
 #define LVT_TSC_DEADLINE (2u << 17)
 #define CPUID1_ECX_TSC_DEADLINE BIT(24)
 

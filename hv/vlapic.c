@@ -30,7 +30,7 @@ static void sw_timer_fired(struct hv_timer *t, u64 now)
 }
 
 /* Software timer mode: the guest timer is a host timer on the vCPU's CPU. With the
- * preemption timer the entry path programs it instead (exit.c, program_timer). */
+ * preemption timer the entry path programs it instead (vmentry.c, vmx_program_timer). */
 void vlapic_timer_changed(struct vcpu *v)
 {
 	if (v->vm->ptimer)
@@ -69,7 +69,7 @@ static void timer_disarm(struct vcpu *v)
  * the host timer interrupt; one-shot and TSC-deadline timers need a guest write (an
  * exit of their own) per expiry and are not bounded. At 200 us the timer costs at most
  * one exit round trip per 200 us: 5 % of the vCPU under Bochs (about 10 us per exit,
- * RIG.md), well under 1 % on hardware; guests ask for 1 ms (HZ=1000) or more. The
+ * Bochs 3.0), well under 1 % on hardware; guests ask for 1 ms (HZ=1000) or more. The
  * current-count register counts down over the longer period, never reading above the
  * initial count (timer_current_count).
  */

@@ -83,7 +83,6 @@ struct vlapic {
 	u64 timer_start;       /* one-shot/periodic: TSC when the count was (re)loaded */
 	u64 tsc_deadline;      /* IA32_TSC_DEADLINE as the guest wrote it */
 	u32 esr_pending;       /* errors since the last ESR write */
-	u32 lowest_rr;         /* lowest-priority round robin (sender side) */
 	u32 lvt_timer;         /* the LVT timer as last handled: with APICv the CPU has already
 				* written the new value to the page when the APIC-write exit comes */
 };

@@ -32,7 +32,7 @@ enum vcpu_state {
 	VCPU_STOPPED,
 };
 
-/* Where a vCPU is with respect to guest mode (the posting protocol, seed 003). */
+/* Where a vCPU is with respect to guest mode (the posting protocol, arch/x86/vmx/posted.c). */
 enum vcpu_mode {
 	VCPU_OUTSIDE_GUEST = 0,
 	VCPU_IN_GUEST = 1,   /* set with interrupts off on the entry path, until the full exit path */
@@ -90,7 +90,7 @@ struct vcpu {
 	struct vcpu *blk_next;
 	struct cpu *blk_cpu;       /* the blocked list it is on, or NULL */
 	struct cpu *vmcs_cpu;      /* where its VMCS is active; NULL = clear */
-	volatile bool ready;       /* seed 001: woken or involuntarily preempted, not yet run */
+	volatile bool ready;       /* directed yield: woken or involuntarily preempted, not yet run */
 	volatile bool preempted;   /* involuntarily preempted, not yet run */
 	bool want_block;           /* HLT decided to block: done when the CPU has left it */
 	u64 runnable_since, wake_time, run_since;
@@ -105,7 +105,7 @@ struct vcpu {
 	volatile u8 mode;          /* enum vcpu_mode */
 	volatile u32 requests;     /* REQ_* */
 	u32 sipi_vector;
-	struct pi_desc *pi;        /* page-aligned: Bochs rejects less (RIG.md) */
+	struct pi_desc *pi;        /* page-aligned: Bochs 3.0 rejects less at VM entry */
 	struct vlapic lapic;
 	u32 pin, proc, proc2;      /* the controls now in its VMCS */
 	struct hv_timer sw_timer;  /* the guest timer without the preemption timer */
@@ -114,12 +114,11 @@ struct vcpu {
 	/* NMIs ("NMI Handling": while one is being handled, one more is latched; with
 	 * none in service one is delivered and one more latched, so at most 2 wait):
 	 * senders count into nmi_queued (atomic) with REQ_NMI, the vCPU's own CPU moves
-	 * them into nmi_pending, capped (exit.c, vmx_handle_requests). */
+	 * them into nmi_pending, capped (vmentry.c, vmx_handle_requests). */
 	u32 nmi_queued;
 	u8 nmi_pending;            /* NMIs to inject, 0-2 */
 	bool halt_irq_wake;        /* halted with interrupts enabled: a posted interrupt wakes it */
 	u32 tpr_threshold;         /* the VMCS's TPR threshold (TPR shadow without APICv) */
-	u64 cr8;                   /* TPR when there is no TPR shadow */
 	u64 xcr0;
 	/* Its x87/SSE/AVX registers while another vCPU's are loaded on its CPU: an XSAVE
 	 * (or FXSAVE) area, one page (arch/x86/vmx/vmx.c, "FPU state"). */
@@ -238,7 +237,7 @@ void hv_finish(void) __noreturn;
 
 
 /*
- * The exit-handler return contract (arch/x86/vmx/exit.c and the device models):
+ * The exit-handler return contract (arch/x86/vmx/exit_dispatch.c and the device models):
  *   EXIT_RESUME  re-enter the guest at the same RIP (an event was injected, or the
  *                handler already moved RIP, or the instruction must be retried)
  *   EXIT_SKIP    the instruction is emulated: advance RIP past it, then re-enter

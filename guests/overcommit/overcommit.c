@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * overcommit: the workload of seed 001 (directed yield to "ready" vCPUs) in miniature.
+ * overcommit: the workload of directed yield to "ready" vCPUs) in miniature.
  * The seed measured ebizzy -M in VMs whose vCPUs outnumber the CPUs; its profile was
  * dominated by smp_call_function_many(), a sender that IPIs the other vCPUs and spins
  * until each has run the call, so a sender whose target is not running wastes its slice
@@ -29,10 +29,10 @@
  * waits for checks `sleeping` after its own MFENCE and wakes it with the fixed IPI
  * VEC_WAKE: an acking handler wakes the sender, an unlock wakes the lock's waiters, the
  * last vCPU to finish wakes the others. The call IPIs themselves wake halted receivers.
- * This is the halt-blocking and wakeup path of the hypervisor, with the seed's second
+ * This is the halt-blocking and wakeup path of the hypervisor, with the Linux patch's second
  * case (a woken vCPU is a good yield candidate) in it.
  *
- * think=TICKS: the seed's own situation (ebizzy under Linux). Every wait PAUSE-spins as
+ * think=TICKS: the Linux patch's own situation (ebizzy under Linux). Every wait PAUSE-spins as
  * in the default mode (the sender's wait for acks never halts, like csd_lock_wait()),
  * and after each round the vCPU goes idle for TICKS: STI;HLT in a loop, with this CPU's
  * LAPIC timer (TSC-deadline where offered, else one-shot, as for the watchdog) armed

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The races of seed 003 and 004, provoked on purpose.
+ * The races of the posting protocol and of notification elision, provoked on purpose.
  *
  * vCPU 0 loops on VMCALL (an exit and an entry per iteration) with interrupts enabled.
  * vCPU 1 asks the hypervisor (HC_RACE_POST) to stop vCPU 0's entry path at a window
@@ -16,7 +16,7 @@
  * window + 2 at most. A post left in PIR until a later entry fails this.
  *
  * Also: timer expiry in the exit fastpath posts to the running vCPU with no
- * notification IPI (seed 004) and still arrives.
+ * notification IPI (notification elision) and still arrives.
  *
  * Command line: rounds=N (per window, default 20).
  */

@@ -10,7 +10,7 @@
  * SS.DPL ("the value of the DPL field for SS is always equal to the logical
  * processor's current privilege level", "Checks on Guest Segment Registers"). In PAE
  * paging the CPU saves its PDPTE registers in GUEST_PDPTE0-3 on every exit with EPT
- * ("Saving Guest State"), and exit.c:load_pdptes loads them when the hypervisor
+ * ("Saving Guest State"), and exit_cr.c:load_pdptes loads them when the hypervisor
  * emulates the paging change. MAXPHYADDR and 1-GByte page support are the host's,
  * which CPUID shows the guest unchanged (cpuid.c). PKRU is not read: CPUID hides PKU
  * from guests (cpuid.c, ECX7_KEPT) and the host runs without CR4.PKE, where RDPKRU
@@ -21,7 +21,7 @@
  * or in one of the emulated device pages (the vIOAPIC and the local APIC page, which
  * EPT may cover with RAM when mem= reaches them), is never read from a device: the walk
  * stops and so does the VM (vm_fault), as an EPT violation or APIC-access exit of the
- * CPU's own walk into those pages does (mmio.c:vm_mmio_dispatch, exit.c). The
+ * CPU's own walk into those pages does (mmio.c:vm_mmio_dispatch, exit_io.c). The
  * accessed and dirty flags are set with a locked compare-exchange on the entry in RAM,
  * as the CPU's own update is atomic against other vCPUs.
  */

@@ -3,7 +3,8 @@
  * Posting an interrupt to a vCPU: the one entry point for every source (IPIs from
  * other vCPUs, the vIOAPIC, timers, devices), callable from any CPU.
  *
- * The protocol (seed 003, Intel SDM Vol. 3C "Posted-Interrupt Processing"):
+ * The protocol (after Linux "kvm: x86: do not use KVM_REQ_EVENT for APICv interrupt
+ * injection"; Intel SDM Vol. 3C "Posted-Interrupt Processing"):
  *   poster:  set PIR[vector]; test-and-set ON; if ON was already set, stop (a
  *            notification or an entry-path sync is already due); else read the
  *            target's mode:
@@ -11,11 +12,11 @@
  *                           APICv: the CPU moves PIR into vIRR without a VM exit; the
  *                           kick vector without APICv: a VM exit, then the entry path
  *                           injects), except when the target is the vCPU in the exit
- *                           fastpath on this CPU (seed 004): its entry path syncs PIR;
+ *                           fastpath on this CPU (notification elision): its entry path syncs PIR;
  *              halted    -> wake it (hv/sched.c);
  *              otherwise -> nothing: its entry path syncs PIR. No kick (3ce7bf58e125:
  *                           a vCPU outside guest mode does not need one).
- *   target's entry path (exit.c, vmx_prepare_entry): interrupts off, then mode =
+ *   target's entry path (vmentry.c, vmx_prepare_entry): interrupts off, then mode =
  *            IN_GUEST with a full barrier, then if ON: clear ON, move PIR into the
  *            IRR and raise RVI. A poster that saw OUTSIDE set ON before the target
  *            read it; a poster that saw IN_GUEST sends an IPI that stays pending

@@ -449,8 +449,16 @@ static u64 cr0_host_owned(void)
 	return (vmx_caps.cr0_fixed0 & ~(u64)(CR0_PE | CR0_PG)) | (~vmx_caps.cr0_fixed1 & 0xffffffffull);
 }
 
+/* The CR0 the CPU runs the guest with for the CR0 the guest sees (its read shadow):
+ * the bits fixed to 1 in VMX operation set (PE and PG excepted: unrestricted guest,
+ * "VMX-Fixed Bits in CR0"), those fixed to 0 cleared. */
+u64 vmx_guest_cr0(u64 shadow)
+{
+	return (shadow | (vmx_caps.cr0_fixed0 & ~(u64)(CR0_PE | CR0_PG))) & vmx_caps.cr0_fixed1;
+}
+
 /* Host-owned: the fixed bits, and every bit the guest's CPUID does not offer, so
- * that setting one exits and faults (exit.c, set_cr4). */
+ * that setting one exits and faults (exit_cr.c, set_cr4). */
 static u64 cr4_host_owned(struct vcpu *v)
 {
 	return vmx_caps.cr4_fixed0 | (~vmx_caps.cr4_fixed1 & 0xffffffffull) | (~guest_cr4_valid(v) & 0xffffffffull);
@@ -523,7 +531,7 @@ static void write_guest_state(struct vcpu *v, u32 entry, u32 mbi)
 	u64 cr0 = CR0_PE | CR0_ET;
 	vmcs_writel(CR0_GUEST_HOST_MASK, cr0_host_owned());
 	vmcs_writel(CR0_READ_SHADOW, cr0);
-	vmcs_writel(GUEST_CR0, (cr0 | (vmx_caps.cr0_fixed0 & ~(u64)(CR0_PE | CR0_PG))) & vmx_caps.cr0_fixed1);
+	vmcs_writel(GUEST_CR0, vmx_guest_cr0(cr0));
 	vmcs_writel(CR4_GUEST_HOST_MASK, cr4_host_owned(v));
 	vmcs_writel(CR4_READ_SHADOW, 0);
 	vmcs_writel(GUEST_CR4, vmx_caps.cr4_fixed0 & vmx_caps.cr4_fixed1);
@@ -591,8 +599,7 @@ void vmx_vcpu_start_ap(struct vcpu *v, u8 vector)
 	vmcs_write32(GUEST_IDTR_LIMIT, 0xffff);
 	u64 cr0 = CR0_ET | CR0_CD | CR0_NW;
 	vmcs_writel(CR0_READ_SHADOW, cr0);
-	vmcs_writel(GUEST_CR0, ((cr0 & ~(u64)(CR0_CD | CR0_NW)) | (vmx_caps.cr0_fixed0 & ~(u64)(CR0_PE | CR0_PG))) &
-				       vmx_caps.cr0_fixed1);
+	vmcs_writel(GUEST_CR0, vmx_guest_cr0(cr0 & ~(u64)(CR0_CD | CR0_NW)));
 	vmcs_writel(CR4_READ_SHADOW, 0);
 	vmcs_writel(GUEST_CR4, vmx_caps.cr4_fixed0 & vmx_caps.cr4_fixed1);
 	vmcs_writel(GUEST_CR3, 0);
@@ -697,7 +704,7 @@ bool vmx_vcpu_init(struct vcpu *v, u32 entry, u32 mbi, char *err, size_t errlen)
 	v->vmcs = alloc_page();
 	/* The posted-interrupt descriptor needs 64-byte alignment (Vol. 3C, "Posted-
 	 * Interrupt Processing"); Bochs 3.0 rejects anything not 4-KiB aligned at VM
-	 * entry (RIG.md), so it gets a page of its own. */
+	 * entry with VM-instruction error 7), so it gets a page of its own. */
 	v->pi = alloc_page();
 	/* The FPU save area: XSAVE needs 64-byte alignment ("XSAVE Area"); a page holds
 	 * vmx_xsave_size bytes (fpu_probe). */

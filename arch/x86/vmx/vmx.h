@@ -41,10 +41,12 @@ void vcpu_run(struct vcpu *v) __noreturn;
 void vmx_vcpu_put(struct vcpu *v);
 /* Real-mode start of an AP at vector << 12 (v's own CPU, VMCS current). */
 void vmx_vcpu_start_ap(struct vcpu *v, u8 vector);
+/* The CR0 the CPU runs the guest with for the guest-visible (read-shadow) CR0. */
+u64 vmx_guest_cr0(u64 shadow);
 /* The guest switched its APIC between disabled/xAPIC/x2APIC: update the VMCS
  * controls and the MSR bitmap (v's own CPU). */
 void vmx_apic_mode_changed(struct vcpu *v);
-/* The entry path (exit.c): interrupts off, mark in guest, sync PIR, timers. false:
+/* The entry path (vmentry.c): interrupts off, mark in guest, sync PIR, timers. false:
  * do not enter (the vCPU stopped, blocked or must wait). */
 bool vmx_prepare_entry(struct vcpu *v);
 /* Move PIR into vIRR/RVI (APICv; v's CPU, VMCS current). */

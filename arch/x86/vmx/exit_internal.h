@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the VM-exit files share (private to arch/x86/vmx/): exit_dispatch.c (the exit
+ * table, vmx_handle_exit and the small handlers), vmentry.c (the entry path: requests,
+ * event injection, timer programming), exit_cr.c (control registers, XSETBV),
+ * exit_io.c (port I/O), exit_apic.c (the virtual LAPIC's exits). Handlers follow the
+ * return contract of enum exit_action (hv/vm.h).
+ */
+#ifndef ARCH_X86_VMX_EXIT_INTERNAL_H
+#define ARCH_X86_VMX_EXIT_INTERNAL_H
+
+#include "arch/x86/vmx/vmx.h"
+#include "arch/x86/vmx/vmcs.h"
+#include "arch/x86/vmx/mmio.h"
+#include "arch/x86/vmx/posted.h"
+#include "arch/x86/x86.h"
+#include "hv/console.h"
+#include "hv/lib.h"
+
+/* VMX instructions in the guest: VMX is not exposed (CPUID.1:ECX.VMX = 0), so behave
+ * like a CPU without it: #UD. The same for MONITOR/MWAIT (CPUID.1:ECX.MONITOR = 0). */
+static inline enum exit_action inject_ud(struct vcpu *v)
+{
+	vmx_inject_exception(v, X86_UD, false, 0);
+	return EXIT_RESUME;
+}
+
+/* RDPMC with no performance counters exposed (CPUID leaf 0xA is zero): #GP(0). */
+static inline enum exit_action inject_gp(struct vcpu *v)
+{
+	vmx_inject_exception(v, X86_GP, true, 0);
+	return EXIT_RESUME;
+}
+
+/* After an emulated instruction: move RIP past it and drop the one-instruction
+ * interrupt shadow of STI / MOV SS, which the instruction has consumed. The
+ * instruction completed, so RF is cleared ("EFLAGS Register": "the processor clears
+ * RF ... after every instruction that completes"), and with RFLAGS.TF set the single-
+ * step trap it owes is made pending through the BS bit of the pending debug
+ * exceptions ("Guest Non-Register State"; "Single-Step Exception Condition": a #DB
+ * after the instruction), delivered by the CPU right after VM entry; not with
+ * DEBUGCTL.BTF, which single-steps on branches only, and no emulated instruction
+ * branches. */
+static inline void skip_instruction(void)
+{
+	vmcs_writel(GUEST_RIP, vmcs_readl(GUEST_RIP) + vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
+	u32 intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+	if (unlikely(intr & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS)))
+		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, intr & ~(u32)(INTR_BLOCK_STI | INTR_BLOCK_MOV_SS));
+	u64 rflags = vmcs_readl(GUEST_RFLAGS);
+	if (unlikely(rflags & (RFLAGS_TF | RFLAGS_RF))) {
+		vmcs_writel(GUEST_RFLAGS, rflags & ~(u64)RFLAGS_RF);
+		if ((rflags & RFLAGS_TF) && !(vmcs_read64(GUEST_IA32_DEBUGCTL) & DEBUGCTL_BTF))
+			vmcs_writel(GUEST_PENDING_DBG_EXCEPTIONS,
+				    vmcs_readl(GUEST_PENDING_DBG_EXCEPTIONS) | PENDING_DBG_BS);
+	}
+}
+
+/* exit_cr.c */
+enum exit_action vmx_exit_cr_access(struct vcpu *v);
+enum exit_action vmx_exit_xsetbv(struct vcpu *v);
+
+/* exit_io.c */
+enum exit_action vmx_exit_io(struct vcpu *v);
+
+/* exit_apic.c */
+enum exit_action vmx_exit_interrupt_window(struct vcpu *v);
+enum exit_action vmx_exit_nmi_window(struct vcpu *v);
+enum exit_action vmx_exit_tpr_below_threshold(struct vcpu *v);
+enum exit_action vmx_exit_apic_write(struct vcpu *v);
+enum exit_action vmx_exit_eoi_induced(struct vcpu *v);
+enum exit_action vmx_exit_apic_access(struct vcpu *v);
+
+/* vmentry.c: the pieces of the entry path that vmx_handle_exit's shortcuts reuse. */
+void vmx_program_timer(struct vcpu *v);
+void vmx_inject_pending_irq(struct vcpu *v);
+void vmx_entry_tail(struct vcpu *v);
+
+/* Move the posted vectors (PIR) into the virtual IRR if ON is set (clearing it).
+ * Returns the highest vector moved, or -1. */
+static inline int harvest_pir(struct vcpu *v)
+{
+	if (!pi_test_and_clear_on(v->pi))
+		return -1;
+	return pi_harvest(v->pi, v->lapic.regs + APIC_IRR);
+}
+
+/* Last step before entry: with APICv, take what was posted into RVI (vmx_sync_pir);
+ * without, inject or ask for a window (vmx_inject_pending_irq), always or, with
+ * only_if_posted, only when something was posted since the last look. */
+static inline void sync_or_inject(struct vcpu *v, bool only_if_posted)
+{
+	if (v->vm->apicv) {
+		if (only_if_posted ? unlikely(pi_test_on(v->pi)) : pi_test_on(v->pi))
+			vmx_sync_pir(v);
+	} else if (!only_if_posted || unlikely(pi_test_on(v->pi))) {
+		vmx_inject_pending_irq(v);
+	}
+}
+
+#endif
