@@ -148,6 +148,13 @@ struct cpuid_cached {
 	bool valid;
 };
 
+/* hv/dev/fwcfg.c: QEMU's fw_cfg, traditional I/O interface. */
+struct fwcfg {
+	struct vdev dev;
+	u16 selector;
+	u32 offset;                /* next data byte of the selected item */
+};
+
 struct vm {
 	char name[VM_NAME_MAX + 1];
 	u32 id;
@@ -185,7 +192,8 @@ struct vm {
 	struct vpci *pci;          /* hv/pci: the PCI host bridge and its devices */
 	struct io_bus bus;         /* hv/io/bus.c: its devices' port and MMIO ranges */
 	/* Stateless devices (hv/dev/): nothing but their place on the bus. */
-	struct vdev pm_dev, debug_exit_dev, xapic_dev;
+	struct vdev pm_dev, debug_exit_dev, xapic_dev, port92_dev;
+	struct fwcfg fwcfg;
 };
 
 extern struct vm vms[MAX_VMS];
