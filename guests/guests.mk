@@ -12,7 +12,7 @@
 G_BUILD    := $(if $(BUILD),$(BUILD),build)
 G_OUT      := $(G_BUILD)/guests
 G_OBJ      := $(G_OUT)/obj
-G_NAMES    := hello triplefault badmem badio bench races apic ipistress platform fair overcommit fpu pci uartflood memmap pagewalk isolate conform
+G_NAMES    := hello triplefault badmem badio bench races apic ipistress platform fair overcommit fpu pci uartflood memmap pagewalk isolate conform platform2
 
 G_CC       ?= gcc
 G_AS       ?= as
@@ -37,10 +37,11 @@ G_ELFS     := $(foreach n,$(G_NAMES),$(G_OUT)/$(n).elf)
 G_FOREIGN  := $(G_BUILD)/tests/foreign.elf
 G_PAGING32 := $(G_OUT)/paging32.elf
 G_LEGACY32 := $(G_BUILD)/tests/legacy32.elf
-GUEST_ELFS += $(G_ELFS) $(G_FOREIGN) $(G_PAGING32) $(G_LEGACY32)
+G_FOREIGN_LOW := $(G_BUILD)/tests/foreign-low.elf
+GUEST_ELFS += $(G_ELFS) $(G_FOREIGN) $(G_FOREIGN_LOW) $(G_PAGING32) $(G_LEGACY32)
 
 .PHONY: guests
-guests: $(G_ELFS) $(G_FOREIGN) $(G_PAGING32) $(G_LEGACY32)
+guests: $(G_ELFS) $(G_FOREIGN) $(G_FOREIGN_LOW) $(G_PAGING32) $(G_LEGACY32)
 
 $(G_OBJ)/%.c.o: guests/%.c guests/guests.mk
 	@mkdir -p $(@D)
@@ -74,6 +75,13 @@ $(G_OBJ)/foreign/foreign.o: tests/foreign/foreign.s guests/guests.mk
 $(G_FOREIGN): $(G_OBJ)/foreign/foreign.o
 	@mkdir -p $(@D)
 	$(G_LD) --fatal-warnings -m elf_i386 -Ttext 0x100000 -N --no-warn-rwx-segments --build-id=none \
+		-e _start -o $@ $<
+
+# foreign-low: the same kernel linked at 0x20000, below 1 MiB (the loader places it
+# between its multiboot information and the BIOS area).
+$(G_FOREIGN_LOW): $(G_OBJ)/foreign/foreign.o
+	@mkdir -p $(@D)
+	$(G_LD) --fatal-warnings -m elf_i386 -Ttext 0x20000 -N --no-warn-rwx-segments --build-id=none \
 		-e _start -o $@ $<
 
 # paging32: a plain 32-bit kernel too (32-bit and PAE paging, which the 64-bit guest

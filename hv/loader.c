@@ -99,7 +99,10 @@ struct guest_ram {
 };
 
 /* Place [pa, pa+memsz) with filesz bytes from data; the rest zeroed. The range must
- * lie inside one RAM entry of the map at or above 1 MiB. */
+ * lie inside one RAM entry of the map at or above GUEST_KERNEL_LOW_MIN and keep clear
+ * of what the loader itself places below 1 MiB: the GDT and boot stack, and the start
+ * of the multiboot information (mb_load ends the information area at a kernel above
+ * it). */
 static bool place(const struct guest_ram *g, u64 pa, const u8 *data, u64 filesz, u64 memsz,
 		  struct loader_result *out, char *err, size_t errlen)
 {
@@ -107,13 +110,23 @@ static bool place(const struct guest_ram *g, u64 pa, const u8 *data, u64 filesz,
 	if (filesz > memsz)
 		return fail(err, errlen, "segment at 0x%llx has file size above memory size",
 			    (unsigned long long)pa);
-	if (pa < GUEST_KERNEL_MIN || pa + memsz < pa || !guest_map_is_ram(g->map, pa, memsz) ||
+	if (pa < GUEST_KERNEL_LOW_MIN || pa + memsz < pa || !guest_map_is_ram(g->map, pa, memsz) ||
 	    !guest_map_offset(g->map, pa, memsz, &off))
 		return fail(err, errlen,
-			    "kernel segment 0x%llx-0x%llx outside guest RAM 1 MiB-%llu MiB%s",
-			    (unsigned long long)pa, (unsigned long long)(pa + memsz),
+			    "kernel segment 0x%llx-0x%llx outside guest RAM 0x%x-0x%llx, 1 MiB-%llu MiB%s",
+			    (unsigned long long)pa, (unsigned long long)(pa + memsz), GUEST_KERNEL_LOW_MIN,
+			    (unsigned long long)GUEST_LOW_RAM_END,
 			    (unsigned long long)(guest_map_low_end(g->map) >> 20),
 			    g->map->nr_spans > 1 ? " and above 4 GiB" : "");
+	if (pa < GUEST_BOOT_AREA_END && pa + memsz > GUEST_GDT_ADDR)
+		return fail(err, errlen, "kernel segment 0x%llx-0x%llx overlaps the loader's GDT and boot stack "
+			    "at 0x%x-0x%x", (unsigned long long)pa, (unsigned long long)(pa + memsz), GUEST_GDT_ADDR,
+			    GUEST_BOOT_AREA_END);
+	if (pa <= GUEST_MBI_ADDR && pa + memsz > GUEST_MBI_ADDR)
+		return fail(err, errlen, "kernel segment 0x%llx-0x%llx overlaps the multiboot information at 0x%x",
+			    (unsigned long long)pa, (unsigned long long)(pa + memsz), GUEST_MBI_ADDR);
+	if (pa > GUEST_MBI_ADDR && pa < out->mbi_end)
+		out->mbi_end = (u32)pa;
 	memcpy(g->ram + off, data, filesz);
 	memset(g->ram + off + filesz, 0, memsz - filesz);
 	if (!out->kernel_start || pa < out->kernel_start)
@@ -210,16 +223,17 @@ static bool load_aout(const struct guest_ram *g, const u8 *k, size_t len, const 
 	return true;
 }
 
-/* A small bump allocator for the information area [GUEST_MBI_ADDR, GUEST_MBI_END). */
+/* A small bump allocator for the information area [GUEST_MBI_ADDR, end): end is
+ * GUEST_MBI_END, or the start of a kernel loaded inside that range. */
 struct mbi_area {
 	u8 *ram;
-	u32 next;
+	u32 next, end;
 };
 
 static u32 mbi_alloc(struct mbi_area *a, u32 size)
 {
 	u32 at = ALIGN_UP(a->next, 8u);
-	if (at + size > GUEST_MBI_END)
+	if (at + size > a->end)
 		return 0;
 	a->next = at + size;
 	memset(a->ram + at, 0, size);
@@ -246,6 +260,7 @@ bool mb_load(u8 *ram, const struct guest_map *map, const u8 *kernel, size_t klen
 	u64 low_end = guest_map_low_end(map);
 
 	memset(out, 0, sizeof(*out));
+	out->mbi_end = GUEST_MBI_END;
 	if (map->nr_spans < 1 || map->span[0].gpa || map->span[0].host_off || low_end < MiB(2))
 		return fail(err, errlen, "guest RAM below 2 MiB");
 	const struct mb1_header *h = find_header(kernel, klen, &hoff);
@@ -269,10 +284,12 @@ bool mb_load(u8 *ram, const struct guest_map *map, const u8 *kernel, size_t klen
 
 	/* Modules: page aligned after the kernel, in the RAM below the hole (their
 	 * addresses are 32-bit). */
-	struct mbi_area a = { ram, GUEST_MBI_ADDR };
+	struct mbi_area a = { ram, GUEST_MBI_ADDR, out->mbi_end };
 	u32 info = mbi_alloc(&a, sizeof(struct mbi));
+	if (!info)
+		return fail(err, errlen, "multiboot information does not fit below 0x%x (the kernel)", a.end);
 	struct mbi *mi = (struct mbi *)(ram + info);
-	u64 next = ALIGN_UP(out->kernel_end, PAGE_SIZE);
+	u64 next = ALIGN_UP(MAX(out->kernel_end, (u64)GUEST_KERNEL_MIN), PAGE_SIZE);
 	u32 modarr = nr_mods ? mbi_alloc(&a, nr_mods * (u32)sizeof(struct mbi_mod)) : 0;
 	for (u32 i = 0; i < nr_mods; i++) {
 		if (next + mods[i].len > low_end || next + mods[i].len < next)
@@ -284,7 +301,8 @@ bool mb_load(u8 *ram, const struct guest_map *map, const u8 *kernel, size_t klen
 		m->mod_end = (u32)(next + mods[i].len);
 		m->string = mbi_string(&a, mods[i].string ? mods[i].string : "");
 		if (!m->string)
-			return fail(err, errlen, "multiboot information does not fit below 640 KiB");
+			return fail(err, errlen, "multiboot information does not fit below %s0x%x",
+				    a.end == GUEST_MBI_END ? "640 KiB, " : "the kernel at ", a.end);
 		next = ALIGN_UP(next + mods[i].len, PAGE_SIZE);
 	}
 	out->mods_end = next;
@@ -299,7 +317,8 @@ bool mb_load(u8 *ram, const struct guest_map *map, const u8 *kernel, size_t klen
 	u32 cmd = mbi_string(&a, cmdline ? cmdline : "");
 	u32 lname = mbi_string(&a, "microhv");
 	if (!info || !mm || !cmd || !lname || (nr_mods && !modarr))
-		return fail(err, errlen, "multiboot information does not fit below 640 KiB");
+		return fail(err, errlen, "multiboot information does not fit below %s0x%x",
+				    a.end == GUEST_MBI_END ? "640 KiB, " : "the kernel at ", a.end);
 	struct mbi_mmap *e = (struct mbi_mmap *)(ram + mm);
 	for (u32 i = 0; i < n_mmap; i++)
 		e[i] = (struct mbi_mmap){ 20, r[i].base, r[i].size, r[i].type };

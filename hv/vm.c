@@ -120,6 +120,7 @@ bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, si
 	 * "Guest platform"), each on the VM's bus (hv/dev/dev.h): the IOAPIC ID follows
 	 * the vCPUs' APIC IDs 0..n-1. */
 	if (!vuart_create(vm) || !vpic_create(vm) || !pm_create(vm) || !debug_exit_create(vm) ||
+	    !port92_create(vm) || !fwcfg_create(vm) || !rtc_create(vm) ||
 	    !ioapic_create(vm, cfg->vcpus) || !xapic_create(vm)) {
 		hv_snprintf(err, errlen, "vm '%s': a platform device's range cannot be registered on its bus", cfg->name);
 		return false;

@@ -147,6 +147,26 @@ struct cpuid_cached {
 	bool valid;
 };
 
+/* hv/dev/fwcfg.c: QEMU's fw_cfg, traditional I/O interface. */
+struct fwcfg {
+	struct vdev dev;
+	u16 selector;
+	u32 offset;                /* next data byte of the selected item */
+};
+
+/* hv/dev/rtc.c: the MC146818 CMOS RTC and RAM at 0x70/0x71. */
+struct rtc {
+	struct vdev dev;
+	u8 index;                  /* 0x70 bits 6:0 */
+	bool nmi_masked;           /* 0x70 bit 7 (kept, no effect) */
+	u8 ram[128];               /* registers A-D at 0x0A-0x0D, RAM 0x0E-0x7F; the time
+				    * registers hold their values while SET is 1 */
+	u64 secs;                  /* Unix time at the last update */
+	u64 sec_tsc;               /* TSC of the last update */
+	u64 epoch_tsc;             /* phase origin of the periodic flag */
+	u64 flags_tsc;             /* register C evaluated up to this TSC */
+};
+
 struct vm {
 	char name[VM_NAME_MAX + 1];
 	u32 id;
@@ -184,7 +204,9 @@ struct vm {
 	struct vpci *pci;          /* hv/pci: the PCI host bridge and its devices */
 	struct io_bus bus;         /* hv/io/bus.c: its devices' port and MMIO ranges */
 	/* Stateless devices (hv/dev/): nothing but their place on the bus. */
-	struct vdev pm_dev, debug_exit_dev, xapic_dev;
+	struct vdev pm_dev, debug_exit_dev, xapic_dev, port92_dev;
+	struct fwcfg fwcfg;
+	struct rtc rtc;
 };
 
 extern struct vm vms[MAX_VMS];

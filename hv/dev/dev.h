@@ -16,6 +16,9 @@ bool vuart_create(struct vm *vm);                        /* hv/vuart.c: COM1 */
 bool vpic_create(struct vm *vm);                         /* hv/dev/pic.c: 8259 pair + ELCR */
 bool pm_create(struct vm *vm);                           /* hv/dev/pm.c: ACPI PM1 + PM timer */
 bool debug_exit_create(struct vm *vm);                   /* hv/dev/debug_exit.c: port 0xf4 */
+bool port92_create(struct vm *vm);                       /* hv/dev/port92.c: port 0x92 */
+bool fwcfg_create(struct vm *vm);                        /* hv/dev/fwcfg.c: fw_cfg 0x510-0x511 */
+bool rtc_create(struct vm *vm);                          /* hv/dev/rtc.c: CMOS RTC 0x70-0x71 */
 bool ioapic_create(struct vm *vm, u32 id);               /* hv/dev/ioapic.c: the vIOAPIC MMIO */
 bool xapic_create(struct vm *vm);                        /* hv/dev/xapic.c: the xAPIC MMIO page */
 

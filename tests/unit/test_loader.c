@@ -447,10 +447,13 @@ static void unsupported_flags(void **state)
 static void segments_outside_ram(void **state)
 {
 	(void)state;
-	struct seg s = { 1, DATA_OFF, 0x80000, 0x80000, 0x100, 0x100 };   /* below 1 MiB */
-	size_t len = elf32(0x80000, &s, 1);
+	struct seg s = { 1, DATA_OFF, 0x800, 0x800, 0x100, 0x100 };   /* page 0 */
+	size_t len = elf32(0x800, &s, 1);
 	load_bad(len, "outside guest RAM");
-	assert_contains(err, "0x80000");
+	assert_contains(err, "0x800");
+	s = (struct seg){ 1, DATA_OFF, 0x9f000, 0x9f000, 0x100, 0x1000 };   /* into the BIOS area */
+	len = elf32(0x9f000, &s, 1);
+	load_bad(len, "outside guest RAM");
 	s = (struct seg){ 1, DATA_OFF, 0xfff000, 0xfff000, 0x100, 0x2000 };   /* past 16 MiB */
 	len = elf32(0xfff000, &s, 1);
 	load_bad(len, "outside guest RAM");
@@ -465,10 +468,45 @@ static void segments_outside_ram(void **state)
 	s = (struct seg){ 1, DATA_OFF, 0xfffffffffffff000ull, 0xfffffffffffff000ull, 0x100, 0x2000 };
 	len = elf64(0x100000, &s, 1);
 	load_bad(len, "outside guest RAM");
-	/* an a.out kernel loaded below 1 MiB */
+	/* an a.out kernel over the loader's GDT and boot stack */
 	setup(NULL);
-	mb_header(0, 0x10000, (const u32[]){ 0x8000, 0x8000, 0, 0, 0x8000 });
-	load_bad(0x100, "outside guest RAM");
+	mb_header(0, 0x10000, (const u32[]){ 0x7000, 0x7000, 0, 0, 0x7000 });
+	load_bad(0x100, "overlaps the loader's GDT and boot stack at 0x6000-0x8000");
+}
+
+/* Kernels below 1 MiB: below the GDT, between the stack and the information, or above
+ * the information's start (which then ends there); modules still go from 1 MiB. */
+static void low_kernels(void **state)
+{
+	(void)state;
+	struct seg s = { 1, DATA_OFF, 0x1000, 0x1000, 0x100, 0x200 };
+	size_t len = elf32(0x1000, &s, 1);
+	load_ok(len, "low", NULL, 0);
+	expect_segment(0x1000, DATA_OFF, 0x100, 0x200);
+	expect_mbi("low", 0);
+	setup(NULL);
+	s = (struct seg){ 1, DATA_OFF, 0x20000, 0x20000, 0x100, 0x1000 };
+	len = elf32(0x20000, &s, 1);
+	static const u8 mdata[16] = "module";
+	struct loader_module m = { mdata, sizeof(mdata), "m" };
+	load_ok(len, "at 0x20000", &m, 1);
+	expect_segment(0x20000, DATA_OFF, 0x100, 0x1000);
+	assert_int_equal(out.mbi_end, 0x20000);
+	assert_true(out.mods_end >= GUEST_KERNEL_MIN);
+	assert_int_equal(r32(r32(out.mbi + MBI_MODS_ADDR)), GUEST_KERNEL_MIN);
+	/* the information must fit below such a kernel */
+	setup(NULL);
+	s = (struct seg){ 1, DATA_OFF, 0x9100, 0x9100, 0x100, 0x100 };
+	len = elf32(0x9100, &s, 1);
+	static char cmd[0x200];
+	memset(cmd, 'c', sizeof(cmd) - 1);
+	assert_false(mb_load(ram, &map16, kernel, len, cmd, NULL, 0, &out, err, sizeof(err)));
+	assert_contains(err, "does not fit below the kernel at 0x9100");
+	/* over the information's start */
+	setup(NULL);
+	s = (struct seg){ 1, DATA_OFF, 0x8000, 0x8000, 0x100, 0x1800 };
+	len = elf32(0x8000, &s, 1);
+	load_bad(len, "overlaps the multiboot information at 0x9000");
 }
 
 static void filesz_above_memsz(void **state)
@@ -730,7 +768,7 @@ static void ram_around_a_hole(void **state)
 	s[1].paddr = MiB(40);
 	len = elf64(0x100000, s, 2);
 	assert_false(mb_load(big, &m, kernel, len, "", NULL, 0, &out, err, sizeof(err)));
-	assert_contains(err, "outside guest RAM 1 MiB-32 MiB and above 4 GiB");
+	assert_contains(err, "1 MiB-32 MiB and above 4 GiB");
 	s[1].paddr = MiB(32) - 0x100;
 	len = elf64(0x100000, s, 2);
 	assert_false(mb_load(big, &m, kernel, len, "", NULL, 0, &out, err, sizeof(err)));
@@ -769,6 +807,7 @@ int main(void)
 		T(bad_checksum),
 		T(unsupported_flags),
 		T(segments_outside_ram),
+		T(low_kernels),
 		T(filesz_above_memsz),
 		T(program_headers_outside_the_file),
 		T(segment_outside_the_file),
