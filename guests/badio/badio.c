@@ -10,8 +10,8 @@
  * - unknown MSRs raise #GP on rdmsr and wrmsr; IA32_EFER and IA32_PAT read fine.
  *
  * Command line: nohv skips what differs on plain QEMU TCG, so that the test passes
- * there too: the ports that are devices on QEMU (fw_cfg at 0x510, PCI configuration
- * data at 0xcfc) and the unknown MSRs (TCG reads them as 0 without #GP).
+ * there too: the ports that may be devices on QEMU (0x520 next to fw_cfg's, PCI
+ * configuration data at 0xcfc) and the unknown MSRs (TCG reads them as 0 without #GP).
  */
 #include "lib.h"
 
@@ -19,7 +19,7 @@
 #define COM1_SCR (COM1_BASE + 7)  /* 16550 Scratch Register */
 #define COM2_BASE 0x2f8           /* no COM2 in the VM */
 #define PORT_POST 0x80            /* POST diagnostic port */
-#define PORT_FW_CFG 0x510         /* QEMU fw_cfg selector: nothing in the VM */
+#define PORT_NEAR_FW_CFG 0x520    /* past fw_cfg (0x510-0x511, hv/dev/fwcfg.c): nothing in the VM */
 #define PORT_PCI_DATA 0xcfc       /* PCI CONFIG_DATA, no config address enabled */
 
 #define MSR_IA32_PAT 0x277
@@ -39,9 +39,9 @@ static const struct port_read port_reads[] = {
 	{ COM2_BASE + 5, 1, false },   /* COM2 LSR */
 	{ COM2_BASE + 0, 2, false },
 	{ COM2_BASE + 4, 4, false },
-	{ PORT_FW_CFG, 1, true },
-	{ PORT_FW_CFG, 2, true },
-	{ PORT_FW_CFG, 4, true },
+	{ PORT_NEAR_FW_CFG, 1, true },
+	{ PORT_NEAR_FW_CFG, 2, true },
+	{ PORT_NEAR_FW_CFG, 4, true },
 	{ PORT_PCI_DATA, 4, true },
 };
 
