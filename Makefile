@@ -16,7 +16,7 @@ CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-protecto
 ASFLAGS := -I. -I$(BUILD) -D__ASSEMBLER__
 LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T boot/linker.ld
 
-HV_C := $(wildcard boot/*.c hv/*.c hv/io/*.c hv/dev/*.c hv/irq/*.c hv/pci/*.c hv/mm/*.c arch/x86/*.c arch/x86/vmx/*.c drivers/iommu/*.c virtio/*.c)
+HV_C := $(wildcard boot/*.c hv/*/*.c arch/x86/*.c arch/x86/vmx/*.c drivers/iommu/*.c virtio/*.c)
 HV_C := $(filter-out arch/x86/vmx/asm-offsets.c,$(HV_C))
 HV_S := $(wildcard boot/*.S arch/x86/vmx/*.S)
 HV_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(HV_C)) $(patsubst %.S,$(BUILD)/obj/%.o,$(HV_S))
@@ -26,7 +26,7 @@ all: hv guests unit
 
 hv: $(BUILD)/hv.elf
 
-$(BUILD)/asm-offsets.h: arch/x86/vmx/asm-offsets.c hv/vm.h hv/cpu.h
+$(BUILD)/asm-offsets.h: arch/x86/vmx/asm-offsets.c hv/vm/vm.h hv/host/cpu.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -S -o $(BUILD)/asm-offsets.s $<
 	sed -n 's/.*->\([A-Z0-9_]*\) \$$\{0,1\}\([0-9]*\).*/#define \1 \2/p' $(BUILD)/asm-offsets.s > $@.tmp
@@ -48,12 +48,12 @@ $(BUILD)/hv.elf: $(HV_OBJ) boot/linker.ld
 -include $(HV_OBJ:.o=.d)
 
 # The guest DSDT: ASL compiled by iasl (Debian acpica-tools) into a C array
-# (dsdt_aml_code[]) that hv/guest_acpi.c includes.
-$(BUILD)/hv/acpi/dsdt.hex: hv/acpi/dsdt.asl
+# (dsdt_aml_code[]) that hv/vm/guest_acpi.c includes.
+$(BUILD)/hv/vm/dsdt.hex: hv/vm/dsdt.asl
 	@mkdir -p $(dir $@)
-	iasl -vs -p $(BUILD)/hv/acpi/dsdt -tc $< > $(BUILD)/hv/acpi/iasl.log 2>&1 || { cat $(BUILD)/hv/acpi/iasl.log; exit 1; }
-	rm -f $(BUILD)/hv/acpi/dsdt.aml
-$(BUILD)/obj/hv/guest_acpi.o: $(BUILD)/hv/acpi/dsdt.hex
+	iasl -vs -p $(BUILD)/hv/vm/dsdt -tc $< > $(BUILD)/hv/vm/iasl.log 2>&1 || { cat $(BUILD)/hv/vm/iasl.log; exit 1; }
+	rm -f $(BUILD)/hv/vm/dsdt.aml
+$(BUILD)/obj/hv/vm/guest_acpi.o: $(BUILD)/hv/vm/dsdt.hex
 
 include guests/guests.mk
 include tests/unit/unit.mk

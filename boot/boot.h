@@ -13,7 +13,7 @@
 #define TRAMPOLINE_BASE 0x8000   /* AP start-up code: SIPI vector 0x08 */
 
 #ifndef __ASSEMBLER__
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 extern u64 boot_pml4[512];
 extern u32 boot_efer;

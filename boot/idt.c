@@ -5,9 +5,9 @@
  * and panic. #DF, NMI and #MC run on their own IST stack ("Interrupt Stack Table").
  */
 #include "boot/boot.h"
-#include "hv/cpu.h"
-#include "hv/console.h"
-#include "hv/lib.h"
+#include "hv/host/cpu.h"
+#include "hv/lib/console.h"
+#include "hv/lib/lib.h"
 #include "arch/x86/x86.h"
 
 struct irq_frame {

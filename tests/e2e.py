@@ -112,7 +112,7 @@ def check_ratio(bound, text, rx, out):
 
 
 UARTFLOOD_LINE = re.compile(r'uf v(\d+) ([CP]) s(\d+) len=(\d+) ')
-VUART_LINE = 200    # hv/vm.h: COM1 output is printed in pieces of this many bytes
+VUART_LINE = 200    # hv/vm/vm.h: COM1 output is printed in pieces of this many bytes
 
 
 def uartflood_sum(text):

@@ -20,7 +20,7 @@
 #ifndef ARCH_X86_PAGING_H
 #define ARCH_X86_PAGING_H
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 /* The page-fault error code ("Page-Fault Exceptions", Figure "Page-Fault Error Code"). */
 #define PF_P BIT(0)      /* 0: not present; 1: protection violation (or reserved bit) */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The register dump of a hypervisor panic (hv/console.c: panic): the CPU's own state
+ * The register dump of a hypervisor panic (hv/lib/console.c: panic): the CPU's own state
  * where panic was called, and, when this CPU is in VMX operation with a current VMCS,
  * the guest state that VMCS holds. An exception in the hypervisor has already printed
  * its saved frame (boot/idt.c: dump_frame) before it panics.
@@ -9,8 +9,8 @@
  * outside, "VMPTRST—Store Pointer to Virtual-Machine Control Structure"), and VMREAD
  * through __vmread, which reports failure instead of panicking.
  */
-#include "hv/console.h"
-#include "hv/cpu.h"
+#include "hv/lib/console.h"
+#include "hv/host/cpu.h"
 #include "arch/x86/x86.h"
 #include "arch/x86/vmx/vmcs.h"
 

@@ -6,7 +6,7 @@
 #ifndef ARCH_X86_H
 #define ARCH_X86_H
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 /* CR0 ("Control Registers") */
 #define CR0_PE BIT(0)   /* Protection Enable */

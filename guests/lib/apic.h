@@ -12,7 +12,7 @@
 #include "lib.h"
 
 /* "Local APIC Register Address Map" (xAPIC offsets). */
-#include "../../hv/apic_regs.h"
+#include "../../arch/x86/apic_regs.h"
 #define APIC_LVT_THERM APIC_LVT_THERMAL
 
 /* Spurious-interrupt vector register. */

@@ -3,7 +3,7 @@
  * The test-guest library: a multiboot v1 kernel that runs in 64-bit mode on an
  * identity map of the first 4 GiB, with a COM1 console, a printf, exception
  * handlers that can be told to expect a fault, report()/report_summary() in the
- * manner of kvm-unit-tests, and the hypercall ABI of hv/hypercall.h.
+ * manner of kvm-unit-tests, and the hypercall ABI of hv/vm/hypercall.h.
  *
  * A test provides `int main(void)`; its return value is the exit code (exit()).
  */
@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../hv/hypercall.h"
+#include "../../hv/vm/hypercall.h"
 
 typedef uint8_t u8;
 typedef uint16_t u16;

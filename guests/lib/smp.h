@@ -17,7 +17,7 @@
 #define AP_STACK_SIZE 16384
 
 /* The real-mode trampoline: one page below 1 MiB that the guest layout leaves free
- * (hv/loader.h: initial stack below 0x7ff0, multiboot information from 0x9000; QEMU's
+ * (hv/vm/loader.h: initial stack below 0x7ff0, multiboot information from 0x9000; QEMU's
  * -kernel uses the same addresses). A start-up IPI with vector V starts an AP at
  * V:0000 in real mode, physical V * 4 KiB ("MP Initialization Protocol Requirements
  * and Restrictions"), so 0x8000 is vector 0x08. */

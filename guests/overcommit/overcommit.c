@@ -77,7 +77,7 @@
  * think periods), watchdog expiries, VEC_CALL handled while idle in a think period, and
  * expiries of the think timer, of that vCPU. The sched lines (three: the
  * hypervisor's console breaks a VM's lines at 200 characters) are HC_VCPU_COUNTER
- * (hv/hypercall.h) per vCPU: the difference between a read just before the start and
+ * (hv/vm/hypercall.h) per vCPU: the difference between a read just before the start and
  * one after the end, except max_runnable_ticks (the value at the end); "n/a" where the
  * hypervisor returns a negative value (counter not implemented) or without the
  * hypervisor.

@@ -6,7 +6,7 @@
  * 0xf5-0xf7 behave as unassigned ports (all ones; dropped). No state: the range is
  * lockless, and the VM is stopped (which flushes the UART) without a lock held.
  */
-#include "hv/vm.h"
+#include "hv/vm/vm.h"
 #include "hv/dev/dev.h"
 
 #define DEBUG_EXIT_PORT 0xf4

@@ -8,11 +8,11 @@
 #ifndef HV_DEV_DEV_H
 #define HV_DEV_DEV_H
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 struct vm;
 
-bool vuart_create(struct vm *vm);                        /* hv/vuart.c: COM1 */
+bool vuart_create(struct vm *vm);                        /* hv/dev/vuart.c: COM1 */
 bool vpic_create(struct vm *vm);                         /* hv/dev/pic.c: 8259 pair + ELCR */
 bool pm_create(struct vm *vm);                           /* hv/dev/pm.c: ACPI PM1 + PM timer */
 bool debug_exit_create(struct vm *vm);                   /* hv/dev/debug_exit.c: port 0xf4 */

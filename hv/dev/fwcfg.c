@@ -17,10 +17,10 @@
  *   0x0015 cmdline data  the append= string with its NUL
  *   0x0019 file dir      32-bit big-endian count 0: no files
  */
-#include "hv/vm.h"
+#include "hv/vm/vm.h"
 #include "hv/dev/dev.h"
-#include "hv/config.h"
-#include "hv/lib.h"
+#include "hv/init/config.h"
+#include "hv/lib/lib.h"
 
 #define FWCFG_PORT 0x510
 #define FWCFG_LEN 2

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The vIOAPIC (hv/vioapic.c) on the bus: its 4 KiB MMIO page at GUEST_IOAPIC_BASE.
+ * The vIOAPIC (hv/irq/vioapic.c) on the bus: its 4 KiB MMIO page at GUEST_IOAPIC_BASE.
  * The range is lockless: the vIOAPIC has its own lock, which HC_IOAPIC_LINE and EOI
  * broadcasts take too and which it drops before it hands messages to the vLAPICs
  * (vlapic_deliver may post to, and kick, any vCPU); the device lock would add nothing.
  * Accesses the 82093AA does not take (8-byte, crossing a register) are refused.
  */
-#include "hv/vm.h"
+#include "hv/vm/vm.h"
 #include "hv/dev/dev.h"
 #include "hv/mm/guest_layout.h"
-#include "hv/vioapic.h"
+#include "hv/irq/vioapic.h"
 
 _Static_assert(VIOAPIC_BASE == GUEST_IOAPIC_BASE, "the vIOAPIC sits where the guest layout puts it");
 

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The 8259 pair and its ELCR (hv/vpic.c) on the bus: three 2-byte port ranges,
+ * The 8259 pair and its ELCR (hv/irq/vpic.c) on the bus: three 2-byte port ranges,
  * 0x20-0x21, 0xa0-0xa1 and 0x4d0-0x4d1. The registers are byte-wide: an access of any
  * width is taken byte by byte, byte i at port + i, as the ISA bus splits it; the bytes
  * of a wider access that fall outside the ranges never get here (the bus sends them
  * to their own port, hv/io/bus.h). Registers are touched only under the device lock.
  */
-#include "hv/vm.h"
+#include "hv/vm/vm.h"
 #include "hv/dev/dev.h"
-#include "hv/vpic.h"
-#include "hv/lib.h"
+#include "hv/irq/vpic.h"
+#include "hv/lib/lib.h"
 
 static const u16 pic_ranges[] = { VPIC_MASTER_CMD, VPIC_SLAVE_CMD, VPIC_ELCR_MASTER };
 

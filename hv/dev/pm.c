@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The ACPI fixed hardware the guest's FADT describes (hv/guest_acpi.h; ACPI spec
+ * The ACPI fixed hardware the guest's FADT describes (hv/vm/guest_acpi.h; ACPI spec
  * "ACPI Hardware Specification": "PM1 Event Grouping", "PM1 Control Grouping", "Power
  * Management Timer"), as a 12-byte register file at GUEST_PM1A_EVT:
  *   +0 PM1_STS, +2 PM1_EN: read 0. No fixed event is ever raised (no SCI; the FADT
@@ -16,11 +16,11 @@
  * to their own ports, hv/io/bus.h). The device has no state: its range is lockless,
  * and it may stop the VM (which flushes the UART) without holding a lock.
  */
-#include "hv/vm.h"
+#include "hv/vm/vm.h"
 #include "hv/dev/dev.h"
-#include "hv/guest_acpi.h"
-#include "hv/lib.h"
-#include "hv/time.h"
+#include "hv/vm/guest_acpi.h"
+#include "hv/lib/lib.h"
+#include "hv/host/time.h"
 
 #define PM_LEN (GUEST_PM_TMR + GUEST_PM_TMR_LEN - GUEST_PM1A_EVT)
 _Static_assert(GUEST_PM1A_CNT == GUEST_PM1A_EVT + 4 && GUEST_PM_TMR == GUEST_PM1A_EVT + 8,

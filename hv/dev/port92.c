@@ -10,7 +10,7 @@
  * Other bits read 0. No state: the range is lockless, and the VM is stopped without a
  * lock held.
  */
-#include "hv/vm.h"
+#include "hv/vm/vm.h"
 #include "hv/dev/dev.h"
 
 #define PORT92 0x92

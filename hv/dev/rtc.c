@@ -34,10 +34,10 @@
  * 0x0E-0x7F: battery-backed RAM, reset to the values rtc_create() fills in (memory
  *    sizes, CPU count), then as the guest writes them.
  */
-#include "hv/vm.h"
+#include "hv/vm/vm.h"
 #include "hv/dev/dev.h"
-#include "hv/lib.h"
-#include "hv/time.h"
+#include "hv/lib/lib.h"
+#include "hv/host/time.h"
 #include "arch/x86/x86.h"
 
 #define RTC_PORT 0x70

@@ -4,7 +4,7 @@
  * "Local APIC Register Address Map": 32-bit registers on 16-byte boundaries). One
  * range serves every vCPU: an access goes to the accessing vCPU's own vLAPIC. The
  * range is lockless: a vLAPIC's registers are written only by its own vCPU (other
- * CPUs post into its PIR, hv/vlapic.c), so a device lock would serialise the vCPUs of
+ * CPUs post into its PIR, hv/irq/vlapic.c), so a device lock would serialise the vCPUs of
  * a VM for nothing. It is reached from EPT violations without APICv and from
  * APIC-access exits with it, both dispatched directly (arch/x86/vmx/mmio.c,
  * vmx_xapic_emulate). A globally disabled APIC (IA32_APIC_BASE.EN = 0, "Local APIC
@@ -12,10 +12,10 @@
  * page is unbacked there, reads return all ones and writes are dropped, of any size,
  * as for an unassigned port.
  */
-#include "hv/vm.h"
+#include "hv/vm/vm.h"
 #include "hv/dev/dev.h"
 #include "hv/mm/guest_layout.h"
-#include "hv/apic_regs.h"
+#include "arch/x86/apic_regs.h"
 
 _Static_assert(APIC_DEFAULT_BASE == GUEST_LAPIC_BASE, "the xAPIC page sits where the guest layout puts it");
 

@@ -6,8 +6,8 @@
  * tools/bench measures); the devices' list and life cycle.
  */
 #include "hv/io/bus.h"
-#include "hv/vm.h"
-#include "hv/lib.h"
+#include "hv/vm/vm.h"
+#include "hv/lib/lib.h"
 
 /* Writers hold bus->lock; readers retry while the count is odd or has moved. */
 static inline void write_begin(struct io_bus *bus)

@@ -37,8 +37,8 @@
 #ifndef HV_IO_BUS_H
 #define HV_IO_BUS_H
 
-#include "hv/types.h"
-#include "hv/cpu.h"
+#include "hv/lib/types.h"
+#include "hv/host/cpu.h"
 #include "arch/x86/x86.h"
 
 struct vm;

@@ -10,8 +10,8 @@
  * message with RH set is therefore delivered as lowest priority.
  */
 #include "hv/irq/msi.h"
-#include "hv/vlapic.h"
-#include "hv/vm.h"
+#include "hv/irq/vlapic.h"
+#include "hv/vm/vm.h"
 
 enum msi_drop msi_decode(u64 addr, u32 data, struct msi_msg *m)
 {

@@ -25,7 +25,7 @@
 #ifndef HV_IRQ_MSI_H
 #define HV_IRQ_MSI_H
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 struct vm;
 

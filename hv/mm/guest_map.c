@@ -3,7 +3,7 @@
  * The per-VM guest-physical memory map (hv/mm/guest_map.h). Pure: host-tested.
  */
 #include "hv/mm/guest_map.h"
-#include "hv/lib.h"
+#include "hv/lib/lib.h"
 
 _Static_assert(GUEST_HOLE_DEFAULT >= GUEST_HOLE_MIN && GUEST_HOLE_DEFAULT < GUEST_ECAM_BASE &&
 	       GUEST_HOLE_DEFAULT % GUEST_HOLE_ALIGN == 0, "the default hole is a valid hole");

@@ -3,7 +3,7 @@
  * The per-VM guest-physical memory map: where a VM's RAM lies around the fixed layout
  * of hv/mm/guest_layout.h. Built once from `mem=` and `hole=` (guest_map_build), then
  * read by everything that places or describes guest memory: EPT (arch/x86/vmx/vmx.c),
- * gpa_to_hva (hv/vm.h), the multiboot loader's memory map (hv/loader.c), the ACPI
+ * gpa_to_hva (hv/vm/vm.h), the multiboot loader's memory map (hv/vm/loader.c), the ACPI
  * tables, and an e820 table for Linux (guest_map_e820).
  *
  * With M = mem and H = the hole's start:
@@ -24,14 +24,14 @@
 #ifndef HV_MM_GUEST_MAP_H
 #define HV_MM_GUEST_MAP_H
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 #include "hv/mm/guest_layout.h"
 
 #define GUEST_LOW_RAM_END  0x9fc00ull   /* 639 KiB: the EBDA starts here */
 #define GUEST_ROM_BASE     0xe0000ull   /* BIOS area: the guest's ACPI tables */
 #define GUEST_HIGH_RAM     0x100000ull  /* 1 MiB */
 #define GUEST_HOLE_ALIGN   0x200000ull  /* the hole starts on a 2 MiB boundary (EPT large pages) */
-#define GUEST_MEM_MIN      0x200000ull  /* mem= bounds (hv/cmdline.c) */
+#define GUEST_MEM_MIN      0x200000ull  /* mem= bounds (hv/init/cmdline.c) */
 #define GUEST_MEM_MAX      0x1000000000ull   /* 64 GiB */
 
 /* What an entry is; each kind has one e820 type (guest_map_kind_e820). */

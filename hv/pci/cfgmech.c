@@ -19,8 +19,8 @@
  * all 1's" on a Master-Abort), and writes to it are dropped.
  */
 #include "hv/pci/pci.h"
-#include "hv/vm.h"
-#include "hv/lib.h"
+#include "hv/vm/vm.h"
+#include "hv/lib/lib.h"
 #include "hv/mm/guest_layout.h"
 
 #define PCI_CONFIG_ADDRESS 0xcf8   /* CONFIG_ADDRESS */

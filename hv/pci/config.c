@@ -20,9 +20,9 @@
  *    while one is set.
  */
 #include "hv/pci/pci.h"
-#include "hv/vm.h"
-#include "hv/lib.h"
-#include "hv/console.h"
+#include "hv/vm/vm.h"
+#include "hv/lib/lib.h"
+#include "hv/lib/console.h"
 #include "hv/mm/guest_layout.h"
 
 #define PCI_MEM64_LIMIT (1ull << 46)

@@ -5,7 +5,7 @@
  * root bus. Its configuration registers are the common header (hv/pci/config.c).
  */
 #include "hv/pci/pci.h"
-#include "hv/vm.h"
+#include "hv/vm/vm.h"
 
 static struct pci_vdev bridges[MAX_VMS];
 

@@ -28,7 +28,7 @@
 #ifndef HV_PCI_PCI_H
 #define HV_PCI_PCI_H
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 #include "hv/io/bus.h"
 
 struct vm;

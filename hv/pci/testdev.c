@@ -12,8 +12,8 @@
  */
 #include "hv/pci/pci.h"
 #include "hv/pci/testdev.h"
-#include "hv/vm.h"
-#include "hv/lib.h"
+#include "hv/vm/vm.h"
+#include "hv/lib/lib.h"
 
 struct testdev {
 	struct pci_vdev pci;

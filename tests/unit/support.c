@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Shared helpers of the host unit tests (see support.h). */
 #include "tests/unit/support.h"
-#include "hv/mm.h"
-#include "hv/console.h"
+#include "hv/mm/mm.h"
+#include "hv/lib/console.h"
 
 #define MAX_REGIONS 16
 

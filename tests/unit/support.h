@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Shared helpers of the host unit tests: cmocka, a fake physical memory for
- * phys_to_virt()/virt_to_phys() (hv/mm.h; the real ones live in hv/mm.c, which the
+ * phys_to_virt()/virt_to_phys() (hv/mm/mm.h; the real ones live in hv/mm/mm.c, which the
  * tests do not compile), and assertion helpers.
  */
 #ifndef TESTS_UNIT_SUPPORT_H
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 /* Fake physical memory: phys_to_virt(pa) finds the region holding pa (NULL when none). */
 void fake_mem_reset(void);

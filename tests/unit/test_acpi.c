@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* hv/acpi.c: RSDP search, RSDT/XSDT, MADT, FADT and \_S5 from hand-built tables. */
+/* hv/host/acpi.c: RSDP search, RSDT/XSDT, MADT, FADT and \_S5 from hand-built tables. */
 #include "tests/unit/support.h"
-#include "hv/acpi.h"
+#include "hv/host/acpi.h"
 
 /* Fake physical memory: the first MiB (BDA, EBDA, BIOS area), tables below 4 GiB and
  * tables above 4 GiB (reachable only through the XSDT). */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* hv/bootinfo.c: multiboot v1 and multiboot2 information, built in fake physical memory. */
+/* hv/init/bootinfo.c: multiboot v1 and multiboot2 information, built in fake physical memory. */
 #include "tests/unit/support.h"
-#include "hv/bootinfo.h"
+#include "hv/init/bootinfo.h"
 
 /* Fake physical memory [MEM_PA, MEM_PA + sizeof(mem)) with a bump allocator. */
 #define MEM_PA 0x10000u

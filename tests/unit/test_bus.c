@@ -3,7 +3,7 @@
  * locks, the device life cycle. */
 #include "tests/unit/support.h"
 #include "hv/io/bus.h"
-#include "hv/vm.h"
+#include "hv/vm/vm.h"
 
 static struct vm vm;
 

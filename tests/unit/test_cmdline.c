@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* hv/cmdline.c cmdline_parse, and hv/format.c parse_u64 and hv_snprintf. */
+/* hv/init/cmdline.c cmdline_parse, and hv/lib/format.c parse_u64 and hv_snprintf. */
 #include "tests/unit/support.h"
-#include "hv/config.h"
-#include "hv/lib.h"
+#include "hv/init/config.h"
+#include "hv/lib/lib.h"
 
-/* The longest option plus its NUL (hv/cmdline.c TOKEN_MAX). */
+/* The longest option plus its NUL (hv/init/cmdline.c TOKEN_MAX). */
 #define TOKEN_LIMIT (APPEND_MAX + 129)
 
 static struct hv_config cfg;
@@ -762,7 +762,7 @@ static void isolation_options(void **state)
 	parse_bad("idle_timeout=3600001", "option 'idle_timeout'", NULL);
 }
 
-/* ---- hv/format.c: parse_u64 ---- */
+/* ---- hv/lib/format.c: parse_u64 ---- */
 
 static bool pu(const char *s, bool suffix, u64 *v)
 {
@@ -822,7 +822,7 @@ static void parse_u64_honours_len(void **state)
 	assert_false(parse_u64("0x5", 2, false, &v));
 }
 
-/* ---- hv/format.c: hv_snprintf ---- */
+/* ---- hv/lib/format.c: hv_snprintf ---- */
 
 /* hv_vsnprintf without the compiler's format checking, for formats gcc would refuse */
 static int unchecked(char *b, size_t n, const char *fmt, ...)

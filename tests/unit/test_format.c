@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* hv/format.c: console lines cut at the buffer's end still end their line. */
+/* hv/lib/format.c: console lines cut at the buffer's end still end their line. */
 #include "tests/unit/support.h"
-#include "hv/lib.h"
+#include "hv/lib/lib.h"
 
 /* A line that fits is left alone. */
 static void line_fits(void **state)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* hv/frame.c: the physical frame allocator. */
+/* hv/mm/frame.c: the physical frame allocator. */
 #include "tests/unit/support.h"
-#include "hv/mm.h"
+#include "hv/mm/mm.h"
 
 static struct frame_pool pool;
 

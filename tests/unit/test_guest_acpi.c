@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hv/guest_acpi.c: the guest's ACPI tables, read back by the hypervisor's own parser
- * (hv/acpi.c: RSDP search, XSDT, MADT CPU list, FADT PM1a_CNT, \_S5) and field by field
+ * hv/vm/guest_acpi.c: the guest's ACPI tables, read back by the hypervisor's own parser
+ * (hv/host/acpi.c: RSDP search, XSDT, MADT CPU list, FADT PM1a_CNT, \_S5) and field by field
  * against the ACPI specification's layouts.
  */
 #include "tests/unit/support.h"
-#include "hv/acpi.h"
-#include "hv/guest_acpi.h"
+#include "hv/host/acpi.h"
+#include "hv/vm/guest_acpi.h"
 #include "hv/mm/guest_layout.h"
-#include "hv/vioapic.h"
-#include "hv/loader.h"
+#include "hv/irq/vioapic.h"
+#include "hv/vm/loader.h"
 
 #define RAM_SIZE (2u << 20)
 static u8 *ram;

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hv/insn.c: the MMIO instruction decoder. The byte strings come from GNU as / gcc -O2
+ * arch/x86/insn.c: the MMIO instruction decoder. The byte strings come from GNU as / gcc -O2
  * output (the comments give the assembly), the expectations from the SDM's MOV/MOVZX
  * pages and the ModR/M tables.
  */
 #include "tests/unit/support.h"
-#include "hv/insn.h"
+#include "arch/x86/insn.h"
 
 #define M16 INSN_MODE_16
 #define M32 INSN_MODE_32

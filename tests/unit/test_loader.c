@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* hv/loader.c mb_load: multiboot v1 kernels (ELF32, ELF64, a.out kludge) into guest RAM. */
+/* hv/vm/loader.c mb_load: multiboot v1 kernels (ELF32, ELF64, a.out kludge) into guest RAM. */
 #include "tests/unit/support.h"
-#include "hv/loader.h"
+#include "hv/vm/loader.h"
 
 #define RAM_SIZE MiB(16)
 static u8 ram[RAM_SIZE] __aligned(4096);

@@ -11,7 +11,7 @@
 #include "arch/x86/vmx/vmx.h"
 #include "arch/x86/vmx/vmcs.h"
 #include "arch/x86/x86.h"
-#include "hv/vioapic.h"
+#include "hv/irq/vioapic.h"
 #include "hv/dev/dev.h"
 
 u64 test_vmcs[0x8000];
@@ -602,7 +602,7 @@ static void xapic_direct(void **state)
 	assert_contains(fault_msg, "local APIC MMIO: 4-byte access at GPA 0xfee00ffe runs past the device's range");
 }
 
-/* gpa_to_hva (hv/vm.h) translates through the VM's memory map: RAM above the hole
+/* gpa_to_hva (hv/vm/vm.h) translates through the VM's memory map: RAM above the hole
  * continues at 4 GiB, the hole and the devices have no host memory. */
 static void gpa_to_hva_follows_the_map(void **state)
 {

@@ -6,8 +6,8 @@
  */
 #include "tests/unit/support.h"
 #include "hv/irq/msi.h"
-#include "hv/vlapic.h"
-#include "hv/vm.h"
+#include "hv/irq/vlapic.h"
+#include "hv/vm/vm.h"
 
 static struct vm vm;
 

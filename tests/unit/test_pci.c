@@ -9,7 +9,7 @@
 #include "tests/unit/support.h"
 #include "hv/pci/pci.h"
 #include "hv/pci/testdev.h"
-#include "hv/vm.h"
+#include "hv/vm/vm.h"
 #include "hv/mm/guest_layout.h"
 
 #define RAM_SIZE (16u << 20)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* hv/ratelimit.c: the limit on console lines a guest can cause. */
+/* hv/lib/ratelimit.c: the limit on console lines a guest can cause. */
 #include "tests/unit/support.h"
-#include "hv/ratelimit.h"
+#include "hv/lib/ratelimit.h"
 
 /* 300 lines in one interval (the APIC-base flood of guests/isolate): the burst
  * passes, the rest is counted, and the count comes with the first line of the next

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* hv/time.h: the fixed-point TSC-to-clock conversion behind the guests' ACPI PM timer. */
+/* hv/host/time.h: the fixed-point TSC-to-clock conversion behind the guests' ACPI PM timer. */
 #include "tests/unit/support.h"
-#include "hv/time.h"
-#include "hv/guest_acpi.h"
+#include "hv/host/time.h"
+#include "hv/vm/guest_acpi.h"
 
 /* One second of TSC gives the clock's frequency, within one tick, for TSC rates from
  * an emulator's 100 MHz to 5 GHz. */

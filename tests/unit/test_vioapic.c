@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hv/vioapic.c: the 82093AA register set through IOREGSEL/IOWIN, edge and level
+ * hv/irq/vioapic.c: the 82093AA register set through IOREGSEL/IOWIN, edge and level
  * delivery, Remote IRR and EOI, the EOI-exit vectors. vlapic_deliver() is a fake that
  * records the messages (and checks that none is sent with the IOAPIC lock held).
  */
 #include "tests/unit/support.h"
-#include "hv/vioapic.h"
-#include "hv/vlapic.h"
+#include "hv/irq/vioapic.h"
+#include "hv/irq/vlapic.h"
 
 static struct vioapic io;
 static struct vm *const fake_vm = (struct vm *)0x1234;

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hv/vlapic_regs.c: the pure register logic of the virtual local APIC (reset state,
+ * hv/irq/vlapic_regs.c: the pure register logic of the virtual local APIC (reset state,
  * the IRR/ISR/TMR bit arrays, PPR, acceptance, acknowledge, EOI, destination matching,
  * the timer divisor). References are to Intel SDM Vol. 3A, chapter "Advanced
  * Programmable Interrupt Controller (APIC)", by section title.
  */
 #include "tests/unit/support.h"
-#include "hv/vlapic.h"
+#include "hv/irq/vlapic.h"
 
 static struct vlapic *lapic;
 

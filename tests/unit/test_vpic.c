@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* hv/vpic.c: the masked 8259A pair: initialization sequence, masks, OCW3, ELCR; and
+/* hv/irq/vpic.c: the masked 8259A pair: initialization sequence, masks, OCW3, ELCR; and
  * hv/dev/pic.c: the pair on the VM's bus, byte by byte under its lock. */
 #include "tests/unit/support.h"
-#include "hv/vpic.h"
-#include "hv/vm.h"
+#include "hv/irq/vpic.h"
+#include "hv/vm/vm.h"
 #include "hv/dev/dev.h"
 
 static struct vpic pic;

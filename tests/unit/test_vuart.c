@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hv/vuart.c under contention: threads stand for vCPUs on several CPUs. Two write
+ * hv/dev/vuart.c under contention: threads stand for vCPUs on several CPUs. Two write
  * COM1 byte by byte through the bus (each line under a lock of their own, as a guest's
  * console lock serialises its COM1 output), two send whole lines through HC_PUTS
  * (vuart_puts) with no lock at all, at the same time. Lines are long (up to 3 times the
@@ -10,9 +10,9 @@
  * the buffer's length races past its end (hypervisor memory corrupted) and lines mix.
  */
 #include "tests/unit/support.h"
-#include "hv/vm.h"
+#include "hv/vm/vm.h"
 #include "hv/dev/dev.h"
-#include <pthread.h>   /* after hv/config.h: <sched.h> defines SCHED_RR */
+#include <pthread.h>   /* after hv/init/config.h: <sched.h> defines SCHED_RR */
 
 #define WRITERS_COM1 2
 #define WRITERS_PUTS 2

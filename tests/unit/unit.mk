@@ -3,7 +3,7 @@
 # Every tests/unit/test_NAME.c becomes build/tests/unit/test_NAME, linked with
 # tests/unit/support.c (fake physical memory, assertion helpers) and the hypervisor
 # sources listed in UNIT_SRC_NAME. The sources are compiled with -DHV_HOST_TEST; the
-# C library provides memcpy/strlen & co. (hv/lib.c is never compiled for the host).
+# C library provides memcpy/strlen & co. (hv/lib/lib.c is never compiled for the host).
 # A new test file is picked up by itself; list the sources it needs below.
 #
 # Sanitizers, in a separate build directory:
@@ -17,38 +17,38 @@ UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(sort $(wildcard tests/unit/test
 UNIT_BINS := $(addprefix $(UNIT_DIR)/test_,$(UNIT_TESTS))
 
 # The hypervisor sources each test needs.
-UNIT_SRC_caps := arch/x86/vmx/caps.c hv/format.c
+UNIT_SRC_caps := arch/x86/vmx/caps.c hv/lib/format.c
 UNIT_SRC_vmcs :=
 UNIT_SRC_ept := arch/x86/vmx/ept.c
-UNIT_SRC_frame := hv/frame.c
-UNIT_SRC_cmdline := hv/cmdline.c hv/format.c
-UNIT_SRC_bootinfo := hv/bootinfo.c hv/format.c
-UNIT_SRC_acpi := hv/acpi.c hv/format.c
-UNIT_SRC_loader := hv/loader.c hv/guest_acpi.c hv/mm/guest_map.c hv/format.c
-UNIT_SRC_insn := hv/insn.c
-UNIT_SRC_vioapic := hv/vioapic.c
-UNIT_SRC_vpic := hv/vpic.c hv/dev/pic.c hv/io/bus.c
-UNIT_SRC_vlapic := hv/vlapic_regs.c
+UNIT_SRC_frame := hv/mm/frame.c
+UNIT_SRC_cmdline := hv/init/cmdline.c hv/lib/format.c
+UNIT_SRC_bootinfo := hv/init/bootinfo.c hv/lib/format.c
+UNIT_SRC_acpi := hv/host/acpi.c hv/lib/format.c
+UNIT_SRC_loader := hv/vm/loader.c hv/vm/guest_acpi.c hv/mm/guest_map.c hv/lib/format.c
+UNIT_SRC_insn := arch/x86/insn.c
+UNIT_SRC_vioapic := hv/irq/vioapic.c
+UNIT_SRC_vpic := hv/irq/vpic.c hv/dev/pic.c hv/io/bus.c
+UNIT_SRC_vlapic := hv/irq/vlapic_regs.c
 UNIT_SRC_posted :=
 # Extra libraries of one test (after -lcmocka).
 UNIT_LIBS_posted := -lpthread
-UNIT_SRC_guest_acpi := hv/guest_acpi.c hv/loader.c hv/acpi.c hv/mm/guest_map.c hv/format.c
-UNIT_SRC_mmio := arch/x86/vmx/mmio.c hv/insn.c hv/vioapic.c hv/format.c hv/io/bus.c hv/dev/ioapic.c hv/mm/guest_map.c
+UNIT_SRC_guest_acpi := hv/vm/guest_acpi.c hv/vm/loader.c hv/host/acpi.c hv/mm/guest_map.c hv/lib/format.c
+UNIT_SRC_mmio := arch/x86/vmx/mmio.c arch/x86/insn.c hv/irq/vioapic.c hv/lib/format.c hv/io/bus.c hv/dev/ioapic.c hv/mm/guest_map.c
 UNIT_SRC_time :=
 UNIT_SRC_msi := hv/irq/msi.c
 UNIT_SRC_pci := hv/pci/cfgmech.c hv/pci/config.c hv/pci/msi.c hv/pci/msix.c hv/pci/hostbridge.c \
-	hv/pci/testdev.c hv/irq/msi.c hv/vioapic.c hv/io/bus.c hv/mm/guest_map.c hv/format.c
+	hv/pci/testdev.c hv/irq/msi.c hv/irq/vioapic.c hv/io/bus.c hv/mm/guest_map.c hv/lib/format.c
 UNIT_SRC_bus := hv/io/bus.c
-UNIT_SRC_vuart := hv/vuart.c hv/io/bus.c
+UNIT_SRC_vuart := hv/dev/vuart.c hv/io/bus.c
 UNIT_LIBS_vuart := -lpthread
-UNIT_SRC_guest_map := hv/mm/guest_map.c hv/format.c
+UNIT_SRC_guest_map := hv/mm/guest_map.c hv/lib/format.c
 UNIT_SRC_paging := arch/x86/paging.c
-UNIT_SRC_ratelimit := hv/ratelimit.c
-UNIT_SRC_format := hv/format.c
+UNIT_SRC_ratelimit := hv/lib/ratelimit.c
+UNIT_SRC_format := hv/lib/format.c
 
 unit: $(UNIT_BINS)
 
-$(UNIT_DIR)/obj/hv/guest_acpi.o: $(BUILD)/hv/acpi/dsdt.hex
+$(UNIT_DIR)/obj/hv/vm/guest_acpi.o: $(BUILD)/hv/vm/dsdt.hex
 
 $(UNIT_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Offsets for entry.S, generated at build time (Makefile: build/asm-offsets.h). */
-#include "hv/vm.h"
-#include "hv/cpu.h"
+#include "hv/vm/vm.h"
+#include "hv/host/cpu.h"
 
 #define DEFINE(sym, val) asm volatile("\n.ascii \"->" #sym " %0\"" : : "i"(val))
 #define OFFSET(sym, str, mem) DEFINE(sym, offsetof(struct str, mem))

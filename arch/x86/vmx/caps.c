@@ -2,7 +2,7 @@
 /* VMX capability negotiation (see caps.h). Pure, unit-tested on the host. */
 #include "arch/x86/vmx/caps.h"
 #include "arch/x86/vmx/vmcs.h"
-#include "hv/lib.h"
+#include "hv/lib/lib.h"
 
 /* IA32_VMX_EPT_VPID_CAP bits (Appendix A.10 "VPID and EPT Capabilities") */
 #define EPT_CAP_WALK4 BIT64(6)
@@ -127,7 +127,7 @@ bool vmx_negotiate(const struct vmx_msrs *m, const struct vmx_wants *w, struct v
 				SEC_VIRTUAL_INTR_DELIVERY;
 	if (!w->no_apicv)
 		proc2_opt |= apicv_proc2;
-	proc2_opt |= SEC_PAUSE_LOOP_EXITING;   /* directed yield (hv/sched.c) */
+	proc2_opt |= SEC_PAUSE_LOOP_EXITING;   /* directed yield (hv/sched/sched.c) */
 	bad = vmx_adjust_controls(m->procbased2, proc2_req, proc2_opt, &c->proc2);
 	if (bad) {
 		c->missing_required = bad & SEC_ENABLE_EPT ? "EPT" : "unrestricted-guest";

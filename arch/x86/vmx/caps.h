@@ -10,7 +10,7 @@
 #ifndef ARCH_X86_VMX_CAPS_H
 #define ARCH_X86_VMX_CAPS_H
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 /* The raw capability MSRs (read on the CPU, or made up by a unit test). */
 struct vmx_msrs {

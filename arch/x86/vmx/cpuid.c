@@ -5,7 +5,7 @@
  * and power management, performance monitoring, debug store, MCE/MCA and MTRRs (their
  * MSRs are not emulated), TSX, MPX, PT, SGX, PKU and the speculation-control MSRs.
  * Added: the hypervisor bit, APIC, x2APIC and TSC-deadline (the virtual LAPIC,
- * hv/vlapic.c, whatever the host has) and the signature leaves 0x40000000-0x40000001
+ * hv/irq/vlapic.c, whatever the host has) and the signature leaves 0x40000000-0x40000001
  * (docs/INTERFACES.md).
  *
  * Controls and CPUID agree (issue 10). An instruction that the VM-execution controls
@@ -43,8 +43,8 @@
 #include "arch/x86/vmx/vmx.h"
 #include "arch/x86/vmx/vmcs.h"
 #include "arch/x86/x86.h"
-#include "hv/hypercall.h"
-#include "hv/lib.h"
+#include "hv/vm/hypercall.h"
+#include "hv/lib/lib.h"
 
 #define MAX_BASIC_LEAF 0xdu
 #define MAX_EXT_LEAF 0x80000008u

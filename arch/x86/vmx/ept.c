@@ -10,7 +10,7 @@
  * Pure: host-tested.
  */
 #include "arch/x86/vmx/ept.h"
-#include "hv/lib.h"
+#include "hv/lib/lib.h"
 
 #define LEVEL_SHIFT(l) (12 + 9 * (l))   /* level 0 = PT ... 3 = PML4 */
 #define INDEX(a, l) (((a) >> LEVEL_SHIFT(l)) & 511)

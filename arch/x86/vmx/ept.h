@@ -6,7 +6,7 @@
 #ifndef ARCH_X86_VMX_EPT_H
 #define ARCH_X86_VMX_EPT_H
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 #define EPT_READ BIT64(0)
 #define EPT_WRITE BIT64(1)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * VM-exit dispatch: a const table indexed by basic exit reason (Intel SDM Vol. 3D,
- * Appendix C). Each handler follows the return contract of enum exit_action (hv/vm.h).
+ * Appendix C). Each handler follows the return contract of enum exit_action (hv/vm/vm.h).
  * A reason without a handler stops the VM with a diagnosis: the guest caused something
  * this hypervisor does not emulate, which must never take the hypervisor down.
  *
@@ -11,8 +11,8 @@
  * everything not needed on every exit out of vmx_handle_exit.
  */
 #include "arch/x86/vmx/exit_internal.h"
-#include "hv/hypercall.h"
-#include "hv/sched.h"
+#include "hv/vm/hypercall.h"
+#include "hv/sched/sched.h"
 
 typedef enum exit_action (*exit_handler_t)(struct vcpu *v);
 
@@ -137,8 +137,8 @@ static enum exit_action handle_invd(struct vcpu *v)
 }
 
 /* HLT ("HLT—Halt"): the vCPU waits for an interrupt it can take (or NMI, INIT). With
- * one pending it goes on at once; else it blocks (hv/sched.c) and its CPU runs others
- * or idles until it is woken (hv/sched.c). */
+ * one pending it goes on at once; else it blocks (hv/sched/sched.c) and its CPU runs others
+ * or idles until it is woken (hv/sched/sched.c). */
 static enum exit_action handle_hlt(struct vcpu *v)
 {
 	u64 rflags = vmcs_readl(GUEST_RFLAGS);
@@ -154,7 +154,7 @@ static enum exit_action handle_hlt(struct vcpu *v)
 			"and this VM has no other vCPU to send one", v->id);
 		return EXIT_LEAVE;
 	}
-	/* Block once this CPU has left the vCPU (hv/sched.c:put_prev), which also
+	/* Block once this CPU has left the vCPU (hv/sched/sched.c:put_prev), which also
 	 * looks at ON again after publishing HALTED. */
 	v->halt_irq_wake = irqs;
 	v->want_block = true;
@@ -262,7 +262,7 @@ static enum exit_action handle_exception_nmi(struct vcpu *v)
 	return EXIT_LEAVE;
 }
 
-/* PAUSE-loop exit ("PAUSE-loop exiting"): the vCPU spins; maybe yield (hv/sched.c). */
+/* PAUSE-loop exit ("PAUSE-loop exiting"): the vCPU spins; maybe yield (hv/sched/sched.c). */
 static enum exit_action handle_pause(struct vcpu *v)
 {
 	return sched_pause_exit(v);
@@ -274,7 +274,7 @@ static enum exit_action handle_pause(struct vcpu *v)
  * Preemption Timer"; "Event Priority" puts it above NMI and maskable interrupts), so a
  * guest timer due at every entry would keep the host's own timer interrupt (the time
  * slice) from ever being delivered as an exit: a due host timer is run here, and the
- * entry path then sees need_resched. hv/vlapic.c also bounds the period. */
+ * entry path then sees need_resched. hv/irq/vlapic.c also bounds the period. */
 static enum exit_action handle_preemption_timer(struct vcpu *v)
 {
 	u64 now = rdtsc();

@@ -4,7 +4,7 @@
  * table, vmx_handle_exit and the small handlers), vmentry.c (the entry path: requests,
  * event injection, timer programming), exit_cr.c (control registers, XSETBV),
  * exit_io.c (port I/O), exit_apic.c (the virtual LAPIC's exits). Handlers follow the
- * return contract of enum exit_action (hv/vm.h).
+ * return contract of enum exit_action (hv/vm/vm.h).
  */
 #ifndef ARCH_X86_VMX_EXIT_INTERNAL_H
 #define ARCH_X86_VMX_EXIT_INTERNAL_H
@@ -14,8 +14,8 @@
 #include "arch/x86/vmx/mmio.h"
 #include "arch/x86/vmx/posted.h"
 #include "arch/x86/x86.h"
-#include "hv/console.h"
-#include "hv/lib.h"
+#include "hv/lib/console.h"
+#include "hv/lib/lib.h"
 
 /* VMX instructions in the guest: VMX is not exposed (CPUID.1:ECX.VMX = 0), so behave
  * like a CPU without it: #UD. The same for MONITOR/MWAIT (CPUID.1:ECX.MONITOR = 0). */

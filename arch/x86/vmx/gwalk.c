@@ -28,8 +28,8 @@
 #include "arch/x86/vmx/vmx.h"
 #include "arch/x86/vmx/vmcs.h"
 #include "arch/x86/x86.h"
-#include "hv/vioapic.h"
-#include "hv/vlapic.h"
+#include "hv/irq/vioapic.h"
+#include "hv/irq/vlapic.h"
 
 #define SS_AR_DPL(ar) (((ar) >> 5) & 3)
 

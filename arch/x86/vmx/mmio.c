@@ -20,8 +20,8 @@
 #include "arch/x86/vmx/vmx.h"
 #include "arch/x86/vmx/vmcs.h"
 #include "arch/x86/x86.h"
-#include "hv/insn.h"
-#include "hv/lib.h"
+#include "arch/x86/insn.h"
+#include "hv/lib/lib.h"
 #include "hv/dev/dev.h"
 #include "hv/mm/guest_layout.h"
 

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Emulated MMIO: a guest access to a guest-physical page that EPT leaves unmapped (or
- * to the APIC-access page) exits; the hypervisor decodes the instruction (hv/insn.h),
+ * to the APIC-access page) exits; the hypervisor decodes the instruction (arch/x86/insn.h),
  * performs the access through the VM's I/O bus and moves RIP past it.
  */
 #ifndef ARCH_X86_VMX_MMIO_H
 #define ARCH_X86_VMX_MMIO_H
 
-#include "hv/types.h"
-#include "hv/vm.h"
+#include "hv/lib/types.h"
+#include "hv/vm/vm.h"
 
 /*
  * Emulate the instruction at the guest's CS:RIP, which accessed gpa (the VMCS must be

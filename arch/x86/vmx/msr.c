@@ -11,8 +11,8 @@
 #include "arch/x86/vmx/vmx.h"
 #include "arch/x86/vmx/vmcs.h"
 #include "arch/x86/x86.h"
-#include "hv/lib.h"
-#include "hv/vlapic.h"
+#include "hv/lib/lib.h"
+#include "hv/irq/vlapic.h"
 
 static void passthrough(u8 *bm, u32 msr, bool read, bool write)
 {

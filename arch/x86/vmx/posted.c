@@ -13,7 +13,7 @@
  *                           kick vector without APICv: a VM exit, then the entry path
  *                           injects), except when the target is the vCPU in the exit
  *                           fastpath on this CPU (notification elision): its entry path syncs PIR;
- *              halted    -> wake it (hv/sched.c);
+ *              halted    -> wake it (hv/sched/sched.c);
  *              otherwise -> nothing: its entry path syncs PIR. No kick (3ce7bf58e125:
  *                           a vCPU outside guest mode does not need one).
  *   target's entry path (vmentry.c, vmx_prepare_entry): interrupts off, then mode =
@@ -26,9 +26,9 @@
  * fastpath: no interrupt handler can be the poster (fdba608f15e2).
  */
 #include "arch/x86/vmx/posted.h"
-#include "hv/vm.h"
-#include "hv/sched.h"
-#include "hv/cpu.h"
+#include "hv/vm/vm.h"
+#include "hv/sched/sched.h"
+#include "hv/host/cpu.h"
 
 static inline void count(u64 *c)
 {

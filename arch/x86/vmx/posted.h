@@ -17,7 +17,7 @@
 #ifndef ARCH_X86_VMX_POSTED_H
 #define ARCH_X86_VMX_POSTED_H
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 #define PI_ON_BIT 0    /* bit 256 of the descriptor = bit 0 of control */
 #define PI_SN_BIT 1
@@ -119,7 +119,7 @@ static inline int pi_harvest(struct pi_desc *d, u8 *irr)
  * without ON (VT-d, "Posted-Interrupt Descriptor": SN suppresses the notification), and
  * those requests would otherwise wait for an unrelated later notification. PIR is
  * looked at only after SN is clear: a poster that came before saw SN set and left its
- * request for us; one that comes after sets ON itself (hv/sched.pml found the lost
+ * request for us; one that comes after sets ON itself (hv/sched/sched.pml found the lost
  * post when PIR was read before the exchange). Returns true when ON went 0 -> 1 here
  * and the caller must notify or sync.
  */

@@ -11,7 +11,7 @@
 #ifndef ARCH_X86_VMX_VMCS_H
 #define ARCH_X86_VMX_VMCS_H
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 /* B.1.1 16-Bit Control Fields */
 enum vmcs_ctl16 {

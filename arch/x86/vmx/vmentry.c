@@ -5,9 +5,9 @@
  * LAPIC timer. vmx_prepare_entry runs before every VM entry that leaves "in guest".
  */
 #include "arch/x86/vmx/exit_internal.h"
-#include "hv/hypercall.h"
-#include "hv/sched.h"
-#include "hv/vioapic.h"
+#include "hv/vm/hypercall.h"
+#include "hv/sched/sched.h"
+#include "hv/irq/vioapic.h"
 
 /* Move PIR into vIRR and raise RVI (APICv; v's CPU, interrupts off, VMCS current).
  * "Posted-Interrupt Processing" does the same in the CPU when the notification

@@ -13,12 +13,12 @@
 #include "arch/x86/vmx/vmx.h"
 #include "arch/x86/vmx/vmcs.h"
 #include "arch/x86/x86.h"
-#include "hv/console.h"
-#include "hv/lib.h"
-#include "hv/loader.h"
-#include "hv/mm.h"
-#include "hv/sched.h"
-#include "hv/config.h"
+#include "hv/lib/console.h"
+#include "hv/lib/lib.h"
+#include "hv/vm/loader.h"
+#include "hv/mm/mm.h"
+#include "hv/sched/sched.h"
+#include "hv/init/config.h"
 
 struct vmx_caps vmx_caps;
 static struct vmx_msrs vmx_msrs;

@@ -3,10 +3,10 @@
 #ifndef ARCH_X86_VMX_VMX_H
 #define ARCH_X86_VMX_VMX_H
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 #include "arch/x86/vmx/caps.h"
 #include "arch/x86/paging.h"
-#include "hv/vm.h"
+#include "hv/vm/vm.h"
 
 struct vcpu;
 struct vm;
@@ -94,7 +94,7 @@ enum exit_action vmx_guest_walk_failed(struct vcpu *v, u64 la, enum pw_result r,
 				       const char *what);
 void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error);
 
-/* The run loop of a physical CPU (hv/sched.c); entered on an empty stack. */
+/* The run loop of a physical CPU (hv/sched/sched.c); entered on an empty stack. */
 void cpu_run_loop(void) __noreturn;
 
 #endif

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Boot sequence: boot information and command line, console, per-CPU state, memory,
+ * ACPI (the CPU list), APs, VMX on every CPU, VMs, then every CPU enters its run loop.
+ */
+#include "hv/host/acpi.h"
+#include "hv/init/bootinfo.h"
+#include "hv/init/config.h"
+#include "hv/lib/console.h"
+#include "hv/host/cpu.h"
+#include "hv/lib/lib.h"
+#include "hv/mm/mm.h"
+#include "hv/host/power.h"
+#include "hv/sched/sched.h"
+#include "hv/host/time.h"
+#include "hv/vm/vm.h"
+#include "arch/x86/vmx/vmx.h"
+#include "arch/x86/x86.h"
+
+struct boot_info boot_info;
+static struct hv_config cfg;
+static struct acpi_info acpi;
+extern bool percpu_ready;
+extern u32 ap_apic_ids[MAX_CPUS];
+void mm_init(const struct boot_info *bi);
+extern bool hc_test_hooks;
+
+static volatile u32 stage;          /* 1: APs may VMXON; 2: APs may run */
+static volatile u32 aps_vmx_done;
+
+static void config_error(const char *msg) __noreturn;
+static void config_error(const char *msg)
+{
+	printk("error: %s\n", msg);
+	hv_power_off(HV_STATUS_BAD_CONFIG);
+}
+
+void ap_main(struct cpu *c) __noreturn;
+void ap_main(struct cpu *c)
+{
+	cpu_init_local(c);
+	lapic_init();
+	c->online = true;
+	printk("smp: CPU %u up (APIC ID %u)\n", c->id, c->apic_id);
+	while (stage < 1)
+		cpu_relax();
+	char why[200];
+	if (vmx_cpu_on(c, why, sizeof(why)))
+		printk("vmx: VMXON on CPU %u\n", c->id);
+	else
+		printk("vmx: CPU %u cannot enter VMX operation: %s\n", c->id, why);
+	__atomic_add_fetch(&aps_vmx_done, 1, __ATOMIC_SEQ_CST);
+	while (stage < 2)
+		cpu_relax();
+	cpu_run_loop();
+}
+
+/* Place the vCPUs of a VM on the CPUs it may use, round-robin. */
+static bool place_vcpus(struct vm *vm, char *err, size_t errlen)
+{
+	u64 mask = vm->cfg->cpu_mask;
+	u32 allowed[MAX_CPUS], n = 0;
+	for (u32 i = 0; i < nr_cpus; i++)
+		if ((!mask || (mask & BIT64(i))) && cpus[i].vmx_on)
+			allowed[n++] = i;
+	for (u32 b = 0; b < 64; b++)
+		if ((mask & BIT64(b)) && (b >= nr_cpus || !cpus[b].vmx_on)) {
+			hv_snprintf(err, errlen, "vm '%s': cpus names CPU %u, which is not up in VMX operation (%u CPUs up)",
+				    vm->name, b, nr_cpus);
+			return false;
+		}
+	if (!n) {
+		hv_snprintf(err, errlen, "vm '%s': no CPU in VMX operation to run on", vm->name);
+		return false;
+	}
+	u64 affinity = 0;
+	for (u32 i = 0; i < n; i++)
+		affinity |= BIT64(allowed[i]);
+	for (u32 i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+		struct cpu *c = &cpus[allowed[i % n]];
+		sched_add_vcpu(v, c, affinity);
+		printk("vm %s: vCPU %u on CPU %u (may use 0x%llx)\n", vm->name, i, c->id, (unsigned long long)affinity);
+	}
+	return true;
+}
+
+void boot_main(u32 magic, u32 info)
+{
+	static char err[256];
+	bool boot_ok = bootinfo_parse(magic, info, &boot_info, err, sizeof(err));
+	static char cfg_err[256];
+	bool cfg_ok = boot_ok && cmdline_parse(boot_info.cmdline, &cfg, cfg_err, sizeof(cfg_err));
+	/* On a bad command line cfg holds the options before the bad one (or defaults). */
+	if (!boot_ok)
+		cmdline_parse("", &cfg, NULL, 0);
+	console_init(cfg.serial_port, cfg.baud, cfg.e9);
+	cpu_init_local(&cpus[0]);
+	cpus[0].online = true;
+	percpu_ready = true;
+	power_init(cfg.poweroff, &acpi);
+
+	printk("microhv: booted by %s%s%s\n", boot_info.loader == 2 ? "multiboot2" : "multiboot v1",
+	       boot_info.loader_name[0] ? ", " : "", boot_info.loader_name);
+	if (!boot_ok)
+		panic("boot information: %s\n", err);
+	printk("cmdline: %s\n", boot_info.cmdline);
+	if (!cfg_ok) {
+		u64 pa;
+		acpi_parse(acpi_find_rsdp(&boot_info, &pa), 0, &acpi, err, sizeof(err));   /* for poweroff=acpi */
+		config_error(cfg_err);
+	}
+
+	/* Mask both 8259s: the firmware's timer would otherwise arrive as vector 8. */
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
+
+	mm_init(&boot_info);
+
+	u64 rsdp_pa;
+	const void *rsdp = acpi_find_rsdp(&boot_info, &rsdp_pa);
+	lapic_init();
+	tsc_calibrate();
+	cpus[0].apic_id = lapic_id();
+	acpi.rsdp = rsdp_pa;
+	if (acpi_parse(rsdp, cpus[0].apic_id, &acpi, err, sizeof(err)) && acpi.nr_cpus) {
+		nr_cpus = MIN(acpi.nr_cpus, (u32)MAX_CPUS);
+		for (u32 i = 0; i < nr_cpus; i++)
+			ap_apic_ids[i] = acpi.apic_ids[i];
+		printk("acpi: RSDP at 0x%llx, %u CPU(s) in the MADT%s, PM1a_CNT 0x%x%s\n",
+		       (unsigned long long)rsdp_pa, acpi.nr_cpus, acpi.nr_ignored_cpus ? " (more ignored)" : "",
+		       acpi.pm1a_cnt, acpi.has_s5 ? ", \\_S5 found" : "");
+	} else {
+		printk("acpi: %s; running on the boot CPU only\n", acpi.has_madt ? "MADT lists no CPU" : err);
+		nr_cpus = 1;
+	}
+	smp_boot_aps();
+	printk("smp: %u CPU(s) online\n", nr_cpus);
+
+	char why[256];
+	if (!vmx_probe(why, sizeof(why)) || !vmx_cpu_on(&cpus[0], why, sizeof(why))) {
+		printk("VMX unavailable: %s\n", why);
+		hv_power_off(HV_STATUS_NO_VMX);
+	}
+	printk("vmx: VMXON on CPU 0\n");
+	stage = 1;
+	while (aps_vmx_done < nr_cpus - 1)
+		cpu_relax();
+
+	if (!cfg.nr_vms)
+		config_error("no VM configured: add vm=NAME,kernel=FILE (docs/INTERFACES.md)");
+	sched_init(&cfg.sched);
+	hc_test_hooks = cfg.test_hooks;
+	if (cfg.test_hooks)
+		printk("test_hooks: on (HC_RACE_POST may stall vCPU entry paths)\n");
+	for (u32 i = 0; i < cfg.nr_vms; i++) {
+		if (!vm_create(&vms[i], i, &cfg.vms[i], err, sizeof(err)) || !place_vcpus(&vms[i], err, sizeof(err)))
+			config_error(err);
+		nr_vms++;
+	}
+	stage = 2;
+	cpu_run_loop();
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* The hypervisor console: a 16550 UART, optionally mirrored to port 0xE9. */
+#ifndef HV_CONSOLE_H
+#define HV_CONSOLE_H
+
+#include "hv/lib/types.h"
+
+void console_init(u16 port, u32 baud, bool e9);
+/* One whole line, under the console lock: "PREFIX TEXT\n" (or "TEXT\n" with no prefix). */
+void console_line(const char *prefix, const char *text, size_t len);
+/* Wait until the UART has sent everything (LSR: transmitter empty). */
+void console_flush(void);
+
+void printk(const char *fmt, ...) __printf(1, 2);
+void vprintk(const char *fmt, va_list ap);
+
+/* A broken hypervisor invariant: message, register dump of the caller, status 4. */
+void panic(const char *fmt, ...) __printf(1, 2) __noreturn;
+/* The register dump panic prints after its message (arch/x86/panic_dump.c): the
+ * caller's RIP, RSP, RFLAGS, control registers, and the current VMCS's guest state. */
+void arch_panic_dump(const void *caller, u64 rflags);
+
+#endif
