@@ -23,7 +23,7 @@ static u64 vmread_or_zero(u64 field)
 static void dump_current_vmcs(void)
 {
 	/* GS holds this CPU's struct cpu once cpu_init_local ran (boot/idt.c). */
-	if (!rdmsr(MSR_IA32_GS_BASE) || !this_cpu()->vmx_on)
+	if (!rdmsr(MSR_IA32_GS_BASE) || !this_cpu()->virt_on)
 		return;
 	u64 ptr = ~0ull;
 	asm volatile("vmptrst %0" : "=m"(ptr));

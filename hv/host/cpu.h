@@ -9,6 +9,7 @@
 #include "hv/lib/types.h"
 #include "hv/host/timer.h"
 #include "boot/boot.h"
+#include "arch/x86/arch.h"
 
 #define MAX_CPUS 64
 #define CPU_STACK_SIZE 16384
@@ -40,7 +41,7 @@ struct cpu {
 	u32 id;                    /* index in cpus[] = printk's [hv:N] */
 	u32 apic_id;
 	volatile bool online;
-	bool vmx_on;
+	bool virt_on;              /* in VMX operation: it may run vCPUs (arch_cpu_on) */
 	u64 gdt[GDT_ENTRIES];
 	struct tss64 tss;
 	/* The scheduler (hv/sched/sched.c). */
@@ -58,7 +59,7 @@ struct cpu {
 	struct hv_timer slice_timer;
 	struct hv_timer *timers;   /* armed host timers, soonest first (hv/host/timer.c) */
 	bool tsc_deadline;         /* host LAPIC timer in TSC-deadline mode is set up */
-	u8 vmxon_region[4096] __aligned(4096);
+	struct cpu_arch arch;      /* the VMX layer's (arch/x86/arch.h); never touched from hv/ */
 	u8 ist_stack[CPU_IST_SIZE] __aligned(16);
 	u8 stack[CPU_STACK_SIZE] __aligned(16);
 } __aligned(4096);

@@ -7,6 +7,7 @@
  * TRAMPOLINE_BASE >> 12), and a second one after 200 us if the AP has not started.
  * The APIC is used in xAPIC (MMIO) mode unless the firmware left it in x2APIC mode.
  */
+#include "hv/host/vectors.h"
 #include "hv/host/cpu.h"
 #include "hv/lib/console.h"
 #include "hv/lib/lib.h"
@@ -134,7 +135,7 @@ void smp_boot_aps(void)
 	nr_cpus = 1;
 	for (u32 i = 1; i < n; i++) {
 		struct cpu *c = &cpus[nr_cpus];
-		memset(c, 0, offsetof(struct cpu, vmxon_region));
+		memset(c, 0, offsetof(struct cpu, arch));
 		c->id = nr_cpus;
 		c->apic_id = ap_apic_ids[i];
 		c->stack_top = (u64)(c->stack + CPU_STACK_SIZE);
@@ -149,21 +150,7 @@ void host_irq(u8 vector)
 {
 	if (vector == VECTOR_SPURIOUS)
 		return;   /* spurious: no EOI ("Spurious Interrupt") */
-	switch (vector) {
-	case VECTOR_KICK:
-	case VECTOR_POSTED:   /* the target left the guest first: its entry path syncs PIR */
-		break;
-	case VECTOR_WAKEUP:
-	case VECTOR_VM_BASE ... VECTOR_VM_BASE + MAX_VMS - 1:
-		lapic_eoi();
-		sched_wakeup_vector(vector);
-		return;
-	case VECTOR_TIMER:
-		lapic_eoi();
-		hv_timer_interrupt();
-		return;
-	default:
-		printk("unexpected host interrupt, vector %u\n", vector);
-	}
 	lapic_eoi();
+	if (!host_vector_dispatch(vector))
+		printk("unexpected host interrupt, vector %u\n", vector);
 }

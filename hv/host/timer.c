@@ -2,11 +2,26 @@
 /* Host timers on the LAPIC's TSC-deadline mode (see timer.h). */
 #include "hv/host/timer.h"
 #include "hv/host/cpu.h"
+#include "hv/host/vectors.h"
+#include "hv/lib/console.h"
 #include "arch/x86/x86.h"
 #include "arch/x86/apic_regs.h"
 
 #define LVT_TSC_DEADLINE (2u << 17)
 #define CPUID1_ECX_TSC_DEADLINE BIT(24)
+
+static void timer_vector(u8 vector, void *arg)
+{
+	(void)vector;
+	(void)arg;
+	hv_timer_interrupt();
+}
+
+void hv_timer_init(void)
+{
+	if (!host_vector_register(VECTOR_TIMER, "timer", timer_vector, NULL))
+		panic("host vector 0x%x is taken\n", VECTOR_TIMER);
+}
 
 bool hv_timer_available(void)
 {

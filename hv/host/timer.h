@@ -37,5 +37,7 @@ static inline bool hv_timer_armed(const struct hv_timer *t)
 bool hv_timer_due(u64 now);
 /* The LAPIC timer interrupt: run every expired timer of this CPU. */
 void hv_timer_interrupt(void);
+/* Boot (BSP, before any timer is armed): take the host timer vector. */
+void hv_timer_init(void);
 
 #endif

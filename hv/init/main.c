@@ -8,13 +8,14 @@
 #include "hv/init/config.h"
 #include "hv/lib/console.h"
 #include "hv/host/cpu.h"
+#include "hv/host/vectors.h"
 #include "hv/lib/lib.h"
 #include "hv/mm/mm.h"
 #include "hv/host/power.h"
 #include "hv/sched/sched.h"
 #include "hv/host/time.h"
 #include "hv/vm/vm.h"
-#include "arch/x86/vmx/vmx.h"
+#include "arch/x86/arch.h"
 #include "arch/x86/x86.h"
 
 struct boot_info boot_info;
@@ -45,7 +46,7 @@ void ap_main(struct cpu *c)
 	while (stage < 1)
 		cpu_relax();
 	char why[200];
-	if (vmx_cpu_on(c, why, sizeof(why)))
+	if (arch_cpu_on(c, why, sizeof(why)))
 		printk("vmx: VMXON on CPU %u\n", c->id);
 	else
 		printk("vmx: CPU %u cannot enter VMX operation: %s\n", c->id, why);
@@ -61,10 +62,10 @@ static bool place_vcpus(struct vm *vm, char *err, size_t errlen)
 	u64 mask = vm->cfg->cpu_mask;
 	u32 allowed[MAX_CPUS], n = 0;
 	for (u32 i = 0; i < nr_cpus; i++)
-		if ((!mask || (mask & BIT64(i))) && cpus[i].vmx_on)
+		if ((!mask || (mask & BIT64(i))) && cpus[i].virt_on)
 			allowed[n++] = i;
 	for (u32 b = 0; b < 64; b++)
-		if ((mask & BIT64(b)) && (b >= nr_cpus || !cpus[b].vmx_on)) {
+		if ((mask & BIT64(b)) && (b >= nr_cpus || !cpus[b].virt_on)) {
 			hv_snprintf(err, errlen, "vm '%s': cpus names CPU %u, which is not up in VMX operation (%u CPUs up)",
 				    vm->name, b, nr_cpus);
 			return false;
@@ -134,11 +135,12 @@ void boot_main(u32 magic, u32 info)
 		printk("acpi: %s; running on the boot CPU only\n", acpi.has_madt ? "MADT lists no CPU" : err);
 		nr_cpus = 1;
 	}
+	hv_timer_init();
 	smp_boot_aps();
 	printk("smp: %u CPU(s) online\n", nr_cpus);
 
 	char why[256];
-	if (!vmx_probe(why, sizeof(why)) || !vmx_cpu_on(&cpus[0], why, sizeof(why))) {
+	if (!arch_probe(why, sizeof(why)) || !arch_cpu_on(&cpus[0], why, sizeof(why))) {
 		printk("VMX unavailable: %s\n", why);
 		hv_power_off(HV_STATUS_NO_VMX);
 	}
@@ -158,6 +160,7 @@ void boot_main(u32 magic, u32 info)
 			config_error(err);
 		nr_vms++;
 	}
+	host_vectors_print();
 	stage = 2;
 	cpu_run_loop();
 }

@@ -20,7 +20,7 @@
 #include "hv/irq/vioapic.h"
 #include "hv/host/time.h"
 #include "arch/x86/x86.h"
-#include "arch/x86/vmx/vmx.h"
+#include "arch/x86/arch.h"
 
 static bool accepts_fixed(const struct vlapic *l);
 
@@ -509,6 +509,6 @@ bool vlapic_set_base(struct vcpu *v, u64 val)
 		l->apic_base = val;
 		timer_disarm(v);
 	}
-	vmx_apic_mode_changed(v);
+	arch_apic_mode_changed(v);
 	return true;
 }

@@ -18,20 +18,22 @@
  *   list with ON set. Waking: compare-exchange HALTED -> RUNNABLE (one winner), off the
  *   blocked list, NV restored, `ready` set, onto a run queue.
  *   Preemption sets SN (no notifications while not running: VT-d "Posted-Interrupt
- *   Descriptor"); being scheduled in clears it and recomputes ON from PIR (pi_update).
+ *   Descriptor"); being scheduled in clears it and recomputes ON from PIR.
+ *   The descriptor itself is arch/x86/vmx/posted.c's: this file says what happened
+ *   (arch_sched_in/preempted/block/woken, arch/x86/arch.h) and that module updates it.
  *
  * The policy that orders the run queues is a const ops struct (sched_policy).
  */
 #include "hv/sched/sched.h"
 #include "hv/vm/vm.h"
 #include "hv/host/cpu.h"
+#include "hv/host/vectors.h"
 #include "hv/init/config.h"
 #include "hv/lib/console.h"
 #include "hv/lib/lib.h"
 #include "hv/host/time.h"
 #include "hv/vm/hypercall.h"
 #include "arch/x86/x86.h"
-#include "arch/x86/vmx/vmx.h"
 
 struct sched_config sched_cfg = {
 	.policy = SCHED_FAIR, .yield = YIELD_READY, .block = BLOCK_WAKEUP, .ple_gap = 128, .ple_window = 4096, .slice_us = 1000,
@@ -246,11 +248,6 @@ static bool cas_state(struct vcpu *v, enum vcpu_state from, enum vcpu_state to)
 
 /* NDST for a CPU: the x2APIC ID, or the xAPIC ID in bits 15:8 (VT-d, "Posted-Interrupt
  * Descriptor"). */
-u32 sched_ndst(const struct cpu *c)
-{
-	return lapic_x2apic_mode() ? c->apic_id : c->apic_id << 8;
-}
-
 /* Put v on c's run queue (its wait counted from now, unless the balancer moved it);
  * make c look (idle, the first waiter: arm its slice; or the policy preempts its
  * current vCPU for a woken one). */
@@ -294,13 +291,13 @@ static bool sibling_on(const struct cpu *d, const struct vcpu *v)
 /* May v run on d at all (affinity, VMX on, block=fixed placement)? */
 static bool may_run_on(const struct vcpu *v, const struct cpu *d)
 {
-	return (v->affinity & BIT64(d->id)) && d->vmx_on && !sibling_on(d, v);
+	return (v->affinity & BIT64(d->id)) && d->virt_on && !sibling_on(d, v);
 }
 
-/* May v leave the CPU it is queued on: VMCS clear, no software timer armed there? */
+/* May v leave the CPU it is queued on: state released (VMCS clear), no software timer armed there? */
 static bool may_move(struct vcpu *v)
 {
-	return !v->vmcs_cpu && !hv_timer_armed(&v->sw_timer);
+	return arch_vcpu_released(v) && !hv_timer_armed(&v->sw_timer);
 }
 
 /* Where a woken vCPU should run: its last CPU, unless that is busy and an idle CPU
@@ -337,7 +334,7 @@ static void balance(struct cpu *c)
 	for (u32 i = 0; i < nr_cpus; i++) {
 		struct cpu *d = &cpus[i];
 		u32 l = cpu_load(d);
-		if (d != c && d->vmx_on && l + 2 <= load && l < to_load) {
+		if (d != c && d->virt_on && l + 2 <= load && l < to_load) {
 			to = d;
 			to_load = l;
 		}
@@ -380,8 +377,7 @@ static void blocked_unlink(struct vcpu *v)
 static void finish_wake(struct vcpu *v)
 {
 	blocked_unlink(v);
-	if (sched_cfg.block == BLOCK_WAKEUP)
-		pi_update(v->pi, false, v->vm->nv, pi_ndst(v->pi));
+	arch_sched_woken(v, sched_cfg.block == BLOCK_WAKEUP);
 	v->wake_time = rdtsc();
 	v->ready = true;
 	count(&v->ctr.wakeups);
@@ -389,6 +385,13 @@ static void finish_wake(struct vcpu *v)
 }
 
 /* ---- the sched.h interface ---- */
+
+bool sched_pause_loop_exiting(u32 *gap, u32 *window)
+{
+	*gap = sched_cfg.ple_gap;
+	*window = sched_cfg.ple_window;
+	return sched_cfg.yield != YIELD_NONE;
+}
 
 void sched_vcpu_stopped(struct vcpu *v)
 {
@@ -427,7 +430,7 @@ static void wake_blocked(struct cpu *c, u8 vector, bool polled)
 	u32 n = 0;
 	u64 f = spin_lock_irqsave(&c->blk_lock);
 	for (struct vcpu *v = c->blocked; v; v = v->blk_next)
-		if ((vector == VECTOR_WAKEUP || v->vm->nv == vector) && v->halt_irq_wake && pi_test_on(v->pi) &&
+		if ((vector == VECTOR_WAKEUP || v->vm->nv == vector) && v->halt_irq_wake && arch_irq_posted(v) &&
 		    n < ARRAY_SIZE(wake))
 			wake[n++] = v;
 	spin_unlock_irqrestore(&c->blk_lock, f);
@@ -480,7 +483,7 @@ static void idle_timeout_check(u64 now)
 	if (!note && (!idle_timeout_ticks || now - busy < idle_timeout_ticks))
 		return;
 	for (u32 i = 0; i < nr_cpus; i++)
-		if (cpus[i].vmx_on && (!cpus[i].idle || cpus[i].curr || cpus[i].rq_head))
+		if (cpus[i].virt_on && (!cpus[i].idle || cpus[i].curr || cpus[i].rq_head))
 			return;
 	if (note) {   /* two idle CPUs at once may both print it: harmless */
 		noted = busy;
@@ -544,7 +547,7 @@ static void halted_vm_check(struct vm *vm)
 			sipi++;
 		else if (!u->halt_irq_wake)
 			irqs_off++;
-		else if (__atomic_load_n(&u->lapic.timer_deadline, __ATOMIC_SEQ_CST) || pi_test_on(u->pi))
+		else if (__atomic_load_n(&u->lapic.timer_deadline, __ATOMIC_SEQ_CST) || arch_irq_posted(u))
 			return;
 		else
 			idle++;
@@ -567,12 +570,10 @@ static void put_prev(struct cpu *c, struct vcpu *v)
 	v->vruntime += ran;
 	if (v->want_block) {
 		v->want_block = false;
-		if (v->migratable)
-			vmx_vcpu_put(v);   /* so it may wake on any CPU */
+		/* released so that it may wake on any CPU */
+		arch_sched_block(v, c, v->migratable, sched_cfg.block == BLOCK_WAKEUP);
 		if (v->vm->ptimer && v->lapic.timer_deadline)
 			hv_timer_arm(&v->sw_timer, v->lapic.timer_deadline);   /* no preemption timer now */
-		if (sched_cfg.block == BLOCK_WAKEUP)
-			pi_update(v->pi, false, VECTOR_WAKEUP, sched_ndst(c));
 		u64 f = spin_lock_irqsave(&c->blk_lock);
 		if (v->blk_cpu)
 			panic("vCPU %s/%u is already on CPU %u's blocked list\n", v->vm->name, v->id, v->blk_cpu->id);
@@ -584,7 +585,7 @@ static void put_prev(struct cpu *c, struct vcpu *v)
 		/* Publish HALTED, then look at ON again (a poster sets ON, then reads
 		 * the state: one of the two sees the other). */
 		if (cas_state(v, VCPU_RUNNING, VCPU_HALTED)) {
-			if ((v->halt_irq_wake && pi_test_on(v->pi)) || (v->requests & (REQ_NMI | REQ_INIT)))
+			if ((v->halt_irq_wake && arch_irq_posted(v)) || (v->requests & (REQ_NMI | REQ_INIT)))
 				vcpu_wake(v);
 			else
 				halted_vm_check(v->vm);
@@ -599,9 +600,7 @@ static void put_prev(struct cpu *c, struct vcpu *v)
 		v->ready = true;
 		v->preempted = true;
 		count(&v->ctr.preemptions);
-		pi_update(v->pi, true, v->vm->nv, sched_ndst(c));
-		if (v->migratable)
-			vmx_vcpu_put(v);
+		arch_sched_preempted(v, c, v->migratable);
 		enqueue(c, v, ENQ_PREEMPTED);
 	}
 }
@@ -626,7 +625,7 @@ static void switch_in(struct cpu *c, struct vcpu *v)
 	c->curr = v;
 	count(&v->ctr.ctx_switches);
 	/* Notifications to this CPU again; ON recomputed from PIR (SN was set). */
-	pi_update(v->pi, false, v->vm->nv, sched_ndst(c));
+	arch_sched_in(v, c);
 	if (c->rq_head && !hv_timer_armed(&c->slice_timer))
 		hv_timer_arm(&c->slice_timer, now + slice_ticks);
 }
@@ -824,9 +823,27 @@ u64 sched_slice_ticks(void)
 
 /* ---- set-up ---- */
 
+static void wakeup_vector(u8 vector, void *arg)
+{
+	(void)arg;
+	sched_wakeup_vector(vector);
+}
+
+u8 sched_notification_vector(struct vm *vm)
+{
+	if (sched_cfg.block != BLOCK_FIXED)
+		return VECTOR_POSTED;
+	/* block=fixed: the VM's own vector doubles as its wakeup vector. */
+	int v = host_vector_alloc(VECTOR_VM_BASE, VECTOR_VM_BASE + MAX_VMS - 1, vm->name, wakeup_vector, NULL);
+	return v < 0 ? 0 : (u8)v;
+}
+
 void sched_init(const struct sched_config *cfg)
 {
 	sched_cfg = *cfg;
+	if (!host_vector_register(VECTOR_WAKEUP, "wakeup", wakeup_vector, NULL) ||
+	    !host_vector_register(VECTOR_KICK, "kick", NULL, NULL))
+		panic("sched: the wakeup or kick vector is taken\n");
 	policy = cfg->policy == SCHED_FAIR ? &fair_policy : &rr_policy;
 	slice_ticks = tsc_hz / 1000000 * sched_cfg.slice_us;
 	if (!slice_ticks)
@@ -854,7 +871,7 @@ bool sched_add_vcpu(struct vcpu *v, struct cpu *home, u64 affinity)
 	v->affinity = affinity;
 	u32 n = 0;
 	for (u32 i = 0; i < nr_cpus; i++)
-		n += (affinity & BIT64(i)) && cpus[i].vmx_on;
+		n += (affinity & BIT64(i)) && cpus[i].virt_on;
 	v->migratable = n > 1;
 	if (v->state == VCPU_RUNNABLE)
 		enqueue(home, v, ENQ_WOKEN);

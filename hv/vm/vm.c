@@ -16,7 +16,6 @@
 #include "hv/mm/mm.h"
 #include "hv/host/power.h"
 #include "hv/dev/dev.h"
-#include "arch/x86/vmx/vmx.h"
 #include "arch/x86/x86.h"
 
 _Static_assert(VIOAPIC_BASE == GUEST_IOAPIC_BASE && APIC_DEFAULT_BASE == GUEST_LAPIC_BASE,
@@ -41,24 +40,28 @@ void vm_console_line(struct vm *vm, const char *text, size_t len)
 static bool resolve_switches(struct vm *vm, const struct vm_config *cfg, char *err, size_t errlen)
 {
 	const struct irq_switches *sw = &cfg->sw;
-	if (sw->apicv == SW_ON && !vmx_caps.apicv) {
+	if (sw->apicv == SW_ON && !arch_has_apicv()) {
 		hv_snprintf(err, errlen, "vm '%s': apicv=on, but this CPU lacks posted interrupts or virtual-interrupt "
 			    "delivery (see the vmx: lines above)", cfg->name);
 		return false;
 	}
-	bool has_pt = vmx_has_preemption_timer(&vmx_caps);
+	bool has_pt = arch_has_preemption_timer();
 	if (sw->ptimer == SW_ON && !has_pt) {
 		hv_snprintf(err, errlen, "vm '%s': timer=preempt, but this CPU has no VMX-preemption timer", cfg->name);
 		return false;
 	}
-	vm->apicv = sw->apicv != SW_OFF && vmx_caps.apicv;
+	vm->apicv = sw->apicv != SW_OFF && arch_has_apicv();
 	vm->ptimer = sw->ptimer != SW_OFF && has_pt;
 	if (!vm->ptimer && !hv_timer_available()) {
 		hv_snprintf(err, errlen, "vm '%s': timer=soft needs the host LAPIC's TSC-deadline mode, which this CPU "
 			    "lacks", cfg->name);
 		return false;
 	}
-	vm->nv = sched_cfg.block == BLOCK_FIXED ? (u8)(VECTOR_VM_BASE + vm->id) : VECTOR_POSTED;
+	vm->nv = sched_notification_vector(vm);
+	if (!vm->nv) {
+		hv_snprintf(err, errlen, "vm '%s': no free host vector for its notifications (block=fixed)", cfg->name);
+		return false;
+	}
 	vm->fastpath = vm->ptimer && sw->fastpath != SW_OFF;
 	vm->elide = sw->elide != SW_OFF;
 	printk("vm %s: apicv=%s timer=%s fastpath=%s elide=%s\n", cfg->name, vm->apicv ? "on" : "off",
@@ -137,7 +140,7 @@ bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, si
 	}
 	if (!resolve_switches(vm, cfg, err, errlen))
 		return false;
-	if (!vmx_vm_init(vm, lerr, sizeof(lerr))) {
+	if (!arch_vm_init(vm, lerr, sizeof(lerr))) {
 		hv_snprintf(err, errlen, "vm '%s': %s", cfg->name, lerr);
 		return false;
 	}
@@ -150,9 +153,8 @@ bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, si
 		memset(v, 0, sizeof(*v));
 		v->vm = vm;
 		v->id = i;
-		v->vpid = (u16)vcpus_used;   /* 1.. ; 0 is the host's */
 		v->state = i == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
-		if (!vmx_vcpu_init(v, lr.entry, lr.mbi, lerr, sizeof(lerr))) {
+		if (!arch_vcpu_init(v, lr.entry, lr.mbi, lerr, sizeof(lerr))) {
 			hv_snprintf(err, errlen, "vm '%s': %s", cfg->name, lerr);
 			return false;
 		}
@@ -240,7 +242,7 @@ void vm_fault(struct vcpu *v, const char *fmt, ...)
 	vuart_flush(v->vm);
 	printk("vm %s vCPU %u: %s\n", v->vm->name, v->id, why);
 	printk("vm %s vCPU %u: guest state at the exit:\n", v->vm->name, v->id);
-	vmx_dump_guest(v);
+	arch_dump_guest(v);
 	vm_stop(v->vm, HV_STATUS_STOPPED, false, 0, "%s", why);
 }
 

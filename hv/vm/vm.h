@@ -6,11 +6,9 @@
 #include "hv/lib/types.h"
 #include "hv/init/config.h"
 #include "hv/host/cpu.h"
-#include "arch/x86/vmx/ept.h"
-#include "arch/x86/vmx/exit_reason.h"
+#include "arch/x86/arch.h"
 #include "hv/irq/vioapic.h"
 #include "hv/irq/vpic.h"
-#include "arch/x86/vmx/posted.h"
 #include "hv/irq/vlapic.h"
 #include "hv/host/timer.h"
 #include "hv/irq/msi.h"
@@ -89,25 +87,18 @@ struct vcpu {
 	struct cpu *rq_cpu;        /* the run queue it is on, or NULL */
 	struct vcpu *blk_next;
 	struct cpu *blk_cpu;       /* the blocked list it is on, or NULL */
-	struct cpu *vmcs_cpu;      /* where its VMCS is active; NULL = clear */
 	volatile bool ready;       /* directed yield: woken or involuntarily preempted, not yet run */
 	volatile bool preempted;   /* involuntarily preempted, not yet run */
 	bool want_block;           /* HLT decided to block: done when the CPU has left it */
 	u64 runnable_since, wake_time, run_since;
 	bool boosted;              /* a directed-yield target, queued to run next (cleared at switch-in) */
 	u64 vruntime;              /* sched=fair: ticks run, placed relative to its CPU's min_vruntime */
-	u64 vmcs_pa;
-	void *vmcs;
-	bool launched;
-	u16 vpid;
 	u32 id;                    /* index in its VM */
 	volatile enum vcpu_state state;
 	volatile u8 mode;          /* enum vcpu_mode */
 	volatile u32 requests;     /* REQ_* */
 	u32 sipi_vector;
-	struct pi_desc *pi;        /* page-aligned: Bochs 3.0 rejects less at VM entry */
 	struct vlapic lapic;
-	u32 pin, proc, proc2;      /* the controls now in its VMCS */
 	struct hv_timer sw_timer;  /* the guest timer without the preemption timer */
 	struct race_probe race;
 	struct vcpu_counters ctr;
@@ -118,34 +109,14 @@ struct vcpu {
 	u32 nmi_queued;
 	u8 nmi_pending;            /* NMIs to inject, 0-2 */
 	bool halt_irq_wake;        /* halted with interrupts enabled: a posted interrupt wakes it */
-	u32 tpr_threshold;         /* the VMCS's TPR threshold (TPR shadow without APICv) */
-	u64 xcr0;
-	/* Its x87/SSE/AVX registers while another vCPU's are loaded on its CPU: an XSAVE
-	 * (or FXSAVE) area, one page (arch/x86/vmx/vmx.c, "FPU state"). */
-	void *fpu;
-	u64 kernel_gs_base, star, lstar, cstar, fmask;   /* switched on load */
-	/* Registers the guest reads directly and no VMCS field holds: switched on load
-	 * (arch/x86/vmx/vmx.c, "State the VMCS does not switch"). */
-	u64 cr2, dr[4], dr6;
-	/* Guest MSRs emulated per vCPU (arch/x86/vmx/msr.c): the TSC is the host's plus
-	 * tsc_offset (the VMCS TSC offset), tsc_adjust is IA32_TSC_ADJUST ("Time-Stamp
-	 * Counter Adjustment"); tsc_aux the guest's IA32_TSC_AUX (switched on load when RDTSCP is
-	 * offered, arch/x86/vmx/vmx.c). */
-	s64 tsc_offset;
-	u64 tsc_adjust, tsc_aux, misc_enable;
 	u64 exits_total;
 	u32 exits[NR_EXIT_REASONS];
+	struct vcpu_arch arch;     /* the VMX layer's (arch/x86/arch.h); never touched from hv/ */
 };
 
 _Static_assert(sizeof(enum vcpu_state) == 4, "vcpu state is updated with 32-bit atomics");
 
 enum vm_state { VM_RUNNING, VM_STOPPED };
-
-#define VM_CPUID_CACHE 32
-struct cpuid_cached {
-	u32 r[4];
-	bool valid;
-};
 
 /* hv/dev/fwcfg.c: QEMU's fw_cfg, traditional I/O interface. */
 struct fwcfg {
@@ -176,16 +147,11 @@ struct vm {
 	u64 ram_hpa, ram_size;
 	u8 *ram;
 	struct guest_map map;
-	struct ept ept;
-	u64 eptp;
-	u8 *msr_bitmap;            /* xAPIC mode: every x2APIC MSR intercepted */
-	u8 *msr_bitmap_x2apic;     /* x2APIC mode with APICv: virtualized MSRs pass */
-	u8 *apic_access_page;      /* APICv: the APIC-access page at GPA 0xfee00000 */
 	/* The interrupt-virtualisation switches in force (config switches resolved
 	 * against the CPU's capabilities). */
 	bool apicv, ptimer, fastpath, elide;
 	u32 lowest_rr;             /* lowest-priority delivery round robin */
-	u8 nv;                     /* its notification vector: VECTOR_POSTED, or VECTOR_VM_BASE + id */
+	u8 nv;                     /* its notification vector: VECTOR_POSTED, or its own (sched_notification_vector) */
 	u32 yield_rr;              /* directed yield: round robin from the last boosted vCPU */
 	struct vcpu *vcpus[MAX_VCPUS_PER_VM];
 	u32 nr_vcpus;
@@ -197,7 +163,6 @@ struct vm {
 	struct vuart uart;         /* hv/dev/vuart.c: COM1 */
 	struct spinlock lock;
 	struct ratelimit log_limit;   /* vm_log: console lines this VM caused */
-	struct cpuid_cached cpuid_cache[VM_CPUID_CACHE];   /* arch/x86/vmx/cpuid.c */
 	struct vioapic ioapic;     /* hv/irq/vioapic.c: MMIO at VIOAPIC_BASE */
 	struct vpic pic;           /* hv/irq/vpic.c: the masked 8259 pair */
 	struct msi_stats msi;      /* hv/irq/msi.c: messages delivered and dropped */
@@ -207,6 +172,7 @@ struct vm {
 	struct vdev pm_dev, debug_exit_dev, xapic_dev, port92_dev;
 	struct fwcfg fwcfg;
 	struct rtc rtc;
+	struct vm_arch arch;       /* the VMX layer's (arch/x86/arch.h); never touched from hv/ */
 };
 
 extern struct vm vms[MAX_VMS];

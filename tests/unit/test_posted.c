@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * arch/x86/vmx/posted.h: the posted-interrupt descriptor (Intel SDM Vol. 3C,
+ * arch/x86/pi_desc.h: the posted-interrupt descriptor (Intel SDM Vol. 3C,
  * "Posted-Interrupt Processing"; VT-d specification, "Posted-Interrupt Descriptor"):
  * its layout, the PIR/ON operations, the harvest into an IRR-layout array, pi_update,
  * and the poster/consumer protocol under real concurrency (pthreads).
@@ -9,7 +9,7 @@
  * record what they saw and the test thread checks it.
  */
 #include "tests/unit/support.h"
-#include "arch/x86/vmx/posted.h"
+#include "arch/x86/pi_desc.h"
 
 #include <pthread.h>
 #include <time.h>

@@ -45,6 +45,7 @@ UNIT_SRC_guest_map := hv/mm/guest_map.c hv/lib/format.c
 UNIT_SRC_paging := arch/x86/paging.c
 UNIT_SRC_ratelimit := hv/lib/ratelimit.c
 UNIT_SRC_format := hv/lib/format.c
+UNIT_SRC_vectors := hv/host/vectors.c hv/lib/format.c
 
 unit: $(UNIT_BINS)
 

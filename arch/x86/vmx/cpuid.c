@@ -131,7 +131,7 @@ static void cpuid_compute(struct vcpu *v, u32 leaf, u32 sub, u32 out[4])
 			a = 0;
 			b = (b & ~EBX7_HIDDEN) | (vmx_has_invpcid(&vmx_caps) ? b & BIT(10) : 0);
 			/* IA32_TSC_ADJUST is emulated (msr.c) where the TSC offset exists. */
-			if (v->proc & CPU_USE_TSC_OFFSETTING)
+			if (v->arch.proc & CPU_USE_TSC_OFFSETTING)
 				b |= BIT(1);
 			c &= ECX7_KEPT;
 			if (!vmx_has_rdtscp(&vmx_caps))
@@ -255,7 +255,7 @@ void guest_cpuid(struct vcpu *v, u32 leaf, u32 sub, u32 out[4])
 {
 	int slot = cache_slot(leaf);
 	if (likely(slot >= 0)) {
-		struct cpuid_cached *e = &v->vm->cpuid_cache[slot];
+		struct cpuid_cached *e = &v->vm->arch.cpuid_cache[slot];
 		if (unlikely(!e->valid)) {
 			cpuid_compute(v, leaf, sub, e->r);
 			e->valid = true;

@@ -9,15 +9,15 @@
  * injects it. */
 enum exit_action vmx_exit_interrupt_window(struct vcpu *v)
 {
-	v->proc &= ~(u32)CPU_INTR_WINDOW_EXITING;
-	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, v->proc);
+	v->arch.proc &= ~(u32)CPU_INTR_WINDOW_EXITING;
+	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, v->arch.proc);
 	return EXIT_RESUME;
 }
 
 enum exit_action vmx_exit_nmi_window(struct vcpu *v)
 {
-	v->proc &= ~(u32)CPU_NMI_WINDOW_EXITING;
-	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, v->proc);
+	v->arch.proc &= ~(u32)CPU_NMI_WINDOW_EXITING;
+	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, v->arch.proc);
 	return EXIT_RESUME;
 }
 

@@ -148,6 +148,6 @@ enum exit_action vmx_exit_xsetbv(struct vcpu *v)
 	    ((val & 0xe0) && !(val & 4)))
 		return inject_gp(v);
 	xsetbv(0, val);
-	v->xcr0 = val;
+	v->arch.xcr0 = val;
 	return EXIT_SKIP;
 }

@@ -168,12 +168,9 @@ bool vcpu_halt_should_wake(struct vcpu *v)
 		return true;
 	if (!(vmcs_readl(GUEST_RFLAGS) & RFLAGS_IF))
 		return false;
-	if (pi_test_on(v->pi)) {
+	if (pi_test_on(v->arch.pi)) {
 		/* Take PIR into the IRR to see whether its vectors beat PPR. */
-		if (v->vm->apicv)
-			vmx_sync_pir(v);
-		else
-			harvest_pir(v);
+		v->vm->arch.vintr->take_posted(v);
 	}
 	return vlapic_deliverable(&v->lapic) >= 0;
 }
@@ -396,7 +393,7 @@ u64 vmx_handle_exit(struct vcpu *v)
 		if (likely(a == EXIT_SKIP))
 			skip_instruction();
 		if (likely(a != EXIT_LEAVE && !v->requests && v->state == VCPU_RUNNING)) {
-			if (unlikely(v->pin & PIN_PREEMPTION_TIMER))
+			if (unlikely(v->arch.pin & PIN_PREEMPTION_TIMER))
 				vmx_program_timer(v);
 			sync_or_inject(v, true);
 			return 0;

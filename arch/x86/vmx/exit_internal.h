@@ -12,7 +12,8 @@
 #include "arch/x86/vmx/vmx.h"
 #include "arch/x86/vmx/vmcs.h"
 #include "arch/x86/vmx/mmio.h"
-#include "arch/x86/vmx/posted.h"
+#include "arch/x86/vmx/vintr.h"
+#include "arch/x86/pi_desc.h"
 #include "arch/x86/x86.h"
 #include "hv/lib/console.h"
 #include "hv/lib/lib.h"
@@ -71,7 +72,8 @@ enum exit_action vmx_exit_apic_write(struct vcpu *v);
 enum exit_action vmx_exit_eoi_induced(struct vcpu *v);
 enum exit_action vmx_exit_apic_access(struct vcpu *v);
 
-/* vmentry.c: the pieces of the entry path that vmx_handle_exit's shortcuts reuse. */
+/* vmentry.c: the pieces of the entry path that vmx_handle_exit's shortcuts reuse;
+ * vintr.c: injection without APICv. */
 void vmx_program_timer(struct vcpu *v);
 void vmx_inject_pending_irq(struct vcpu *v);
 void vmx_entry_tail(struct vcpu *v);
@@ -80,21 +82,28 @@ void vmx_entry_tail(struct vcpu *v);
  * Returns the highest vector moved, or -1. */
 static inline int harvest_pir(struct vcpu *v)
 {
-	if (!pi_test_and_clear_on(v->pi))
+	if (!pi_test_and_clear_on(v->arch.pi))
 		return -1;
-	return pi_harvest(v->pi, v->lapic.regs + APIC_IRR);
+	return pi_harvest(v->arch.pi, v->lapic.regs + APIC_IRR);
 }
 
-/* Last step before entry: with APICv, take what was posted into RVI (vmx_sync_pir);
- * without, inject or ask for a window (vmx_inject_pending_irq), always or, with
- * only_if_posted, only when something was posted since the last look. */
+/* Last step before entry: make what was posted reach the guest (vintr.h: sync into
+ * RVI, or inject / ask for a window), always or, with only_if_posted, only when
+ * something was posted since the last look. */
 static inline void sync_or_inject(struct vcpu *v, bool only_if_posted)
 {
-	if (v->vm->apicv) {
-		if (only_if_posted ? unlikely(pi_test_on(v->pi)) : pi_test_on(v->pi))
-			vmx_sync_pir(v);
-	} else if (!only_if_posted || unlikely(pi_test_on(v->pi))) {
-		vmx_inject_pending_irq(v);
+	if (only_if_posted && likely(!pi_test_on(v->arch.pi)))
+		return;
+	v->vm->arch.vintr->deliver(v);
+}
+
+/* Set or clear bits of the primary processor-based controls (VMCS current). */
+static inline void vmx_set_proc(struct vcpu *v, u32 bits, bool on)
+{
+	u32 p = on ? v->arch.proc | bits : v->arch.proc & ~bits;
+	if (p != v->arch.proc) {
+		v->arch.proc = p;
+		vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, p);
 	}
 }
 

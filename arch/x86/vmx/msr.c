@@ -67,17 +67,17 @@ void msr_bitmap_init_x2apic(u8 *bm, const u8 *base)
  * by X". Without TSC offsetting neither can be honoured: #GP. */
 static bool tsc_step(struct vcpu *v, s64 step)
 {
-	if (!(v->proc & CPU_USE_TSC_OFFSETTING))
+	if (!(v->arch.proc & CPU_USE_TSC_OFFSETTING))
 		return false;
-	v->tsc_offset += step;
-	v->tsc_adjust += (u64)step;
-	vmcs_write64(TSC_OFFSET, (u64)v->tsc_offset);
+	v->arch.tsc_offset += step;
+	v->arch.tsc_adjust += (u64)step;
+	vmcs_write64(TSC_OFFSET, (u64)v->arch.tsc_offset);
 	return true;
 }
 
 u64 vcpu_guest_tsc(struct vcpu *v, u64 host_tsc)
 {
-	return host_tsc + (u64)v->tsc_offset;
+	return host_tsc + (u64)v->arch.tsc_offset;
 }
 
 /* IA32_MISC_ENABLE ("IA32_MISC_ENABLE" in the MSR tables of Vol. 4): the guest may
@@ -130,10 +130,10 @@ static bool msr_read(struct vcpu *v, u32 msr, u64 *val)
 		*val = FEATURE_CONTROL_LOCK;   /* locked, VMX off: VMX is not exposed */
 		return true;
 	case MSR_IA32_MISC_ENABLE:
-		*val = v->misc_enable;
+		*val = v->arch.misc_enable;
 		return true;
 	case MSR_IA32_TSC_ADJUST:
-		*val = v->tsc_adjust;
+		*val = v->arch.tsc_adjust;
 		return true;
 	case MSR_IA32_TSC:   /* passed through for reads; here only without a bitmap */
 		*val = vcpu_guest_tsc(v, rdtsc());
@@ -141,7 +141,7 @@ static bool msr_read(struct vcpu *v, u32 msr, u64 *val)
 	case MSR_IA32_TSC_AUX:
 		if (!vmx_has_rdtscp(&vmx_caps))
 			return false;   /* CPUID.80000001:EDX.RDTSCP = 0 and no RDPID */
-		*val = v->tsc_aux;
+		*val = v->arch.tsc_aux;
 		return true;
 	case MSR_IA32_PLATFORM_ID:
 	case MSR_IA32_BIOS_SIGN_ID:
@@ -190,9 +190,9 @@ static bool msr_write(struct vcpu *v, u32 msr, u64 val)
 		vmcs_write64(GUEST_IA32_PAT, val);
 		return true;
 	case MSR_IA32_MISC_ENABLE:
-		if ((val ^ v->misc_enable) & ~MISC_ENABLE_WRITABLE)
+		if ((val ^ v->arch.misc_enable) & ~MISC_ENABLE_WRITABLE)
 			return false;
-		v->misc_enable = val;
+		v->arch.misc_enable = val;
 		return true;
 	case MSR_IA32_BIOS_SIGN_ID:
 		return true;   /* writes have no effect, as for a microcode update check */
@@ -204,12 +204,12 @@ static bool msr_write(struct vcpu *v, u32 msr, u64 val)
 	case MSR_IA32_TSC:
 		return tsc_step(v, (s64)(val - vcpu_guest_tsc(v, rdtsc())));
 	case MSR_IA32_TSC_ADJUST:
-		return tsc_step(v, (s64)(val - v->tsc_adjust));
+		return tsc_step(v, (s64)(val - v->arch.tsc_adjust));
 	case MSR_IA32_TSC_AUX:
 		/* Bits 63:32 are reserved ("IA32_TSC_AUX"). */
 		if (!vmx_has_rdtscp(&vmx_caps) || (val >> 32))
 			return false;
-		v->tsc_aux = val;
+		v->arch.tsc_aux = val;
 		wrmsr(MSR_IA32_TSC_AUX, val);   /* the vCPU is loaded on this CPU */
 		return true;
 	case MSR_IA32_APIC_BASE:

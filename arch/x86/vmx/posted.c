@@ -24,10 +24,15 @@
  * The elision is safe because IN_GUEST on this CPU's current vCPU can only be seen
  * from code running with interrupts off between the mark and VM entry, i.e. the
  * fastpath: no interrupt handler can be the poster (fdba608f15e2).
+ *
+ * This file owns the descriptor: besides the posters below, only the scheduling hooks
+ * at its end (what the scheduler tells the architecture layer, arch/x86/arch.h) and the
+ * entry path's harvest (which takes PIR and ON, never NV, NDST or SN) touch it.
  */
-#include "arch/x86/vmx/posted.h"
+#include "arch/x86/pi_desc.h"
 #include "hv/vm/vm.h"
 #include "hv/sched/sched.h"
+#include "arch/x86/vmx/vmx.h"
 #include "hv/host/cpu.h"
 
 static inline void count(u64 *c)
@@ -42,12 +47,12 @@ void vcpu_post_irq(struct vcpu *v, u8 vector, bool level)
 	else if (unlikely(vlapic_vec_test(&v->lapic, APIC_TMR, vector)))
 		vlapic_vec_clear(&v->lapic, APIC_TMR, vector);
 	count(&v->ctr.posted);
-	pi_test_and_set_pir(v->pi, vector);
+	pi_test_and_set_pir(v->arch.pi, vector);
 	/* SN: the vCPU is preempted; PIR only, no ON and no notification (VT-d,
 	 * "Posted-Interrupt Descriptor"). Scheduling it in recomputes ON. */
-	if (pi_test_sn(v->pi))
+	if (pi_test_sn(v->arch.pi))
 		return;
-	if (pi_test_and_set_on(v->pi))
+	if (pi_test_and_set_on(v->arch.pi))
 		return;
 	if (v->mode == VCPU_IN_GUEST) {
 		struct cpu *me = this_cpu();
@@ -56,14 +61,59 @@ void vcpu_post_irq(struct vcpu *v, u8 vector, bool level)
 			return;
 		}
 		count(&v->ctr.notify_ipis);
-		lapic_send_ipi(v->cpu->apic_id, v->vm->apicv ? v->vm->nv : VECTOR_KICK);
+		lapic_send_ipi(v->cpu->apic_id, v->vm->arch.kick_vector);
 		return;
 	}
 	if (v->state == VCPU_HALTED && v->halt_irq_wake) {
 		/* As the IOMMU would: the descriptor's vector to its destination, i.e.
 		 * the wakeup vector (or the VM's vector) to the CPU it sleeps on. */
-		u64 ctl = __atomic_load_n(&v->pi->control, __ATOMIC_SEQ_CST);
+		u64 ctl = __atomic_load_n(&v->arch.pi->control, __ATOMIC_SEQ_CST);
 		count(&v->ctr.notify_ipis);
 		lapic_send_ipi_ndst((u32)(ctl >> 32), (u8)(ctl >> 16));
 	}
+}
+
+bool arch_irq_posted(const struct vcpu *v)
+{
+	return pi_test_on(v->arch.pi);
+}
+
+/* ---- The descriptor across scheduling (arch/x86/arch.h) ---- */
+
+/* The NDST value that names CPU c (VT-d "Posted-Interrupt Descriptor": the APIC ID in
+ * bits 15:8 in xAPIC mode, the whole x2APIC ID in x2APIC mode). */
+static u32 pi_ndst_of(const struct cpu *c)
+{
+	return lapic_x2apic_mode() ? c->apic_id : c->apic_id << 8;
+}
+
+void arch_sched_in(struct vcpu *v, struct cpu *c)
+{
+	pi_update(v->arch.pi, false, v->vm->nv, pi_ndst_of(c));
+}
+
+void arch_sched_preempted(struct vcpu *v, struct cpu *c, bool migratable)
+{
+	pi_update(v->arch.pi, true, v->vm->nv, pi_ndst_of(c));
+	if (migratable)
+		vmx_vcpu_put(v);
+}
+
+void arch_sched_block(struct vcpu *v, struct cpu *c, bool migratable, bool wakeup_vector)
+{
+	if (migratable)
+		vmx_vcpu_put(v);
+	if (wakeup_vector)
+		pi_update(v->arch.pi, false, VECTOR_WAKEUP, pi_ndst_of(c));
+}
+
+void arch_sched_woken(struct vcpu *v, bool wakeup_vector)
+{
+	if (wakeup_vector)
+		pi_update(v->arch.pi, false, v->vm->nv, pi_ndst(v->arch.pi));
+}
+
+bool arch_vcpu_released(const struct vcpu *v)
+{
+	return !v->arch.vmcs_cpu;
 }

@@ -1,71 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The entry path: requests (INIT, SIPI, NMI, EOI-exit bitmap), the PIR sync, event
- * injection without APICv, and the VMX-preemption timer that stands for the guest's
+ * The entry path: requests (INIT, SIPI, NMI, EOI-exit bitmap), delivery of what was
+ * posted (vintr.c), and the VMX-preemption timer that stands for the guest's
  * LAPIC timer. vmx_prepare_entry runs before every VM entry that leaves "in guest".
  */
 #include "arch/x86/vmx/exit_internal.h"
 #include "hv/vm/hypercall.h"
 #include "hv/sched/sched.h"
 #include "hv/irq/vioapic.h"
-
-/* Move PIR into vIRR and raise RVI (APICv; v's CPU, interrupts off, VMCS current).
- * "Posted-Interrupt Processing" does the same in the CPU when the notification
- * arrives in guest mode. */
-void vmx_sync_pir(struct vcpu *v)
-{
-	int hi = harvest_pir(v);
-	if (hi < 0)
-		return;
-	u16 st = vmcs_read16(GUEST_INTR_STATUS);
-	if ((int)(st & 0xff) < hi)
-		vmcs_write16(GUEST_INTR_STATUS, (u16)((st & 0xff00) | (u32)hi));
-}
-
-static void set_proc(struct vcpu *v, u32 bits, bool on)
-{
-	u32 p = on ? v->proc | bits : v->proc & ~bits;
-	if (p != v->proc) {
-		v->proc = p;
-		vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, p);
-	}
-}
-
-/* Without APICv: inject the highest deliverable interrupt if the guest can take it
- * now, else ask for an interrupt-window exit ("Interrupt-Window Exiting", "Event
- * Injection"). With a TPR shadow, a pending interrupt held off by TPR arms the TPR
- * threshold so that lowering TPR exits. */
-void vmx_inject_pending_irq(struct vcpu *v)
-{
-	struct vlapic *l = &v->lapic;
-	if (pi_test_on(v->pi))
-		harvest_pir(v);
-	int vec = vlapic_deliverable(l);
-	if (v->proc & CPU_TPR_SHADOW) {
-		int irr = vlapic_highest(l, APIC_IRR);
-		u32 tpr_class = (vlapic_reg(l, APIC_TPR) >> 4) & 0xf;
-		u32 thr = irr < 0 || vec >= 0 ? 0 : MIN((u32)irr >> 4, tpr_class);
-		if (thr != v->tpr_threshold) {
-			v->tpr_threshold = thr;
-			vmcs_write32(TPR_THRESHOLD, thr);
-		}
-	}
-	if (vec < 0) {
-		set_proc(v, CPU_INTR_WINDOW_EXITING, false);
-		return;
-	}
-	/* A pending single-step trap (skip_instruction) comes first: it is of higher
-	 * priority than an external interrupt ("Priority Among Concurrent Events"). */
-	if (!(vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID) && (vmcs_readl(GUEST_RFLAGS) & RFLAGS_IF) &&
-	    !(vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS)) &&
-	    !(vmcs_readl(GUEST_PENDING_DBG_EXCEPTIONS) & PENDING_DBG_BS)) {
-		vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, (u32)vec | INTR_TYPE_EXT_INTR | INTR_INFO_VALID);
-		vlapic_ack(l, (u8)vec);
-		v->ctr.injected++;
-		vec = vlapic_deliverable(l);   /* another one behind it? */
-	}
-	set_proc(v, CPU_INTR_WINDOW_EXITING, vec >= 0);
-}
 
 static void inject_nmi(struct vcpu *v)
 {
@@ -74,9 +16,9 @@ static void inject_nmi(struct vcpu *v)
 		vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 2 | INTR_TYPE_NMI | INTR_INFO_VALID);
 		v->nmi_pending--;
 		/* The latched one follows when the handler's IRET ends NMI blocking. */
-		set_proc(v, CPU_NMI_WINDOW_EXITING, v->nmi_pending && (v->pin & PIN_VIRTUAL_NMIS));
-	} else if (v->pin & PIN_VIRTUAL_NMIS) {
-		set_proc(v, CPU_NMI_WINDOW_EXITING, true);
+		vmx_set_proc(v, CPU_NMI_WINDOW_EXITING, v->nmi_pending && (v->arch.pin & PIN_VIRTUAL_NMIS));
+	} else if (v->arch.pin & PIN_VIRTUAL_NMIS) {
+		vmx_set_proc(v, CPU_NMI_WINDOW_EXITING, true);
 	}
 }
 
@@ -108,17 +50,17 @@ void vmx_program_timer(struct vcpu *v)
 			 * ("VMX-Preemption Timer": it counts down once every 2^rate TSC ticks). */
 			u64 unit = 1ull << vmx_caps.preemption_timer_rate;
 			u64 ticks = dl > now ? (dl - now + unit - 1) >> vmx_caps.preemption_timer_rate : 0;
-			if (!(v->pin & PIN_PREEMPTION_TIMER)) {
-				v->pin |= PIN_PREEMPTION_TIMER;
-				vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, v->pin);
+			if (!(v->arch.pin & PIN_PREEMPTION_TIMER)) {
+				v->arch.pin |= PIN_PREEMPTION_TIMER;
+				vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, v->arch.pin);
 			}
 			vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, ticks > 0xffffffffull ? 0xffffffffu : (u32)ticks);
 			return;
 		}
 	}
-	if (v->pin & PIN_PREEMPTION_TIMER) {
-		v->pin &= ~(u32)PIN_PREEMPTION_TIMER;
-		vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, v->pin);
+	if (v->arch.pin & PIN_PREEMPTION_TIMER) {
+		v->arch.pin &= ~(u32)PIN_PREEMPTION_TIMER;
+		vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, v->arch.pin);
 	}
 }
 
@@ -148,16 +90,15 @@ void vmx_handle_requests(struct vcpu *v)
 		v->lapic.timer_deadline = 0;
 		/* Interrupts posted before the INIT do not survive it. */
 		for (int i = 0; i < 8; i++)
-			__atomic_store_n(&v->pi->pir[i], 0, __ATOMIC_SEQ_CST);
-		pi_test_and_clear_on(v->pi);
+			__atomic_store_n(&v->arch.pi->pir[i], 0, __ATOMIC_SEQ_CST);
+		pi_test_and_clear_on(v->arch.pi);
 		if (!(req & REQ_SIPI)) {
 			u32 expected = v->state;
 			if (expected != VCPU_STOPPED)
 				__atomic_compare_exchange_n((u32 *)&v->state, &expected, VCPU_WAIT_SIPI, false,
 							    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
 		}
-		if (v->vm->apicv)
-			vmcs_write16(GUEST_INTR_STATUS, 0);
+		v->vm->arch.vintr->reset(v);
 	}
 	if (req & REQ_SIPI)
 		vmx_vcpu_start_ap(v, (u8)v->sipi_vector);
@@ -170,16 +111,8 @@ void vmx_handle_requests(struct vcpu *v)
 			    ((info & INTR_INFO_VALID) && (info & INTR_TYPE_MASK) == INTR_TYPE_NMI);
 		v->nmi_pending = (u8)MIN(v->nmi_pending + n, busy ? 1u : 2u);
 	}
-	if (req & REQ_EOI_BITMAP && v->vm->apicv) {
-		/* "EOI-Exit Bitmaps": an EOI of a level-triggered vector must exit so that
-		 * the vIOAPIC sees it (Remote IRR). */
-		u64 bm[4];
-		vioapic_level_vectors(&v->vm->ioapic, bm);
-		vmcs_write64(EOI_EXIT_BITMAP0, bm[0]);
-		vmcs_write64(EOI_EXIT_BITMAP1, bm[1]);
-		vmcs_write64(EOI_EXIT_BITMAP2, bm[2]);
-		vmcs_write64(EOI_EXIT_BITMAP3, bm[3]);
-	}
+	if (req & REQ_EOI_BITMAP)
+		v->vm->arch.vintr->eoi_exits(v);
 }
 
 /*

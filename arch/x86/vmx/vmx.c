@@ -12,12 +12,14 @@
  */
 #include "arch/x86/vmx/vmx.h"
 #include "arch/x86/vmx/vmcs.h"
+#include "arch/x86/vmx/vintr.h"
 #include "arch/x86/x86.h"
 #include "hv/lib/console.h"
 #include "hv/lib/lib.h"
 #include "hv/vm/loader.h"
 #include "hv/mm/mm.h"
 #include "hv/sched/sched.h"
+#include "hv/host/vectors.h"
 #include "hv/init/config.h"
 
 struct vmx_caps vmx_caps;
@@ -120,8 +122,8 @@ static void invept_single(u64 eptp)
 
 void vmx_ept_flush(struct vm *vm)
 {
-	invept_single(vm->eptp);
-	vm->ept.flush_needed = false;
+	invept_single(vm->arch.eptp);
+	vm->arch.ept.flush_needed = false;
 }
 
 /* Drop the TLB entries tagged with a VPID on this CPU ("INVVPID—Invalidate Translations
@@ -143,7 +145,7 @@ static void invvpid(u16 vpid)
  * CPU changes the vCPU it runs (vcpu_run) or a vCPU leaves its CPU (vmx_vcpu_put), the
  * registers are saved to the outgoing vCPU's area and the incoming vCPU's are loaded:
  * with XSAVE/XRSTOR when the CPU has the XSAVE feature set (CR4.OSXSAVE is set by
- * vmx_cpu_on), with FXSAVE/FXRSTOR otherwise.
+ * arch_cpu_on), with FXSAVE/FXRSTOR otherwise.
  *
  * XSAVE and XRSTOR act only on the components in XCR0 AND the instruction mask (SDM
  * Vol. 1, "Operation of XSAVE", "Operation of XRSTOR"), so both run with XCR0 set to
@@ -256,30 +258,46 @@ static void fpu_init_area(void *area)
 static void fpu_save(struct vcpu *v)
 {
 	if (!fpu_xsave) {
-		fxsave(v->fpu);
+		fxsave(v->arch.fpu);
 		return;
 	}
 	if (xgetbv(0) != vmx_xcr0_allowed)
 		xsetbv(0, vmx_xcr0_allowed);
-	xsave(v->fpu, vmx_xcr0_allowed);
+	xsave(v->arch.fpu, vmx_xcr0_allowed);
 }
 
 /* Load v's registers and its XCR0 on this CPU (no other vCPU's are unsaved here). */
 static void fpu_load(struct vcpu *v)
 {
 	if (!fpu_xsave) {
-		fxrstor(v->fpu);
+		fxrstor(v->arch.fpu);
 		return;
 	}
 	if (xgetbv(0) != vmx_xcr0_allowed)
 		xsetbv(0, vmx_xcr0_allowed);
-	xrstor(v->fpu, vmx_xcr0_allowed);
-	if (v->xcr0 != vmx_xcr0_allowed)
-		xsetbv(0, v->xcr0);
+	xrstor(v->arch.fpu, vmx_xcr0_allowed);
+	if (v->arch.xcr0 != vmx_xcr0_allowed)
+		xsetbv(0, v->arch.xcr0);
 }
 
-bool vmx_probe(char *why, size_t len)
+bool arch_has_apicv(void)
 {
+	return vmx_caps.apicv;
+}
+
+bool arch_has_preemption_timer(void)
+{
+	return vmx_has_preemption_timer(&vmx_caps);
+}
+
+bool arch_probe(char *why, size_t len)
+{
+	/* A notification that finds its vCPU outside guest mode arrives in the host: its
+	 * entry path syncs PIR, so the arrival itself needs no action. */
+	if (!host_vector_register(VECTOR_POSTED, "posted", NULL, NULL)) {
+		hv_snprintf(why, len, "host vector 0x%x is taken", VECTOR_POSTED);
+		return false;
+	}
 	u32 a, b, c, d;
 
 	cpuid_count(0, 0, &a, &b, &c, &d);
@@ -342,7 +360,7 @@ bool vmx_probe(char *why, size_t len)
 	return true;
 }
 
-bool vmx_cpu_on(struct cpu *cpu, char *why, size_t len)
+bool arch_cpu_on(struct cpu *cpu, char *why, size_t len)
 {
 	u32 a, b, c, d;
 	cpuid_count(1, 0, &a, &b, &c, &d);
@@ -370,13 +388,13 @@ bool vmx_cpu_on(struct cpu *cpu, char *why, size_t len)
 		cr4 |= CR4_OSXSAVE;   /* XSAVE/XRSTOR, and the guest's XCR0 set with XSETBV */
 	write_cr4(cr4);
 
-	*(u32 *)cpu->vmxon_region = vmx_caps.revision;
-	if (!vmxon(virt_to_phys(cpu->vmxon_region))) {
+	*(u32 *)cpu->arch.vmxon_region = vmx_caps.revision;
+	if (!vmxon(virt_to_phys(cpu->arch.vmxon_region))) {
 		hv_snprintf(why, len, "VMXON failed (CR0=0x%llx CR4=0x%llx)", (unsigned long long)read_cr0(),
 			    (unsigned long long)read_cr4());
 		return false;
 	}
-	cpu->vmx_on = true;
+	cpu->virt_on = true;
 	invept_all();
 	return true;
 }
@@ -398,10 +416,10 @@ static void *ept_to_virt(void *ctx, u64 pa)
 	return phys_to_virt(pa);
 }
 
-bool vmx_vm_init(struct vm *vm, char *err, size_t errlen)
+bool arch_vm_init(struct vm *vm, char *err, size_t errlen)
 {
 	struct ept_alloc a = { ept_alloc_page, ept_to_virt, NULL };
-	if (!ept_init(&vm->ept, &a, vmx_caps.ept_2m, vmx_caps.ept_1g)) {
+	if (!ept_init(&vm->arch.ept, &a, vmx_caps.ept_2m, vmx_caps.ept_1g)) {
 		hv_snprintf(err, errlen, "out of memory for EPT tables");
 		return false;
 	}
@@ -409,32 +427,24 @@ bool vmx_vm_init(struct vm *vm, char *err, size_t errlen)
 	 * their accesses are EPT violations (MMIO emulation) or APIC-access exits. */
 	for (u32 i = 0; i < vm->map.nr_spans; i++) {
 		const struct gmap_span *s = &vm->map.span[i];
-		if (!ept_map(&vm->ept, s->gpa, vm->ram_hpa + s->host_off, s->size, EPT_RWX, EPT_MT_WB)) {
+		if (!ept_map(&vm->arch.ept, s->gpa, vm->ram_hpa + s->host_off, s->size, EPT_RWX, EPT_MT_WB)) {
 			hv_snprintf(err, errlen, "out of memory for EPT tables (RAM at GPA 0x%llx)",
 				    (unsigned long long)s->gpa);
 			return false;
 		}
 	}
-	vm->eptp = ept_pointer(&vm->ept);
-	vm->msr_bitmap = alloc_page();
-	vm->msr_bitmap_x2apic = alloc_page();
-	if (!vm->msr_bitmap || !vm->msr_bitmap_x2apic) {
+	vm->arch.eptp = ept_pointer(&vm->arch.ept);
+	vm->arch.msr_bitmap = alloc_page();
+	vm->arch.msr_bitmap_x2apic = alloc_page();
+	if (!vm->arch.msr_bitmap || !vm->arch.msr_bitmap_x2apic) {
 		hv_snprintf(err, errlen, "out of memory for the MSR bitmaps");
 		return false;
 	}
-	msr_bitmap_init(vm->msr_bitmap);
-	msr_bitmap_init_x2apic(vm->msr_bitmap_x2apic, vm->msr_bitmap);
-	if (vm->apicv) {
-		/* "Virtualizing Memory-Mapped APIC Accesses": guest accesses to the page
-		 * whose address is the APIC-access address are virtualized; EPT maps the
-		 * guest's xAPIC page there. */
-		vm->apic_access_page = alloc_page();
-		if (!vm->apic_access_page ||
-		    !ept_map(&vm->ept, GUEST_LAPIC_BASE, virt_to_phys(vm->apic_access_page), 4096, EPT_RWX, EPT_MT_WB)) {
-			hv_snprintf(err, errlen, "out of memory for the APIC-access page");
-			return false;
-		}
-	}
+	msr_bitmap_init(vm->arch.msr_bitmap);
+	msr_bitmap_init_x2apic(vm->arch.msr_bitmap_x2apic, vm->arch.msr_bitmap);
+	vm->arch.vintr = vm->apicv ? &vintr_apicv : &vintr_inject;
+	if (!vm->arch.vintr->vm_init(vm, err, errlen))
+		return false;
 	return true;
 }
 
@@ -554,28 +564,13 @@ static void write_guest_state(struct vcpu *v, u32 entry, u32 mbi)
 	memset(v->gpr, 0, sizeof(v->gpr));
 	v->gpr[GPR_RAX] = 0x2BADB002;
 	v->gpr[GPR_RBX] = mbi;
-	v->xcr0 = 1;   /* x87 only: the reset value of XCR0 */
-	v->dr6 = DR6_INIT;
+	v->arch.xcr0 = 1;   /* x87 only: the reset value of XCR0 */
+	v->arch.dr6 = DR6_INIT;
 }
 
-/* The APIC-virtualization controls for the vCPU's APIC mode (Vol. 3C, "Secondary
- * Processor-Based VM-Execution Controls": "virtualize APIC accesses" and "virtualize
- * x2APIC mode" exclude each other). */
-static void apic_mode_controls(struct vcpu *v)
+void arch_apic_mode_changed(struct vcpu *v)
 {
-	if (!v->vm->apicv)
-		return;
-	if (vlapic_x2apic(&v->lapic))
-		v->proc2 = (v->proc2 & ~(u32)SEC_VIRTUALIZE_APIC_ACCESSES) | SEC_VIRTUALIZE_X2APIC;
-	else
-		v->proc2 = (v->proc2 & ~(u32)SEC_VIRTUALIZE_X2APIC) | SEC_VIRTUALIZE_APIC_ACCESSES;
-	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, v->proc2);
-	vmcs_write64(MSR_BITMAP, virt_to_phys(vlapic_x2apic(&v->lapic) ? v->vm->msr_bitmap_x2apic : v->vm->msr_bitmap));
-}
-
-void vmx_apic_mode_changed(struct vcpu *v)
-{
-	apic_mode_controls(v);
+	v->vm->arch.vintr->apic_mode(v);
 }
 
 /* An AP after INIT and a start-up IPI with vector V (Vol. 3A, "MP Initialization
@@ -614,9 +609,9 @@ void vmx_vcpu_start_ap(struct vcpu *v, u8 vector)
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
 	memset(v->gpr, 0, sizeof(v->gpr));
 	v->gpr[GPR_RDX] = 0x600;   /* a family-6 signature, as after reset */
-	v->xcr0 = 1;
+	v->arch.xcr0 = 1;
 	if (fpu_xsave)
-		xsetbv(0, v->xcr0);   /* v is loaded on this CPU: XCR0 is its own */
+		xsetbv(0, v->arch.xcr0);   /* v is loaded on this CPU: XCR0 is its own */
 	/* CR2 0, DR0-DR3 0, DR6 FFFF0FF0H after INIT (the table of states after INIT);
 	 * v is loaded here, so into the registers. The MSRs INIT leaves alone. */
 	write_cr2(0);
@@ -625,8 +620,7 @@ void vmx_vcpu_start_ap(struct vcpu *v, u8 vector)
 	write_dr2(0);
 	write_dr3(0);
 	write_dr6(DR6_INIT);
-	if (v->vm->apicv)
-		vmcs_write16(GUEST_INTR_STATUS, 0);
+	v->vm->arch.vintr->reset(v);
 }
 
 static void write_controls(struct vcpu *v)
@@ -635,44 +629,33 @@ static void write_controls(struct vcpu *v)
 	const u32 apicv2 = SEC_VIRTUALIZE_APIC_ACCESSES | SEC_VIRTUALIZE_X2APIC | SEC_APIC_REGISTER_VIRT |
 			   SEC_VIRTUAL_INTR_DELIVERY;
 	/* The preemption timer is switched on at entry while a guest timer is armed. */
-	v->pin = vmx_caps.pin & ~(u32)PIN_PREEMPTION_TIMER;
-	v->proc = vmx_caps.proc;
-	v->proc2 = vmx_caps.proc2 & ~apicv2;
+	v->arch.pin = vmx_caps.pin & ~(u32)PIN_PREEMPTION_TIMER;
+	v->arch.proc = vmx_caps.proc;
+	v->arch.proc2 = vmx_caps.proc2 & ~apicv2;
 	/* XSAVES/XRSTORS are not offered (cpuid.c: IA32_XSS is not emulated): with the
 	 * control 0 they raise #UD, as CPUID says ("enable XSAVES/XRSTORS"). */
-	v->proc2 &= ~(u32)SEC_ENABLE_XSAVES;
-	if (vm->apicv)
-		v->proc2 |= SEC_APIC_REGISTER_VIRT | SEC_VIRTUAL_INTR_DELIVERY;
-	else
-		v->pin &= ~(u32)PIN_POSTED_INTERRUPTS;
+	v->arch.proc2 &= ~(u32)SEC_ENABLE_XSAVES;
+	vm->arch.vintr->controls(v);
 	/* PAUSE-loop exiting ("PLE_Gap"/"PLE_Window" in "VM-Execution Control Fields"):
 	 * a spinning vCPU exits and may yield to the vCPU it waits for. */
-	if (sched_cfg.yield == YIELD_NONE)
-		v->proc2 &= ~(u32)SEC_PAUSE_LOOP_EXITING;
-	if (v->proc2 & SEC_PAUSE_LOOP_EXITING) {
-		vmcs_write32(PLE_GAP, sched_cfg.ple_gap);
-		vmcs_write32(PLE_WINDOW, sched_cfg.ple_window);
+	u32 ple_gap, ple_window;
+	if (!sched_pause_loop_exiting(&ple_gap, &ple_window))
+		v->arch.proc2 &= ~(u32)SEC_PAUSE_LOOP_EXITING;
+	if (v->arch.proc2 & SEC_PAUSE_LOOP_EXITING) {
+		vmcs_write32(PLE_GAP, ple_gap);
+		vmcs_write32(PLE_WINDOW, ple_window);
 	}
 	/* With a TPR shadow CR8 reads and writes use the virtual-APIC page's TPR. */
-	if (v->proc & CPU_TPR_SHADOW)
-		v->proc &= ~(u32)(CPU_CR8_LOAD_EXITING | CPU_CR8_STORE_EXITING);
-	vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, v->pin);
-	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, v->proc);
-	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, v->proc2);
-	if (v->proc & CPU_TPR_SHADOW) {
+	if (v->arch.proc & CPU_TPR_SHADOW)
+		v->arch.proc &= ~(u32)(CPU_CR8_LOAD_EXITING | CPU_CR8_STORE_EXITING);
+	vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, v->arch.pin);
+	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, v->arch.proc);
+	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, v->arch.proc2);
+	if (v->arch.proc & CPU_TPR_SHADOW) {
 		vmcs_write64(VIRTUAL_APIC_PAGE_ADDR, v->lapic.regs_pa);
 		vmcs_write32(TPR_THRESHOLD, 0);
 	}
-	if (vm->apicv) {
-		vmcs_write64(APIC_ACCESS_ADDR, virt_to_phys(vm->apic_access_page));
-		vmcs_write16(POSTED_INTR_NV, vm->nv);
-		vmcs_write64(POSTED_INTR_DESC_ADDR, virt_to_phys(v->pi));
-		vmcs_write64(EOI_EXIT_BITMAP0, 0);
-		vmcs_write64(EOI_EXIT_BITMAP1, 0);
-		vmcs_write64(EOI_EXIT_BITMAP2, 0);
-		vmcs_write64(EOI_EXIT_BITMAP3, 0);
-		vmcs_write16(GUEST_INTR_STATUS, 0);
-	}
+	vm->arch.vintr->vmcs_setup(v);
 	vmcs_write32(VM_EXIT_CONTROLS, vmx_caps.exit & ~(u32)EXIT_SAVE_PREEMPTION_TIMER);
 	vmcs_write32(VM_ENTRY_CONTROLS, vmx_caps.entry & ~(u32)ENTRY_IA32E_MODE);
 	vmcs_write32(EXCEPTION_BITMAP, 0);
@@ -683,48 +666,54 @@ static void write_controls(struct vcpu *v)
 	vmcs_write32(VM_EXIT_MSR_LOAD_COUNT, 0);
 	vmcs_write32(VM_ENTRY_MSR_LOAD_COUNT, 0);
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
-	vmcs_write64(MSR_BITMAP, virt_to_phys(vm->msr_bitmap));
-	apic_mode_controls(v);
-	vmcs_write64(EPT_POINTER, vm->eptp);
+	vmcs_write64(MSR_BITMAP, virt_to_phys(vm->arch.msr_bitmap));
+	vm->arch.vintr->apic_mode(v);
+	vmcs_write64(EPT_POINTER, vm->arch.eptp);
 	if (vmx_has_vpid(&vmx_caps))
-		vmcs_write16(VIRTUAL_PROCESSOR_ID, v->vpid);
+		vmcs_write16(VIRTUAL_PROCESSOR_ID, v->arch.vpid);
 	/* TSC offsetting ("Time-Stamp Counter Offset"): the guest writes IA32_TSC and
 	 * IA32_TSC_ADJUST (msr.c); RDTSC/RDTSCP/RDMSR add the offset without exiting. */
 	if ((vmx_msrs.procbased >> 32) & CPU_USE_TSC_OFFSETTING) {
-		v->proc |= CPU_USE_TSC_OFFSETTING;
-		vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, v->proc);
+		v->arch.proc |= CPU_USE_TSC_OFFSETTING;
+		vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, v->arch.proc);
 	}
-	v->tsc_offset = 0;
+	v->arch.tsc_offset = 0;
 	vmcs_write64(TSC_OFFSET, 0);
-	v->misc_enable = MISC_ENABLE_RESET;
+	v->arch.misc_enable = MISC_ENABLE_RESET;
 }
 
-bool vmx_vcpu_init(struct vcpu *v, u32 entry, u32 mbi, char *err, size_t errlen)
+bool arch_vcpu_init(struct vcpu *v, u32 entry, u32 mbi, char *err, size_t errlen)
 {
-	v->vmcs = alloc_page();
+	static u16 vpids_used;
+	if (vpids_used == 0xffff) {
+		hv_snprintf(err, errlen, "out of VPIDs");
+		return false;
+	}
+	v->arch.vpid = ++vpids_used;   /* 1.. ; 0 is the host's */
+	v->arch.vmcs = alloc_page();
 	/* The posted-interrupt descriptor needs 64-byte alignment (Vol. 3C, "Posted-
 	 * Interrupt Processing"); Bochs 3.0 rejects anything not 4-KiB aligned at VM
 	 * entry with VM-instruction error 7), so it gets a page of its own. */
-	v->pi = alloc_page();
+	v->arch.pi = alloc_page();
 	/* The FPU save area: XSAVE needs 64-byte alignment ("XSAVE Area"); a page holds
 	 * vmx_xsave_size bytes (fpu_probe). */
-	v->fpu = alloc_page();
-	if (!v->vmcs || !v->pi || !v->fpu || !vlapic_init(v)) {
+	v->arch.fpu = alloc_page();
+	if (!v->arch.vmcs || !v->arch.pi || !v->arch.fpu || !vlapic_init(v)) {
 		hv_snprintf(err, errlen, "out of memory for a VMCS, posted-interrupt descriptor, FPU area or APIC page");
 		return false;
 	}
-	fpu_init_area(v->fpu);
-	v->pi->control = pi_control(false, false, v->vm->nv, 0);
-	v->vmcs_pa = virt_to_phys(v->vmcs);
-	*(u32 *)v->vmcs = vmx_caps.revision;
+	fpu_init_area(v->arch.fpu);
+	v->arch.pi->control = pi_control(false, false, v->vm->nv, 0);
+	v->arch.vmcs_pa = virt_to_phys(v->arch.vmcs);
+	*(u32 *)v->arch.vmcs = vmx_caps.revision;
 	/* Fill it on this CPU, then VMCLEAR so that any CPU can load it. */
-	if (!vmclear(v->vmcs_pa) || !vmptrld(v->vmcs_pa))
-		vmx_insn_failed("vmclear/vmptrld", 0, v->vmcs_pa, __func__, __LINE__);
+	if (!vmclear(v->arch.vmcs_pa) || !vmptrld(v->arch.vmcs_pa))
+		vmx_insn_failed("vmclear/vmptrld", 0, v->arch.vmcs_pa, __func__, __LINE__);
 	write_controls(v);
 	write_guest_state(v, entry, mbi);
-	if (!vmclear(v->vmcs_pa))
-		vmx_insn_failed("vmclear", 0, v->vmcs_pa, __func__, __LINE__);
-	v->launched = false;
+	if (!vmclear(v->arch.vmcs_pa))
+		vmx_insn_failed("vmclear", 0, v->arch.vmcs_pa, __func__, __LINE__);
+	v->arch.launched = false;
 	return true;
 }
 
@@ -754,52 +743,52 @@ bool vmx_vcpu_init(struct vcpu *v, u32 entry, u32 mbi, char *err, size_t errlen)
  * SYSCALL), so a vCPU's values can stay loaded while its CPU is in the hypervisor. */
 static void load_guest_state(struct vcpu *v)
 {
-	wrmsr(MSR_IA32_KERNEL_GS_BASE, v->kernel_gs_base);
-	wrmsr(MSR_IA32_STAR, v->star);
-	wrmsr(MSR_IA32_LSTAR, v->lstar);
-	wrmsr(MSR_IA32_CSTAR, v->cstar);
-	wrmsr(MSR_IA32_FMASK, v->fmask);
+	wrmsr(MSR_IA32_KERNEL_GS_BASE, v->arch.kernel_gs_base);
+	wrmsr(MSR_IA32_STAR, v->arch.star);
+	wrmsr(MSR_IA32_LSTAR, v->arch.lstar);
+	wrmsr(MSR_IA32_CSTAR, v->arch.cstar);
+	wrmsr(MSR_IA32_FMASK, v->arch.fmask);
 	if (vmx_has_rdtscp(&vmx_caps))
-		wrmsr(MSR_IA32_TSC_AUX, v->tsc_aux);
-	write_cr2(v->cr2);
-	write_dr0(v->dr[0]);
-	write_dr1(v->dr[1]);
-	write_dr2(v->dr[2]);
-	write_dr3(v->dr[3]);
-	write_dr6(v->dr6);
+		wrmsr(MSR_IA32_TSC_AUX, v->arch.tsc_aux);
+	write_cr2(v->arch.cr2);
+	write_dr0(v->arch.dr[0]);
+	write_dr1(v->arch.dr[1]);
+	write_dr2(v->arch.dr[2]);
+	write_dr3(v->arch.dr[3]);
+	write_dr6(v->arch.dr6);
 }
 
 static void save_guest_state(struct vcpu *v)
 {
-	v->kernel_gs_base = rdmsr(MSR_IA32_KERNEL_GS_BASE);
-	v->star = rdmsr(MSR_IA32_STAR);
-	v->lstar = rdmsr(MSR_IA32_LSTAR);
-	v->cstar = rdmsr(MSR_IA32_CSTAR);
-	v->fmask = rdmsr(MSR_IA32_FMASK);
+	v->arch.kernel_gs_base = rdmsr(MSR_IA32_KERNEL_GS_BASE);
+	v->arch.star = rdmsr(MSR_IA32_STAR);
+	v->arch.lstar = rdmsr(MSR_IA32_LSTAR);
+	v->arch.cstar = rdmsr(MSR_IA32_CSTAR);
+	v->arch.fmask = rdmsr(MSR_IA32_FMASK);
 	if (vmx_has_rdtscp(&vmx_caps))
-		v->tsc_aux = rdmsr(MSR_IA32_TSC_AUX);
-	v->cr2 = read_cr2();
-	v->dr[0] = read_dr0();
-	v->dr[1] = read_dr1();
-	v->dr[2] = read_dr2();
-	v->dr[3] = read_dr3();
-	v->dr6 = read_dr6();
+		v->arch.tsc_aux = rdmsr(MSR_IA32_TSC_AUX);
+	v->arch.cr2 = read_cr2();
+	v->arch.dr[0] = read_dr0();
+	v->arch.dr[1] = read_dr1();
+	v->arch.dr[2] = read_dr2();
+	v->arch.dr[3] = read_dr3();
+	v->arch.dr6 = read_dr6();
 }
 
 void vmx_vcpu_put(struct vcpu *v)
 {
 	struct cpu *c = this_cpu();
-	if (v->vmcs_cpu != c)
+	if (v->arch.vmcs_cpu != c)
 		return;
 	if (c->vcpu == v) {
 		save_guest_state(v);
 		fpu_save(v);
 		c->vcpu = NULL;
 	}
-	if (!vmclear(v->vmcs_pa))
-		vmx_insn_failed("vmclear", 0, v->vmcs_pa, __func__, __LINE__);
-	v->launched = false;
-	v->vmcs_cpu = NULL;
+	if (!vmclear(v->arch.vmcs_pa))
+		vmx_insn_failed("vmclear", 0, v->arch.vmcs_pa, __func__, __LINE__);
+	v->arch.launched = false;
+	v->arch.vmcs_cpu = NULL;
 }
 
 void vcpu_run(struct vcpu *v)
@@ -814,33 +803,33 @@ void vcpu_run(struct vcpu *v)
 			save_guest_state(c->vcpu);
 			fpu_save(c->vcpu);
 		}
-		if (v->vmcs_cpu && v->vmcs_cpu != c)
+		if (v->arch.vmcs_cpu && v->arch.vmcs_cpu != c)
 			panic("vCPU %s/%u: VMCS still active on CPU %u, run on CPU %u\n", v->vm->name, v->id,
-			      v->vmcs_cpu->id, c->id);
-		if (!vmptrld(v->vmcs_pa))
-			vmx_insn_failed("vmptrld", 0, v->vmcs_pa, __func__, __LINE__);
+			      v->arch.vmcs_cpu->id, c->id);
+		if (!vmptrld(v->arch.vmcs_pa))
+			vmx_insn_failed("vmptrld", 0, v->arch.vmcs_pa, __func__, __LINE__);
 		c->vcpu = v;
 		v->cpu = c;
-		if (v->vmcs_cpu != c) {
-			v->vmcs_cpu = c;
+		if (v->arch.vmcs_cpu != c) {
+			v->arch.vmcs_cpu = c;
 			write_host_state(c);
 			/* Translations this vCPU's VPID left on this CPU are from before it
 			 * ran elsewhere (its INVLPGs and CR3 loads there did not reach this
 			 * CPU): "Operations that Need Not Invalidate Cached Mappings". */
 			if (vmx_has_vpid(&vmx_caps))
-				invvpid(v->vpid);
+				invvpid(v->arch.vpid);
 		}
 		load_guest_state(v);
 		fpu_load(v);
 	}
 	if (!vmx_prepare_entry(v))
 		cpu_run_loop();
-	bool launch = !v->launched;
-	v->launched = true;
+	bool launch = !v->arch.launched;
+	v->arch.launched = true;
 	vmx_enter(v, launch);
 }
 
-void vmx_dump_guest(struct vcpu *v)
+void arch_dump_guest(struct vcpu *v)
 {
 	const u64 *r = v->gpr;
 	printk("  RIP=%016llx RSP=%016llx RFLAGS=%016llx\n", (unsigned long long)vmcs_readl(GUEST_RIP),
@@ -874,7 +863,7 @@ void vmx_dump_guest(struct vcpu *v)
 void vmx_entry_failed(struct vcpu *v)
 {
 	u32 e = read_insn_error();
-	v->launched = false;
+	v->arch.launched = false;
 	vm_fault(v, "VM entry failed: VM-instruction error %u (%s)", e, insn_error_name(e));
 	cpu_run_loop();
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The VMX layer's interface to the core (hv/). */
+/* The VMX layer's internal interface (arch/x86/vmx/); what the core may call is in
+ * arch/x86/arch.h. */
 #ifndef ARCH_X86_VMX_VMX_H
 #define ARCH_X86_VMX_VMX_H
 
@@ -7,6 +8,7 @@
 #include "arch/x86/vmx/caps.h"
 #include "arch/x86/paging.h"
 #include "hv/vm/vm.h"
+#include "arch/x86/arch.h"
 
 struct vcpu;
 struct vm;
@@ -15,27 +17,15 @@ struct cpu;
 extern struct vmx_caps vmx_caps;
 /* The XCR0 bits a guest may set (XCR0_GUEST_MASK, what the CPU supports, and what fits
  * a vCPU's FPU save area) and the standard-format XSAVE area size they need; both 0
- * without XSAVE. Set by vmx_probe. */
+ * without XSAVE. Set by arch_probe. */
 extern u64 vmx_xcr0_allowed;
 extern u32 vmx_xsave_size;
 
-/* BSP: check VMX, read and negotiate the capability MSRs. false + a message naming
- * what is missing. */
-bool vmx_probe(char *why, size_t len);
-/* Every CPU: IA32_FEATURE_CONTROL, CR0/CR4 fixed bits, VMXON. */
-bool vmx_cpu_on(struct cpu *c, char *why, size_t len);
-
-/* Per-VM and per-vCPU VMX state. */
-bool vmx_vm_init(struct vm *vm, char *err, size_t errlen);
-/* After ept_map/ept_unmap changed live tables of vm (vm->ept.flush_needed): INVEPT
+/* After ept_map/ept_unmap changed live tables of vm (vm->arch.ept.flush_needed): INVEPT
  * single-context of its EPTP on this CPU (arch/x86/vmx/ept.h, "Changing live tables").
  * Other CPUs that ran its vCPUs are not flushed: a change to a VM whose vCPUs run on
  * several CPUs must first stop them there (no remote flush exists yet). */
 void vmx_ept_flush(struct vm *vm);
-bool vmx_vcpu_init(struct vcpu *v, u32 entry, u32 mbi, char *err, size_t errlen);
-
-/* Run v on this CPU: never returns (the exit path goes back to cpu_run_loop()). */
-void vcpu_run(struct vcpu *v) __noreturn;
 
 /* Make v's VMCS inactive on this CPU (VMCLEAR) so another CPU may load it. */
 void vmx_vcpu_put(struct vcpu *v);
@@ -43,19 +33,11 @@ void vmx_vcpu_put(struct vcpu *v);
 void vmx_vcpu_start_ap(struct vcpu *v, u8 vector);
 /* The CR0 the CPU runs the guest with for the guest-visible (read-shadow) CR0. */
 u64 vmx_guest_cr0(u64 shadow);
-/* The guest switched its APIC between disabled/xAPIC/x2APIC: update the VMCS
- * controls and the MSR bitmap (v's own CPU). */
-void vmx_apic_mode_changed(struct vcpu *v);
 /* The entry path (vmentry.c): interrupts off, mark in guest, sync PIR, timers. false:
  * do not enter (the vCPU stopped, blocked or must wait). */
 bool vmx_prepare_entry(struct vcpu *v);
-/* Move PIR into vIRR/RVI (APICv; v's CPU, VMCS current). */
-void vmx_sync_pir(struct vcpu *v);
 /* Handle REQ_* bits on v's own CPU (VMCS current). */
 void vmx_handle_requests(struct vcpu *v);
-
-/* Print the vCPU's guest state (the VMCS must be current). */
-void vmx_dump_guest(struct vcpu *v);
 
 /* The entry/exit stub (entry.S). */
 void vmx_enter(struct vcpu *v, bool launch) __noreturn;
@@ -76,8 +58,6 @@ u64 guest_cr4(struct vcpu *v);
 enum exit_action handle_rdmsr(struct vcpu *v);
 enum exit_action handle_wrmsr(struct vcpu *v);
 void msr_bitmap_init(u8 *bitmap);
-/* The guest's TSC at host TSC host_tsc (its TSC offset applied; msr.c). */
-u64 vcpu_guest_tsc(struct vcpu *v, u64 host_tsc);
 void msr_bitmap_init_x2apic(u8 *bitmap, const u8 *base);
 /* Guest registers by SDM register number (RSP from the VMCS); the VMCS must be current. */
 u64 vcpu_gpr_read(struct vcpu *v, unsigned n);
@@ -93,8 +73,5 @@ enum pw_result vmx_guest_walk(struct vcpu *v, u64 la, enum pw_access_type type, 
 enum exit_action vmx_guest_walk_failed(struct vcpu *v, u64 la, enum pw_result r, const struct pw_out *out,
 				       const char *what);
 void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error);
-
-/* The run loop of a physical CPU (hv/sched/sched.c); entered on an empty stack. */
-void cpu_run_loop(void) __noreturn;
 
 #endif

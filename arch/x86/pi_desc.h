@@ -14,8 +14,8 @@
  * Every bit a poster sets is set with a locked instruction: the CPU (when it processes
  * a notification) and the IOMMU update the same cache line concurrently.
  */
-#ifndef ARCH_X86_VMX_POSTED_H
-#define ARCH_X86_VMX_POSTED_H
+#ifndef ARCH_X86_PI_DESC_H
+#define ARCH_X86_PI_DESC_H
 
 #include "hv/lib/types.h"
 
