@@ -14,6 +14,7 @@
 #include "hv/host/time.h"
 #include "arch/x86/x86.h"
 #include "hv/host/timer.h"
+#include "hv/host/serial_input.h"
 #include "hv/sched/sched.h"
 #include "hv/init/config.h"
 #include "arch/x86/apic_regs.h"
@@ -162,6 +163,9 @@ void host_irq(u8 vector)
 		lapic_eoi();
 		hv_timer_interrupt();
 		return;
+	case VECTOR_CONSOLE_RX:
+		serial_input_irq();
+		break;
 	default:
 		printk("unexpected host interrupt, vector %u\n", vector);
 	}
