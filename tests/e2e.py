@@ -24,6 +24,12 @@ Manifest format (one section per scenario; '#' starts a comment line):
     check = NAME         a built-in check of the console output (CHECKS below), e.g.
                          `uartflood`: every line guests/uartflood sent is there, intact,
                          exactly once. Repeatable.
+    stdin = TEXT         hvrun's standard input (a pipe; hvrun forwards it to COM1):
+                         TEXT with Python string escapes (\\n, \\r, \\t, \\\\, \\xHH);
+                         repeatable, the pieces are joined. Without it stdin is /dev/null
+    stdin_after = REGEX  write the stdin TEXT only once a console line matches REGEX
+                         (Python re, searched in each line as hvrun prints it); then
+                         stdin is closed. Default: at once
 
 Prints `PASS name (Ns)`, `FAIL name: reason (log: PATH)` or `SKIP name: reason`, writes
 every console log to build/test-logs/NAME.log, and ends with `N passed, N failed`
@@ -47,7 +53,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HVRUN = os.path.join(ROOT, 'tools', 'hvrun')
 LOGDIR = os.path.join(ROOT, 'build', 'test-logs')
 GRACE = 20          # seconds on top of a scenario's timeout before e2e.py kills hvrun
-KNOWN_KEYS = {'args', 'status', 'expect', 'reject', 'ratio', 'timeout', 'requires', 'check'}
+KNOWN_KEYS = {'args', 'status', 'expect', 'reject', 'ratio', 'timeout', 'requires', 'check',
+              'stdin', 'stdin_after'}
 KNOWN_REQS = {'bochs3', 'bochs27', 'qemu', 'kvm'}
 
 
@@ -67,6 +74,8 @@ class Scenario:
         self.timeout = 120.0
         self.requires = []
         self.checks = []       # names in CHECKS
+        self.stdin = None      # bytes for hvrun's standard input, or None: /dev/null
+        self.stdin_after = None   # (regex text, compiled): write stdin once a line matches
 
 
 def parse_ratio(val):
@@ -214,6 +223,11 @@ def parse_manifest(path):
                     if val not in CHECKS:
                         raise ValueError('unknown check %r (%s)' % (val, ', '.join(sorted(CHECKS))))
                     cur.checks.append(val)
+                elif key == 'stdin':
+                    text = val.encode('latin-1', 'backslashreplace').decode('unicode_escape')
+                    cur.stdin = (cur.stdin or b'') + text.encode('latin-1')
+                elif key == 'stdin_after':
+                    cur.stdin_after = (val, re.compile(val))
                 elif key == 'requires':
                     reqs = [r for r in re.split(r'[\s,]+', val) if r]
                     bad = [r for r in reqs if r not in KNOWN_REQS]
@@ -307,6 +321,51 @@ def kill_tree(proc):
             pass
 
 
+def communicate_stdin(proc, sc, timeout):
+    """Like communicate(), but writes sc.stdin to hvrun (at once, or after the first
+    console line matching sc.stdin_after), then closes its stdin."""
+    out, errout = [], []
+    sent = threading.Event()
+
+    def send():
+        if sent.is_set():
+            return
+        sent.set()
+        try:
+            proc.stdin.write(sc.stdin)
+            proc.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
+
+    def read_out():
+        for line in iter(proc.stdout.readline, b''):
+            out.append(line)
+            if sc.stdin_after and sc.stdin_after[1].search(line.decode('utf-8', 'replace')):
+                send()
+
+    def read_err():
+        errout.append(proc.stderr.read())
+
+    threads = [threading.Thread(target=read_out, daemon=True),
+               threading.Thread(target=read_err, daemon=True)]
+    for t in threads:
+        t.start()
+    if not sc.stdin_after:
+        send()
+    try:
+        proc.wait(timeout=timeout)
+    finally:
+        for t in threads:
+            t.join(timeout=5)
+        if not sent.is_set():
+            sent.set()
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
+    return b''.join(out), b''.join(errout)
+
+
 def run_scenario(sc):
     log = os.path.join(LOGDIR, sc.name + '.log')
     args = list(sc.args)
@@ -316,13 +375,17 @@ def run_scenario(sc):
     t0 = time.monotonic()
     if _stopping:
         return ('SKIP', sc, 'interrupted', None, 0)
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT,
+                            stdin=subprocess.DEVNULL if sc.stdin is None else subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     with _running_lock:
         _running.add(proc)
     killed = False
     try:
-        out, errout = proc.communicate(timeout=sc.timeout + GRACE)
+        if sc.stdin is None:
+            out, errout = proc.communicate(timeout=sc.timeout + GRACE)
+        else:
+            out, errout = communicate_stdin(proc, sc, sc.timeout + GRACE)
     except subprocess.TimeoutExpired:
         killed = True
         kill_tree(proc)

@@ -31,6 +31,8 @@ struct acpi_header {
 _Static_assert(sizeof(struct acpi_header) == 36, "SDT header is 36 bytes");
 
 #define MADT_LAPIC 0
+#define MADT_IOAPIC 1
+#define MADT_ISO 2            /* Interrupt Source Override */
 #define MADT_LAPIC_OVERRIDE 5
 #define MADT_X2APIC 9
 #define MADT_ENABLED BIT(0)
@@ -133,6 +135,16 @@ static void parse_madt(const struct acpi_header *h, u32 bsp, struct acpi_info *a
 			memcpy(&flags, p + off + 8, 4);
 			if (flags & MADT_ENABLED)
 				add_cpu(ai, id, bsp);
+		} else if (type == MADT_IOAPIC && len >= 12 && !ai->has_ioapic) {
+			u32 addr;
+			memcpy(&addr, p + off + 4, 4);
+			memcpy(&ai->ioapic_gsi_base, p + off + 8, 4);
+			ai->ioapic_base = addr;
+			ai->has_ioapic = true;
+		} else if (type == MADT_ISO && len >= 10 && p[off + 2] == 0 && p[off + 3] < 16) {
+			/* Bus 0 (ISA), Source (IRQ), Global System Interrupt, Flags */
+			memcpy(&ai->isa_gsi[p[off + 3]], p + off + 4, 4);
+			memcpy(&ai->isa_flags[p[off + 3]], p + off + 8, 2);
 		} else if (type == MADT_LAPIC_OVERRIDE && len >= 12) {
 			memcpy(&ai->lapic_base, p + off + 4, 8);
 		}
@@ -215,6 +227,8 @@ bool acpi_parse(const void *rsdp_ptr, u32 bsp_apic_id, struct acpi_info *ai, cha
 	memset(ai, 0, sizeof(*ai));
 	ai->rsdp = rsdp_pa;
 	ai->lapic_base = 0xfee00000;
+	for (u32 i = 0; i < 16; i++)
+		ai->isa_gsi[i] = i;
 	if (!r || !rsdp_valid(r)) {
 		hv_snprintf(err, errlen, "no valid ACPI RSDP");
 		return false;

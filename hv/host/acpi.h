@@ -18,6 +18,14 @@ struct acpi_info {
 	u8 s5_typa, s5_typb;         /* SLP_TYP values from \_S5 */
 	bool has_s5;
 	bool has_madt, has_fadt;
+	/* The first I/O APIC of the MADT, and where the ISA IRQs arrive on it: isa_gsi[i]
+	 * and isa_flags[i] (MPS INTI flags) from an Interrupt Source Override, else
+	 * GSI = IRQ, flags 0 (ISA: edge, active high). */
+	bool has_ioapic;
+	u64 ioapic_base;
+	u32 ioapic_gsi_base;
+	u32 isa_gsi[16];
+	u16 isa_flags[16];
 };
 
 /* Checksum of len bytes is zero (ACPI spec, "Root System Description Pointer"). */

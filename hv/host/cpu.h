@@ -79,6 +79,7 @@ void smp_boot_aps(void);
 
 /* Host interrupt vectors (the IDT's 32..255). */
 #define VECTOR_TIMER 0xef      /* host LAPIC timer: hv/host/timer.c */
+#define VECTOR_CONSOLE_RX 0xee /* the console UART's receive interrupt: hv/host/serial_input.c */
 #define VECTOR_KICK 0xf0       /* make a CPU leave its guest and look at its vCPU */
 #define VECTOR_WAKEUP 0xf1     /* posted-interrupt wakeup (blocked vCPUs, issue 4) */
 #define VECTOR_POSTED 0xf2     /* posted-interrupt notification vector (POSTED_INTR_NV) */

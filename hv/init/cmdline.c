@@ -276,6 +276,7 @@ static bool parse_onoff(const char *v, bool *out)
 bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t errlen)
 {
 	static char tok[TOKEN_MAX];   /* parsed once, at boot: not on the stack */
+	char input[VM_NAME_MAX + 1] = "";
 	bool too_long;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -374,6 +375,11 @@ bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t
 				return set_err(err, errlen, "malformed value '%s' for option 'idle_timeout' "
 					       "(milliseconds, 0 to 3600000)", val ? val : "");
 			cfg->sched.idle_timeout_ms = (u32)n;
+		} else if (!strcmp(tok, "input")) {
+			if (!val || !*val || strlen(val) > VM_NAME_MAX)
+				return set_err(err, errlen, "malformed value '%s' for option 'input' (a VM name or off)",
+					       val ? val : "");
+			memcpy(input, val, strlen(val) + 1);
 		} else if (!strcmp(tok, "vm")) {
 			if (!val || !*val)
 				return set_err(err, errlen, "option 'vm' needs a value (NAME,kernel=FILE,...)");
@@ -388,6 +394,17 @@ bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t
 			if (!r)
 				return set_err(err, errlen, "unknown option '%s'", tok);
 		}
+	}
+	/* input=NAME may name a VM defined after it. */
+	if (!strcmp(input, "off")) {
+		cfg->input_vm = -1;
+	} else if (input[0]) {
+		u32 i;
+		for (i = 0; i < cfg->nr_vms && strcmp(cfg->vms[i].name, input); i++)
+			;
+		if (i == cfg->nr_vms)
+			return set_err(err, errlen, "option 'input': no VM named '%s'", input);
+		cfg->input_vm = (s32)i;
 	}
 	/* A VM's switch left at its default takes the global one, wherever it was given. */
 	for (u32 i = 0; i < cfg->nr_vms; i++) {

@@ -88,6 +88,8 @@ struct hv_config {
 	struct sched_config sched;
 	struct vm_config vms[MAX_VMS];
 	u32 nr_vms;
+	/* input=: the VM that receives the console input; -1 = none (input=off) */
+	s32 input_vm;
 };
 
 /* Parse a command line. On error returns false with a message naming the bad item. */

@@ -3,6 +3,7 @@
  * Boot sequence: boot information and command line, console, per-CPU state, memory,
  * ACPI (the CPU list), APs, VMX on every CPU, VMs, then every CPU enters its run loop.
  */
+#include "hv/host/serial_input.h"
 #include "hv/host/acpi.h"
 #include "hv/init/bootinfo.h"
 #include "hv/init/config.h"
@@ -160,6 +161,10 @@ void boot_main(u32 magic, u32 info)
 			config_error(err);
 		nr_vms++;
 	}
+	if (cfg.input_vm >= 0)
+		serial_input_init(&vms[cfg.input_vm], &acpi, cpus[0].apic_id);
+	else
+		printk("console: no input (input=off)\n");
 	host_vectors_print();
 	stage = 2;
 	cpu_run_loop();

@@ -3,6 +3,9 @@
  * Console output. The UART is a 16550 (PC16550D data sheet: THR at +0, LSR at +5 with
  * bit 5 "THR empty" and bit 6 "transmitter empty"). Lines are written whole under a
  * lock so that CPUs and VMs never interleave inside a line.
+ * Console input (console_rx_*): the receiver with its "received data available"
+ * interrupt (IER bit 0), drained from RBR while LSR bit 0 "data ready" is set; the
+ * output path never touches IER, IIR or RBR, so input needs no lock.
  */
 #include "hv/lib/console.h"
 #include "hv/host/cpu.h"
@@ -18,6 +21,13 @@
 #define UART_LSR 5
 #define UART_DLL 0
 #define UART_DLM 1
+#define UART_RBR 0
+#define UART_IIR 2
+#define IER_ERBFI BIT(0)
+#define MCR_DTR_RTS 0x03
+#define MCR_OUT2 BIT(3)        /* on a PC, gates INTR to the interrupt controller */
+#define IIR_NO_INT BIT(0)
+#define LSR_DR BIT(0)
 #define LSR_THRE BIT(5)
 #define LSR_TEMT BIT(6)
 
@@ -42,6 +52,35 @@ void console_init(u16 port, u32 baud, bool e9)
 	outb(port + UART_LCR, 0x03);            /* 8N1 */
 	outb(port + UART_FCR, 0x07);            /* FIFO on, cleared */
 	outb(port + UART_MCR, 0x03);            /* DTR, RTS */
+}
+
+u16 console_port(void)
+{
+	return uart_port;
+}
+
+void console_rx_enable(void)
+{
+	if (!uart_port)
+		return;
+	outb(uart_port + UART_IER, IER_ERBFI);
+	outb(uart_port + UART_MCR, MCR_DTR_RTS | MCR_OUT2);
+}
+
+size_t console_rx(u8 *buf, size_t max)
+{
+	size_t n = 0;
+	if (!uart_port)
+		return 0;
+	/* Until IIR says nothing is pending, so the interrupt line drops and the next
+	 * character raises a new edge. */
+	for (unsigned rounds = 0; rounds < 16 && n < max; rounds++) {
+		while (n < max && (inb(uart_port + UART_LSR) & LSR_DR))
+			buf[n++] = inb(uart_port + UART_RBR);
+		if (n < max && (inb(uart_port + UART_IIR) & IIR_NO_INT))
+			break;
+	}
+	return n;
 }
 
 static void raw_putc(char c)

@@ -10,6 +10,12 @@ void console_init(u16 port, u32 baud, bool e9);
 void console_line(const char *prefix, const char *text, size_t len);
 /* Wait until the UART has sent everything (LSR: transmitter empty). */
 void console_flush(void);
+/* The console UART's base port (0: none). */
+u16 console_port(void);
+/* Console input: enable the received-data interrupt (IER, MCR OUT2); console_rx reads
+ * up to max received bytes (fewer: nothing more is waiting). */
+void console_rx_enable(void);
+size_t console_rx(u8 *buf, size_t max);
 
 void printk(const char *fmt, ...) __printf(1, 2);
 void vprintk(const char *fmt, va_list ap);

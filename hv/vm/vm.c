@@ -275,6 +275,7 @@ void vm_print_counters(struct vm *vm)
 		       "dropped_deassert=%llu\n", vm->name, (unsigned long long)m->delivered,
 		       (unsigned long long)m->dropped[MSI_DROP_ADDRESS], (unsigned long long)m->dropped[MSI_DROP_DELIVERY],
 		       (unsigned long long)m->dropped[MSI_DROP_VECTOR], (unsigned long long)m->dropped[MSI_DROP_DEASSERT]);
+	vuart_print_stats(vm);
 }
 
 static void print_summary(struct vm *vm)

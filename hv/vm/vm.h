@@ -65,12 +65,29 @@ struct race_probe {
 	volatile u32 posted;
 };
 
-/* The guest's emulated 16550 on COM1 (hv/dev/vuart.c). dev.lock guards the rest. */
+/* The guest's emulated 16550A on COM1 (hv/dev/vuart.c). dev.lock guards the rest
+ * but for irq_lock and pin, which order the updates of the vIOAPIC pin. */
 #define VUART_LINE 200           /* COM1 output is printed at each newline or when this is full */
 #define VUART_PUTS_MAX 4096      /* the longest HC_PUTS text */
+#define VUART_FIFO 16            /* the receiver FIFO */
+#define VUART_INPUT 4096         /* console input waiting behind the receiver FIFO */
+#define VUART_GSI 4              /* ISA IRQ 4 (no MADT override): edge, active high */
 struct vuart {
 	struct vdev dev;
 	u8 ier, lcr, mcr, scr, dll, dlm;
+	u8 fcr;                      /* FIFO enable (bit 0) and receiver trigger (bits 7:6) */
+	u8 lsr_oe;                   /* LSR OE until LSR is read */
+	u8 msr_delta;                /* MSR bits 3:0 until MSR is read */
+	bool thri;                   /* THR-empty interrupt pending */
+	bool input;                  /* receives the hypervisor console's input */
+	volatile bool intr;          /* the INTR output gated by OUT2, as last computed */
+	volatile bool pin;           /* the level last driven on the vIOAPIC pin (irq_lock) */
+	struct spinlock irq_lock;
+	u8 rx[VUART_FIFO];
+	u32 rx_head, rx_count;
+	u8 in[VUART_INPUT];          /* console input not yet in the receiver */
+	u32 in_head, in_count;
+	u64 in_bytes, in_dropped, overruns;
 	u32 len;
 	char line[VUART_LINE];
 	char text[VUART_PUTS_MAX];   /* one HC_PUTS line being printed */
@@ -204,13 +221,13 @@ void vm_log(struct vm *vm, const char *fmt, ...) __printf(2, 3);
 
 /* Could one of vm's devices raise an interrupt by itself (not as the effect of a
  * running vCPU's access)? hv/sched/sched.c stops a VM whose vCPUs are all halted with no
- * wake source left, and asks this first. None can today: the vIOAPIC's pins move only
- * through HC_IOAPIC_LINE, the 8259s never deliver, COM1 has no interrupt. A device
- * with work in flight (virtio-blk, VT-d posting) must answer true here. */
+ * wake source left, and asks this first. Only COM1 of the VM that receives the console
+ * input can (typing raises its received-data interrupt); the vIOAPIC's other pins move
+ * only through HC_IOAPIC_LINE, the 8259s never deliver. A device with work in flight
+ * (virtio-blk, VT-d posting) must answer true here. */
 static inline bool vm_device_may_interrupt(const struct vm *vm)
 {
-	(void)vm;
-	return false;
+	return vm->uart.input;
 }
 
 /* VM creation from its configuration: RAM, EPT, kernel, vCPUs. false + message. */
@@ -238,6 +255,11 @@ enum exit_action { EXIT_RESUME, EXIT_SKIP, EXIT_LEAVE };
 void vuart_flush(struct vm *vm);          /* print a pending partial line */
 /* HC_PUTS: len bytes of text as console lines of their own, each printed whole. */
 void vuart_puts(struct vm *vm, const char *s, size_t len);
+/* Console input for the VM's receiver: queued behind the FIFO (VUART_INPUT bytes; more
+ * are dropped and counted), raising the received-data interrupt. Any context. */
+void vuart_input(struct vm *vm, const u8 *buf, size_t len);
+/* One console line of input statistics when the VM received input. */
+void vuart_print_stats(struct vm *vm);
 /* Hypercalls (hv/vm/hypercall.c): the VMCALL ABI of hv/vm/hypercall.h. */
 enum exit_action hypercall(struct vcpu *v);
 

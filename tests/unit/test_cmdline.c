@@ -126,6 +126,22 @@ static void poweroff(void **state)
 	parse_bad("poweroff=", "poweroff", NULL);
 }
 
+/* input=NAME|off: the VM receiving console input; the first by default; a name may
+ * come before its vm=; an unknown name is an error naming it. */
+static void input(void **state)
+{
+	(void)state;
+	parse_ok("vm=a,kernel=a.elf vm=b,kernel=b.elf");
+	assert_int_equal(cfg.input_vm, 0);
+	parse_ok("input=b vm=a,kernel=a.elf vm=b,kernel=b.elf");
+	assert_int_equal(cfg.input_vm, 1);
+	parse_ok("vm=a,kernel=a.elf input=off");
+	assert_int_equal(cfg.input_vm, -1);
+	parse_bad("vm=a,kernel=a.elf input=c", "option 'input': no VM named 'c'", NULL);
+	parse_bad("vm=a,kernel=a.elf input=", "malformed value '' for option 'input'", NULL);
+	parse_bad("vm=a,kernel=a.elf input=abcdefghijklmnopq", "malformed value 'abcdefghijklmnopq' for option 'input'", NULL);
+}
+
 static void unknown_options(void **state)
 {
 	(void)state;
@@ -948,6 +964,7 @@ int main(void)
 		cmocka_unit_test(e9),
 		cmocka_unit_test(poweroff),
 		cmocka_unit_test(unknown_options),
+		cmocka_unit_test(input),
 		cmocka_unit_test(error_buffer_edge_cases),
 		cmocka_unit_test(grub_quoting),
 		cmocka_unit_test(too_long_tokens),

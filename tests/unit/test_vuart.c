@@ -8,6 +8,11 @@
  * Every line must reach the console intact, exactly once, COM1 lines in 200-byte
  * pieces; the line buffer must never hold more than its size. Without the device lock
  * the buffer's length races past its end (hypervisor memory corrupted) and lines mix.
+ *
+ * Then the 16550A model (PC16550D data sheet): receiver FIFO and the input buffer
+ * behind it, IIR priorities, trigger levels and the character timeout, loopback, the
+ * THR-empty interrupt, overruns, the interrupt line (OUT2, edges on the vIOAPIC pin)
+ * and the probe sequence of Linux's 8250 driver.
  */
 #include "tests/unit/support.h"
 #include "hv/vm/vm.h"
@@ -34,6 +39,20 @@ void spin_unlock_irqrestore(struct spinlock *l, u64 flags)
 {
 	(void)flags;
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+}
+
+/* The vIOAPIC pin COM1 drives: its level and rising edges. */
+static bool pin_level;
+static unsigned pin_edges, pin_calls;
+
+void vioapic_set_irq(struct vioapic *io, unsigned pin, bool level)
+{
+	assert_ptr_equal(io, &vm.ioapic);
+	assert_int_equal(pin, VUART_GSI);
+	pin_calls++;
+	if (level && !pin_level)
+		pin_edges++;
+	pin_level = level;
 }
 
 /* The console: every line kept, in order. */
@@ -220,11 +239,278 @@ static void registers(void **state)
 	nr_log = 0;
 }
 
+
+/* ---- the 16550A model ---- */
+
+static u8 rd(unsigned reg)
+{
+	struct io_req req = { IO_SPACE_PORT, 0x3f8 + reg, 1, false, 0 };
+	assert_int_equal(io_bus_dispatch(&vm, NULL, &req, NULL, NULL), IO_DONE);
+	return (u8)req.value;
+}
+
+static void wr(unsigned reg, u8 v)
+{
+	struct io_req req = { IO_SPACE_PORT, 0x3f8 + reg, 1, true, v };
+	assert_int_equal(io_bus_dispatch(&vm, NULL, &req, NULL, NULL), IO_DONE);
+}
+
+enum { RBR = 0, THR = 0, IER = 1, IIR = 2, FCR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
+
+static void fresh(void)
+{
+	memset(&vm, 0, sizeof(vm));
+	assert_true(vuart_create(&vm));
+	pin_level = false;
+	pin_edges = pin_calls = 0;
+	for (size_t i = 0; i < nr_log; i++)
+		free(log_lines[i]);
+	nr_log = 0;
+}
+
+static void input_str(const char *s)
+{
+	vuart_input(&vm, (const u8 *)s, strlen(s));
+}
+
+/* 20 bytes: 16 in the FIFO, 4 behind it; all read back in order; the input buffer
+ * is bounded and counts what it drops. */
+static void fifo(void **state)
+{
+	(void)state;
+	fresh();
+	assert_int_equal(rd(IIR), 0x01);             /* FIFOs off: bits 7:6 clear */
+	wr(FCR, 0x07);                                /* enable, clear both, trigger 1 */
+	assert_int_equal(rd(IIR), 0xc1);
+	assert_int_equal(rd(LSR), 0x60);              /* THRE | TEMT, no data */
+	input_str("abcdefghijklmnopqrst");
+	assert_int_equal(vm.uart.rx_count, 16);
+	assert_int_equal(vm.uart.in_count, 4);
+	assert_int_equal(rd(LSR), 0x61);
+	char got[21] = { 0 };
+	for (int i = 0; i < 20; i++) {
+		assert_true(rd(LSR) & 0x01);
+		got[i] = (char)rd(RBR);
+	}
+	assert_string_equal(got, "abcdefghijklmnopqrst");
+	assert_int_equal(rd(LSR) & 0x01, 0);
+	assert_int_equal(rd(RBR), 't');               /* empty: the last character again */
+	/* FIFOs off: one holding register, the rest waits. */
+	wr(FCR, 0x00);
+	assert_int_equal(rd(IIR), 0x01);
+	input_str("xy");
+	assert_int_equal(vm.uart.rx_count, 1);
+	assert_int_equal(rd(RBR), 'x');
+	assert_int_equal(rd(RBR), 'y');
+	assert_int_equal(rd(LSR) & 0x03, 0);          /* no data, no overrun */
+	/* Clearing the receiver FIFO drops what is in it, not what waits behind it. */
+	wr(FCR, 0x01);
+	static u8 big[VUART_INPUT + 100];
+	memset(big, 'z', sizeof(big));
+	vuart_input(&vm, big, sizeof(big));
+	assert_int_equal(vm.uart.in_dropped, 100 - VUART_FIFO);   /* the FIFO took 16 */
+	assert_int_equal(vm.uart.rx_count, VUART_FIFO);
+	wr(FCR, 0x03);
+	assert_int_equal(vm.uart.rx_count, VUART_FIFO);           /* refilled from behind */
+	assert_int_equal(vm.uart.in_count, VUART_INPUT - VUART_FIFO);
+	vuart_print_stats(&vm);
+	vdev_destroy_all(&vm);
+}
+
+/* Line status > received data > THR empty > modem status; each cleared by its own
+ * action. */
+static void iir_priority(void **state)
+{
+	(void)state;
+	fresh();
+	wr(MCR, 0x10);                 /* loopback */
+	wr(IER, 0x0f);
+	wr(THR, 'a');
+	wr(THR, 'b');                  /* FIFOs off: overruns the holding register */
+	wr(MCR, 0x13);                 /* DTR, RTS: DSR and CTS change */
+	assert_int_equal(rd(IIR), 0x06);
+	assert_int_equal(rd(IIR), 0x06);              /* reading IIR does not clear it */
+	assert_int_equal(rd(LSR), 0x63);              /* DR | OE | THRE | TEMT */
+	assert_int_equal(rd(IIR), 0x04);
+	assert_int_equal(rd(RBR), 'b');               /* the new character replaced the old */
+	assert_int_equal(rd(IIR), 0x02);
+	assert_int_equal(rd(IIR), 0x00);              /* THR empty cleared by the IIR read */
+	assert_int_equal(rd(MSR), 0x3b);              /* CTS, DSR; DCTS, DDSR, DDCD (DCD fell entering loopback) */
+	assert_int_equal(rd(IIR), 0x01);
+	assert_int_equal(vm.uart.overruns, 1);
+	/* A masked source is not reported. */
+	wr(IER, 0x00);
+	wr(THR, 'c');
+	assert_int_equal(rd(IIR), 0x01);
+	assert_int_equal(rd(LSR) & 0x01, 1);
+	vdev_destroy_all(&vm);
+}
+
+/* The receiver trigger level: below it the character timeout, at it received data. */
+static void trigger_level(void **state)
+{
+	(void)state;
+	static const u8 levels[4] = { 1, 4, 8, 14 };
+	for (unsigned t = 0; t < 4; t++) {
+		fresh();
+		wr(FCR, (u8)(0x01 | t << 6));
+		wr(IER, 0x01);
+		for (unsigned n = 1; n <= 16; n++) {
+			input_str("q");
+			assert_int_equal(rd(IIR), n >= levels[t] ? 0xc4 : 0xcc);
+		}
+		for (unsigned n = 16; n > 0; n--) {
+			assert_int_equal(rd(IIR), n >= levels[t] ? 0xc4 : 0xcc);
+			rd(RBR);
+		}
+		assert_int_equal(rd(IIR), 0xc1);
+		vdev_destroy_all(&vm);
+	}
+}
+
+/* Loopback: the transmitter feeds the receiver, nothing reaches the console, MSR
+ * mirrors MCR, console input waits until loopback ends, the line stays quiet. */
+static void loopback(void **state)
+{
+	(void)state;
+	fresh();
+	wr(FCR, 0x01);
+	wr(IER, 0x01);
+	wr(MCR, 0x1a);                                 /* LOOP | OUT2 | RTS */
+	assert_int_equal(rd(MSR) & 0xf0, 0x90);        /* DCD | CTS */
+	wr(MCR, 0x15);                                 /* LOOP | OUT1 | DTR */
+	assert_int_equal(rd(MSR), 0x60 | 0x0b);        /* RI, DSR; DCTS, DDSR, DDCD */
+	wr(MCR, 0x10);
+	assert_int_equal(rd(MSR), 0x06);               /* TERI: RI went away; DDSR */
+	input_str("in");
+	for (const char *p = "hello\n"; *p; p++)
+		wr(THR, (u8)*p);
+	assert_int_equal(nr_log, 0);
+	assert_false(pin_level);                       /* OUT2 is not the pin in loopback */
+	char got[7] = { 0 };
+	for (int i = 0; i < 6; i++)
+		got[i] = (char)rd(RBR);
+	assert_string_equal(got, "hello\n");
+	assert_int_equal(rd(LSR) & 0x01, 0);           /* the input still waits */
+	wr(MCR, 0x08);                                  /* loopback off, OUT2 */
+	assert_int_equal(rd(MSR) & 0xf0, 0xb0);
+	assert_true(pin_level);
+	assert_int_equal(rd(RBR), 'i');
+	assert_int_equal(rd(RBR), 'n');
+	assert_false(pin_level);
+	/* 17 characters into a 16-byte FIFO: the 17th is lost, OE set. */
+	wr(MCR, 0x10);
+	for (int i = 0; i < 17; i++)
+		wr(THR, (u8)('A' + i));
+	assert_int_equal(rd(LSR), 0x63);
+	assert_int_equal(rd(LSR), 0x61);                /* OE cleared by the read */
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(rd(RBR), 'A' + i);
+	assert_int_equal(vm.uart.overruns, 1);
+	vdev_destroy_all(&vm);
+}
+
+/* The THR-empty interrupt: raised by enabling ETBEI, cleared by reading IIR, raised
+ * again by each THR write (the character leaves at once); the pin follows with OUT2. */
+static void thre(void **state)
+{
+	(void)state;
+	fresh();
+	wr(FCR, 0x01);
+	wr(MCR, 0x08);
+	assert_false(pin_level);
+	wr(IER, 0x02);
+	assert_true(pin_level);
+	assert_int_equal(pin_edges, 1);
+	assert_int_equal(rd(IIR), 0xc2);
+	assert_false(pin_level);                         /* cleared by the read, the line dropped */
+	assert_int_equal(rd(IIR), 0xc1);
+	wr(THR, 'x');
+	assert_true(pin_level);
+	assert_int_equal(pin_edges, 2);
+	assert_int_equal(rd(IIR), 0xc2);
+	wr(THR, '\n');
+	assert_int_equal(pin_edges, 3);
+	assert_int_equal(nr_log, 1);
+	assert_string_equal(log_lines[0], "x");
+	/* Disabling and enabling ETBEI raises it again. */
+	wr(IER, 0x00);
+	assert_false(pin_level);
+	assert_int_equal(rd(IIR), 0xc1);
+	wr(IER, 0x02);
+	assert_true(pin_level);
+	assert_int_equal(pin_edges, 4);
+	/* OUT2 gates the line; received data outranks THR empty. */
+	wr(MCR, 0x00);
+	assert_false(pin_level);
+	wr(IER, 0x03);
+	input_str("k");
+	assert_int_equal(rd(IIR), 0xc4);
+	wr(MCR, 0x08);
+	assert_true(pin_level);
+	rd(RBR);
+	assert_true(pin_level);                          /* THR empty still pending */
+	assert_int_equal(rd(IIR), 0xc2);
+	assert_false(pin_level);
+	vdev_destroy_all(&vm);
+}
+
+/* What Linux's 8250 autoconfig does: IER read-back, loopback test, FIFO detection by
+ * IIR bits 7:6, no 64-byte FIFO (FCR bit 5), no UUE bit in IER: a 16550A. Then its
+ * interrupt check: OUT2 and IER_ALL, then a THR write raise IRQ 4. */
+static void linux_probe(void **state)
+{
+	(void)state;
+	fresh();
+	wr(IER, 0x00);
+	assert_int_equal(rd(IER) & 0x0f, 0);
+	wr(IER, 0x0f);
+	assert_int_equal(rd(IER) & 0x0f, 0x0f);
+	wr(IER, 0x00);
+	wr(SCR, 0xa5);
+	assert_int_equal(rd(SCR), 0xa5);
+	wr(MCR, 0x1a);
+	assert_int_equal(rd(MSR) & 0xf0, 0x90);
+	wr(MCR, 0x00);
+	wr(FCR, 0x01);
+	assert_int_equal(rd(IIR) >> 6, 3);
+	wr(LCR, 0x80);                                  /* DLAB: divisor latch */
+	wr(RBR, 0x01);
+	wr(IER, 0x00);
+	assert_int_equal(rd(RBR), 0x01);
+	assert_int_equal(rd(IER), 0x00);
+	wr(FCR, 0x21);                                  /* 64-byte FIFO enable: not a 16750 */
+	wr(LCR, 0x03);
+	assert_int_equal(rd(IIR) & 0x20, 0);
+	wr(IER, 0x40);                                  /* UART_IER_UUE: not XScale */
+	assert_int_equal(rd(IER), 0);
+	wr(FCR, 0x87);                                  /* trigger 8, cleared */
+	assert_int_equal(rd(LSR), 0x60);
+	/* IRQ autoconfig */
+	wr(MCR, 0x0b);
+	wr(IER, 0x0f);
+	rd(LSR);
+	rd(RBR);
+	rd(IIR);
+	rd(MSR);
+	unsigned edges = pin_edges;
+	wr(THR, 0xff);
+	assert_true(pin_level);
+	assert_true(pin_edges > edges || edges > 0);
+	vdev_destroy_all(&vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(registers),
 		cmocka_unit_test(contention),
+		cmocka_unit_test(fifo),
+		cmocka_unit_test(iir_priority),
+		cmocka_unit_test(trigger_level),
+		cmocka_unit_test(loopback),
+		cmocka_unit_test(thre),
+		cmocka_unit_test(linux_probe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
