@@ -552,7 +552,8 @@ static void halted_vm_check(struct vm *vm)
 		else
 			idle++;
 	}
-	if (vm_device_may_interrupt(vm) || vm->state != VM_RUNNING)
+	/* A device interrupt wakes only a vCPU that halted with IF = 1. */
+	if ((idle && vm_device_may_interrupt(vm)) || vm->state != VM_RUNNING)
 		return;
 	vm_stop(vm, HV_STATUS_STOPPED, false, 0,
 		"every vCPU halted, no wake source left: %u with IF=0, %u with IF=1 and no timer armed, "
