@@ -9,6 +9,7 @@
 #define HV_DEV_DEV_H
 
 #include "hv/lib/types.h"
+#include "hv/io/bus.h"
 
 struct vm;
 
@@ -21,6 +22,16 @@ bool fwcfg_create(struct vm *vm);                        /* hv/dev/fwcfg.c: fw_c
 bool rtc_create(struct vm *vm);                          /* hv/dev/rtc.c: CMOS RTC 0x70-0x71 */
 bool ioapic_create(struct vm *vm, u32 id);               /* hv/dev/ioapic.c: the vIOAPIC MMIO */
 bool xapic_create(struct vm *vm);                        /* hv/dev/xapic.c: the xAPIC MMIO page */
+bool pit_create(struct vm *vm);                          /* hv/dev/pit.c: 8254 0x40-0x43 + port 0x61 */
+bool i8042_create(struct vm *vm);                        /* hv/dev/i8042.c: keyboard controller 0x60/0x64 */
+
+/* hv/dev/reset.c: a reset the guest requests (0xCF9, the keyboard controller's reset
+ * line, port 0x92), handled as the VM's reboot= key says; how names the source and
+ * value for the diagnosis. Returns IO_STOPPED. The caller holds no UART lock. */
+enum io_result vm_reset_request(struct vcpu *v, const char *how, unsigned value);
+/* The Reset Control Register at 0xCF9 (a byte inside the PCI CONFIG_ADDRESS range, so
+ * hv/pci/cfgmech.c hands it byte accesses there). */
+enum io_result reset_cnt_access(struct vcpu *v, struct io_req *req);
 
 /* The xAPIC page's access (arch/x86/vmx/mmio.c dispatches it without a lookup). */
 struct io_range_ops;

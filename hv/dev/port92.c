@@ -4,9 +4,8 @@
  *   bit 1 (A20 gate): A20 is always enabled in a VM (guest-physical addresses are never
  *         wrapped at 1 MiB), so the bit reads 1 and writing 0 is ignored;
  *   bit 0 (fast reset): a write with bit 0 set is a 0 -> 1 transition (the bit always
- *         reads 0) and requests a reset of the machine. A VM reset is not supported:
- *         the VM is stopped with status 2 and the reason "reset requested through port
- *         0x92" (docs/INTERFACES.md, "Guest platform").
+ *         reads 0) and requests a reset of the machine: vm_reset_request()
+ *         (hv/dev/reset.c; docs/INTERFACES.md, "Guest platform").
  * Other bits read 0. No state: the range is lockless, and the VM is stopped without a
  * lock held.
  */
@@ -25,11 +24,8 @@ static enum io_result port92_access(struct vdev *dev, struct vcpu *v, u64 off, s
 		req->value = PORT92_A20;
 		return IO_DONE;
 	}
-	if (req->value & PORT92_RESET) {
-		vm_stop(v->vm, 2, false, 0, "reset requested through port 0x92 (written with 0x%x): a VM reset is "
-			"not supported, the VM is stopped", (unsigned)(req->value & 0xff));
-		return IO_STOPPED;
-	}
+	if (req->value & PORT92_RESET)
+		return vm_reset_request(v, "port 0x92", (unsigned)(req->value & 0xff));
 	return IO_DONE;
 }
 

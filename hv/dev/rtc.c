@@ -28,8 +28,15 @@
  * C: IRQF (7), PF (6), AF (5), UF (4); read-only, cleared by a read. PF is set once a
  *    periodic period has ended since the last read of C, UF when an update happened,
  *    AF when an update reached the alarm time. IRQF = PF & PIE | AF & AIE | UF & UIE.
- *    The flags are evaluated when the guest accesses the device: no interrupt is
- *    raised on IRQ 8 (docs/INTERFACES.md, "Guest platform").
+ *    The flags are evaluated when the guest accesses the device and when the
+ *    device's timer fires.
+ * IRQ 8: the interrupt line follows IRQF and drives vIOAPIC pin 8 (ISA IRQ 8, no
+ *    override: GSI 8, edge, active high): a 0 -> 1 change of IRQF is an edge, the read
+ *    of C that clears IRQF lowers the line. A device timer (hv/dev/devtimer.h) is armed
+ *    only while IRQF is 0 and an enabled interrupt can set it: PIE with a rate (the
+ *    next end of a period), UIE or AIE without SET (the next update; the alarm is
+ *    compared at each update). So a guest that does not read C gets no further
+ *    interrupts and costs no host timer interrupts; the 8192 Hz rate is the fastest.
  * D: VRT (7) reads 1; read-only.
  * 0x0E-0x7F: battery-backed RAM, reset to the values rtc_create() fills in (memory
  *    sizes, CPU count), then as the guest writes them.
@@ -278,6 +285,39 @@ static void rtc_write(struct rtc *r, unsigned idx, u8 val, u64 now)
 	}
 }
 
+#define RTC_IRQ_GSI 8
+
+/* Under the device lock: IRQ 8 follows IRQF, and the timer is armed for the next
+ * moment an enabled interrupt could set IRQF (none while IRQF is set). */
+static void rtc_irq_update(struct rtc *r, u64 now)
+{
+	struct vm *vm = r->dev.vm;
+	bool line = r->ram[REG_C] & C_IRQF;
+	if (line != r->irq_line && vm->state == VM_RUNNING) {
+		r->irq_line = line;
+		vioapic_set_irq(&vm->ioapic, RTC_IRQ_GSI, line);
+	}
+	u8 b = r->ram[REG_B];
+	u64 p = rtc_period(r), deadline = ~0ull;
+	if (!line && vm->state == VM_RUNNING) {
+		if ((b & B_PIE) && p)
+			deadline = r->epoch_tsc + ((now - MIN(now, r->epoch_tsc)) / p + 1) * p;
+		if ((b & (B_UIE | B_AIE)) && !(b & B_SET))
+			deadline = MIN(deadline, r->sec_tsc + (tsc_hz ? tsc_hz : 1));
+	}
+	if (deadline != ~0ull)
+		dev_timer_set(&r->timer, deadline);
+	else if (r->timer.armed)
+		dev_timer_stop(&r->timer);
+}
+
+static void rtc_timer_fired(struct dev_timer *dt, u64 now)
+{
+	struct rtc *r = container_of(dt, struct rtc, timer);
+	rtc_advance(r, now);
+	rtc_irq_update(r, now);
+}
+
 static enum io_result rtc_access(struct vdev *dev, struct vcpu *v, u64 off, struct io_req *req)
 {
 	struct rtc *r = container_of(dev, struct rtc, dev);
@@ -300,6 +340,8 @@ static enum io_result rtc_access(struct vdev *dev, struct vcpu *v, u64 off, stru
 	}
 	if (!req->write)
 		req->value = result | (req->size < 8 ? ~0ull << (8 * req->size) : 0);
+	rtc_advance(r, now);   /* IRQF for enables just written */
+	rtc_irq_update(r, now);
 	return IO_DONE;
 }
 
@@ -340,11 +382,20 @@ static void rtc_reset(struct vdev *dev)
 	r->ram[0x5d] = (u8)(above4g >> 16);
 	r->ram[0x5f] = (u8)(vm->cfg->vcpus - 1);
 	rtc_store_time(r, r->secs);
+	if (r->irq_line)
+		vioapic_set_irq(&vm->ioapic, RTC_IRQ_GSI, false);
+	r->irq_line = false;
+	if (r->timer.armed)
+		dev_timer_stop(&r->timer);
 }
 
 static void rtc_destroy(struct vdev *dev)
 {
+	struct rtc *r = container_of(dev, struct rtc, dev);
 	io_bus_unregister(dev->vm, IO_SPACE_PORT, RTC_PORT, dev);
+	u64 f = spin_lock_irqsave(&dev->lock);
+	r->timer.armed = false;   /* timers still pending on CPUs fire and find nothing due */
+	spin_unlock_irqrestore(&dev->lock, f);
 }
 
 static const struct vdev_ops rtc_vops = { rtc_reset, rtc_destroy };
@@ -353,6 +404,7 @@ bool rtc_create(struct vm *vm)
 {
 	struct rtc *r = &vm->rtc;
 	memset(r, 0, sizeof(*r));
+	dev_timer_init(&r->timer, &r->dev.lock, rtc_timer_fired);
 	if (!io_bus_register(vm, IO_SPACE_PORT, RTC_PORT, RTC_LEN, &r->dev, &rtc_ops, 0))
 		return false;
 	vdev_add(vm, &r->dev, "RTC", &rtc_vops);

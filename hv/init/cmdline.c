@@ -239,6 +239,16 @@ static bool parse_vm(const char *v, struct hv_config *cfg, char *err, size_t err
 			else
 				return set_err(err, errlen, "vm '%s': bad user_hc '%.*s' (on or off)", vm->name,
 					       (int)vlen, val);
+		} else if (klen == 6 && !strncmp(p, "reboot", 6)) {
+			/* hv/dev/reset.c; restarting a VM is not implemented (docs/INTERFACES.md) */
+			if (vlen == 4 && !strncmp(val, "stop", 4))
+				vm->reboot = REBOOT_STOP;
+			else if (vlen == 7 && !strncmp(val, "restart", 7))
+				return set_err(err, errlen, "vm '%s': reboot=restart is not implemented (only reboot=stop)",
+					       vm->name);
+			else
+				return set_err(err, errlen, "vm '%s': bad reboot '%.*s' (stop)", vm->name, (int)vlen,
+					       val);
 		} else if (klen == 4 && !strncmp(p, "cpus", 4)) {
 			if (!parse_cpu_list(val, vlen, &vm->cpu_mask))
 				return set_err(err, errlen, "vm '%s': bad cpus '%.*s' (e.g. 0, 0-1, 0+2)",

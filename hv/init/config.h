@@ -39,8 +39,12 @@ struct vm_config {
 	struct irq_switches sw;
 	u32 pci_devs;     /* VM_PCI_*: emulated PCI functions behind its host bridge */
 	bool user_hc;     /* hypercalls from CPL > 0 allowed (else #UD) */
+	u8 reboot;        /* REBOOT_*: what a guest's reset request does (hv/dev/reset.c) */
 	char append[APPEND_MAX + 1];
 };
+
+/* vm=...,reboot=: a reset the guest requests (0xCF9, keyboard controller, port 0x92). */
+#define REBOOT_STOP 0      /* the VM stops with HV_STATUS_RESET (the default) */
 
 /* PCI functions a VM may get (vm=...,pci=LIST; hv/pci). */
 #define VM_PCI_TESTDEV BIT(0)   /* hv/pci/testdev.c at 00:02.0 */

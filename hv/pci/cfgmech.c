@@ -8,7 +8,8 @@
  *         Number, 15:11 Device Number, 10:8 Function Number, 7:2 Register Number,
  *         1:0 read 0. "Only DWORD accesses to CONFIG_ADDRESS are decoded as
  *         CONFIG_ADDRESS": a byte or word access at 0xCF8-0xCFB goes elsewhere on a PC
- *         (nothing here: reads all ones, writes dropped).
+ *         (nothing here: reads all ones, writes dropped), except a byte access at
+ *         0xCF9, the Reset Control Register of hv/dev/reset.c.
  *   0xCFC CONFIG_DATA, 0xCFC-0xCFF: byte, word or dword; the byte lanes select the
  *         bytes of the addressed dword. With Enable clear it reads all ones.
  * ECAM (PCI Express Base Specification, "Enhanced Configuration Access Mechanism"):
@@ -22,6 +23,7 @@
 #include "hv/vm/vm.h"
 #include "hv/lib/lib.h"
 #include "hv/mm/guest_layout.h"
+#include "hv/dev/dev.h"
 
 #define PCI_CONFIG_ADDRESS 0xcf8   /* CONFIG_ADDRESS */
 #define PCI_CONFIG_DATA 0xcfc      /* CONFIG_DATA */
@@ -67,8 +69,9 @@ void vpci_cfg_write(struct vpci *p, u8 devfn, u32 reg, unsigned size, u32 val)
 
 static enum io_result cf8_access(struct vdev *dev, struct vcpu *v, u64 off, struct io_req *req)
 {
-	(void)v;
 	struct vpci *p = container_of(dev, struct vpci, cfg_dev);
+	if (off == 1 && req->size == 1)
+		return reset_cnt_access(v, req);   /* 0xCF9: the Reset Control Register */
 	if (off != 0 || req->size != 4) {
 		if (!req->write)
 			req->value = ones(req->size);

@@ -53,6 +53,8 @@
 #define FADT_P_LVL3_LAT 98
 #define FADT_IAPC_BOOT_ARCH 109
 #define FADT_FLAGS 112
+#define FADT_RESET_REG 116
+#define FADT_RESET_VALUE 128
 #define FADT_MINOR_VERSION 131
 #define FADT_X_DSDT 140
 #define FADT_X_PM1A_EVT_BLK 148
@@ -67,8 +69,11 @@
 #define FADT_F_SLP_BUTTON BIT(5)   /* 1: no fixed-feature sleep button */
 #define FADT_F_FIX_RTC BIT(6)      /* 1: RTC wake status not in the fixed registers */
 #define FADT_F_TMR_VAL_EXT BIT(8)  /* the PM timer is 32 bits */
+#define FADT_F_RESET_REG_SUP BIT(10) /* RESET_REG resets the system */
 
-/* IA-PC boot architecture flags ("IA-PC Boot Architecture Flags"). */
+/* IA-PC boot architecture flags ("IA-PC Boot Architecture Flags"). "8042" (bit 1) is
+ * left clear: the keyboard controller at 0x60/0x64 is there for its reset line only
+ * (hv/dev/i8042.c), and the OS is told not to drive it. */
 #define IAPC_LEGACY_DEVICES BIT(0)     /* COM1 is an ISA-style device */
 #define IAPC_VGA_NOT_PRESENT BIT(2)
 #define IAPC_CMOS_RTC_NOT_PRESENT BIT(5)
@@ -258,7 +263,11 @@ bool guest_acpi_build(u8 *ram, u64 ram_size, const struct guest_acpi_config *c, 
 	put16(t + FADT_P_LVL3_LAT, 1001);        /* > 1000: no C3 */
 	put16(t + FADT_IAPC_BOOT_ARCH, IAPC_LEGACY_DEVICES | IAPC_VGA_NOT_PRESENT | IAPC_CMOS_RTC_NOT_PRESENT);
 	put32(t + FADT_FLAGS, FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_PWR_BUTTON | FADT_F_SLP_BUTTON |
-				      FADT_F_FIX_RTC | FADT_F_TMR_VAL_EXT);
+				      FADT_F_FIX_RTC | FADT_F_TMR_VAL_EXT | FADT_F_RESET_REG_SUP);
+	/* The reset register: the Reset Control Register at I/O 0xCF9 (hv/dev/reset.c),
+	 * one byte, written with RST_CPU | SYS_RST. */
+	gas_io(t + FADT_RESET_REG, GUEST_RESET_REG, 8, GAS_ACCESS_BYTE);
+	t[FADT_RESET_VALUE] = GUEST_RESET_VALUE;
 	t[FADT_MINOR_VERSION] = FADT_MINOR;
 	put64(t + FADT_X_DSDT, dsdt);
 	gas_io(t + FADT_X_PM1A_EVT_BLK, c->pm1a_evt, GUEST_PM1_EVT_LEN * 8, GAS_ACCESS_WORD);

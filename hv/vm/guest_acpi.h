@@ -26,6 +26,8 @@
 #define GUEST_PM1_CNT_LEN 2
 #define GUEST_PM_TMR_LEN 4
 #define GUEST_SCI_IRQ 9
+#define GUEST_RESET_REG 0xcf9     /* FADT RESET_REG: Reset Control Register (hv/dev/reset.c) */
+#define GUEST_RESET_VALUE 0x06    /* FADT RESET_VALUE: RST_CPU | SYS_RST */
 #define GUEST_S5_SLP_TYP 5        /* the \_S5 package's SLP_TYPa (and SLP_TYPb) */
 
 #define ACPI_PM_TIMER_HZ 3579545u /* "Power Management Timer": 3.579545 MHz */

@@ -89,5 +89,6 @@
 #define HV_STATUS_PANIC 4
 #define HV_STATUS_NO_VMX 6
 #define HV_STATUS_BAD_CONFIG 8
+#define HV_STATUS_RESET 10      /* the guest asked for a reset, reboot=stop (hv/dev/reset.c) */
 
 #endif

@@ -124,7 +124,7 @@ bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, si
 	 * the vCPUs' APIC IDs 0..n-1. */
 	if (!vuart_create(vm) || !vpic_create(vm) || !pm_create(vm) || !debug_exit_create(vm) ||
 	    !port92_create(vm) || !fwcfg_create(vm) || !rtc_create(vm) ||
-	    !ioapic_create(vm, cfg->vcpus) || !xapic_create(vm)) {
+	    !ioapic_create(vm, cfg->vcpus) || !xapic_create(vm) || !pit_create(vm) || !i8042_create(vm)) {
 		hv_snprintf(err, errlen, "vm '%s': a platform device's range cannot be registered on its bus", cfg->name);
 		return false;
 	}

@@ -15,6 +15,8 @@
 #include "hv/io/bus.h"
 #include "hv/mm/guest_map.h"
 #include "hv/lib/ratelimit.h"
+#include "hv/dev/i8254.h"
+#include "hv/dev/devtimer.h"
 
 /* Guest GPRs, in the order of the SDM's register encoding (exit qualifications for
  * MOV CR, "Table 27-3"), so a 4-bit GPR number indexes gpr[]. RSP lives in the VMCS;
@@ -153,6 +155,28 @@ struct rtc {
 	u64 sec_tsc;               /* TSC of the last update */
 	u64 epoch_tsc;             /* phase origin of the periodic flag */
 	u64 flags_tsc;             /* register C evaluated up to this TSC */
+	bool irq_line;             /* IRQ 8 (vIOAPIC pin 8): follows IRQF */
+	struct dev_timer timer;    /* armed while an enabled interrupt can set IRQF */
+};
+
+/* hv/dev/pit.c: the 8254 PIT at 0x40-0x43 and port 0x61 (NMI status and control). */
+struct pit {
+	struct vdev dev;
+	struct i8254 chip;
+	u8 port61;                 /* bits 3:0 as written (channel 2 gate, speaker, parity/IOCHK enables) */
+	bool bcd_noted;            /* the BCD refusal was logged */
+	u64 irq_min_tsc;           /* IRQ 0 is not raised again before this TSC */
+	struct dev_timer timer;    /* channel 0's next OUT rising edge (IRQ 0) */
+};
+
+/* hv/dev/i8042.c: the keyboard controller at 0x60/0x64, no keyboard or mouse behind it. */
+struct i8042 {
+	struct vdev dev;
+	u8 ctr;                    /* controller command byte */
+	u8 out;                    /* output buffer */
+	bool obf;                  /* output buffer full */
+	bool last_cmd;             /* status bit 3: the last write was to 0x64 */
+	u8 wait_data;              /* a command waiting for its data byte at 0x60, or 0 */
 };
 
 struct vm {
@@ -189,6 +213,9 @@ struct vm {
 	struct vdev pm_dev, debug_exit_dev, xapic_dev, port92_dev;
 	struct fwcfg fwcfg;
 	struct rtc rtc;
+	struct pit pit;
+	struct i8042 kbc;
+	u8 rst_cnt;                /* 0xCF9 Reset Control bits 3 and 1 (hv/dev/reset.c) */
 	struct vm_arch arch;       /* the VMX layer's (arch/x86/arch.h); never touched from hv/ */
 };
 
@@ -221,13 +248,14 @@ void vm_log(struct vm *vm, const char *fmt, ...) __printf(2, 3);
 
 /* Could one of vm's devices raise an interrupt by itself (not as the effect of a
  * running vCPU's access)? hv/sched/sched.c stops a VM whose vCPUs are all halted with no
- * wake source left, and asks this first. Only COM1 of the VM that receives the console
- * input can (typing raises its received-data interrupt); the vIOAPIC's other pins move
- * only through HC_IOAPIC_LINE, the 8259s never deliver. A device with work in flight
- * (virtio-blk, VT-d posting) must answer true here. */
+ * wake source left, and asks this first. COM1 of the VM that receives the console input
+ * can (typing raises its received-data interrupt); the PIT (channel 0 counting towards
+ * an IRQ 0 edge) and the RTC (an enabled interrupt pending) can while their timer is
+ * armed; the 8259s never deliver. A device with work in flight (virtio-blk, VT-d
+ * posting) must answer true here. */
 static inline bool vm_device_may_interrupt(const struct vm *vm)
 {
-	return vm->uart.input;
+	return vm->uart.input || vm->pit.timer.armed || vm->rtc.timer.armed;
 }
 
 /* VM creation from its configuration: RAM, EPT, kernel, vCPUs. false + message. */

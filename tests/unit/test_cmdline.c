@@ -778,6 +778,17 @@ static void isolation_options(void **state)
 	parse_bad("idle_timeout=3600001", "option 'idle_timeout'", NULL);
 }
 
+/* vm=...,reboot=: stop (the default); restart is refused by name. */
+static void reboot_key(void **state)
+{
+	(void)state;
+	parse_ok("vm=a,kernel=k vm=b,kernel=k,reboot=stop");
+	assert_int_equal(cfg.vms[0].reboot, REBOOT_STOP);
+	assert_int_equal(cfg.vms[1].reboot, REBOOT_STOP);
+	parse_bad("vm=a,kernel=k,reboot=restart", "vm 'a': reboot=restart is not implemented", NULL);
+	parse_bad("vm=a,kernel=k,reboot=halt", "vm 'a': bad reboot 'halt'", NULL);
+}
+
 /* ---- hv/lib/format.c: parse_u64 ---- */
 
 static bool pu(const char *s, bool suffix, u64 *v)
@@ -960,6 +971,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(defaults),
 		cmocka_unit_test(isolation_options),
+		cmocka_unit_test(reboot_key),
 		cmocka_unit_test(serial),
 		cmocka_unit_test(e9),
 		cmocka_unit_test(poweroff),

@@ -55,6 +55,21 @@ void vlapic_level_vectors_changed(struct vm *v)
 	(void)v;
 }
 
+/* hv/dev/reset.c: 0xCF9 inside the CONFIG_ADDRESS range; records what cfgmech hands it. */
+static unsigned cf9_calls;
+static u64 cf9_last;
+enum io_result reset_cnt_access(struct vcpu *v, struct io_req *req)
+{
+	(void)v;
+	assert_int_equal(req->size, 1);
+	cf9_calls++;
+	if (req->write)
+		cf9_last = req->value;
+	else
+		req->value = 0x02;
+	return IO_DONE;
+}
+
 /* ---- accesses through the bus, as the exit handlers make them ---- */
 
 static enum io_result access(enum io_space sp, u64 addr, unsigned size, bool write, u64 *val)
@@ -153,6 +168,19 @@ static void mechanism_one(void **state)
 	out(0xcf8, 1, 0);   /* a byte access is not CONFIG_ADDRESS */
 	assert_int_equal(in(0xcf8, 4), 0x80fffffcu);
 	assert_int_equal(in(0xcf8, 2), 0xffff);
+	/* A byte at 0xCF9 is the Reset Control Register (hv/dev/reset.c), not CONFIG_ADDRESS. */
+	cf9_calls = 0;
+	out(0xcf9, 1, 0x0a);
+	assert_int_equal(cf9_calls, 1);
+	assert_int_equal(cf9_last & 0xff, 0x0a);
+	assert_int_equal(in(0xcf9, 1), 0x02);
+	assert_int_equal(cf9_calls, 2);
+	assert_int_equal(in(0xcf8, 4), 0x80fffffcu);   /* CONFIG_ADDRESS untouched */
+	out(0xcf8, 4, 0x80000000u);
+	in(0xcf8, 4);
+	in(0xcfa, 2);
+	assert_int_equal(cf9_calls, 2);                 /* dword and word accesses are not its */
+	out(0xcf8, 4, 0xffffffffu);
 
 	/* The host bridge and the test device, by dword, word and byte lanes. */
 	assert_int_equal(cfg1_read(0, PCI_VENDOR_ID, 4), PCI_DEVICE_HOSTBRIDGE << 16 | PCI_VENDOR_MICROHV);

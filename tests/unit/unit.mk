@@ -46,6 +46,7 @@ UNIT_SRC_paging := arch/x86/paging.c
 UNIT_SRC_ratelimit := hv/lib/ratelimit.c
 UNIT_SRC_format := hv/lib/format.c
 UNIT_SRC_vectors := hv/host/vectors.c hv/lib/format.c
+UNIT_SRC_pit := hv/dev/i8254.c
 
 unit: $(UNIT_BINS)
 
