@@ -39,6 +39,7 @@ struct vm_config {
 	struct irq_switches sw;
 	u32 pci_devs;     /* VM_PCI_*: emulated PCI functions behind its host bridge */
 	bool user_hc;     /* hypercalls from CPL > 0 allowed (else #UD) */
+	char initrd[FILE_NAME_MAX + 1];   /* a Linux kernel's initrd module; "" = none */
 	char append[APPEND_MAX + 1];
 };
 

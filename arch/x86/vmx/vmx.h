@@ -32,7 +32,9 @@ bool vmx_vm_init(struct vm *vm, char *err, size_t errlen);
  * Other CPUs that ran its vCPUs are not flushed: a change to a VM whose vCPUs run on
  * several CPUs must first stop them there (no remote flush exists yet). */
 void vmx_ept_flush(struct vm *vm);
-bool vmx_vcpu_init(struct vcpu *v, u32 entry, u32 mbi, char *err, size_t errlen);
+struct guest_entry_state;
+/* entry: vCPU 0's start state from the loader (hv/vm/loader.h); an AP waits for SIPI. */
+bool vmx_vcpu_init(struct vcpu *v, const struct guest_entry_state *entry, char *err, size_t errlen);
 
 /* Run v on this CPU: never returns (the exit path goes back to cpu_run_loop()). */
 void vcpu_run(struct vcpu *v) __noreturn;
