@@ -67,7 +67,7 @@ run: setup all
 		--vm "$(BUILD)/tests/foreign.elf,name=foreign,cpus=1,append=from make run" \
 		|| { s=$$?; [ $$s -eq 1 ] || { echo "make run: status $$s (docs/INTERFACES.md)"; exit $$s; }; }
 
-test: setup all
+test: setup all linux-image
 	$(PYTHON) tests/run-all
 
 bench: setup all
