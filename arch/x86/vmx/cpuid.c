@@ -136,6 +136,9 @@ static void cpuid_compute(struct vcpu *v, u32 leaf, u32 sub, u32 out[4])
 			c &= ECX7_KEPT;
 			if (!vmx_has_rdtscp(&vmx_caps))
 				c &= ~BIT(22);
+			/* EDX hidden whole. This includes FSRM (bit 4), which must stay hidden:
+			 * with it Debian's Linux 6.1 hangs on Bochs 3.0's tigerlake model right
+			 * after "LSM: Security Framework initializing" (seen on bare Bochs too). */
 			d = 0;
 		} else {
 			a = b = c = d = 0;
