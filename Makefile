@@ -21,7 +21,7 @@ HV_C := $(filter-out arch/x86/vmx/asm-offsets.c,$(HV_C))
 HV_S := $(wildcard boot/*.S arch/x86/vmx/*.S)
 HV_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(HV_C)) $(patsubst %.S,$(BUILD)/obj/%.o,$(HV_S))
 
-.PHONY: all hv guests run test unit bench bench-overcommit clean setup
+.PHONY: all hv guests run test unit bench bench-overcommit clean setup linux-image
 all: hv guests unit
 
 hv: $(BUILD)/hv.elf
@@ -67,7 +67,7 @@ run: setup all
 		--vm "$(BUILD)/tests/foreign.elf,name=foreign,cpus=1,append=from make run" \
 		|| { s=$$?; [ $$s -eq 1 ] || { echo "make run: status $$s (docs/INTERFACES.md)"; exit $$s; }; }
 
-test: setup all
+test: setup all linux-image
 	$(PYTHON) tests/run-all
 
 bench: setup all
@@ -80,6 +80,17 @@ bench-overcommit: setup all
 	tools/bench-overcommit
 	tools/bench-overcommit --hv-args sched=rr --settings ready/wakeup,preempted/wakeup --section rr
 	tools/bench-overcommit --hv-args spread=on --settings ready/wakeup,preempted/wakeup --section spread
+
+# A truncated bzImage for the Linux loader's error path (e2e linux-truncated).
+guests: $(BUILD)/tests/bzimage-truncated
+$(BUILD)/tests/bzimage-truncated: tests/linux/mkbzimage.py
+	@mkdir -p $(dir $@)
+	$(PYTHON) $< $@
+
+# The Linux guest image (tools/mklinux): Debian 12's kernel and a busybox initramfs,
+# downloaded and built once into ~/.cache/microhv/linux/, linked as $(BUILD)/linux/.
+linux-image:
+	$(PYTHON) tools/mklinux --link $(BUILD)/linux
 
 clean:
 	rm -rf $(BUILD)

@@ -91,8 +91,10 @@ bool arch_has_preemption_timer(void);
 
 /* Per-VM state (EPT from vm->map, MSR bitmaps, APICv pages); false + message. */
 bool arch_vm_init(struct vm *vm, char *err, size_t errlen);
-/* Per-vCPU state; the initial guest state from the loader (entry, boot information). */
-bool arch_vcpu_init(struct vcpu *v, u32 entry, u32 mbi, char *err, size_t errlen);
+/* Per-vCPU state; entry: vCPU 0's start state from the loader (hv/vm/loader.h); an
+ * AP waits for SIPI. */
+struct guest_entry_state;
+bool arch_vcpu_init(struct vcpu *v, const struct guest_entry_state *entry, char *err, size_t errlen);
 /* Print the vCPU's guest state (its own CPU, the vCPU loaded). */
 void arch_dump_guest(struct vcpu *v);
 /* The vCPU's APIC moved between xAPIC and x2APIC mode (its own CPU). */

@@ -200,6 +200,9 @@ static bool parse_vm(const char *v, struct hv_config *cfg, char *err, size_t err
 			if (!copy_str(vm->mods[vm->nr_mods], sizeof(vm->mods[0]), val, vlen))
 				return set_err(err, errlen, "vm '%s': bad mod '%.*s'", vm->name, (int)vlen, val);
 			vm->nr_mods++;
+		} else if (klen == 6 && !strncmp(p, "initrd", 6)) {
+			if (!copy_str(vm->initrd, sizeof(vm->initrd), val, vlen))
+				return set_err(err, errlen, "vm '%s': bad initrd '%.*s'", vm->name, (int)vlen, val);
 		} else if (klen == 3 && !strncmp(p, "mem", 3)) {
 			u64 m;
 			if (!parse_u64(val, vlen, true, &m) || m < MiB(2) || m > GiB(64) || !IS_ALIGNED(m, MiB(1)))

@@ -40,6 +40,7 @@ struct vm_config {
 	u32 pci_devs;     /* VM_PCI_*: emulated PCI functions behind its host bridge */
 	bool user_hc;     /* hypercalls from CPL > 0 allowed (else #UD) */
 	u8 reboot;        /* REBOOT_*: what a guest's reset request does (hv/dev/reset.c) */
+	char initrd[FILE_NAME_MAX + 1];   /* a Linux kernel's initrd module; "" = none */
 	char append[APPEND_MAX + 1];
 };
 

@@ -17,6 +17,7 @@
  * IA-PC Systems"); the multiboot memory map marks the range reserved. */
 #define GUEST_ACPI_BASE 0xe0000u
 #define GUEST_ACPI_END 0x100000u
+#define GUEST_ACPI_RSDP GUEST_ACPI_BASE   /* the first table placed (a Linux zero page's acpi_rsdp_addr) */
 
 /* The guest's fixed ACPI hardware (emulated by hv/vio.c). */
 #define GUEST_PM1A_EVT 0x600      /* PM1a_EVT_BLK: PM1_STS (2 bytes), PM1_EN (2 bytes) */

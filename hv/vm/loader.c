@@ -10,6 +10,7 @@
 #include "hv/vm/loader.h"
 #include "hv/vm/guest_acpi.h"
 #include "hv/lib/lib.h"
+#include "arch/x86/x86.h"
 
 #define MB1_HEADER_MAGIC 0x1BADB002u
 #define MB1_SEARCH 8192
@@ -340,6 +341,182 @@ bool mb_load(u8 *ram, const struct guest_map *map, const u8 *kernel, size_t klen
 	gdt[2] = 0x00cf93000000ffffull;   /* 0x10: data */
 	gdt[3] = 0;
 	out->mbi = info;
+	out->cpu = (struct guest_entry_state){
+		.mode = GUEST_ENTRY_PROT32, .rip = out->entry, .rsp = GUEST_STACK_TOP,
+		.cr0 = CR0_PE | CR0_ET, .gdt_base = GUEST_GDT_ADDR, .gdt_limit = 0x17,
+		.cs = GUEST_CS, .ds = GUEST_DS, .rax = 0x2BADB002, .rbx = info,
+	};
+	return true;
+}
+
+/* ---- Linux: Documentation/arch/x86/boot.rst ("The Linux/x86 Boot Protocol") ---- */
+
+static u16 rd16(const u8 *p) { u16 v; memcpy(&v, p, 2); return v; }
+static u32 rd32(const u8 *p) { u32 v; memcpy(&v, p, 4); return v; }
+static u64 rd64(const u8 *p) { u64 v; memcpy(&v, p, 8); return v; }
+static void wr32(u8 *p, u32 v) { memcpy(p, &v, 4); }
+static void wr64(u8 *p, u64 v) { memcpy(p, &v, 8); }
+
+bool linux_is_bzimage(const u8 *kernel, size_t klen)
+{
+	return klen >= LINUX_VERSION + 2 && !memcmp(kernel + LINUX_HEADER, "HdrS", 4);
+}
+
+/* The end of struct boot_params' setup header (0x1f1 + sizeof(struct setup_header)
+ * in "The Zero Page"): what a header longer than the structure adds is not copied. */
+#define BP_HDR_END 0x290
+
+bool linux_load(u8 *ram, const struct guest_map *map, const u8 *k, size_t klen, const char *cmdline,
+		const u8 *initrd, size_t initrd_len, u64 rsdp, struct loader_result *out,
+		char *err, size_t errlen)
+{
+	u64 low_end = guest_map_low_end(map);
+
+	memset(out, 0, sizeof(*out));
+	if (map->nr_spans < 1 || map->span[0].gpa || map->span[0].host_off || low_end < MiB(2))
+		return fail(err, errlen, "guest RAM below 2 MiB");
+	if (!linux_is_bzimage(k, klen))
+		return fail(err, errlen, "not a Linux kernel (no \"HdrS\" at 0x%x)", LINUX_HEADER);
+	/* "Details of Header Fields": version is (major << 8) + minor. The 64-bit entry
+	 * needs the fields of 2.12 (xloadflags) and later; 2.06 is named as the oldest
+	 * protocol this loader reads at all (cmdline_size). */
+	u16 version = rd16(k + LINUX_VERSION);
+	if (version < 0x206)
+		return fail(err, errlen, "Linux boot protocol %u.%02u is older than 2.06", version >> 8, version & 0xff);
+	if (version < 0x20c)
+		return fail(err, errlen, "Linux boot protocol %u.%02u has no 64-bit entry point (xloadflags "
+			    "XLF_KERNEL_64 needs 2.12)", version >> 8, version & 0xff);
+	/* "The end of setup header can be calculated as follows: 0x0202 + byte value at
+	 * offset 0x0201" (the jump instruction's displacement). */
+	size_t hdr_end = LINUX_HEADER + k[LINUX_JUMP + 1];
+	if (hdr_end < LINUX_HEADER_MIN_END)
+		hdr_end = LINUX_HEADER_MIN_END;
+	if (klen < hdr_end)
+		return fail(err, errlen, "truncated: %zu bytes, the setup header ends at 0x%zx", klen, hdr_end);
+	if (!(rd16(k + LINUX_XLOADFLAGS) & LINUX_XLF_KERNEL_64))
+		return fail(err, errlen, "no 64-bit entry point (xloadflags XLF_KERNEL_64 clear)");
+	if (!(k[LINUX_LOADFLAGS] & LINUX_LOADED_HIGH))
+		return fail(err, errlen, "not a bzImage (loadflags LOADED_HIGH clear: loads below 1 MiB)");
+
+	/* "Loading The Rest of The Kernel": the protected-mode kernel follows the
+	 * (setup_sects + 1) 512-byte sectors of the real-mode code (setup_sects 0 means
+	 * 4); syssize counts its 16-byte paragraphs. Bytes after it (a signature) are not
+	 * part of the kernel. */
+	u32 setup_sects = k[LINUX_SETUP_SECTS] ? k[LINUX_SETUP_SECTS] : 4;
+	u64 setup_len = (u64)(setup_sects + 1) * 512;
+	u64 payload = (u64)rd32(k + LINUX_SYSSIZE) * 16;
+	if (!payload || klen < setup_len || klen - setup_len < payload)
+		return fail(err, errlen, "truncated: %zu bytes, the header says %llu (setup %llu + protected-mode "
+			    "kernel %llu)", klen, (unsigned long long)(setup_len + payload),
+			    (unsigned long long)setup_len, (unsigned long long)payload);
+
+	/* Where it goes ("pref_address", "relocatable_kernel", "kernel_alignment",
+	 * "init_size"): the kernel needs init_size bytes from its load address to
+	 * decompress in place. A relocatable kernel may go to any kernel_alignment
+	 * boundary, but it runs at pref_address at the lowest, so that is where it goes. */
+	u64 pref = rd64(k + LINUX_PREF_ADDRESS);
+	u32 align = rd32(k + LINUX_KERNEL_ALIGNMENT);
+	bool relocatable = k[LINUX_RELOCATABLE] != 0;
+	u64 load = pref;
+	if (relocatable) {
+		if (!align || (align & (align - 1)))
+			return fail(err, errlen, "bad kernel_alignment 0x%x (not a power of two)", align);
+		load = ALIGN_UP(pref, (u64)align);
+	}
+	u64 init_size = rd32(k + LINUX_INIT_SIZE);
+	u64 footprint = MAX(init_size, payload);
+	if (load < GUEST_HIGH_RAM || load + footprint < load || !guest_map_is_ram(map, load, footprint))
+		return fail(err, errlen, "kernel needs guest RAM 0x%llx-0x%llx (init_size %llu MiB at %s 0x%llx), "
+			    "RAM below the hole is 1 MiB-%llu MiB", (unsigned long long)load,
+			    (unsigned long long)(load + footprint), (unsigned long long)(init_size >> 20),
+			    relocatable ? "the aligned pref_address" : "pref_address", (unsigned long long)load,
+			    (unsigned long long)(low_end >> 20));
+	u64 kernel_end = load + footprint;
+
+	/* The command line: cmdline_size characters at most, NUL-terminated. */
+	size_t clen = cmdline ? strlen(cmdline) : 0;
+	u32 cmax = rd32(k + LINUX_CMDLINE_SIZE);
+	if (clen > cmax || clen + 1 > GUEST_LINUX_CMDLINE_END - GUEST_LINUX_CMDLINE)
+		return fail(err, errlen, "command line of %zu characters is longer than the kernel's cmdline_size %u",
+			    clen, MIN(cmax, (u32)(GUEST_LINUX_CMDLINE_END - GUEST_LINUX_CMDLINE - 1)));
+
+	/* The initrd ("initrd_addr_max": the highest address its contents may occupy):
+	 * page aligned, as high as it fits below that and below the end of RAM under the
+	 * hole, above the kernel's init_size range. */
+	u64 rd_start = 0;
+	if (initrd_len) {
+		u64 rd_max = (u64)rd32(k + LINUX_INITRD_ADDR_MAX) + 1;
+		u64 top = MIN(rd_max, low_end);
+		if (initrd_len <= top)
+			rd_start = ALIGN_DOWN(top - initrd_len, PAGE_SIZE);
+		if (initrd_len > top || rd_start < kernel_end || rd_start + initrd_len > 0xffffffffull)
+			return fail(err, errlen, "initrd of %zu bytes does not fit between the kernel's end 0x%llx and "
+				    "0x%llx (%s)", initrd_len, (unsigned long long)kernel_end,
+				    (unsigned long long)top,
+				    top == low_end ? "the end of RAM below the hole" : "initrd_addr_max");
+	}
+
+	/* The zero page ("64-bit Boot Protocol"; its layout: "The Zero Page"): all zero,
+	 * then the kernel's setup header copied in, then the loader's fields. */
+	struct e820_range r[GMAP_MAX_ENTRIES];
+	u32 n_e820 = guest_map_e820(map, r, ARRAY_SIZE(r));
+	if (n_e820 > ARRAY_SIZE(r) || n_e820 > BP_E820_MAX)
+		return fail(err, errlen, "guest memory map has more than %zu ranges", ARRAY_SIZE(r));
+	u8 *zp = ram + GUEST_LINUX_ZERO_PAGE;
+	memset(zp, 0, PAGE_SIZE);
+	memcpy(zp + LINUX_SETUP_SECTS, k + LINUX_SETUP_SECTS, MIN(hdr_end, (size_t)BP_HDR_END) - LINUX_SETUP_SECTS);
+	zp[LINUX_TYPE_OF_LOADER] = 0xff;   /* "undefined" boot loader ID */
+	wr32(zp + LINUX_CMD_LINE_PTR, GUEST_LINUX_CMDLINE);
+	wr32(zp + LINUX_RAMDISK_IMAGE, (u32)rd_start);
+	wr32(zp + LINUX_RAMDISK_SIZE, (u32)initrd_len);
+	if (version >= 0x20e)
+		wr64(zp + BP_ACPI_RSDP_ADDR, rsdp);
+	/* e820 entries: 64-bit address, 64-bit size, 32-bit type (20 bytes each). */
+	zp[BP_E820_ENTRIES] = (u8)n_e820;
+	for (u32 i = 0; i < n_e820; i++) {
+		u8 *e = zp + BP_E820_TABLE + 20 * i;
+		wr64(e, r[i].base);
+		wr64(e + 8, r[i].size);
+		wr32(e + 16, r[i].type);
+	}
+	memset(ram + GUEST_LINUX_CMDLINE, 0, clen + 1);
+	if (clen)
+		memcpy(ram + GUEST_LINUX_CMDLINE, cmdline, clen);
+
+	memcpy(ram + load, k + setup_len, payload);
+	if (initrd_len)
+		memcpy(ram + rd_start, initrd, initrd_len);
+
+	/* "64-bit Boot Protocol": 64-bit mode, paging on with an identity map of the
+	 * kernel's init_size range, the zero page and the command line (here all of 0-4
+	 * GiB in 2 MiB pages: "Hierarchical Paging Structures", 4-level paging); a GDT
+	 * with 4 GiB flat __BOOT_CS (execute/read) and __BOOT_DS (read/write) at 0x10 and
+	 * 0x18 (the code descriptor with L set, D clear: "Segment Descriptors"). */
+	u64 *pml4 = (u64 *)(ram + GUEST_LINUX_PT);
+	u64 *pdpt = pml4 + 512;
+	u64 *pd = pdpt + 512;
+	memset(pml4, 0, 6 * PAGE_SIZE);
+	pml4[0] = (GUEST_LINUX_PT + PAGE_SIZE) | 0x3;   /* present, writable */
+	for (u64 i = 0; i < 4; i++)
+		pdpt[i] = (GUEST_LINUX_PT + (2 + i) * PAGE_SIZE) | 0x3;
+	for (u64 i = 0; i < 4 * 512; i++)
+		pd[i] = (i << 21) | 0x83;                 /* present, writable, 2 MiB page */
+	u64 *gdt = (u64 *)(ram + GUEST_LINUX_GDT);
+	gdt[0] = gdt[1] = 0;
+	gdt[2] = 0x00af9b000000ffffull;   /* 0x10: 64-bit code, base 0, limit 4 GiB */
+	gdt[3] = 0x00cf93000000ffffull;   /* 0x18: data */
+
+	out->kernel_start = load;
+	out->kernel_end = kernel_end;
+	out->mods_end = initrd_len ? rd_start + initrd_len : 0;
+	out->entry = (u32)(load + LINUX_64BIT_ENTRY);
+	out->mbi = GUEST_LINUX_ZERO_PAGE;
+	out->cpu = (struct guest_entry_state){
+		.mode = GUEST_ENTRY_LONG64, .rip = load + LINUX_64BIT_ENTRY, .rsp = GUEST_LINUX_STACK_TOP,
+		.cr0 = CR0_PE | CR0_ET | CR0_PG, .cr3 = GUEST_LINUX_PT, .cr4 = CR4_PAE,
+		.efer = EFER_LME | EFER_LMA, .gdt_base = GUEST_LINUX_GDT, .gdt_limit = 0x1f,
+		.cs = LINUX_BOOT_CS, .ds = LINUX_BOOT_DS, .rsi = GUEST_LINUX_ZERO_PAGE,
+	};
 	return true;
 }
 

@@ -13,6 +13,7 @@
 #include "hv/vm/hypercall.h"
 #include "hv/lib/lib.h"
 #include "hv/vm/loader.h"
+#include "hv/vm/guest_acpi.h"
 #include "hv/mm/mm.h"
 #include "hv/host/power.h"
 #include "hv/dev/dev.h"
@@ -113,12 +114,38 @@ bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, si
 	}
 	vm->ram_hpa = virt_to_phys(vm->ram);
 
+	/* A Linux bzImage (its setup header) or a multiboot v1 kernel (hv/vm/loader.h). */
 	struct loader_result lr;
-	if (!mb_load(vm->ram, &vm->map, phys_to_virt(k->start), k->end - k->start, cfg->append, mods,
-		     cfg->nr_mods, &lr, lerr, sizeof(lerr))) {
+	const u8 *kdata = phys_to_virt(k->start);
+	bool is_linux = linux_is_bzimage(kdata, k->end - k->start);
+	const struct boot_module *rd = cfg->initrd[0] ? bootinfo_module(&boot_info, cfg->initrd) : NULL;
+	if (cfg->initrd[0] && !rd) {
+		hv_snprintf(err, errlen, "vm '%s': initrd '%s' is not among the boot modules", cfg->name, cfg->initrd);
+		return false;
+	}
+	if (!is_linux && rd) {
+		hv_snprintf(err, errlen, "vm '%s': initrd= needs a Linux kernel, '%s' is not one (mod= passes "
+			    "modules to a multiboot kernel)", cfg->name, cfg->kernel);
+		return false;
+	}
+	if (is_linux && cfg->nr_mods) {
+		hv_snprintf(err, errlen, "vm '%s': mod= is for multiboot kernels; Linux kernel '%s' takes initrd=",
+			    cfg->name, cfg->kernel);
+		return false;
+	}
+	if (is_linux ? !linux_load(vm->ram, &vm->map, kdata, k->end - k->start, cfg->append,
+				   rd ? phys_to_virt(rd->start) : NULL, rd ? rd->end - rd->start : 0,
+				   GUEST_ACPI_RSDP, &lr, lerr, sizeof(lerr))
+		     : !mb_load(vm->ram, &vm->map, kdata, k->end - k->start, cfg->append, mods,
+				cfg->nr_mods, &lr, lerr, sizeof(lerr))) {
 		hv_snprintf(err, errlen, "vm '%s': kernel '%s': %s", cfg->name, cfg->kernel, lerr);
 		return false;
 	}
+	if (is_linux)
+		printk("vm %s: Linux bzImage: kernel 0x%llx-0x%llx (init_size), zero page 0x%x, initrd %s 0x%llx-0x%llx\n",
+		       cfg->name, (unsigned long long)lr.kernel_start, (unsigned long long)lr.kernel_end, lr.mbi,
+		       rd ? cfg->initrd : "(none)", rd ? (unsigned long long)(lr.mods_end - (rd->end - rd->start)) : 0ull,
+		       (unsigned long long)lr.mods_end);
 	/* Platform devices and the ACPI tables that describe them (docs/INTERFACES.md,
 	 * "Guest platform"), each on the VM's bus (hv/dev/dev.h): the IOAPIC ID follows
 	 * the vCPUs' APIC IDs 0..n-1. */
@@ -154,7 +181,7 @@ bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, si
 		v->vm = vm;
 		v->id = i;
 		v->state = i == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
-		if (!arch_vcpu_init(v, lr.entry, lr.mbi, lerr, sizeof(lerr))) {
+		if (!arch_vcpu_init(v, &lr.cpu, lerr, sizeof(lerr))) {
 			hv_snprintf(err, errlen, "vm '%s': %s", cfg->name, lerr);
 			return false;
 		}

@@ -407,6 +407,15 @@ static void vm_bad_items(void **state)
 	assert_int_equal(cfg.vms[0].nr_mods, MAX_VM_MODS);
 	assert_string_equal(cfg.vms[0].mods[3], "4");
 	parse_bad("vm=a,kernel=k,mod=1,mod=2,mod=3,mod=4,mod=5", "too many modules", "vm 'a'");
+	/* initrd= (a Linux kernel's initrd): one file name */
+	parse_ok("vm=a,kernel=vmlinuz,initrd=initrd.gz,append=console=ttyS0");
+	assert_string_equal(cfg.vms[0].initrd, "initrd.gz");
+	assert_string_equal(cfg.vms[0].append, "console=ttyS0");
+	parse_ok("vm=a,kernel=k");
+	assert_string_equal(cfg.vms[0].initrd, "");
+	parse_bad("vm=a,kernel=k,initrd=", "bad initrd ''", "vm 'a'");
+	parse_bad("vm=a,kernel=k,initrd=0123456789012345678901234567890123456789012345678901234567890123",
+		  "bad initrd", NULL);
 	/* a failed VM is not counted */
 	parse_bad("vm=a,kernel=k vm=b,kernel=k,bad=1", "unknown key 'bad'", NULL);
 	assert_int_equal(cfg.nr_vms, 1);

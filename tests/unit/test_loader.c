@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* hv/vm/loader.c mb_load: multiboot v1 kernels (ELF32, ELF64, a.out kludge) into guest RAM. */
+/* hv/vm/loader.c mb_load: multiboot v1 kernels (ELF32, ELF64, a.out kludge) into guest RAM;
+ * linux_load: Linux bzImages (64-bit boot protocol). */
 #include "tests/unit/support.h"
 #include "hv/vm/loader.h"
+#include "hv/vm/guest_acpi.h"
+#include "arch/x86/x86.h"
 
 #define RAM_SIZE MiB(16)
 static u8 ram[RAM_SIZE] __aligned(4096);
@@ -791,6 +794,360 @@ static void ram_around_a_hole(void **state)
 	free(big);
 }
 
+/* ---- Linux bzImages (Documentation/arch/x86/boot.rst) ---- */
+
+struct bz {
+	u16 version;
+	u8 relocatable, loadflags;
+	u32 align;
+	u64 pref;
+	u32 init_size;
+	u16 xloadflags;
+	u32 initrd_max, cmdline_size;
+	u8 setup_sects;
+};
+
+/* 2.15, relocatable, 2 MiB aligned, at 4 MiB, 2 MiB init_size, 64-bit entry */
+static const struct bz bz_default = { 0x20f, 1, LINUX_LOADED_HIGH, MiB(2), MiB(4), MiB(2),
+				      LINUX_XLF_KERNEL_64, 0x7fffffff, 2047, 1 };
+#define BZ_PAYLOAD 0x4000
+
+/* A bzImage in kernel[]: the setup sectors with the header, then BZ_PAYLOAD bytes of
+ * patterned protected-mode kernel. Returns the file length. */
+static size_t bzimage(const struct bz *b)
+{
+	memset(kernel, 0, sizeof(kernel));
+	u32 sects = b->setup_sects ? b->setup_sects : 4;
+	size_t setup = (sects + 1) * 512;
+	kernel[LINUX_SETUP_SECTS] = b->setup_sects;
+	w32(kernel + LINUX_SYSSIZE, BZ_PAYLOAD / 16);
+	w16(kernel + LINUX_BOOT_FLAG, 0xaa55);
+	kernel[LINUX_JUMP] = 0xeb;
+	kernel[LINUX_JUMP + 1] = 0x6a;            /* the header ends at 0x26c */
+	memcpy(kernel + LINUX_HEADER, "HdrS", 4);
+	w16(kernel + LINUX_VERSION, b->version);
+	kernel[LINUX_LOADFLAGS] = b->loadflags;
+	w32(kernel + LINUX_CODE32_START, 0x100000);
+	w32(kernel + LINUX_INITRD_ADDR_MAX, b->initrd_max);
+	w32(kernel + LINUX_KERNEL_ALIGNMENT, b->align);
+	kernel[LINUX_RELOCATABLE] = b->relocatable;
+	w16(kernel + LINUX_XLOADFLAGS, b->xloadflags);
+	w32(kernel + LINUX_CMDLINE_SIZE, b->cmdline_size);
+	w64(kernel + LINUX_PREF_ADDRESS, b->pref);
+	w32(kernel + LINUX_INIT_SIZE, b->init_size);
+	kernel[0x268] = 0x5c;                      /* in the header (copied) */
+	fill(setup, BZ_PAYLOAD);
+	return setup + BZ_PAYLOAD;
+}
+
+static u8 zp8(u32 off) { return ram[GUEST_LINUX_ZERO_PAGE + off]; }
+static u32 zp32(u32 off) { return r32(GUEST_LINUX_ZERO_PAGE + off); }
+static u64 zp64(u32 off) { return r64(GUEST_LINUX_ZERO_PAGE + off); }
+
+/* The physical address the loader's page tables map va to (4-level, 2 MiB pages), or
+ * ~0 when not mapped. */
+static u64 pt_translate(const u8 *mem, u64 cr3, u64 va)
+{
+	u64 e;
+	memcpy(&e, mem + cr3 + ((va >> 39) & 511) * 8, 8);
+	if (!(e & 1))
+		return ~0ull;
+	memcpy(&e, mem + (e & ~0xfffull) + ((va >> 30) & 511) * 8, 8);
+	if (!(e & 1))
+		return ~0ull;
+	memcpy(&e, mem + (e & ~0xfffull) + ((va >> 21) & 511) * 8, 8);
+	if (!(e & 1) || !(e & 0x80) || !(e & 2))
+		return ~0ull;
+	return (e & ~0x1fffffull & ((1ull << 52) - 1)) + (va & 0x1fffff);
+}
+
+static void linux_header_recognised(void **state)
+{
+	(void)state;
+	size_t len = bzimage(&bz_default);
+	assert_true(linux_is_bzimage(kernel, len));
+	assert_false(linux_is_bzimage(kernel, LINUX_HEADER + 4));   /* no version field */
+	memcpy(kernel + LINUX_HEADER, "HdrT", 4);
+	assert_false(linux_is_bzimage(kernel, len));
+	/* a multiboot kernel is not taken for Linux, and mb_load refuses a bzImage */
+	struct seg sg = { 1, DATA_OFF, 0x100000, 0x100000, 0x100, 0x100 };
+	len = elf32(0x100000, &sg, 1);
+	assert_false(linux_is_bzimage(kernel, len));
+	len = bzimage(&bz_default);
+	assert_false(mb_load(ram, &map16, kernel, len, "", NULL, 0, &out, err, sizeof(err)));
+	assert_contains(err, "no multiboot v1 header");
+}
+
+/* The kernel at pref_address, the entry state of "64-bit Boot Protocol". */
+static void linux_entry_state(void **state)
+{
+	(void)state;
+	size_t len = bzimage(&bz_default);
+	if (!linux_load(ram, &map16, kernel, len, "console=ttyS0 x=1", NULL, 0, GUEST_ACPI_RSDP, &out, err,
+			sizeof(err)))
+		fail_msg("linux_load: %s", err);
+	/* the protected-mode kernel, byte for byte, at 4 MiB */
+	assert_memory_equal(ram + MiB(4), kernel + 1024, BZ_PAYLOAD);
+	assert_int_equal(out.kernel_start, MiB(4));
+	assert_int_equal(out.kernel_end, MiB(6));    /* init_size */
+	const struct guest_entry_state *c = &out.cpu;
+	assert_int_equal(c->mode, GUEST_ENTRY_LONG64);
+	assert_int_equal(c->rip, MiB(4) + 0x200);
+	assert_int_equal(out.entry, MiB(4) + 0x200);
+	assert_int_equal(c->rsi, GUEST_LINUX_ZERO_PAGE);
+	assert_int_equal(c->cs, 0x10);
+	assert_int_equal(c->ds, 0x18);
+	assert_int_equal(c->cr0 & (CR0_PE | CR0_PG), CR0_PE | CR0_PG);
+	assert_true(c->cr4 & CR4_PAE);
+	assert_int_equal(c->efer & (EFER_LME | EFER_LMA), EFER_LME | EFER_LMA);
+	assert_int_equal(c->rax, 0);
+	assert_int_equal(c->rbx, 0);
+	/* GDT: __BOOT_CS 64-bit code (L set, D clear, execute/read), __BOOT_DS data */
+	assert_int_equal(c->gdt_base, GUEST_LINUX_GDT);
+	assert_true(c->gdt_limit >= 0x1f);
+	u64 cs = r64(c->gdt_base + 0x10), ds = r64(c->gdt_base + 0x18);
+	assert_true(cs & (1ull << 53));                   /* L */
+	assert_false(cs & (1ull << 54));                  /* D */
+	assert_int_equal((cs >> 40) & 0x9a, 0x9a);   /* present, code, readable */
+	assert_int_equal((ds >> 40) & 0x9a, 0x92);   /* present, data, writable */
+	assert_int_equal((cs & 0xffff) | ((cs >> 32) & 0xf0000), 0xfffff);   /* 4 GiB with G */
+	assert_true(cs & (1ull << 55));
+	/* identity map: the kernel's init_size range, the zero page, the command line,
+	 * the page tables' own pages and the top of the 4 GiB */
+	u64 probes[] = { MiB(4), MiB(4) + 0x200, MiB(6) - 1, GUEST_LINUX_ZERO_PAGE, GUEST_LINUX_CMDLINE,
+			 c->cr3, c->gdt_base, 0xfee00000ull, 0xffffffffull };
+	for (size_t i = 0; i < ARRAY_SIZE(probes); i++)
+		assert_int_equal(pt_translate(ram, c->cr3, probes[i]), probes[i]);
+	assert_int_equal(pt_translate(ram, c->cr3, 0x100000000ull), ~0ull);
+	/* the loader's pages lie in low RAM below the EBDA, clear of each other */
+	assert_true(c->cr3 + 6 * 4096 <= GUEST_LINUX_GDT);
+	assert_true(GUEST_LINUX_STACK_TOP <= GUEST_LINUX_ZERO_PAGE);
+	assert_true(GUEST_LINUX_CMDLINE_END <= GUEST_LOW_RAM_END);
+}
+
+/* The zero page: the kernel's setup header, the loader's fields, the command line. */
+static void linux_zero_page(void **state)
+{
+	(void)state;
+	size_t len = bzimage(&bz_default);
+	memset(ram + GUEST_LINUX_ZERO_PAGE, 0x77, 4096);
+	assert_true(linux_load(ram, &map16, kernel, len, "console=ttyS0 x=1", NULL, 0, GUEST_ACPI_RSDP, &out,
+			       err, sizeof(err)));
+	assert_memory_equal(ram + GUEST_LINUX_ZERO_PAGE + 0x1f1, kernel + 0x1f1, LINUX_TYPE_OF_LOADER - 0x1f1);
+	assert_memory_equal(ram + GUEST_LINUX_ZERO_PAGE + 0x202, "HdrS", 4);
+	assert_int_equal(zp8(0x268), 0x5c);
+	assert_int_equal(zp8(0x26c), 0);                 /* past the header: zero */
+	assert_int_equal(zp8(0), 0);                     /* screen_info zeroed */
+	assert_int_equal(zp8(LINUX_TYPE_OF_LOADER), 0xff);
+	assert_int_equal(zp32(LINUX_CMD_LINE_PTR), GUEST_LINUX_CMDLINE);
+	assert_string_equal((char *)ram + GUEST_LINUX_CMDLINE, "console=ttyS0 x=1");
+	assert_int_equal(zp32(LINUX_RAMDISK_IMAGE), 0);
+	assert_int_equal(zp32(LINUX_RAMDISK_SIZE), 0);
+	/* acpi_rsdp_addr (2.14+): where the ACPI builder puts the RSDP */
+	assert_int_equal(zp64(BP_ACPI_RSDP_ADDR), GUEST_ACPI_RSDP);
+	assert_true(loader_build_acpi(ram, &map16, 1, 1, err, sizeof(err)));
+	assert_memory_equal(ram + zp64(BP_ACPI_RSDP_ADDR), "RSD PTR ", 8);
+	/* before 2.14 the field is left zero */
+	struct bz b = bz_default;
+	b.version = 0x20d;
+	len = bzimage(&b);
+	assert_true(linux_load(ram, &map16, kernel, len, NULL, NULL, 0, GUEST_ACPI_RSDP, &out, err, sizeof(err)));
+	assert_int_equal(zp64(BP_ACPI_RSDP_ADDR), 0);
+	assert_string_equal((char *)ram + GUEST_LINUX_CMDLINE, "");
+}
+
+/* e820 from a memory map with a hole: RAM below the hole and from 4 GiB usable, the
+ * BIOS areas and the MMIO ranges reserved, the PCI window absent. */
+static void linux_e820_with_a_hole(void **state)
+{
+	(void)state;
+	struct guest_map m;
+	assert_true(guest_map_build(&m, MiB(64), MiB(32), err, sizeof(err)));
+	u8 *big = calloc(1, MiB(64));
+	assert_non_null(big);
+	size_t len = bzimage(&bz_default);
+	if (!linux_load(big, &m, kernel, len, "", NULL, 0, GUEST_ACPI_RSDP, &out, err, sizeof(err)))
+		fail_msg("linux_load: %s", err);
+	const u64 want[][3] = {
+		{ 0, 0x9fc00, 1 }, { 0x9fc00, 0x100000 - 0x9fc00, 2 }, { 0x100000, MiB(31), 1 },
+		{ 0xe0000000ull, 0x100000, 2 }, { 0xfec00000ull, 0x1000, 2 }, { 0xfee00000ull, 0x1000, 2 },
+		{ 0xfffc0000ull, 0x40000, 2 }, { 0x100000000ull, MiB(32), 1 },
+	};
+	const u8 *zp = big + GUEST_LINUX_ZERO_PAGE;
+	assert_int_equal(zp[BP_E820_ENTRIES], ARRAY_SIZE(want));
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		u64 base, size;
+		u32 type;
+		memcpy(&base, zp + BP_E820_TABLE + 20 * i, 8);
+		memcpy(&size, zp + BP_E820_TABLE + 20 * i + 8, 8);
+		memcpy(&type, zp + BP_E820_TABLE + 20 * i + 16, 4);
+		assert_int_equal(base, want[i][0]);
+		assert_int_equal(size, want[i][1]);
+		assert_int_equal(type, want[i][2]);
+	}
+	/* the initrd goes below the hole, not into the RAM above 4 GiB */
+	u8 rd[0x3000];
+	memset(rd, 0x3c, sizeof(rd));
+	assert_true(linux_load(big, &m, kernel, len, "", rd, sizeof(rd), GUEST_ACPI_RSDP, &out, err, sizeof(err)));
+	u32 rd_at;
+	memcpy(&rd_at, zp + LINUX_RAMDISK_IMAGE, 4);
+	assert_int_equal(rd_at, MiB(32) - 0x3000);
+	assert_memory_equal(big + MiB(32) - 0x3000, rd, sizeof(rd));
+	free(big);
+}
+
+/* Placement: pref_address aligned up to kernel_alignment when relocatable, exactly
+ * pref_address when not; a power-of-two alignment is required. */
+static void linux_placement_and_alignment(void **state)
+{
+	(void)state;
+	struct bz b = bz_default;
+	b.pref = MiB(4) + 0x1000;
+	size_t len = bzimage(&b);
+	assert_true(linux_load(ram, &map16, kernel, len, "", NULL, 0, 0, &out, err, sizeof(err)));
+	assert_int_equal(out.kernel_start, MiB(6));
+	assert_int_equal(out.cpu.rip, MiB(6) + 0x200);
+	assert_memory_equal(ram + MiB(6), kernel + 1024, BZ_PAYLOAD);
+
+	b.relocatable = 0;
+	len = bzimage(&b);
+	assert_true(linux_load(ram, &map16, kernel, len, "", NULL, 0, 0, &out, err, sizeof(err)));
+	assert_int_equal(out.kernel_start, MiB(4) + 0x1000);
+	assert_int_equal(out.cpu.rip, MiB(4) + 0x1200);
+
+	/* setup_sects 0 means 4: the kernel starts at 5 * 512 */
+	b = bz_default;
+	b.setup_sects = 0;
+	len = bzimage(&b);
+	assert_int_equal(len, 5 * 512 + BZ_PAYLOAD);
+	assert_true(linux_load(ram, &map16, kernel, len, "", NULL, 0, 0, &out, err, sizeof(err)));
+	assert_memory_equal(ram + MiB(4), kernel + 5 * 512, BZ_PAYLOAD);
+
+	/* bytes after syssize (a signature) are not loaded */
+	b = bz_default;
+	len = bzimage(&b);
+	memset(ram + MiB(4) + BZ_PAYLOAD, 0xee, 64);
+	assert_true(linux_load(ram, &map16, kernel, len + 64, "", NULL, 0, 0, &out, err, sizeof(err)));
+	assert_int_equal(ram[MiB(4) + BZ_PAYLOAD], 0xee);
+
+	b.align = 0x3000;
+	len = bzimage(&b);
+	assert_false(linux_load(ram, &map16, kernel, len, "", NULL, 0, 0, &out, err, sizeof(err)));
+	assert_contains(err, "bad kernel_alignment 0x3000");
+	b.align = 0;
+	len = bzimage(&b);
+	assert_false(linux_load(ram, &map16, kernel, len, "", NULL, 0, 0, &out, err, sizeof(err)));
+	assert_contains(err, "bad kernel_alignment 0x0");
+}
+
+/* The initrd: page aligned at the top of RAM below the hole, or below initrd_addr_max;
+ * above the kernel's init_size range. */
+static void linux_initrd_placement(void **state)
+{
+	(void)state;
+	static u8 rd[0x2801];
+	for (size_t i = 0; i < sizeof(rd); i++)
+		rd[i] = (u8)(i * 13 + 5);
+	size_t len = bzimage(&bz_default);
+	assert_true(linux_load(ram, &map16, kernel, len, "", rd, sizeof(rd), 0, &out, err, sizeof(err)));
+	u64 at = RAM_SIZE - 0x3000;   /* 0x2801 bytes, page aligned down from the end */
+	assert_int_equal(zp32(LINUX_RAMDISK_IMAGE), at);
+	assert_int_equal(zp32(LINUX_RAMDISK_SIZE), sizeof(rd));
+	assert_memory_equal(ram + at, rd, sizeof(rd));
+	assert_int_equal(out.mods_end, at + sizeof(rd));
+
+	/* initrd_addr_max below the end of RAM: the initrd ends at or below it */
+	struct bz b = bz_default;
+	b.initrd_max = MiB(10) - 1;
+	len = bzimage(&b);
+	assert_true(linux_load(ram, &map16, kernel, len, "", rd, sizeof(rd), 0, &out, err, sizeof(err)));
+	assert_int_equal(zp32(LINUX_RAMDISK_IMAGE), MiB(10) - 0x3000);
+	assert_true(zp32(LINUX_RAMDISK_IMAGE) + sizeof(rd) - 1 <= b.initrd_max);
+
+	/* exactly fits between the kernel's end (6 MiB) and initrd_addr_max */
+	b.initrd_max = MiB(6) + 0x3000 - 1;
+	len = bzimage(&b);
+	assert_true(linux_load(ram, &map16, kernel, len, "", rd, sizeof(rd), 0, &out, err, sizeof(err)));
+	assert_int_equal(zp32(LINUX_RAMDISK_IMAGE), MiB(6));
+	b.initrd_max -= 0x1000;
+	len = bzimage(&b);
+	assert_false(linux_load(ram, &map16, kernel, len, "", rd, sizeof(rd), 0, &out, err, sizeof(err)));
+	assert_contains(err, "initrd of 10241 bytes does not fit between the kernel's end 0x600000 and 0x602000 "
+			"(initrd_addr_max)");
+}
+
+static void linux_bad_images(void **state)
+{
+	(void)state;
+	struct bz b = bz_default;
+	size_t len = bzimage(&b);
+
+	/* truncated: the header, the protected-mode kernel */
+	assert_false(linux_load(ram, &map16, kernel, 0x240, "", NULL, 0, 0, &out, err, sizeof(err)));
+	assert_contains(err, "truncated: 576 bytes, the setup header ends at 0x26c");
+	assert_false(linux_load(ram, &map16, kernel, len - 1, "", NULL, 0, 0, &out, err, sizeof(err)));
+	assert_contains(err, "truncated: 17407 bytes, the header says 17408 (setup 1024 + protected-mode kernel 16384)");
+	assert_false(linux_load(ram, &map16, kernel, 1000, "", NULL, 0, 0, &out, err, sizeof(err)));
+	assert_contains(err, "truncated: 1000 bytes");
+	/* no "HdrS" */
+	assert_false(linux_load(ram, &map16, kernel, 0x100, "", NULL, 0, 0, &out, err, sizeof(err)));
+	assert_contains(err, "not a Linux kernel");
+
+	/* too old, no 64-bit entry */
+	b.version = 0x205;
+	len = bzimage(&b);
+	assert_false(linux_load(ram, &map16, kernel, len, "", NULL, 0, 0, &out, err, sizeof(err)));
+	assert_contains(err, "Linux boot protocol 2.05 is older than 2.06");
+	b.version = 0x20b;
+	len = bzimage(&b);
+	assert_false(linux_load(ram, &map16, kernel, len, "", NULL, 0, 0, &out, err, sizeof(err)));
+	assert_contains(err, "Linux boot protocol 2.11 has no 64-bit entry point");
+	b = bz_default;
+	b.xloadflags = 0x2;   /* XLF_CAN_BE_LOADED_ABOVE_4G alone */
+	len = bzimage(&b);
+	assert_false(linux_load(ram, &map16, kernel, len, "", NULL, 0, 0, &out, err, sizeof(err)));
+	assert_contains(err, "no 64-bit entry point (xloadflags XLF_KERNEL_64 clear)");
+	b = bz_default;
+	b.loadflags = 0;
+	len = bzimage(&b);
+	assert_false(linux_load(ram, &map16, kernel, len, "", NULL, 0, 0, &out, err, sizeof(err)));
+	assert_contains(err, "not a bzImage");
+
+	/* the kernel too big for the VM's RAM: init_size past the end of RAM */
+	b = bz_default;
+	b.init_size = MiB(12) + 1;
+	len = bzimage(&b);
+	assert_false(linux_load(ram, &map16, kernel, len, "", NULL, 0, 0, &out, err, sizeof(err)));
+	assert_contains(err, "kernel needs guest RAM 0x400000-0x1000001 (init_size 12 MiB at the aligned "
+			"pref_address 0x400000), RAM below the hole is 1 MiB-16 MiB");
+	b.init_size = MiB(12);
+	len = bzimage(&b);
+	assert_true(linux_load(ram, &map16, kernel, len, "", NULL, 0, 0, &out, err, sizeof(err)));
+	/* a kernel below 1 MiB */
+	b = bz_default;
+	b.relocatable = 0;
+	b.pref = 0x80000;
+	len = bzimage(&b);
+	assert_false(linux_load(ram, &map16, kernel, len, "", NULL, 0, 0, &out, err, sizeof(err)));
+	assert_contains(err, "kernel needs guest RAM 0x80000-");
+
+	/* the initrd too big for the VM */
+	static u8 rd[MiB(11)];
+	len = bzimage(&bz_default);
+	assert_false(linux_load(ram, &map16, kernel, len, "", rd, sizeof(rd), 0, &out, err, sizeof(err)));
+	assert_contains(err, "initrd of 11534336 bytes does not fit between the kernel's end 0x600000 and 0x1000000 "
+			"(the end of RAM below the hole)");
+	assert_true(linux_load(ram, &map16, kernel, len, "", rd, MiB(10), 0, &out, err, sizeof(err)));
+
+	/* a command line longer than cmdline_size */
+	b = bz_default;
+	b.cmdline_size = 4;
+	len = bzimage(&b);
+	assert_true(linux_load(ram, &map16, kernel, len, "abcd", NULL, 0, 0, &out, err, sizeof(err)));
+	assert_false(linux_load(ram, &map16, kernel, len, "abcde", NULL, 0, 0, &out, err, sizeof(err)));
+	assert_contains(err, "command line of 5 characters is longer than the kernel's cmdline_size 4");
+}
+
 #define T(f) cmocka_unit_test_setup(f, setup)
 int main(void)
 {
@@ -818,6 +1175,13 @@ int main(void)
 		T(mbi_area_exhausted_by_cmdline),
 		T(mbi_area_exhausted_by_module_strings),
 		T(small_ram),
+		T(linux_header_recognised),
+		T(linux_entry_state),
+		T(linux_zero_page),
+		T(linux_e820_with_a_hole),
+		T(linux_placement_and_alignment),
+		T(linux_initrd_placement),
+		T(linux_bad_images),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -136,6 +136,9 @@ static void cpuid_compute(struct vcpu *v, u32 leaf, u32 sub, u32 out[4])
 			c &= ECX7_KEPT;
 			if (!vmx_has_rdtscp(&vmx_caps))
 				c &= ~BIT(22);
+			/* EDX hidden whole. This includes FSRM (bit 4), which must stay hidden:
+			 * with it Debian's Linux 6.1 hangs on Bochs 3.0's tigerlake model right
+			 * after "LSM: Security Framework initializing" (seen on bare Bochs too). */
 			d = 0;
 		} else {
 			a = b = c = d = 0;
@@ -168,8 +171,11 @@ static void cpuid_compute(struct vcpu *v, u32 leaf, u32 sub, u32 out[4])
 			c = vmx_xsave_size;
 			d = (u32)(vmx_xcr0_allowed >> 32);
 		} else if (sub == 1) {
+			/* EBX: the size of the area for XCR0 | IA32_XSS, the hardware's (IA32_XSS
+			 * is 0: never written). Linux sizes its compacted (XSAVEC) buffer by it
+			 * and warns "XSAVE consistency problem" when it is 0. */
 			a &= BIT(0) | BIT(1) | BIT(2);   /* XSAVEOPT, XSAVEC, XGETBV1; no XSAVES */
-			b = c = d = 0;
+			c = d = 0;
 		} else if (sub >= 63 || !(vmx_xcr0_allowed & BIT64(sub))) {
 			a = b = c = d = 0;
 		}

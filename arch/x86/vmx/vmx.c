@@ -518,39 +518,46 @@ static void write_segment(u32 sel_f, u32 base_f, u32 limit_f, u32 ar_f, u16 sel,
 	vmcs_write32(ar_f, ar);
 }
 
-/* The multiboot entry state (Multiboot Specification 0.6.96, "Machine state"):
- * 32-bit protected mode, flat 4-GiB code and data segments, paging off, EFLAGS.IF and
- * VM clear, EAX = 0x2BADB002, EBX = the information's physical address. */
-static void write_guest_state(struct vcpu *v, u32 entry, u32 mbi)
+/* The entry state the VM's loader asks for (struct guest_entry_state, hv/vm/loader.h):
+ * multiboot (Multiboot Specification 0.6.96, "Machine state": 32-bit protected mode,
+ * paging off, EAX = 0x2BADB002, EBX = the information) or Linux's 64-bit boot protocol
+ * (64-bit mode, paging on, RSI = the zero page). Flat 4-GiB segments, EFLAGS.IF and VM
+ * clear. 64-bit mode needs CS.L = 1 with CS.D = 0, CR0.PG, CR4.PAE, EFER.LME/LMA and
+ * the "IA-32e mode guest" entry control (Vol. 3C, "Checks on Guest Control Registers,
+ * Debug Registers, and MSRs" and "Checks on Guest Segment Registers"). */
+static void write_guest_state(struct vcpu *v, const struct guest_entry_state *b)
 {
-	const u32 code = 0xc09b, data = 0xc093;   /* G, D/B, P, S, type exec/read or read/write, accessed */
-	write_segment(GUEST_CS_SELECTOR, GUEST_CS_BASE, GUEST_CS_LIMIT, GUEST_CS_AR_BYTES, GUEST_CS, 0, 0xffffffff, code);
-	write_segment(GUEST_DS_SELECTOR, GUEST_DS_BASE, GUEST_DS_LIMIT, GUEST_DS_AR_BYTES, GUEST_DS, 0, 0xffffffff, data);
-	write_segment(GUEST_ES_SELECTOR, GUEST_ES_BASE, GUEST_ES_LIMIT, GUEST_ES_AR_BYTES, GUEST_DS, 0, 0xffffffff, data);
-	write_segment(GUEST_SS_SELECTOR, GUEST_SS_BASE, GUEST_SS_LIMIT, GUEST_SS_AR_BYTES, GUEST_DS, 0, 0xffffffff, data);
-	write_segment(GUEST_FS_SELECTOR, GUEST_FS_BASE, GUEST_FS_LIMIT, GUEST_FS_AR_BYTES, GUEST_DS, 0, 0xffffffff, data);
-	write_segment(GUEST_GS_SELECTOR, GUEST_GS_BASE, GUEST_GS_LIMIT, GUEST_GS_AR_BYTES, GUEST_DS, 0, 0xffffffff, data);
-	/* TR must be usable for VM entry: a busy 32-bit TSS; LDTR unusable. */
+	bool long64 = b->mode == GUEST_ENTRY_LONG64;
+	const u32 code = long64 ? 0xa09b : 0xc09b, data = 0xc093;   /* G, D/B or L, P, S, type, accessed */
+	write_segment(GUEST_CS_SELECTOR, GUEST_CS_BASE, GUEST_CS_LIMIT, GUEST_CS_AR_BYTES, b->cs, 0, 0xffffffff, code);
+	write_segment(GUEST_DS_SELECTOR, GUEST_DS_BASE, GUEST_DS_LIMIT, GUEST_DS_AR_BYTES, b->ds, 0, 0xffffffff, data);
+	write_segment(GUEST_ES_SELECTOR, GUEST_ES_BASE, GUEST_ES_LIMIT, GUEST_ES_AR_BYTES, b->ds, 0, 0xffffffff, data);
+	write_segment(GUEST_SS_SELECTOR, GUEST_SS_BASE, GUEST_SS_LIMIT, GUEST_SS_AR_BYTES, b->ds, 0, 0xffffffff, data);
+	write_segment(GUEST_FS_SELECTOR, GUEST_FS_BASE, GUEST_FS_LIMIT, GUEST_FS_AR_BYTES, b->ds, 0, 0xffffffff, data);
+	write_segment(GUEST_GS_SELECTOR, GUEST_GS_BASE, GUEST_GS_LIMIT, GUEST_GS_AR_BYTES, b->ds, 0, 0xffffffff, data);
+	/* TR must be usable for VM entry: a busy 32-bit TSS (a busy 64-bit TSS in IA-32e
+	 * mode: the same type, 11); LDTR unusable. */
 	write_segment(GUEST_TR_SELECTOR, GUEST_TR_BASE, GUEST_TR_LIMIT, GUEST_TR_AR_BYTES, 0, 0, 0x67, 0x008b);
 	write_segment(GUEST_LDTR_SELECTOR, GUEST_LDTR_BASE, GUEST_LDTR_LIMIT, GUEST_LDTR_AR_BYTES, 0, 0, 0, AR_UNUSABLE);
-	vmcs_writel(GUEST_GDTR_BASE, GUEST_GDT_ADDR);
-	vmcs_write32(GUEST_GDTR_LIMIT, 0x17);
+	vmcs_writel(GUEST_GDTR_BASE, b->gdt_base);
+	vmcs_write32(GUEST_GDTR_LIMIT, b->gdt_limit);
 	vmcs_writel(GUEST_IDTR_BASE, 0);
 	vmcs_write32(GUEST_IDTR_LIMIT, 0x3ff);
 
-	u64 cr0 = CR0_PE | CR0_ET;
 	vmcs_writel(CR0_GUEST_HOST_MASK, cr0_host_owned());
-	vmcs_writel(CR0_READ_SHADOW, cr0);
-	vmcs_writel(GUEST_CR0, vmx_guest_cr0(cr0));
+	vmcs_writel(CR0_READ_SHADOW, b->cr0);
+	vmcs_writel(GUEST_CR0, vmx_guest_cr0(b->cr0));
 	vmcs_writel(CR4_GUEST_HOST_MASK, cr4_host_owned(v));
-	vmcs_writel(CR4_READ_SHADOW, 0);
-	vmcs_writel(GUEST_CR4, vmx_caps.cr4_fixed0 & vmx_caps.cr4_fixed1);
-	vmcs_writel(GUEST_CR3, 0);
+	vmcs_writel(CR4_READ_SHADOW, b->cr4);
+	vmcs_writel(GUEST_CR4, b->cr4 | (vmx_caps.cr4_fixed0 & vmx_caps.cr4_fixed1));
+	vmcs_writel(GUEST_CR3, b->cr3);
 	vmcs_writel(GUEST_DR7, 0x400);
-	vmcs_writel(GUEST_RSP, GUEST_STACK_TOP);
-	vmcs_writel(GUEST_RIP, entry);
+	vmcs_writel(GUEST_RSP, b->rsp);
+	vmcs_writel(GUEST_RIP, b->rip);
 	vmcs_writel(GUEST_RFLAGS, RFLAGS_FIXED);
-	vmcs_write64(GUEST_IA32_EFER, 0);
+	vmcs_write64(GUEST_IA32_EFER, b->efer);
+	if (long64)
+		vmcs_write32(VM_ENTRY_CONTROLS, vmcs_read32(VM_ENTRY_CONTROLS) | ENTRY_IA32E_MODE);
 	vmcs_write64(GUEST_IA32_PAT, 0x0007040600070406ull);   /* the power-up value */
 	vmcs_write64(GUEST_IA32_DEBUGCTL, 0);
 	vmcs_write32(GUEST_SYSENTER_CS, 0);
@@ -562,8 +569,9 @@ static void write_guest_state(struct vcpu *v, u32 entry, u32 mbi)
 	/* An AP is simply not run until its BSP's start-up IPI (vcpu_request, REQ_SIPI). */
 	vmcs_write32(GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
 	memset(v->gpr, 0, sizeof(v->gpr));
-	v->gpr[GPR_RAX] = 0x2BADB002;
-	v->gpr[GPR_RBX] = mbi;
+	v->gpr[GPR_RAX] = b->rax;
+	v->gpr[GPR_RBX] = b->rbx;
+	v->gpr[GPR_RSI] = b->rsi;
 	v->arch.xcr0 = 1;   /* x87 only: the reset value of XCR0 */
 	v->arch.dr6 = DR6_INIT;
 }
@@ -682,7 +690,7 @@ static void write_controls(struct vcpu *v)
 	v->arch.misc_enable = MISC_ENABLE_RESET;
 }
 
-bool arch_vcpu_init(struct vcpu *v, u32 entry, u32 mbi, char *err, size_t errlen)
+bool arch_vcpu_init(struct vcpu *v, const struct guest_entry_state *entry, char *err, size_t errlen)
 {
 	static u16 vpids_used;
 	if (vpids_used == 0xffff) {
@@ -710,7 +718,7 @@ bool arch_vcpu_init(struct vcpu *v, u32 entry, u32 mbi, char *err, size_t errlen
 	if (!vmclear(v->arch.vmcs_pa) || !vmptrld(v->arch.vmcs_pa))
 		vmx_insn_failed("vmclear/vmptrld", 0, v->arch.vmcs_pa, __func__, __LINE__);
 	write_controls(v);
-	write_guest_state(v, entry, mbi);
+	write_guest_state(v, entry);
 	if (!vmclear(v->arch.vmcs_pa))
 		vmx_insn_failed("vmclear", 0, v->arch.vmcs_pa, __func__, __LINE__);
 	v->arch.launched = false;
