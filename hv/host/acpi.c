@@ -78,6 +78,11 @@ const void *acpi_find_rsdp(const struct boot_info *bi, u64 *pa)
 	*pa = 0;
 	if (bi && bi->has_rsdp && rsdp_valid((const struct acpi_rsdp *)bi->rsdp))
 		return bi->rsdp;
+	/* UEFI: "the RSDP is found in the EFI System Table" (ACPI Specification, "Finding
+	 * the RSDP on UEFI Enabled Systems"); the loader's tag is the only way here. The
+	 * BIOS areas need not exist. */
+	if (bi && bi->efi)
+		return NULL;
 	const u16 *ebda_seg = phys_to_virt(0x40e);
 	if (ebda_seg && *ebda_seg) {
 		r = scan((u64)*ebda_seg << 4, 1024, pa);
@@ -219,6 +224,78 @@ static void parse_fadt(const struct acpi_header *h, struct acpi_info *ai)
 					  &ai->s5_typa, &ai->s5_typb);
 }
 
+/* The root table (XSDT for revision 2+ with an XSDT address, else RSDT) and its entry
+ * size, or NULL. */
+static const struct acpi_header *root_table(const struct acpi_rsdp *r, size_t *esize)
+{
+	bool xsdt = r->revision >= 2 && r->xsdt;
+	const struct acpi_header *root = map_table(xsdt ? r->xsdt : r->rsdt);
+	if (!root || memcmp(root->signature, xsdt ? "XSDT" : "RSDT", 4))
+		return NULL;
+	*esize = xsdt ? 8 : 4;
+	return root;
+}
+
+/*
+ * Serial Port Console Redirection Table (Microsoft, "Serial Port Console Redirection
+ * Table (SPCR)"): Interface Type at 36 (revision 1: 0 "full 16550 interface", 1 "full
+ * 16450 interface"; later revisions take the DBG2 serial port subtypes, of which 0x0000
+ * "fully 16550-compatible", 0x0001 "16550 subset compatible with DBGP revision 1" and
+ * 0x0012 "16550-compatible with parameters defined in Generic Address Structure" drive
+ * the UART the way hv/lib/console.c does), Base Address (a Generic Address Structure:
+ * address space ID, bit width, bit offset, access size, 64-bit address) at 40, and
+ * Configured Baud Rate at 58 (3 = 9600, 4 = 19200, 6 = 57600, 7 = 115200; 0 = as is).
+ */
+#define SPCR_INTERFACE 36
+#define SPCR_BASE 40
+#define SPCR_BAUD 58
+#define GAS_SPACE_IO 1        /* ACPI "Generic Address Structure": System I/O */
+
+bool acpi_find_spcr(const void *rsdp_ptr, struct acpi_spcr *sp)
+{
+	const struct acpi_rsdp *r = rsdp_ptr;
+	memset(sp, 0, sizeof(*sp));
+	size_t esize;
+	const struct acpi_header *root = r && rsdp_valid(r) ? root_table(r, &esize) : NULL;
+	if (!root)
+		return false;
+	size_t n = (root->length - sizeof(*root)) / esize;
+	const u8 *entries = (const u8 *)root + sizeof(*root);
+	const u8 *t = NULL;
+	for (size_t i = 0; i < n && !t; i++) {
+		u64 pa = 0;
+		memcpy(&pa, entries + i * esize, esize);
+		const struct acpi_header *h = map_table(pa);
+		if (h && !memcmp(h->signature, "SPCR", 4))
+			t = (const u8 *)h;
+	}
+	if (!t)
+		return false;
+	sp->found = true;
+	const struct acpi_header *h = (const struct acpi_header *)t;
+	if (h->length < SPCR_BAUD + 1) {
+		sp->why = "table too short";
+		return false;
+	}
+	sp->interface_type = t[SPCR_INTERFACE];
+	sp->space_id = t[SPCR_BASE];
+	memcpy(&sp->address, t + SPCR_BASE + 4, 8);
+	static const u32 rates[8] = { 0, 0, 0, 9600, 19200, 0, 57600, 115200 };
+	u8 code = t[SPCR_BAUD];
+	sp->baud = code < 8 ? rates[code] : 0;
+	bool is_16550 = sp->interface_type == 0x00 || sp->interface_type == 0x01 ||
+			(h->revision >= 2 && sp->interface_type == 0x12);
+	if (!is_16550)
+		sp->why = "interface type is not 16550-compatible";
+	else if (sp->space_id != GAS_SPACE_IO)
+		sp->why = "UART is not in I/O space (MMIO UARTs are not supported)";
+	else if (!sp->address || sp->address > 0xfff8)
+		sp->why = "bad I/O port";
+	else
+		sp->usable = true;
+	return sp->usable;
+}
+
 bool acpi_parse(const void *rsdp_ptr, u32 bsp_apic_id, struct acpi_info *ai, char *err, size_t errlen)
 {
 	const struct acpi_rsdp *r = rsdp_ptr;
@@ -234,13 +311,13 @@ bool acpi_parse(const void *rsdp_ptr, u32 bsp_apic_id, struct acpi_info *ai, cha
 		return false;
 	}
 	bool xsdt = r->revision >= 2 && r->xsdt;
-	const struct acpi_header *root = map_table(xsdt ? r->xsdt : r->rsdt);
-	if (!root || memcmp(root->signature, xsdt ? "XSDT" : "RSDT", 4)) {
+	size_t esize;
+	const struct acpi_header *root = root_table(r, &esize);
+	if (!root) {
 		hv_snprintf(err, errlen, "ACPI %s at 0x%llx is invalid (signature or checksum)",
 			    xsdt ? "XSDT" : "RSDT", (unsigned long long)(xsdt ? r->xsdt : r->rsdt));
 		return false;
 	}
-	size_t esize = xsdt ? 8 : 4;
 	size_t n = (root->length - sizeof(*root)) / esize;
 	const u8 *entries = (const u8 *)root + sizeof(*root);
 	for (size_t i = 0; i < n; i++) {

@@ -28,16 +28,30 @@ struct acpi_info {
 	u16 isa_flags[16];
 };
 
+/* The SPCR table's console UART (acpi_find_spcr). */
+struct acpi_spcr {
+	bool found;            /* the root table lists an SPCR */
+	bool usable;           /* a 16550-compatible UART in I/O space: port and baud */
+	const char *why;       /* why a found table is not usable */
+	u8 interface_type, space_id;
+	u64 address;           /* the Base Address's address (the I/O port when usable) */
+	u32 baud;              /* the configured rate; 0 = as the firmware left it */
+};
+
 /* Checksum of len bytes is zero (ACPI spec, "Root System Description Pointer"). */
 bool acpi_checksum_ok(const void *p, size_t len);
 
-/* Find the RSDP: the loader's copy, else the EBDA's first KiB, else 0xE0000-0xFFFFF
- * ("Finding the RSDP on IA-PC Systems"). Returns a pointer to a valid RSDP or NULL. */
+/* Find the RSDP: the loader's copy, else (not under UEFI, bi->efi) the EBDA's first KiB,
+ * else 0xE0000-0xFFFFF ("Finding the RSDP on IA-PC Systems"). Returns a pointer to a
+ * valid RSDP or NULL. */
 const void *acpi_find_rsdp(const struct boot_info *bi, u64 *pa);
 
 /* Parse RSDT/XSDT, MADT, FADT and \_S5 from the DSDT. False (with message) when the
  * RSDP or the root table is invalid. */
 bool acpi_parse(const void *rsdp, u32 bsp_apic_id, struct acpi_info *ai, char *err, size_t errlen);
+
+/* The console UART the firmware names in its SPCR table. True when usable. */
+bool acpi_find_spcr(const void *rsdp, struct acpi_spcr *sp);
 
 /* Find the SLP_TYP values of \_S5 in an AML byte stream (a DSDT's body). */
 bool acpi_find_s5(const u8 *aml, size_t len, u8 *typa, u8 *typb);

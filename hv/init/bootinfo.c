@@ -4,6 +4,15 @@
  * multiboot2 (Multiboot2 Specification, "Boot information format": 8-byte aligned tags
  * after a total_size/reserved header) information, copied into struct boot_info.
  * Pure apart from phys_to_virt(): unit-tested on the host.
+ *
+ * Under UEFI, GRUB gives both a memory map tag (type 6, its own conversion) and the
+ * firmware's map in the EFI memory map tag (type 17: "descriptor size", "descriptor
+ * version", then EFI_MEMORY_DESCRIPTORs as GetMemoryMap() returns them). The EFI map is
+ * used when it is there and well formed: it is the firmware's record, with boot-services
+ * and runtime-services memory told apart; the type-6 map otherwise. The Multiboot2
+ * Specification ("Memory map", "EFI memory map") lets a loader omit either while EFI
+ * boot services are still running (tag 18); this image never asks for that (no EFI boot
+ * services tag in its header, boot/entry.S), so GRUB exits them before the jump.
  */
 #include "hv/init/bootinfo.h"
 #include "hv/lib/lib.h"
@@ -44,8 +53,85 @@ struct mb1_mmap {
 #define MB2_TAG_MODULE 3
 #define MB2_TAG_BASIC_MEMINFO 4
 #define MB2_TAG_MMAP 6
+#define MB2_TAG_EFI32_ST 11      /* EFI 32-bit system table pointer */
+#define MB2_TAG_EFI64_ST 12      /* EFI 64-bit system table pointer */
 #define MB2_TAG_ACPI_OLD 14
 #define MB2_TAG_ACPI_NEW 15
+#define MB2_TAG_EFI_MMAP 17
+#define MB2_TAG_EFI_BS 18        /* EFI boot services not terminated */
+
+/* UEFI Specification, "EFI_BOOT_SERVICES.GetMemoryMap()": EFI_MEMORY_DESCRIPTOR is
+ * Type (u32), padding, PhysicalStart, VirtualStart, NumberOfPages (4 KiB), Attribute;
+ * the map's stride is the descriptor size the firmware reports, at least this. */
+struct efi_mem_desc {
+	u32 type, pad;
+	u64 phys_start, virt_start, nr_pages, attribute;
+} __packed;
+_Static_assert(sizeof(struct efi_mem_desc) == 40, "EFI_MEMORY_DESCRIPTOR is 40 bytes");
+
+/* UEFI Specification, "Memory Type Usage after ExitBootServices()" (EFI_MEMORY_TYPE
+ * values), mapped to the ACPI address range types as the ACPI Specification's "UEFI
+ * Memory Types and mapping to ACPI address range types" table does. */
+enum {
+	EFI_RESERVED = 0,          /* not usable */
+	EFI_LOADER_CODE = 1,       /* "the OS loader and/or OS may use this memory as they see fit" */
+	EFI_LOADER_DATA = 2,
+	EFI_BS_CODE = 3,           /* "memory available for general use" after ExitBootServices() */
+	EFI_BS_DATA = 4,
+	EFI_RT_CODE = 5,           /* "to be preserved by the UEFI OS loader and OS" */
+	EFI_RT_DATA = 6,
+	EFI_CONVENTIONAL = 7,      /* "memory available for general use" */
+	EFI_UNUSABLE = 8,          /* "contains errors and is not to be used" */
+	EFI_ACPI_RECLAIM = 9,      /* ACPI tables: preserved until ACPI is enabled */
+	EFI_ACPI_NVS = 10,         /* preserved in the working and S1-S3 states */
+	EFI_MMIO = 11,
+	EFI_MMIO_PORT = 12,
+	EFI_PAL_CODE = 13,
+	EFI_PERSISTENT = 14,       /* byte-addressable non-volatile memory */
+	EFI_UNACCEPTED = 15,       /* must be accepted before use */
+};
+#define MMAP_PERSISTENT 7          /* ACPI AddressRangePersistentMemory */
+
+u32 bootinfo_efi_mem_type(u32 efi_type, bool boot_services_exited)
+{
+	switch (efi_type) {
+	case EFI_CONVENTIONAL:
+		return MMAP_AVAILABLE;
+	case EFI_LOADER_CODE:
+	case EFI_LOADER_DATA:
+	case EFI_BS_CODE:
+	case EFI_BS_DATA:
+		/* Loader memory holds this image, the modules and the information, which the
+		 * frame pool keeps out (hv/mm/mm.c) or which is copied before use. */
+		return boot_services_exited ? MMAP_AVAILABLE : MMAP_RESERVED;
+	case EFI_ACPI_RECLAIM:
+		return MMAP_ACPI_RECLAIM;
+	case EFI_ACPI_NVS:
+		return MMAP_ACPI_NVS;
+	case EFI_UNUSABLE:
+		return MMAP_BAD;
+	case EFI_PERSISTENT:
+		return MMAP_PERSISTENT;
+	default:   /* reserved, runtime services, MMIO, PAL code, unaccepted, unknown */
+		return MMAP_RESERVED;
+	}
+}
+
+const char *bootinfo_mmap_source_name(u8 source)
+{
+	switch (source) {
+	case BOOT_MMAP_MB1:
+		return "multiboot v1 mmap";
+	case BOOT_MMAP_MB2:
+		return "multiboot2 memory map tag";
+	case BOOT_MMAP_EFI:
+		return "EFI memory map tag";
+	case BOOT_MMAP_MEMINFO:
+		return "basic memory information";
+	default:
+		return "none";
+	}
+}
 
 static bool err_out(char *err, size_t errlen, const char *msg)
 {
@@ -90,7 +176,11 @@ static void set_module_name(struct boot_module *m)
 
 static void add_mmap(struct boot_info *bi, u64 base, u64 len, u32 type)
 {
-	if (bi->nr_mmap < BOOT_MAX_MMAP) {
+	if (bi->nr_mmap >= BOOT_MAX_MMAP) {
+		bi->nr_mmap_dropped++;
+		return;
+	}
+	{
 		bi->mmap[bi->nr_mmap].base = base;
 		bi->mmap[bi->nr_mmap].len = len;
 		bi->mmap[bi->nr_mmap].type = type;
@@ -156,9 +246,11 @@ static bool parse_mb1(u64 info, struct boot_info *bi, char *err, size_t errlen)
 			add_mmap(bi, e->base, e->len, e->type);
 			p += (u64)e->size + 4;
 		}
+		bi->mmap_source = BOOT_MMAP_MB1;
 	} else if (mi->flags & MB1_INFO_MEM) {
 		add_mmap(bi, 0, (u64)mi->mem_lower * 1024, MMAP_AVAILABLE);
 		add_mmap(bi, MiB(1), (u64)mi->mem_upper * 1024, MMAP_AVAILABLE);
+		bi->mmap_source = BOOT_MMAP_MEMINFO;
 	}
 	return true;
 }
@@ -166,6 +258,36 @@ static bool parse_mb1(u64 info, struct boot_info *bi, char *err, size_t errlen)
 struct mb2_tag {
 	u32 type, size;
 } __packed;
+
+/* The EFI memory map tag's body (blen bytes): replaces the map when well formed. UEFI
+ * maps are long (one descriptor per allocation); adjacent ranges of one converted type
+ * are merged so that they fit BOOT_MAX_MMAP. */
+static bool parse_efi_mmap(const u8 *body, u32 blen, struct boot_info *bi)
+{
+	if (blen < 8)
+		return false;
+	u32 dsize;
+	memcpy(&dsize, body, 4);
+	if (dsize < sizeof(struct efi_mem_desc) || dsize > 4096 || blen - 8 < dsize)
+		return false;
+	bi->nr_mmap = 0;
+	bi->nr_mmap_dropped = 0;
+	for (u32 off = 8; off + dsize <= blen; off += dsize) {
+		struct efi_mem_desc d;
+		memcpy(&d, body + off, sizeof(d));
+		if (!d.nr_pages || d.nr_pages > (~0ull >> 12) || d.phys_start + (d.nr_pages << 12) < d.phys_start)
+			continue;
+		u32 type = bootinfo_efi_mem_type(d.type, !bi->efi_bs_active);
+		u64 len = d.nr_pages << 12;
+		struct mem_range *last = bi->nr_mmap ? &bi->mmap[bi->nr_mmap - 1] : NULL;
+		if (last && last->type == type && last->base + last->len == d.phys_start)
+			last->len += len;
+		else
+			add_mmap(bi, d.phys_start, len, type);
+	}
+	bi->mmap_source = BOOT_MMAP_EFI;
+	return true;
+}
 
 static bool parse_mb2(u64 info, struct boot_info *bi, char *err, size_t errlen)
 {
@@ -178,6 +300,8 @@ static bool parse_mb2(u64 info, struct boot_info *bi, char *err, size_t errlen)
 	bi->loader = 2;
 	u64 p = info + 8, end = info + total;
 	bool seen_end = false;
+	const u8 *efi_mmap = NULL;
+	u32 efi_mmap_len = 0;
 	while (p + 8 <= end) {
 		const struct mb2_tag *t = phys_to_virt(p);
 		if (t->size < 8 || p + t->size > end)
@@ -223,8 +347,21 @@ static bool parse_mb2(u64 info, struct boot_info *bi, char *err, size_t errlen)
 				memcpy(&type, e + 16, 4);
 				add_mmap(bi, base, len, type);
 			}
+			bi->mmap_source = BOOT_MMAP_MB2;
 			break;
 		}
+		case MB2_TAG_EFI_MMAP:
+			efi_mmap = body;
+			efi_mmap_len = blen;
+			bi->efi = true;
+			break;
+		case MB2_TAG_EFI32_ST:
+		case MB2_TAG_EFI64_ST:
+			bi->efi = true;
+			break;
+		case MB2_TAG_EFI_BS:
+			bi->efi_bs_active = true;
+			break;
 		case MB2_TAG_ACPI_OLD:
 		case MB2_TAG_ACPI_NEW:
 			/* prefer the ACPI 2.0+ copy when both are given */
@@ -243,9 +380,13 @@ static bool parse_mb2(u64 info, struct boot_info *bi, char *err, size_t errlen)
 	}
 	if (!seen_end)
 		return err_out(err, errlen, "multiboot2 information has no end tag");
+	/* after the loop: tag 18 may follow tag 17 */
+	if (efi_mmap)
+		parse_efi_mmap(efi_mmap, efi_mmap_len, bi);
 	if (!bi->nr_mmap && bi->mem_upper_kb) {
 		add_mmap(bi, 0, bi->mem_lower_kb * 1024, MMAP_AVAILABLE);
 		add_mmap(bi, MiB(1), bi->mem_upper_kb * 1024, MMAP_AVAILABLE);
+		bi->mmap_source = BOOT_MMAP_MEMINFO;
 	}
 	return true;
 }

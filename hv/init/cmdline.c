@@ -316,21 +316,40 @@ bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t
 			*eq = '\0';
 			val = eq + 1;
 		}
-		if (!strcmp(tok, "serial")) {
+		if (!strcmp(tok, "serial") || !strcmp(tok, "console")) {
+			/* console=ttySN[,BAUD]: the PC's COM1-COM4 at their usual ports */
+			static const u16 com_ports[4] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
 			if (!val)
-				return set_err(err, errlen, "option 'serial' needs a value (PORT[,BAUD] or off)");
+				return set_err(err, errlen, "option '%s' needs a value (PORT[,BAUD], ttyS0-ttyS3 or off)", tok);
+			cfg->serial_given = true;
 			if (!strcmp(val, "off")) {
 				cfg->serial_port = 0;
 				continue;
 			}
 			const char *c = strchr(val, ',');
+			size_t plen = c ? (size_t)(c - val) : strlen(val);
 			u64 port, baud = 115200;
-			if (!parse_u64(val, c ? (size_t)(c - val) : strlen(val), false, &port) || !port ||
-			    port > 0xfff8 || (c && (!parse_u64(c + 1, strlen(c + 1), false, &baud) || !baud ||
-						     baud > 115200 || 115200 % baud)))
-				return set_err(err, errlen, "malformed value '%s' for option 'serial'", val);
+			bool port_ok;
+			if (plen == 5 && !strncmp(val, "ttyS", 4)) {
+				port_ok = val[4] >= '0' && val[4] <= '3';
+				port = port_ok ? com_ports[val[4] - '0'] : 0;
+			} else {
+				port_ok = parse_u64(val, plen, false, &port) && port && port <= 0xfff8;
+			}
+			if (!port_ok || (c && (!parse_u64(c + 1, strlen(c + 1), false, &baud) || !baud ||
+					       baud > 115200 || 115200 % baud)))
+				return set_err(err, errlen, "malformed value '%s' for option '%s' (PORT[,BAUD], ttyS0-ttyS3 or off)",
+					       val, tok);
 			cfg->serial_port = (u16)port;
 			cfg->baud = (u32)baud;
+		} else if (!strcmp(tok, "on_error")) {
+			if (val && !strcmp(val, "poweroff"))
+				cfg->on_error = ON_ERROR_POWEROFF;
+			else if (val && !strcmp(val, "halt"))
+				cfg->on_error = ON_ERROR_HALT;
+			else
+				return set_err(err, errlen, "malformed value '%s' for option 'on_error' (poweroff or halt)",
+					       val ? val : "");
 		} else if (!strcmp(tok, "test_hooks")) {
 			if (!parse_onoff(val, &cfg->test_hooks))
 				return set_err(err, errlen, "malformed value '%s' for option 'test_hooks' (on or off)", val);

@@ -58,6 +58,13 @@ enum poweroff_method {
 	POWEROFF_HALT,    /* stop all CPUs */
 };
 
+/* on_error=: what a fatal boot error (bad configuration, no VMX) does after its message
+ * and the final marker. */
+enum on_error_action {
+	ON_ERROR_POWEROFF,   /* the poweroff= method (default) */
+	ON_ERROR_HALT,       /* stop all CPUs, leave the machine on (the console stays readable) */
+};
+
 /* The scheduler (hv/sched/sched.c, docs/INTERFACES.md). */
 enum yield_policy {
 	YIELD_READY,       /* directed yield to `ready` vCPUs of the same VM */
@@ -86,6 +93,8 @@ struct sched_config {
 struct hv_config {
 	u16 serial_port;  /* 0 = no serial console */
 	u32 baud;
+	bool serial_given;  /* serial= or console= given: the ACPI SPCR table is not consulted */
+	u8 on_error;        /* enum on_error_action */
 	bool e9;
 	bool test_hooks;  /* HC_RACE_POST: a guest may stall its own vCPUs' entry paths */
 	enum poweroff_method poweroff;

@@ -746,6 +746,142 @@ static void find_rsdp_in_the_ebda(void **state)
 	assert_null(acpi_find_rsdp(NULL, &pa));
 }
 
+/* Under UEFI (bi.efi) only the loader's copy counts: no EBDA or BIOS-area scan. */
+static void find_rsdp_uefi_no_scan(void **state)
+{
+	(void)state;
+	struct boot_info bi;
+	memset(&bi, 0, sizeof(bi));
+	u64 pa = 0xdead;
+	u16 seg = 0x9fc0;
+	memcpy(low + 0x40e, &seg, 2);
+	put_rsdp(0x9fc00, 0, 0x1000, 0);
+	put_rsdp(0xe0000, 0, 0x1000, 0);
+	bi.efi = true;
+	assert_null(acpi_find_rsdp(&bi, &pa));
+	assert_int_equal(pa, 0);
+	/* the tag's copy */
+	u8 *r = put_rsdp(0xf0000, 2, 0x1000, 0x2000);
+	memcpy(bi.rsdp, r, 36);
+	bi.has_rsdp = true;
+	assert_ptr_equal(acpi_find_rsdp(&bi, &pa), bi.rsdp);
+	/* an invalid copy: nothing (no fallback to the scan) */
+	bi.rsdp[8]++;
+	assert_null(acpi_find_rsdp(&bi, &pa));
+	/* the same information without the EFI flag scans */
+	bi.efi = false;
+	assert_ptr_equal(acpi_find_rsdp(&bi, &pa), virt(0x9fc00));
+}
+
+/* An SPCR body (after the 36-byte header): interface type, GAS, baud code; 44 bytes. */
+static u64 spcr(u8 rev, u8 iface, u8 space, u64 addr, u8 baud)
+{
+	u8 b[44] = { 0 };
+	b[0] = iface;
+	b[4] = space;
+	b[5] = 8;          /* register bit width */
+	b[7] = 1;          /* byte access */
+	memcpy(b + 8, &addr, 8);
+	b[22] = baud;      /* offset 58 */
+	u64 pa = sdt("SPCR", b, sizeof(b), false);
+	virt(pa)[8] = rev;
+	fix_checksum(pa);
+	return pa;
+}
+
+static void spcr_console(void **state)
+{
+	(void)state;
+	struct acpi_spcr sp;
+	u64 apic = sdt("APIC", (u8[8]){ 0 }, 8, false);
+	u64 t = spcr(2, 0x00, 1, 0x2f8, 7);
+	u32 entries[2] = { (u32)apic, (u32)t };
+	u8 *r = put_rsdp(0xe0000, 0, (u32)rsdt(entries, 2), 0);
+	assert_true(acpi_find_spcr(r, &sp));
+	assert_true(sp.found && sp.usable);
+	assert_int_equal(sp.address, 0x2f8);
+	assert_int_equal(sp.baud, 115200);
+	assert_null(sp.why);
+
+	/* baud codes: 3 9600, 4 19200, 6 57600, 0 and unknown = as the firmware left it */
+	static const u8 codes[] = { 3, 4, 6, 0, 5, 8 };
+	static const u32 rates[] = { 9600, 19200, 57600, 0, 0, 0 };
+	for (size_t i = 0; i < ARRAY_SIZE(codes); i++) {
+		virt(t)[58] = codes[i];
+		fix_checksum(t);
+		assert_true(acpi_find_spcr(r, &sp));
+		assert_int_equal(sp.baud, rates[i]);
+	}
+	/* 16450 (revision 1 type 1) and the GAS-described 16550 (0x12, revision 2+) */
+	virt(t)[36] = 0x01;
+	fix_checksum(t);
+	assert_true(acpi_find_spcr(r, &sp));
+	virt(t)[36] = 0x12;
+	fix_checksum(t);
+	assert_true(acpi_find_spcr(r, &sp));
+	virt(t)[8] = 1;
+	fix_checksum(t);
+	assert_false(acpi_find_spcr(r, &sp));   /* 0x12 is reserved in revision 1 */
+	assert_true(sp.found);
+	/* not a 16550: an Arm PL011 (0x03) */
+	virt(t)[8] = 2;
+	virt(t)[36] = 0x03;
+	fix_checksum(t);
+	assert_false(acpi_find_spcr(r, &sp));
+	assert_true(sp.found);
+	assert_false(sp.usable);
+	assert_non_null(sp.why);
+	assert_contains(sp.why, "16550");
+	/* an MMIO 16550 */
+	virt(t)[36] = 0x00;
+	virt(t)[40] = 0;
+	fix_checksum(t);
+	assert_false(acpi_find_spcr(r, &sp));
+	assert_contains(sp.why, "I/O space");
+	/* port 0 */
+	virt(t)[40] = 1;
+	memset(virt(t) + 44, 0, 8);
+	fix_checksum(t);
+	assert_false(acpi_find_spcr(r, &sp));
+	assert_contains(sp.why, "port");
+	/* a bad checksum: as if there were none */
+	virt(t)[9]++;
+	assert_false(acpi_find_spcr(r, &sp));
+	assert_false(sp.found);
+	/* too short */
+	setup(NULL);
+	u64 shortt = sdt("SPCR", (u8[8]){ 0 }, 8, false);
+	u32 e1[1] = { (u32)shortt };
+	r = put_rsdp(0xe0000, 0, (u32)rsdt(e1, 1), 0);
+	assert_false(acpi_find_spcr(r, &sp));
+	assert_true(sp.found);
+	assert_contains(sp.why, "short");
+	/* none listed; no RSDP */
+	u32 e0[1] = { (u32)sdt("APIC", (u8[8]){ 0 }, 8, false) };
+	r = put_rsdp(0xe0000, 0, (u32)rsdt(e0, 1), 0);
+	assert_false(acpi_find_spcr(r, &sp));
+	assert_false(sp.found);
+	assert_false(acpi_find_spcr(NULL, &sp));
+	assert_false(sp.found);
+}
+
+/* Through the XSDT, above 4 GiB. */
+static void spcr_via_xsdt(void **state)
+{
+	(void)state;
+	struct acpi_spcr sp;
+	u8 b[44] = { 0 };
+	b[4] = 1;
+	u64 port = 0x3e8;
+	memcpy(b + 8, &port, 8);
+	u64 t = sdt("SPCR", b, sizeof(b), true);
+	u64 entries[1] = { t };
+	u8 *r = put_rsdp(0xe0000, 2, 0, xsdt(entries, 1));
+	assert_true(acpi_find_spcr(r, &sp));
+	assert_int_equal(sp.address, 0x3e8);
+	assert_int_equal(sp.baud, 0);
+}
+
 #define T(f) cmocka_unit_test_setup(f, setup)
 int main(void)
 {
@@ -764,6 +900,9 @@ int main(void)
 		T(find_rsdp_from_loader_copy),
 		T(find_rsdp_scan),
 		T(find_rsdp_in_the_ebda),
+		T(find_rsdp_uefi_no_scan),
+		T(spcr_console),
+		T(spcr_via_xsdt),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

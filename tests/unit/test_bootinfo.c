@@ -274,6 +274,8 @@ static void mb1_mmap_is_capped(void **state)
 	parse_ok(MULTIBOOT1_BOOTLOADER_MAGIC, info);
 	assert_int_equal(bi.nr_mmap, BOOT_MAX_MMAP);
 	assert_int_equal(bi.mmap[BOOT_MAX_MMAP - 1].base, (u64)(BOOT_MAX_MMAP - 1) << 20);
+	assert_int_equal(bi.nr_mmap_dropped, 10);
+	assert_int_equal(bi.mmap_source, BOOT_MMAP_MB1);
 }
 
 static void mb1_bad_modules(void **state)
@@ -641,6 +643,173 @@ static void mb2_mmap_partial_entry_is_ignored(void **state)
 	assert_int_equal(bi.mmap[0].len, 0x2000);
 }
 
+/* ---- UEFI: the EFI memory map tag (17), EFI system table tags (11/12), tag 18 ---- */
+
+/* An EFI memory map tag with n descriptors {type, start, pages} of dsize bytes each. */
+static void mb2_efi_mmap(u32 dsize, u32 n, const u64 (*d)[3])
+{
+	static u8 b[8 + 64 * 64];
+	memset(b, 0xcc, sizeof(b));
+	u32 ver = 1;
+	memcpy(b, &dsize, 4);
+	memcpy(b + 4, &ver, 4);
+	for (u32 i = 0; i < n; i++) {
+		u8 *e = b + 8 + i * dsize;
+		u32 type = (u32)d[i][0], pad = 0;
+		u64 virt = 0, attr = 0xf;
+		memcpy(e, &type, 4);
+		memcpy(e + 4, &pad, 4);
+		memcpy(e + 8, &d[i][1], 8);
+		memcpy(e + 16, &virt, 8);
+		memcpy(e + 24, &d[i][2], 8);
+		memcpy(e + 32, &attr, 8);
+	}
+	mb2_tag(17, b, 8 + n * dsize);
+}
+
+static void efi_mem_types(void **state)
+{
+	(void)state;
+	/* UEFI "Memory Type Usage after ExitBootServices()" */
+	static const u32 exited[16] = { 2, 1, 1, 1, 1, 2, 2, 1, 5, 3, 4, 2, 2, 2, 7, 2 };
+	for (u32 t = 0; t < 16; t++)
+		assert_int_equal(bootinfo_efi_mem_type(t, true), exited[t]);
+	/* boot services still running: their memory and the loader's are in use */
+	for (u32 t = 1; t <= 4; t++)
+		assert_int_equal(bootinfo_efi_mem_type(t, false), MMAP_RESERVED);
+	assert_int_equal(bootinfo_efi_mem_type(7, false), MMAP_AVAILABLE);
+	assert_int_equal(bootinfo_efi_mem_type(0x70000000, true), MMAP_RESERVED);   /* OEM */
+	assert_int_equal(bootinfo_efi_mem_type(0x80000000, true), MMAP_RESERVED);   /* OS */
+}
+
+static void mb2_efi_map_replaces_the_e820_map(void **state)
+{
+	(void)state;
+	u8 r2[36];
+	rsdp(r2, 2, "OVMFOV");
+	mb2_begin();
+	mb2_tag(12, (u64[]){ 0x7fe00000 }, 8);
+	/* GRUB's own conversion: coarser */
+	mb2_mmap(2, (const u64[][3]){ { 0, 0xa0000, 1 }, { 0x100000, 0x7f00000, 1 } });
+	mb2_efi_mmap(48, 9, (const u64[][3]){
+		{ 3, 0x0, 0x8 },          /* boot services code */
+		{ 7, 0x8000, 0x98 },      /* conventional: merged with the one before */
+		{ 0, 0xa0000, 0x60 },     /* reserved */
+		{ 2, 0x100000, 0x100 },   /* loader data (the image) */
+		{ 4, 0x200000, 0x100 },   /* boot services data */
+		{ 6, 0x300000, 0x10 },    /* runtime services data: reserved */
+		{ 9, 0x310000, 0x10 },    /* ACPI reclaim */
+		{ 10, 0x320000, 0x10 },   /* ACPI NVS */
+		{ 7, 0x330000, 0 },       /* no pages: skipped */
+	});
+	mb2_tag(15, r2, 36);
+	u32 info = mb2_end();
+	parse_ok(MULTIBOOT2_BOOTLOADER_MAGIC, info);
+	assert_true(bi.efi);
+	assert_false(bi.efi_bs_active);
+	assert_int_equal(bi.mmap_source, BOOT_MMAP_EFI);
+	assert_string_equal(bootinfo_mmap_source_name(bi.mmap_source), "EFI memory map tag");
+	assert_int_equal(bi.nr_mmap, 6);
+	const u64 want[6][3] = { { 0, 0xa0000, 1 }, { 0xa0000, 0x60000, 2 }, { 0x100000, 0x200000, 1 },
+				 { 0x300000, 0x10000, 2 }, { 0x310000, 0x10000, 3 }, { 0x320000, 0x10000, 4 } };
+	for (u32 i = 0; i < 6; i++) {
+		assert_int_equal(bi.mmap[i].base, want[i][0]);
+		assert_int_equal(bi.mmap[i].len, want[i][1]);
+		assert_int_equal(bi.mmap[i].type, want[i][2]);
+	}
+	assert_true(bi.has_rsdp);
+	assert_memory_equal(bi.rsdp, r2, 36);
+}
+
+static void mb2_efi_boot_services_left_running(void **state)
+{
+	(void)state;
+	mb2_begin();
+	mb2_efi_mmap(40, 3, (const u64[][3]){ { 7, 0x0, 0x10 }, { 4, 0x10000, 0x10 }, { 7, 0x20000, 0x10 } });
+	mb2_tag(18, NULL, 0);   /* after the map: still applies */
+	parse_ok(MULTIBOOT2_BOOTLOADER_MAGIC, mb2_end());
+	assert_true(bi.efi_bs_active);
+	assert_int_equal(bi.nr_mmap, 3);
+	assert_int_equal(bi.mmap[1].type, MMAP_RESERVED);
+	assert_int_equal(bi.mmap[2].type, MMAP_AVAILABLE);
+}
+
+static void mb2_efi_map_malformed_keeps_the_e820_map(void **state)
+{
+	(void)state;
+	/* descriptor size below 40: ignored, the type-6 map stays */
+	mb2_begin();
+	mb2_mmap(1, (const u64[][3]){ { 0x100000, 0x100000, 1 } });
+	mb2_efi_mmap(32, 2, (const u64[][3]){ { 7, 0x0, 0x10 }, { 7, 0x20000, 0x10 } });
+	parse_ok(MULTIBOOT2_BOOTLOADER_MAGIC, mb2_end());
+	assert_true(bi.efi);
+	assert_int_equal(bi.mmap_source, BOOT_MMAP_MB2);
+	assert_int_equal(bi.nr_mmap, 1);
+	assert_int_equal(bi.mmap[0].base, 0x100000);
+	/* a size that overflows the address space: that descriptor is skipped */
+	setup(NULL);
+	mb2_begin();
+	mb2_efi_mmap(40, 2, (const u64[][3]){ { 7, 0xfffffffffffff000ull, 0x10 }, { 7, 0x20000, 0x10 } });
+	parse_ok(MULTIBOOT2_BOOTLOADER_MAGIC, mb2_end());
+	assert_int_equal(bi.nr_mmap, 1);
+	assert_int_equal(bi.mmap[0].base, 0x20000);
+	/* a map shorter than one descriptor: ignored; the basic meminfo then */
+	setup(NULL);
+	mb2_begin();
+	mb2_tag(4, (u32[]){ 639, 0x1000 }, 8);
+	mb2_tag(17, (u32[]){ 40, 1, 7, 0 }, 16);
+	parse_ok(MULTIBOOT2_BOOTLOADER_MAGIC, mb2_end());
+	assert_int_equal(bi.mmap_source, BOOT_MMAP_MEMINFO);
+	assert_int_equal(bi.nr_mmap, 2);
+}
+
+/* More distinct ranges than BOOT_MAX_MMAP: the rest are counted, not lost silently. */
+static void mb2_efi_map_overflow_is_counted(void **state)
+{
+	(void)state;
+	static u64 d[BOOT_MAX_MMAP + 5][3];
+	for (u32 i = 0; i < ARRAY_SIZE(d); i++) {
+		d[i][0] = (i & 1) ? 7 : 0;   /* alternating: nothing merges */
+		d[i][1] = (u64)i << 12;
+		d[i][2] = 1;
+	}
+	mb2_begin();
+	static u8 b[8 + (BOOT_MAX_MMAP + 5) * 40];
+	u32 dsize = 40, ver = 1;
+	memcpy(b, &dsize, 4);
+	memcpy(b + 4, &ver, 4);
+	for (u32 i = 0; i < ARRAY_SIZE(d); i++) {
+		u8 *e = b + 8 + i * 40;
+		memset(e, 0, 40);
+		u32 type = (u32)d[i][0];
+		memcpy(e, &type, 4);
+		memcpy(e + 8, &d[i][1], 8);
+		memcpy(e + 24, &d[i][2], 8);
+	}
+	mb2_tag(17, b, sizeof(b));
+	parse_ok(MULTIBOOT2_BOOTLOADER_MAGIC, mb2_end());
+	assert_int_equal(bi.nr_mmap, BOOT_MAX_MMAP);
+	assert_int_equal(bi.nr_mmap_dropped, 5);
+}
+
+static void map_sources(void **state)
+{
+	(void)state;
+	mb2_begin();
+	mb2_mmap(1, (const u64[][3]){ { 0x100000, 0x100000, 1 } });
+	parse_ok(MULTIBOOT2_BOOTLOADER_MAGIC, mb2_end());
+	assert_int_equal(bi.mmap_source, BOOT_MMAP_MB2);
+	assert_false(bi.efi);
+	mb2_begin();
+	parse_ok(MULTIBOOT2_BOOTLOADER_MAGIC, mb2_end());
+	assert_int_equal(bi.mmap_source, BOOT_MMAP_NONE);
+	assert_string_equal(bootinfo_mmap_source_name(BOOT_MMAP_NONE), "none");
+	mb2_begin();
+	mb2_tag(11, (u32[]){ 0x7fe0000 }, 4);
+	parse_ok(MULTIBOOT2_BOOTLOADER_MAGIC, mb2_end());
+	assert_true(bi.efi);
+}
+
 static void module_lookup(void **state)
 {
 	(void)state;
@@ -683,6 +852,12 @@ int main(void)
 		T(mb2_malformed),
 		T(mb2_mmap_partial_entry_is_ignored),
 		T(module_lookup),
+		T(efi_mem_types),
+		T(mb2_efi_map_replaces_the_e820_map),
+		T(mb2_efi_boot_services_left_running),
+		T(mb2_efi_map_malformed_keeps_the_e820_map),
+		T(mb2_efi_map_overflow_is_counted),
+		T(map_sources),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

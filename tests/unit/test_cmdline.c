@@ -37,6 +37,8 @@ static void expect_defaults(void)
 	assert_false(cfg.e9);
 	assert_int_equal(cfg.poweroff, POWEROFF_ACPI);
 	assert_int_equal(cfg.nr_vms, 0);
+	assert_false(cfg.serial_given);   /* the SPCR table may name the console */
+	assert_int_equal(cfg.on_error, ON_ERROR_POWEROFF);
 }
 
 /* ---- global options ---- */
@@ -85,6 +87,54 @@ static void serial(void **state)
 	parse_bad("serial=0x3f8,230400", "serial", NULL);   /* above 115200 */
 	parse_bad("serial=0x3f8,9600,8n1", "serial", NULL);
 	parse_bad("serial=on", "serial", NULL);
+}
+
+/* console=: ttyS0-ttyS3 or a port, overriding the SPCR table like serial=. */
+static void console_option(void **state)
+{
+	(void)state;
+	static const u16 ports[4] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
+	for (int i = 0; i < 4; i++) {
+		char line[32];
+		snprintf(line, sizeof(line), "console=ttyS%d", i);
+		parse_ok(line);
+		assert_int_equal(cfg.serial_port, ports[i]);
+		assert_int_equal(cfg.baud, 115200);
+		assert_true(cfg.serial_given);
+	}
+	parse_ok("console=ttyS1,9600");
+	assert_int_equal(cfg.serial_port, 0x2f8);
+	assert_int_equal(cfg.baud, 9600);
+	parse_ok("console=0x2f8");
+	assert_int_equal(cfg.serial_port, 0x2f8);
+	parse_ok("console=off");
+	assert_int_equal(cfg.serial_port, 0);
+	assert_true(cfg.serial_given);
+	parse_ok("serial=0x2f8");
+	assert_true(cfg.serial_given);
+	parse_ok("console=ttyS1 serial=0x3e8");   /* the last one wins */
+	assert_int_equal(cfg.serial_port, 0x3e8);
+	parse_ok("e9");
+	assert_false(cfg.serial_given);
+
+	parse_bad("console", "option 'console' needs a value", NULL);
+	parse_bad("console=ttyS4", "'ttyS4'", "console");
+	parse_bad("console=ttyS", "'ttyS'", "console");
+	parse_bad("console=ttyS10", "'ttyS10'", "console");
+	parse_bad("console=ttyS0,", "'ttyS0,'", "console");
+	parse_bad("console=ttyS0,300000", "console", NULL);
+	parse_bad("console=tty0", "'tty0'", "ttyS0-ttyS3");
+}
+
+static void on_error_option(void **state)
+{
+	(void)state;
+	parse_ok("on_error=halt");
+	assert_int_equal(cfg.on_error, ON_ERROR_HALT);
+	parse_ok("on_error=halt on_error=poweroff");
+	assert_int_equal(cfg.on_error, ON_ERROR_POWEROFF);
+	parse_bad("on_error", "malformed value '' for option 'on_error' (poweroff or halt)", NULL);
+	parse_bad("on_error=reset", "'reset'", "on_error");
 }
 
 static void e9(void **state)
@@ -982,6 +1032,8 @@ int main(void)
 		cmocka_unit_test(isolation_options),
 		cmocka_unit_test(reboot_key),
 		cmocka_unit_test(serial),
+		cmocka_unit_test(console_option),
+		cmocka_unit_test(on_error_option),
 		cmocka_unit_test(e9),
 		cmocka_unit_test(poweroff),
 		cmocka_unit_test(unknown_options),
