@@ -402,6 +402,19 @@ bool bootinfo_parse(u32 magic, u64 info, struct boot_info *bi, char *err, size_t
 	return false;
 }
 
+bool bootinfo_free_ram(const struct boot_info *bi, u64 base, u64 len)
+{
+	bool in_ram = false;
+	for (u32 i = 0; i < bi->nr_mmap && !in_ram; i++) {
+		const struct mem_range *r = &bi->mmap[i];
+		in_ram = r->type == MMAP_AVAILABLE && base >= r->base && base + len <= r->base + r->len;
+	}
+	for (u32 i = 0; i < bi->nr_mods && in_ram; i++)
+		if (base < bi->mods[i].end && bi->mods[i].start < base + len)
+			return false;
+	return in_ram;
+}
+
 const struct boot_module *bootinfo_module(const struct boot_info *bi, const char *name)
 {
 	for (u32 i = 0; i < bi->nr_mods; i++)

@@ -70,6 +70,11 @@ u32 bootinfo_efi_mem_type(u32 efi_type, bool boot_services_exited);
 /* A name for the map's source ("EFI memory map tag"...), for the boot log. */
 const char *bootinfo_mmap_source_name(u8 source);
 
+/* [base, base + len) lies inside one available (type 1) range of the memory map and
+ * overlaps no module: the hypervisor may write there before its frame pool exists (the
+ * AP start-up page below 1 MiB, which UEFI machines need not have free). */
+bool bootinfo_free_ram(const struct boot_info *bi, u64 base, u64 len);
+
 /* The module whose name is name, or NULL. */
 const struct boot_module *bootinfo_module(const struct boot_info *bi, const char *name);
 

@@ -18,6 +18,7 @@
 #include "hv/vm/vm.h"
 #include "arch/x86/arch.h"
 #include "arch/x86/x86.h"
+#include "boot/boot.h"
 
 struct boot_info boot_info;
 static struct hv_config cfg;
@@ -30,11 +31,56 @@ extern bool hc_test_hooks;
 static volatile u32 stage;          /* 1: APs may VMXON; 2: APs may run */
 static volatile u32 aps_vmx_done;
 
+/* A fatal boot error: the final marker, then power-off, or a halt with on_error=halt. */
+static void boot_fail(int status) __noreturn;
+static void boot_fail(int status)
+{
+	if (cfg.on_error == ON_ERROR_HALT) {
+		printk("on_error=halt: halting instead of powering off\n");
+		power_init(POWEROFF_HALT, &acpi);
+	}
+	hv_power_off(status);
+}
+
 static void config_error(const char *msg) __noreturn;
 static void config_error(const char *msg)
 {
 	printk("error: %s\n", msg);
-	hv_power_off(HV_STATUS_BAD_CONFIG);
+	boot_fail(HV_STATUS_BAD_CONFIG);
+}
+
+/* The console UART: serial=/console= when given, else the one the firmware's ACPI SPCR
+ * table names when it is a 16550 in I/O space, else COM1 (the default of cfg). */
+static const char *console_choose(struct acpi_spcr *spcr)
+{
+	u64 pa;
+	if (cfg.serial_given)
+		return "serial=/console=";
+	if (acpi_find_spcr(acpi_find_rsdp(&boot_info, &pa), spcr)) {
+		cfg.serial_port = (u16)spcr->address;
+		cfg.baud = spcr->baud;
+		return "ACPI SPCR";
+	}
+	return "default";
+}
+
+/* What the loader handed over, as the hypervisor read it. */
+static void print_boot_info(void)
+{
+	const struct boot_info *bi = &boot_info;
+	if (bi->efi)
+		printk("boot: UEFI firmware; EFI boot services %s\n",
+		       bi->efi_bs_active ? "left running by the loader (their memory stays reserved)"
+					 : "exited by the loader");
+	for (u32 i = 0; i < bi->nr_mods; i++)
+		printk("boot: module %u at 0x%llx-0x%llx (%llu bytes) '%s'\n", i, (unsigned long long)bi->mods[i].start,
+		       (unsigned long long)bi->mods[i].end, (unsigned long long)(bi->mods[i].end - bi->mods[i].start),
+		       bi->mods[i].string);
+	printk("boot: memory map from the %s, %u entries%s\n", bootinfo_mmap_source_name(bi->mmap_source), bi->nr_mmap,
+	       bi->nr_mmap_dropped ? " (more dropped: the table is full)" : "");
+	for (u32 i = 0; i < bi->nr_mmap; i++)
+		printk("boot: mmap 0x%016llx-0x%016llx type %u\n", (unsigned long long)bi->mmap[i].base,
+		       (unsigned long long)(bi->mmap[i].base + bi->mmap[i].len - 1), bi->mmap[i].type);
 }
 
 void ap_main(struct cpu *c) __noreturn;
@@ -96,6 +142,9 @@ void boot_main(u32 magic, u32 info)
 	/* On a bad command line cfg holds the options before the bad one (or defaults). */
 	if (!boot_ok)
 		cmdline_parse("", &cfg, NULL, 0);
+	struct acpi_spcr spcr;
+	memset(&spcr, 0, sizeof(spcr));
+	const char *console_from = boot_ok ? console_choose(&spcr) : "default";
 	console_init(cfg.serial_port, cfg.baud, cfg.e9);
 	cpu_init_local(&cpus[0]);
 	cpus[0].online = true;
@@ -107,6 +156,14 @@ void boot_main(u32 magic, u32 info)
 	if (!boot_ok)
 		panic("boot information: %s\n", err);
 	printk("cmdline: %s\n", boot_info.cmdline);
+	if (cfg.serial_port && cfg.baud)
+		printk("console: 16550 at 0x%x, %u baud (%s)\n", cfg.serial_port, cfg.baud, console_from);
+	else if (cfg.serial_port)
+		printk("console: 16550 at 0x%x, baud rate as the firmware set it (%s)\n", cfg.serial_port, console_from);
+	if (spcr.found && !spcr.usable)
+		printk("console: ACPI SPCR not used: %s (interface type 0x%x, address space %u, address 0x%llx)\n",
+		       spcr.why, spcr.interface_type, spcr.space_id, (unsigned long long)spcr.address);
+	print_boot_info();
 	if (!cfg_ok) {
 		u64 pa;
 		acpi_parse(acpi_find_rsdp(&boot_info, &pa), 0, &acpi, err, sizeof(err));   /* for poweroff=acpi */
@@ -129,21 +186,32 @@ void boot_main(u32 magic, u32 info)
 		nr_cpus = MIN(acpi.nr_cpus, (u32)MAX_CPUS);
 		for (u32 i = 0; i < nr_cpus; i++)
 			ap_apic_ids[i] = acpi.apic_ids[i];
-		printk("acpi: RSDP at 0x%llx, %u CPU(s) in the MADT%s, PM1a_CNT 0x%x%s\n",
-		       (unsigned long long)rsdp_pa, acpi.nr_cpus, acpi.nr_ignored_cpus ? " (more ignored)" : "",
+		char where[48];
+		if (rsdp_pa)
+			hv_snprintf(where, sizeof(where), "at 0x%llx", (unsigned long long)rsdp_pa);
+		else
+			hv_snprintf(where, sizeof(where), "from the multiboot2 ACPI %s tag",
+				    ((const u8 *)rsdp)[15] >= 2 ? "new (2.0+)" : "old (1.0)");
+		printk("acpi: RSDP %s, %u CPU(s) in the MADT%s, PM1a_CNT 0x%x%s\n", where, acpi.nr_cpus, acpi.nr_ignored_cpus ? " (more ignored)" : "",
 		       acpi.pm1a_cnt, acpi.has_s5 ? ", \\_S5 found" : "");
 	} else {
 		printk("acpi: %s; running on the boot CPU only\n", acpi.has_madt ? "MADT lists no CPU" : err);
 		nr_cpus = 1;
 	}
 	hv_timer_init();
+	/* The AP start-up page must be free RAM: under UEFI nothing below 1 MiB need be. */
+	if (nr_cpus > 1 && !bootinfo_free_ram(&boot_info, TRAMPOLINE_BASE, PAGE_SIZE)) {
+		printk("smp: the AP start-up page 0x%x is not free RAM in the memory map; running on the boot CPU only\n",
+		       TRAMPOLINE_BASE);
+		nr_cpus = 1;
+	}
 	smp_boot_aps();
 	printk("smp: %u CPU(s) online\n", nr_cpus);
 
 	char why[256];
 	if (!arch_probe(why, sizeof(why)) || !arch_cpu_on(&cpus[0], why, sizeof(why))) {
 		printk("VMX unavailable: %s\n", why);
-		hv_power_off(HV_STATUS_NO_VMX);
+		boot_fail(HV_STATUS_NO_VMX);
 	}
 	printk("vmx: VMXON on CPU 0\n");
 	stage = 1;

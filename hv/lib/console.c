@@ -42,13 +42,15 @@ void console_init(u16 port, u32 baud, bool e9)
 	use_e9 = e9;
 	if (!port)
 		return;
-	u32 div = baud ? 115200 / baud : 1;
-	if (!div)
-		div = 1;
 	outb(port + UART_IER, 0);
-	outb(port + UART_LCR, 0x80);            /* DLAB */
-	outb(port + UART_DLL, div & 0xff);
-	outb(port + UART_DLM, (div >> 8) & 0xff);
+	if (baud) {                             /* 0: the rate the firmware set (SPCR "as is") */
+		u32 div = 115200 / baud;
+		if (!div)
+			div = 1;
+		outb(port + UART_LCR, 0x80);    /* DLAB */
+		outb(port + UART_DLL, div & 0xff);
+		outb(port + UART_DLM, (div >> 8) & 0xff);
+	}
 	outb(port + UART_LCR, 0x03);            /* 8N1 */
 	outb(port + UART_FCR, 0x07);            /* FIFO on, cleared */
 	outb(port + UART_MCR, 0x03);            /* DTR, RTS */

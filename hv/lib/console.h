@@ -5,6 +5,8 @@
 
 #include "hv/lib/types.h"
 
+/* The console 16550 at port (0: none) at baud (0: keep the divisor the firmware set),
+ * mirrored to port 0xE9 when e9. */
 void console_init(u16 port, u32 baud, bool e9);
 /* One whole line, under the console lock: "PREFIX TEXT\n" (or "TEXT\n" with no prefix). */
 void console_line(const char *prefix, const char *text, size_t len);

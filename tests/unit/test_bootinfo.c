@@ -810,6 +810,26 @@ static void map_sources(void **state)
 	assert_true(bi.efi);
 }
 
+static void free_ram(void **state)
+{
+	(void)state;
+	mb2_begin();
+	mb2_mmap(3, (const u64[][3]){ { 0, 0x9fc00, 1 }, { 0x9fc00, 0x400, 2 }, { 0x100000, 0x100000, 1 } });
+	mb2_module(0x120000, 0x121000, "m.elf");
+	parse_ok(MULTIBOOT2_BOOTLOADER_MAGIC, mb2_end());
+	assert_true(bootinfo_free_ram(&bi, 0x8000, 0x1000));
+	assert_true(bootinfo_free_ram(&bi, 0x9e000, 0x1000));
+	assert_false(bootinfo_free_ram(&bi, 0x9f000, 0x1000));    /* runs into reserved */
+	assert_false(bootinfo_free_ram(&bi, 0xa0000, 0x1000));    /* not in the map */
+	assert_false(bootinfo_free_ram(&bi, 0x120000, 0x1000));   /* the module */
+	assert_false(bootinfo_free_ram(&bi, 0x11f000, 0x2000));   /* overlaps its start */
+	assert_true(bootinfo_free_ram(&bi, 0x121000, 0x1000));    /* just after it */
+	/* no map: nothing is known to be free */
+	mb2_begin();
+	parse_ok(MULTIBOOT2_BOOTLOADER_MAGIC, mb2_end());
+	assert_false(bootinfo_free_ram(&bi, 0x8000, 0x1000));
+}
+
 static void module_lookup(void **state)
 {
 	(void)state;
@@ -858,6 +878,7 @@ int main(void)
 		T(mb2_efi_map_malformed_keeps_the_e820_map),
 		T(mb2_efi_map_overflow_is_counted),
 		T(map_sources),
+		T(free_ram),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
