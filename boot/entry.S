@@ -37,6 +37,11 @@ mb2_header:
 	.word 3, 0
 	.long 12
 	.long entry32
+	/* No EFI boot services tag (type 7) and no EFI amd64 entry address tag (type 9):
+	 * GRUB on UEFI then calls ExitBootServices() and enters entry32 like a BIOS boot,
+	 * in the Multiboot2 "I386 machine state" (32-bit protected mode, paging off, flat
+	 * segments, EAX = magic, EBX = the information). The firmware's page tables, GDT
+	 * and IDT are not used: entry32 builds its own and assumes nothing below 1 MiB. */
 	/* module alignment tag: page-aligned modules */
 	.align 8
 	.word 6, 0
