@@ -81,6 +81,10 @@ struct vcpu_arch {
 
 /* BSP: check the virtualization extensions, negotiate capabilities. false + why. */
 bool arch_probe(char *why, size_t len);
+/* Every CPU, before arch_cpu_on (after arch_probe): negotiate its own capabilities, log
+ * them, and compare them with the boot CPU's; false + why when it cannot run the boot
+ * CPU's VMCS controls (arch/x86/vmx/cpucheck.c). */
+bool arch_cpu_check(struct cpu *c, char *why, size_t len);
 /* Every CPU: enter VMX operation. Sets c->virt_on. false + why. */
 bool arch_cpu_on(struct cpu *c, char *why, size_t len);
 /* What the CPU offers for the interrupt-virtualisation switches (after arch_probe). */

@@ -93,7 +93,7 @@ void ap_main(struct cpu *c)
 	while (stage < 1)
 		cpu_relax();
 	char why[200];
-	if (arch_cpu_on(c, why, sizeof(why)))
+	if (arch_cpu_check(c, why, sizeof(why)) && arch_cpu_on(c, why, sizeof(why)))
 		printk("vmx: VMXON on CPU %u\n", c->id);
 	else
 		printk("vmx: CPU %u cannot enter VMX operation: %s\n", c->id, why);
@@ -209,7 +209,8 @@ void boot_main(u32 magic, u32 info)
 	printk("smp: %u CPU(s) online\n", nr_cpus);
 
 	char why[256];
-	if (!arch_probe(why, sizeof(why)) || !arch_cpu_on(&cpus[0], why, sizeof(why))) {
+	if (!arch_probe(why, sizeof(why)) || !arch_cpu_check(&cpus[0], why, sizeof(why)) ||
+	    !arch_cpu_on(&cpus[0], why, sizeof(why))) {
 		printk("VMX unavailable: %s\n", why);
 		boot_fail(HV_STATUS_NO_VMX);
 	}

@@ -578,6 +578,68 @@ static void negotiate_missing_required(void **state)
 	expect_required(&m, "EPT");
 }
 
+/* ---- vmx_caps_compare: another CPU against the boot CPU ---- */
+
+static void compare_cpus(void **state)
+{
+	(void)state;
+	struct vmx_caps bsp, cpu;
+	char diff[256];
+	assert_true(vmx_negotiate(&tigerlake, &want_all, &bsp));
+	assert_true(vmx_negotiate(&tigerlake, &want_all, &cpu));
+	assert_int_equal(vmx_caps_compare(&bsp, &cpu, diff, sizeof(diff)), VMX_CAPS_SAME);
+	assert_string_equal(diff, "");
+
+	/* a CPU without virtual-interrupt delivery: APICv off there, the boot CPU uses it */
+	struct vmx_msrs m = tigerlake;
+	m.procbased2 &= ~((u64)SEC_VIRTUAL_INTR_DELIVERY << 32);
+	assert_true(vmx_negotiate(&m, &want_all, &cpu));
+	assert_int_equal(vmx_caps_compare(&bsp, &cpu, diff, sizeof(diff)), VMX_CAPS_INCOMPATIBLE);
+	assert_contains(diff, "lacks pin 0x00000080");   /* posted interrupts */
+	assert_contains(diff, "lacks proc2 0x");
+	/* the other way round: the CPU has more than the boot CPU, unused */
+	assert_int_equal(vmx_caps_compare(&cpu, &bsp, diff, sizeof(diff)), VMX_CAPS_DIFFERENT);
+	assert_contains(diff, "also has pin 0x00000080 (unused)");
+	assert_false(strstr(diff, "lacks") != NULL);
+
+	/* another VMCS revision */
+	m = tigerlake;
+	m.basic = (m.basic & ~0x7fffffffull) | 5;
+	assert_true(vmx_negotiate(&m, &want_all, &cpu));
+	assert_int_equal(vmx_caps_compare(&bsp, &cpu, diff, sizeof(diff)), VMX_CAPS_INCOMPATIBLE);
+	assert_contains(diff, "VMCS revision 0x5 (boot CPU 0x4)");
+
+	/* another preemption timer rate (the boot CPU uses the timer) */
+	m = tigerlake;
+	m.misc = (m.misc & ~0x1full) | 7;
+	assert_true(vmx_negotiate(&m, &want_all, &cpu));
+	assert_int_equal(vmx_caps_compare(&bsp, &cpu, diff, sizeof(diff)), VMX_CAPS_INCOMPATIBLE);
+	assert_contains(diff, "preemption timer rate 2^7");
+
+	/* no 2 MiB EPT pages (IA32_VMX_EPT_VPID_CAP bit 16) */
+	m = tigerlake;
+	m.ept_vpid &= ~BIT64(16);
+	assert_true(vmx_negotiate(&m, &want_all, &cpu));
+	assert_int_equal(vmx_caps_compare(&bsp, &cpu, diff, sizeof(diff)), VMX_CAPS_INCOMPATIBLE);
+	assert_contains(diff, "lacks EPT/VPID");
+
+	/* other CR4 fixed-1 bits only: different, not incompatible */
+	m = tigerlake;
+	m.cr4_fixed1 |= BIT64(23);
+	assert_true(vmx_negotiate(&m, &want_all, &cpu));
+	assert_int_equal(vmx_caps_compare(&bsp, &cpu, diff, sizeof(diff)), VMX_CAPS_DIFFERENT);
+	assert_contains(diff, "CR0/CR4 fixed");
+
+	/* a short buffer is cut, never overrun */
+	char small[8];
+	memset(small, 'x', sizeof(small));
+	m = tigerlake;
+	m.procbased2 &= ~((u64)SEC_VIRTUAL_INTR_DELIVERY << 32);
+	assert_true(vmx_negotiate(&m, &want_all, &cpu));
+	assert_int_equal(vmx_caps_compare(&bsp, &cpu, small, sizeof(small)), VMX_CAPS_INCOMPATIBLE);
+	assert_true(memchr(small, '\0', sizeof(small)) != NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -599,6 +661,7 @@ int main(void)
 		cmocka_unit_test(apicv_switched_off_is_not_missing),
 		cmocka_unit_test(negotiate_wants_switch_features_off),
 		cmocka_unit_test(negotiate_missing_required),
+		cmocka_unit_test(compare_cpus),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -202,3 +202,69 @@ bool vmx_negotiate(const struct vmx_msrs *m, const struct vmx_wants *w, struct v
 		append(c->used, sizeof(c->used), "EPT-1G");
 	return true;
 }
+
+/*
+ * One CPU's negotiated result against the boot CPU's. Every CPU runs vCPUs whose VMCS
+ * controls come from the boot CPU's result, and vCPUs move between CPUs: a CPU that
+ * cannot set a control the boot CPU uses, has another VMCS revision identifier ("Basic
+ * VMX Information": a VMCS region must carry the processor's revision), another
+ * VMX-preemption timer rate, or lacks an EPT/INVEPT/INVVPID feature in use, cannot run
+ * them. Extra controls on the CPU only go unused.
+ */
+int vmx_caps_compare(const struct vmx_caps *bsp, const struct vmx_caps *cpu, char *diff, size_t len)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} words[] = {
+		{ "pin", offsetof(struct vmx_caps, pin) },     { "proc", offsetof(struct vmx_caps, proc) },
+		{ "proc2", offsetof(struct vmx_caps, proc2) }, { "exit", offsetof(struct vmx_caps, exit) },
+		{ "entry", offsetof(struct vmx_caps, entry) },
+	};
+	size_t n = 0;
+	int result = VMX_CAPS_SAME;
+#define DIFF(...) do { \
+		if (n < len) \
+			n += (size_t)hv_snprintf(diff + n, len - n, "%s", n ? "; " : ""); \
+		if (n < len) \
+			n += (size_t)hv_snprintf(diff + n, len - n, __VA_ARGS__); \
+	} while (0)
+	if (len)
+		diff[0] = '\0';
+	if (cpu->revision != bsp->revision) {
+		DIFF("VMCS revision 0x%x (boot CPU 0x%x)", cpu->revision, bsp->revision);
+		result = VMX_CAPS_INCOMPATIBLE;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++) {
+		u32 b = *(const u32 *)((const u8 *)bsp + words[i].off);
+		u32 c = *(const u32 *)((const u8 *)cpu + words[i].off);
+		if (b & ~c) {
+			DIFF("lacks %s 0x%08x", words[i].name, b & ~c);
+			result = VMX_CAPS_INCOMPATIBLE;
+		}
+		if (c & ~b) {
+			DIFF("also has %s 0x%08x (unused)", words[i].name, c & ~b);
+			if (result == VMX_CAPS_SAME)
+				result = VMX_CAPS_DIFFERENT;
+		}
+	}
+	if (vmx_has_preemption_timer(bsp) && cpu->preemption_timer_rate != bsp->preemption_timer_rate) {
+		DIFF("preemption timer rate 2^%u (boot CPU 2^%u)", cpu->preemption_timer_rate, bsp->preemption_timer_rate);
+		result = VMX_CAPS_INCOMPATIBLE;
+	}
+	if ((bsp->ept_2m && !cpu->ept_2m) || (bsp->ept_1g && !cpu->ept_1g) || (bsp->ept_wb && !cpu->ept_wb) ||
+	    (bsp->invept_single && !cpu->invept_single) || (bsp->invept_all && !cpu->invept_all) ||
+	    (bsp->invvpid_single && !cpu->invvpid_single) || (bsp->invvpid_all && !cpu->invvpid_all)) {
+		DIFF("lacks EPT/VPID capabilities (IA32_VMX_EPT_VPID_CAP 0x%llx, boot CPU 0x%llx)",
+		     (unsigned long long)cpu->ept_vpid, (unsigned long long)bsp->ept_vpid);
+		result = VMX_CAPS_INCOMPATIBLE;
+	}
+	if (cpu->cr0_fixed0 != bsp->cr0_fixed0 || cpu->cr0_fixed1 != bsp->cr0_fixed1 ||
+	    cpu->cr4_fixed0 != bsp->cr4_fixed0 || cpu->cr4_fixed1 != bsp->cr4_fixed1) {
+		DIFF("other CR0/CR4 fixed bits");
+		if (result == VMX_CAPS_SAME)
+			result = VMX_CAPS_DIFFERENT;
+	}
+#undef DIFF
+	return result;
+}

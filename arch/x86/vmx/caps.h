@@ -54,6 +54,16 @@ bool vmx_negotiate(const struct vmx_msrs *m, const struct vmx_wants *w, struct v
 /* Clamp one control word. Returns the required bits the CPU cannot set (0 = fine). */
 u32 vmx_adjust_controls(u64 cap_msr, u32 required, u32 optional, u32 *result);
 
+/* vmx_caps_compare: another CPU's negotiated result against the boot CPU's. */
+enum {
+	VMX_CAPS_SAME,           /* identical */
+	VMX_CAPS_DIFFERENT,      /* differs, but runs the boot CPU's VMCS controls */
+	VMX_CAPS_INCOMPATIBLE,   /* cannot run them: the CPU stays out of VMX operation */
+};
+/* Compare; diff gets the differences ("lacks proc2 0x00000200; ..."), "" when the same.
+ * Pure. */
+int vmx_caps_compare(const struct vmx_caps *bsp, const struct vmx_caps *cpu, char *diff, size_t len);
+
 static inline bool vmx_has_ept(const struct vmx_caps *c) { return c->proc2 & (1u << 1); }
 static inline bool vmx_has_vpid(const struct vmx_caps *c) { return c->proc2 & (1u << 5); }
 static inline bool vmx_has_unrestricted_guest(const struct vmx_caps *c) { return c->proc2 & (1u << 7); }
