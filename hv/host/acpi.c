@@ -255,8 +255,12 @@ bool acpi_find_spcr(const void *rsdp_ptr, struct acpi_spcr *sp)
 {
 	const struct acpi_rsdp *r = rsdp_ptr;
 	memset(sp, 0, sizeof(*sp));
+	/* Looked up before the console and the frame pool exist, when only 0-4 GiB is
+	 * mapped (boot/entry.S): tables above are not looked at. */
+	if (!r || !rsdp_valid(r) || (r->revision >= 2 && r->xsdt ? r->xsdt : r->rsdt) >= GiB(4))
+		return false;
 	size_t esize;
-	const struct acpi_header *root = r && rsdp_valid(r) ? root_table(r, &esize) : NULL;
+	const struct acpi_header *root = root_table(r, &esize);
 	if (!root)
 		return false;
 	size_t n = (root->length - sizeof(*root)) / esize;
@@ -265,7 +269,7 @@ bool acpi_find_spcr(const void *rsdp_ptr, struct acpi_spcr *sp)
 	for (size_t i = 0; i < n && !t; i++) {
 		u64 pa = 0;
 		memcpy(&pa, entries + i * esize, esize);
-		const struct acpi_header *h = map_table(pa);
+		const struct acpi_header *h = pa && pa < GiB(4) - PAGE_SIZE ? map_table(pa) : NULL;
 		if (h && !memcmp(h->signature, "SPCR", 4))
 			t = (const u8 *)h;
 	}
