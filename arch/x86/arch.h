@@ -18,6 +18,7 @@
 
 #include "hv/lib/types.h"
 #include "arch/x86/pi_desc.h"
+#include "arch/x86/paging.h"
 #include "arch/x86/vmx/ept.h"
 #include "arch/x86/vmx/exit_reason.h"
 
@@ -75,6 +76,8 @@ struct vcpu_arch {
 	 * RDTSCP is offered, arch/x86/vmx/vmx.c). */
 	s64 tsc_offset;
 	u64 tsc_adjust, tsc_aux, misc_enable;
+	/* The last guest page walk the hypervisor made for it (arch/x86/vmx/gwalk.c). */
+	struct pw_memo walk_memo;
 };
 
 /* ---- Start-up (hv/init/main.c) ---- */
