@@ -347,13 +347,6 @@ static enum exit_action unexpected_exit(struct vcpu *v, u32 reason)
 	return EXIT_LEAVE;
 }
 
-/* Exits handled without leaving "in guest" (vmx_handle_exit). */
-static const bool simple_exit[NR_EXIT_REASONS] = {
-	[EXIT_REASON_CPUID] = true,
-	[EXIT_REASON_VMCALL] = true,
-	[EXIT_REASON_IO_INSTRUCTION] = true,
-};
-
 /* An event whose delivery the exit interrupted ("Information for VM Exits That Occur
  * During Event Delivery") is delivered again on the next entry. */
 static void reinject(u32 idt)
@@ -367,9 +360,9 @@ static void reinject(u32 idt)
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info);
 }
 
-u64 vmx_handle_exit(struct vcpu *v)
+/* Every exit but the simple ones (vmx_exit_entry). */
+static u64 handle_exit_full(struct vcpu *v, u32 reason)
 {
-	u32 reason = vmcs_read32(VM_EXIT_REASON);
 	u32 basic = reason & 0xffff;
 	enum exit_action a;
 
@@ -387,41 +380,6 @@ u64 vmx_handle_exit(struct vcpu *v)
 			vmx_entry_tail(v);
 			return 0;
 		}
-	}
-	/* Simple instruction exits (no event delivery was under way, so no IDT-vectoring
-	 * information; handlers that neither block nor touch timers or APIC state) are
-	 * handled like the fastpath: still "in guest", interrupts off, so a post sees
-	 * IN_GUEST and its notification stays pending until entry, and a request or a
-	 * stop comes with a kick that exits right after entry. Only what this exit's own
-	 * handler may have posted (ON) and a running preemption timer (restarted at every
-	 * entry) need work here. */
-	if (likely(basic < NR_EXIT_REASONS && simple_exit[basic] && !(reason & EXIT_REASON_FAILED_ENTRY) &&
-		   !v->race.window)) {
-		v->exits[basic]++;
-		/* A switch, not the table: the two small handlers are inlined. */
-		switch (basic) {
-		case EXIT_REASON_CPUID:
-			a = handle_cpuid(v);
-			break;
-		case EXIT_REASON_VMCALL:
-			a = handle_vmcall(v);
-			break;
-		default:
-			a = exit_handlers[basic](v);
-			break;
-		}
-		if (likely(a == EXIT_SKIP))
-			skip_instruction();
-		if (likely(a != EXIT_LEAVE && !v->requests && v->state == VCPU_RUNNING)) {
-			if (unlikely(v->arch.pin & PIN_PREEMPTION_TIMER))
-				vmx_program_timer(v);
-			sync_or_inject(v, true);
-			return 0;
-		}
-		v->mode = VCPU_OUTSIDE_GUEST;
-		if (a == EXIT_LEAVE)
-			return 1;
-		return vmx_prepare_entry(v) ? 0 : 1;
 	}
 	v->mode = VCPU_OUTSIDE_GUEST;
 	u32 idt = vmcs_read32(IDT_VECTORING_INFO_FIELD);
@@ -442,4 +400,57 @@ u64 vmx_handle_exit(struct vcpu *v)
 	else if (a == EXIT_LEAVE)
 		return 1;
 	return vmx_prepare_entry(v) ? 0 : 1;
+}
+
+/* Simple instruction exits (CPUID, VMCALL, I/O: no event delivery was under way, so
+ * no IDT-vectoring information; handlers that neither block nor touch timers or APIC
+ * state) are handled like the fastpath: still "in guest", interrupts off, so a post
+ * sees IN_GUEST and its notification stays pending until entry, and a request or a
+ * stop comes with a kick that exits right after entry. Only what this exit's own
+ * handler may have posted (ON) and a running preemption timer (restarted at every
+ * entry) need work here. A function of its own (entered from vmx_exit_entry), so that
+ * it saves no more registers than it needs; the two small handlers are inlined. */
+static u64 handle_exit_simple(struct vcpu *v, u32 reason)
+{
+	enum exit_action a;
+	if (unlikely(v->race.window))
+		return handle_exit_full(v, reason);
+	v->exits_total++;
+	v->exits[reason]++;
+	if (reason == EXIT_REASON_CPUID)
+		a = handle_cpuid(v);
+	else if (reason == EXIT_REASON_VMCALL)
+		a = handle_vmcall(v);
+	else
+		a = vmx_exit_io(v);
+	if (likely(a == EXIT_SKIP))
+		skip_instruction();
+	if (likely(a != EXIT_LEAVE && !v->requests && v->state == VCPU_RUNNING)) {
+		if (unlikely(v->arch.pin & PIN_PREEMPTION_TIMER))
+			vmx_program_timer(v);
+		sync_or_inject(v, true);
+		return 0;
+	}
+	v->mode = VCPU_OUTSIDE_GUEST;
+	if (a == EXIT_LEAVE)
+		return 1;
+	return vmx_prepare_entry(v) ? 0 : 1;
+}
+
+/* entry.S: after an exit whose basic reason (VM_EXIT_REASON with no other bit set) is
+ * below NR_EXIT_REASONS, vmx_exit_stub calls vmx_exit_entry[reason](v, reason); for any
+ * other value vmx_handle_exit. Non-zero: leave for the run loop; 0: resume. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
+const exit_entry_t vmx_exit_entry[NR_EXIT_REASONS] = {
+	[0 ... NR_EXIT_REASONS - 1] = handle_exit_full,
+	[EXIT_REASON_CPUID] = handle_exit_simple,
+	[EXIT_REASON_VMCALL] = handle_exit_simple,
+	[EXIT_REASON_IO_INSTRUCTION] = handle_exit_simple,
+};
+#pragma GCC diagnostic pop
+
+u64 vmx_handle_exit(struct vcpu *v)
+{
+	return handle_exit_full(v, vmcs_read32(VM_EXIT_REASON));
 }
