@@ -195,7 +195,9 @@ static enum exit_action handle_ept_violation(struct vcpu *v)
 	u64 q = vmcs_readl(EXIT_QUALIFICATION);
 	u64 gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
 	const char *what = q & BIT(1) ? "write" : q & BIT(2) ? "instruction fetch" : "read";
-	bool in_ram = gpa_to_hva(v->vm, gpa, 1) != NULL;
+	/* The local APIC page (the interrupt path without APICv) is never RAM (no RAM lies
+	 * in the hole, hv/mm/guest_map.h): no lookup for it. */
+	bool in_ram = gpa - GUEST_LAPIC_BASE >= PAGE_SIZE && gpa_to_hva(v->vm, gpa, 1) != NULL;
 	if (!in_ram) {
 		bool claimed;
 		enum exit_action act = vm_mmio_dispatch(v, gpa, q, &claimed);
