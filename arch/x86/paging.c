@@ -81,17 +81,6 @@ static u64 genmask(unsigned hi, unsigned lo)
 	return (~0ull >> (63 - hi)) & ~((1ull << lo) - 1);
 }
 
-int pw_mode(const struct pw_state *s)
-{
-	if (!(s->cr0 & CR0_PG))
-		return 0;
-	if (!(s->cr4 & CR4_PAE))
-		return 2;
-	if (!(s->efer & EFER_LMA))
-		return 3;
-	return (s->cr4 & CR4_LA57) ? 5 : 4;
-}
-
 struct pw_entry {
 	u64 gpa, val;
 	unsigned size;

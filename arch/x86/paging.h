@@ -22,6 +22,7 @@
 #define ARCH_X86_PAGING_H
 
 #include "hv/lib/types.h"
+#include "arch/x86/x86.h"
 
 /* The page-fault error code ("Page-Fault Exceptions", Figure "Page-Fault Error Code"). */
 #define PF_P BIT(0)      /* 0: not present; 1: protection violation (or reserved bit) */
@@ -119,6 +120,15 @@ enum pw_result pw_translate_memo(struct pw_memo *memo, const struct pw_state *s,
 /* The paging mode state s selects ("Paging Modes and Control Bits"): 0 none, 2 32-bit,
  * 3 PAE, 4 4-level, 5 5-level (the number of levels a walk reads, PAE counting its
  * PDPTE register). */
-int pw_mode(const struct pw_state *s);
+static inline int pw_mode(const struct pw_state *s)
+{
+	if (!(s->cr0 & CR0_PG))
+		return 0;
+	if (!(s->cr4 & CR4_PAE))
+		return 2;
+	if (!(s->efer & EFER_LMA))
+		return 3;
+	return (s->cr4 & CR4_LA57) ? 5 : 4;
+}
 
 #endif
