@@ -190,8 +190,9 @@ static inline u64 vlapic_timer_deadline(const struct vlapic *l)
 {
 	return l->timer_deadline;
 }
-/* IA32_TSC_DEADLINE (MSR 0x6e0). */
-bool vlapic_write_tsc_deadline(struct vcpu *v, u64 val);
+/* IA32_TSC_DEADLINE (MSR 0x6e0) written with val, a guest TSC value; the guest's TSC
+ * is the host's plus tsc_offset (the caller's, so that this path makes no call). */
+bool vlapic_write_tsc_deadline(struct vcpu *v, u64 val, s64 tsc_offset);
 u64 vlapic_read_tsc_deadline(struct vcpu *v);
 /* IA32_APIC_BASE writes; false = #GP. */
 bool vlapic_set_base(struct vcpu *v, u64 val);
