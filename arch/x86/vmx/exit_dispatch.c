@@ -145,6 +145,8 @@ static enum exit_action handle_invd(struct vcpu *v)
 	return EXIT_SKIP;
 }
 
+static bool halt_should_wake(struct vcpu *v, u64 rflags);
+
 /* HLT ("HLT—Halt"): the vCPU waits for an interrupt it can take (or NMI, INIT). With
  * one pending it goes on at once; else it blocks (hv/sched/sched.c) and its CPU runs others
  * or idles until it is woken (hv/sched/sched.c). */
@@ -152,10 +154,10 @@ static enum exit_action handle_hlt(struct vcpu *v)
 {
 	u64 rflags = vmcs_readl(GUEST_RFLAGS);
 	bool irqs = rflags & RFLAGS_IF;
-	skip_instruction();
+	skip_instruction_rflags(rflags);
 	/* A single-step trap is pending after HLT: the #DB is an event, so the vCPU
-	 * takes it instead of halting. */
-	if ((rflags & RFLAGS_TF) || vcpu_halt_should_wake(v))
+	 * takes it instead of halting. (RFLAGS after the skip differ at most in RF.) */
+	if ((rflags & RFLAGS_TF) || halt_should_wake(v, rflags))
 		return EXIT_RESUME;
 	if (!irqs && v->vm->nr_vcpus == 1) {
 		vm_stop(v->vm, HV_STATUS_STOPPED, false, 0,
@@ -173,9 +175,14 @@ static enum exit_action handle_hlt(struct vcpu *v)
 
 bool vcpu_halt_should_wake(struct vcpu *v)
 {
+	return halt_should_wake(v, vmcs_readl(GUEST_RFLAGS));
+}
+
+static bool halt_should_wake(struct vcpu *v, u64 rflags)
+{
 	if (v->nmi_pending || (v->requests & (REQ_NMI | REQ_INIT)))
 		return true;
-	if (!(vmcs_readl(GUEST_RFLAGS) & RFLAGS_IF))
+	if (!(rflags & RFLAGS_IF))
 		return false;
 	if (pi_test_on(v->arch.pi)) {
 		/* Take PIR into the IRR to see whether its vectors beat PPR. */
