@@ -7,8 +7,9 @@
  *
  * The handlers of other concerns live beside it (exit_internal.h lists them).
  *
- * Hot path: vmx_exit_stub -> vmx_handle_exit -> handler -> (skip) -> vmresume. Keep
- * everything not needed on every exit out of vmx_handle_exit.
+ * Hot path: vmx_exit_stub (entry.S) -> vmx_exit_entry[reason]: handle_exit_simple
+ * (CPUID, VMCALL, port I/O) or handle_exit_full -> handler -> (skip) -> vmresume. Keep
+ * everything not needed on every exit out of both.
  */
 #include "arch/x86/vmx/exit_internal.h"
 #include "hv/vm/hypercall.h"
