@@ -26,7 +26,7 @@ all: hv guests unit
 
 hv: $(BUILD)/hv.elf
 
-$(BUILD)/asm-offsets.h: arch/x86/vmx/asm-offsets.c hv/vm/vm.h hv/host/cpu.h
+$(BUILD)/asm-offsets.h: arch/x86/vmx/asm-offsets.c hv/vm/vm.h hv/host/cpu.h arch/x86/vmx/vmcs.h arch/x86/vmx/exit_reason.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -S -o $(BUILD)/asm-offsets.s $<
 	sed -n 's/.*->\([A-Z0-9_]*\) \$$\{0,1\}\([0-9]*\).*/#define \1 \2/p' $(BUILD)/asm-offsets.s > $@.tmp

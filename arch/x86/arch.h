@@ -18,6 +18,8 @@
 
 #include "hv/lib/types.h"
 #include "arch/x86/pi_desc.h"
+#include "arch/x86/paging.h"
+#include "arch/x86/insn.h"
 #include "arch/x86/vmx/ept.h"
 #include "arch/x86/vmx/exit_reason.h"
 
@@ -75,6 +77,17 @@ struct vcpu_arch {
 	 * RDTSCP is offered, arch/x86/vmx/vmx.c). */
 	s64 tsc_offset;
 	u64 tsc_adjust, tsc_aux, misc_enable;
+	/* The last guest page walk the hypervisor made for it (arch/x86/vmx/gwalk.c). */
+	struct pw_memo walk_memo;
+	/* The last instructions its MMIO exits decoded (arch/x86/vmx/mmio.c). */
+	struct mmio_insn_cache {
+		struct {
+			u64 w0, w1;   /* the 15 instruction bytes: bytes 0-7 and 7-14 */
+			u8 mode;      /* enum insn_mode + 1; 0: empty */
+			struct insn in;
+		} e[4];
+		u32 next;
+	} insn_cache;
 };
 
 /* ---- Start-up (hv/init/main.c) ---- */

@@ -81,17 +81,6 @@ static u64 genmask(unsigned hi, unsigned lo)
 	return (~0ull >> (63 - hi)) & ~((1ull << lo) - 1);
 }
 
-int pw_mode(const struct pw_state *s)
-{
-	if (!(s->cr0 & CR0_PG))
-		return 0;
-	if (!(s->cr4 & CR4_PAE))
-		return 2;
-	if (!(s->efer & EFER_LMA))
-		return 3;
-	return (s->cr4 & CR4_LA57) ? 5 : 4;
-}
-
 struct pw_entry {
 	u64 gpa, val;
 	unsigned size;
@@ -104,9 +93,10 @@ static unsigned clamp_maxphyaddr(unsigned m)
 	return m < 32 ? 32 : m > 52 ? 52 : m;
 }
 
-/* One walk. PW_RETRY when an A/D update found its entry changed. */
+/* One walk. PW_RETRY when an A/D update found its entry changed. With PW_OK, ents[0..*nents)
+ * are the entries used, top down, as they now are (after the A/D updates). */
 static enum pw_result walk(const struct pw_state *s, const struct pw_mem *m, u64 la, enum pw_access_type type,
-			   unsigned flags, struct pw_out *out)
+			   unsigned flags, struct pw_out *out, struct pw_entry *ents, int *nents)
 {
 	int mode = pw_mode(s);
 	bool write = type == PW_WRITE, fetch = type == PW_FETCH;
@@ -164,8 +154,8 @@ static enum pw_result walk(const struct pw_state *s, const struct pw_mem *m, u64
 	if (esize == 8)
 		rsvd_common = genmask(mode == 3 ? 62 : 51, maxpa) | (nxe ? 0 : PTE_XD);
 
-	struct pw_entry ents[PW_MAX_LEVELS];
 	int n = 0;
+	*nents = 0;
 	bool user_addr = true, writable = true, xd = false;
 	u64 leaf = 0, page_size = 0, frame = 0;
 	for (int lvl = levels; lvl >= 1; lvl--) {
@@ -260,19 +250,90 @@ static enum pw_result walk(const struct pw_state *s, const struct pw_mem *m, u64
 		u64 want = ents[i].val | PTE_A | (write && i == n - 1 ? PTE_D : 0);
 		if (want != ents[i].val && !m->cmpxchg(m->ctx, ents[i].gpa, ents[i].size, ents[i].val, want))
 			return PW_RETRY;
+		ents[i].val = want;
 	}
 	out->gpa = frame | (la & (page_size - 1));
 	out->page_size = page_size;
+	*nents = n;
 	return PW_OK;
+}
+
+static enum pw_result translate(const struct pw_state *s, const struct pw_mem *m, u64 la, enum pw_access_type type,
+				unsigned flags, struct pw_out *out, struct pw_entry *ents, int *nents)
+{
+	for (int i = 0; i < PW_MAX_ATTEMPTS; i++) {
+		enum pw_result r = walk(s, m, la, type, flags, out, ents, nents);
+		if (r != PW_RETRY)
+			return r;
+	}
+	return PW_RETRY;
 }
 
 enum pw_result pw_translate(const struct pw_state *s, const struct pw_mem *m, u64 la,
 			    enum pw_access_type type, unsigned flags, struct pw_out *out)
 {
-	for (int i = 0; i < PW_MAX_ATTEMPTS; i++) {
-		enum pw_result r = walk(s, m, la, type, flags, out);
-		if (r != PW_RETRY)
-			return r;
+	struct pw_entry ents[PW_MAX_LEVELS];
+	int n;
+	return translate(s, m, la, type, flags, out, ents, &n);
+}
+
+_Static_assert(sizeof(((struct pw_memo *)0)->ent) / sizeof(((struct pw_memo *)0)->ent[0]) == PW_MAX_LEVELS,
+	       "the memo holds every entry of a walk");
+
+/* The memo's key for (s, la, type, flags): the state with RFLAGS reduced to AC. */
+static bool memo_key_matches(const struct pw_memo *memo, const struct pw_state *s, u64 la_page,
+			     enum pw_access_type type, unsigned flags)
+{
+	const struct pw_state *k = &memo->s;
+	return memo->la_page == la_page && memo->type == type && memo->flags == flags && k->cr3 == s->cr3 &&
+	       k->cr0 == s->cr0 && k->cr4 == s->cr4 && k->efer == s->efer && k->cpl == s->cpl &&
+	       k->rflags == (s->rflags & RFLAGS_AC) && k->pdpte[0] == s->pdpte[0] && k->pdpte[1] == s->pdpte[1] &&
+	       k->pdpte[2] == s->pdpte[2] && k->pdpte[3] == s->pdpte[3] && k->maxphyaddr == s->maxphyaddr &&
+	       k->gbpages == s->gbpages && k->pkru == s->pkru;
+}
+
+static u64 read_ptr(const void *p, unsigned size)
+{
+	return size == 8 ? __atomic_load_n((const u64 *)p, __ATOMIC_RELAXED)
+			 : __atomic_load_n((const u32 *)p, __ATOMIC_RELAXED);
+}
+
+enum pw_result pw_translate_memo(struct pw_memo *memo, const struct pw_state *s, const struct pw_mem *m,
+				 u64 la, enum pw_access_type type, unsigned flags, struct pw_out *out)
+{
+	u64 la_page = la & ~(PAGE_SIZE - 1);
+	if (memo->valid && memo_key_matches(memo, s, la_page, type, flags)) {
+		unsigned i;
+		for (i = 0; i < memo->n; i++)
+			if (read_ptr(memo->ent[i].p, memo->ent[i].size) != memo->ent[i].val)
+				break;
+		if (i == memo->n) {
+			out->gpa = memo->gpa_page | (la & (PAGE_SIZE - 1));
+			out->page_size = memo->page_size;
+			return PW_OK;
+		}
 	}
-	return PW_RETRY;
+	memo->valid = false;
+	struct pw_entry ents[PW_MAX_LEVELS];
+	int n;
+	enum pw_result r = translate(s, m, la, type, flags, out, ents, &n);
+	if (r != PW_OK || !m->ptr)
+		return r;
+	for (int i = 0; i < n; i++) {
+		memo->ent[i].p = m->ptr(m->ctx, ents[i].gpa, ents[i].size);
+		if (!memo->ent[i].p)
+			return r;
+		memo->ent[i].val = ents[i].val;
+		memo->ent[i].size = ents[i].size;
+	}
+	memo->n = (unsigned)n;
+	memo->s = *s;
+	memo->s.rflags = s->rflags & RFLAGS_AC;
+	memo->la_page = la_page;
+	memo->type = type;
+	memo->flags = flags;
+	memo->gpa_page = out->gpa & ~(PAGE_SIZE - 1);
+	memo->page_size = out->page_size;
+	memo->valid = true;
+	return r;
 }

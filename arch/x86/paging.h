@@ -15,12 +15,14 @@
  * implicit supervisor-mode accesses, protection keys with CR4.PKE and PKRU), the
  * error code of "Page-Fault Exceptions" and the accessed and dirty flags of "Accessed
  * and Dirty Flags". Not covered: supervisor protection keys (CR4.PKS), shadow-stack
- * accesses, HLAT, SGX, PCID/TLB effects (there is no TLB here: every call walks).
+ * accesses, HLAT, SGX, PCID/TLB effects (there is no TLB here: every call walks, or,
+ * with pw_translate_memo, re-reads every entry of its previous walk).
  */
 #ifndef ARCH_X86_PAGING_H
 #define ARCH_X86_PAGING_H
 
 #include "hv/lib/types.h"
+#include "arch/x86/x86.h"
 
 /* The page-fault error code ("Page-Fault Exceptions", Figure "Page-Fault Error Code"). */
 #define PF_P BIT(0)      /* 0: not present; 1: protection violation (or reserved bit) */
@@ -56,6 +58,10 @@ struct pw_mem {
 	bool (*read)(void *ctx, u64 gpa, unsigned size, u64 *val);
 	bool (*cmpxchg)(void *ctx, u64 gpa, unsigned size, u64 old, u64 new_val);
 	void *ctx;
+	/* Optional (pw_translate_memo): a pointer through which the size-byte entry at
+	 * gpa can be read later, valid as long as the memory stays, or NULL (not memory,
+	 * or not to be memoized). */
+	const void *(*ptr)(void *ctx, u64 gpa, unsigned size);
 };
 
 enum pw_result {
@@ -79,9 +85,50 @@ struct pw_out {
 enum pw_result pw_translate(const struct pw_state *s, const struct pw_mem *m, u64 la,
 			    enum pw_access_type type, unsigned flags, struct pw_out *out);
 
+/*
+ * The last successful translation, kept to skip repeated walks (one per caller, e.g.
+ * per vCPU). A walk is a function of the paging state (CR0, CR3, CR4, EFER, RFLAGS.AC,
+ * CPL, the PDPTE registers, MAXPHYADDR, 1-GByte page support, PKRU), the linear
+ * address, the access type and flags, and the paging-structure entries it reads. The
+ * memo keeps all of them: the state, the 4-KByte linear page, type and flags, and for
+ * each entry the walk used a pointer to it (pw_mem.ptr) and its value after the walk's
+ * own A/D updates. A later call with the same key re-reads those entries: when each
+ * still holds its value, a walk would read the same entries, reach the same result and
+ * write no flag (A, and D for a write, are already set), so the memo's result is
+ * returned; else it walks and refills the memo. Only PW_OK results are kept.
+ */
+struct pw_memo {
+	bool valid;
+	struct pw_state s;   /* rflags: AC only */
+	u64 la_page;
+	enum pw_access_type type;
+	unsigned flags;
+	u64 gpa_page, page_size;   /* the GPA of la_page and the size of the page mapping it */
+	unsigned n;
+	struct {
+		const void *p;
+		u64 val;
+		unsigned size;
+	} ent[5];
+};
+
+/* pw_translate, answered from *memo when it still holds (above), else walked (and
+ * *memo refilled when m->ptr reaches every entry used). memo->valid = false drops it. */
+enum pw_result pw_translate_memo(struct pw_memo *memo, const struct pw_state *s, const struct pw_mem *m,
+				 u64 la, enum pw_access_type type, unsigned flags, struct pw_out *out);
+
 /* The paging mode state s selects ("Paging Modes and Control Bits"): 0 none, 2 32-bit,
  * 3 PAE, 4 4-level, 5 5-level (the number of levels a walk reads, PAE counting its
  * PDPTE register). */
-int pw_mode(const struct pw_state *s);
+static inline int pw_mode(const struct pw_state *s)
+{
+	if (!(s->cr0 & CR0_PG))
+		return 0;
+	if (!(s->cr4 & CR4_PAE))
+		return 2;
+	if (!(s->efer & EFER_LMA))
+		return 3;
+	return (s->cr4 & CR4_LA57) ? 5 : 4;
+}
 
 #endif

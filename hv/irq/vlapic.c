@@ -150,7 +150,7 @@ static u32 timer_current_count(const struct vlapic *l, u64 now)
 	return (u32)MIN(n, (u64)vlapic_reg(l, APIC_TMICT));   /* a period raised to the minimum */
 }
 
-bool vlapic_write_tsc_deadline(struct vcpu *v, u64 val)
+bool vlapic_write_tsc_deadline(struct vcpu *v, u64 val, s64 tsc_offset)
 {
 	struct vlapic *l = &v->lapic;
 	/* Outside TSC-deadline mode writes are ignored ("TSC-Deadline Mode"). */
@@ -161,7 +161,7 @@ bool vlapic_write_tsc_deadline(struct vcpu *v, u64 val)
 	/* The guest writes its own TSC (host TSC + its offset, arch/x86/vmx/msr.c); the
 	 * timer runs on the host's. */
 	u64 now = rdtsc();
-	u64 guest_now = vcpu_guest_tsc(v, now);
+	u64 guest_now = now + (u64)tsc_offset;
 	l->timer_deadline = !val ? 0 : val <= guest_now ? now : now + (val - guest_now);
 	if (val && val <= guest_now)
 		vlapic_timer_expired(v, now);   /* already due: deliver before the next entry */

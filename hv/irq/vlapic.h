@@ -158,8 +158,34 @@ u32 vlapic_timer_divisor(u32 tdcr);
 /* The bits a WRMSR may set in the writable x2APIC register at xAPIC offset off
  * ("x2APIC Register Address Space": "a WRMSR ... with reserved bits set ... #GP",
  * and each register's layout); 0 where only zero may be written (EOI, ESR); ~0 for
- * registers that are not writable (the caller refuses those). */
-u64 vlapic_x2apic_write_valid(u32 off);
+ * registers that are not writable (the caller refuses those).
+ * Per register ("Local Vector Table", "Spurious-Interrupt Vector Register", "Interrupt
+ * Command Register (ICR)", "Divide Configuration Register", "SELF IPI Register"): the
+ * vector, delivery mode, delivery status (read-only, written back as read), polarity,
+ * remote IRR (read-only), trigger, mask and timer-mode fields; the high 32 bits are
+ * reserved except in the ICR (its destination). SVR bit 9 (focus processor checking)
+ * is accepted and ignored; EOI-broadcast suppression (bit 12) is not offered. Inline:
+ * every x2APIC WRMSR checks it. */
+static inline u64 vlapic_x2apic_write_valid(u32 off)
+{
+	switch (off) {
+	case APIC_TPR:        return 0xff;
+	case APIC_EOI:        return 0;
+	case APIC_ESR:        return 0;
+	case APIC_SVR:        return 0x3ff;
+	case APIC_ICR:        return 0xffffffff000cdfffull;
+	case APIC_LVT_TIMER:  return 0x000710ff;
+	case APIC_LVT_THERMAL:
+	case APIC_LVT_PMC:    return 0x000117ff;
+	case APIC_LVT_LINT0:
+	case APIC_LVT_LINT1:  return 0x0001f7ff;
+	case APIC_LVT_ERROR:  return 0x000110ff;
+	case APIC_TMICT:      return 0xffffffff;
+	case APIC_TDCR:       return 0xb;
+	case APIC_SELF_IPI:   return 0xff;
+	}
+	return ~0ull;
+}
 
 /* ---- the device: hv/irq/vlapic.c ---- */
 
@@ -190,8 +216,9 @@ static inline u64 vlapic_timer_deadline(const struct vlapic *l)
 {
 	return l->timer_deadline;
 }
-/* IA32_TSC_DEADLINE (MSR 0x6e0). */
-bool vlapic_write_tsc_deadline(struct vcpu *v, u64 val);
+/* IA32_TSC_DEADLINE (MSR 0x6e0) written with val, a guest TSC value; the guest's TSC
+ * is the host's plus tsc_offset (the caller's, so that this path makes no call). */
+bool vlapic_write_tsc_deadline(struct vcpu *v, u64 val, s64 tsc_offset);
 u64 vlapic_read_tsc_deadline(struct vcpu *v);
 /* IA32_APIC_BASE writes; false = #GP. */
 bool vlapic_set_base(struct vcpu *v, u64 val);

@@ -131,29 +131,3 @@ u32 vlapic_timer_divisor(u32 tdcr)
 	return v == 7 ? 1 : 2u << v;
 }
 
-/* Per register ("Local Vector Table", "Spurious-Interrupt Vector Register", "Interrupt
- * Command Register (ICR)", "Divide Configuration Register", "SELF IPI Register"): the
- * vector, delivery mode, delivery status (read-only, written back as read), polarity,
- * remote IRR (read-only), trigger, mask and timer-mode fields; the high 32 bits are
- * reserved except in the ICR (its destination). SVR bit 9 (focus processor checking)
- * is accepted and ignored; EOI-broadcast suppression (bit 12) is not offered. */
-u64 vlapic_x2apic_write_valid(u32 off)
-{
-	switch (off) {
-	case APIC_TPR:        return 0xff;
-	case APIC_EOI:        return 0;
-	case APIC_ESR:        return 0;
-	case APIC_SVR:        return 0x3ff;
-	case APIC_ICR:        return 0xffffffff000cdfffull;
-	case APIC_LVT_TIMER:  return 0x000710ff;
-	case APIC_LVT_THERMAL:
-	case APIC_LVT_PMC:    return 0x000117ff;
-	case APIC_LVT_LINT0:
-	case APIC_LVT_LINT1:  return 0x0001f7ff;
-	case APIC_LVT_ERROR:  return 0x000110ff;
-	case APIC_TMICT:      return 0xffffffff;
-	case APIC_TDCR:       return 0xb;
-	case APIC_SELF_IPI:   return 0xff;
-	}
-	return ~0ull;
-}

@@ -81,6 +81,7 @@ bool guest_map_build(struct guest_map *m, u64 mem, u64 hole, char *err, size_t e
 	add(m, GUEST_IOAPIC_BASE, GUEST_IOAPIC_BASE + PAGE_SIZE, GMAP_IOAPIC, false);
 	add(m, GUEST_LAPIC_BASE, GUEST_LAPIC_BASE + PAGE_SIZE, GMAP_LAPIC, false);
 	add(m, GUEST_BIOS_HIGH, GUEST_4G, GMAP_BIOS_HIGH, false);
+	/* span[0] at GPA 0, host offset 0: guest_map_offset's inline test relies on it. */
 	m->span[m->nr_spans++] = (struct gmap_span){ 0, low, 0 };
 	if (mem > hole) {
 		add(m, GUEST_4G, GUEST_4G + (mem - hole), GMAP_RAM, true);
@@ -97,7 +98,7 @@ const struct gmap_entry *guest_map_find(const struct guest_map *m, u64 gpa)
 	return NULL;
 }
 
-bool guest_map_offset(const struct guest_map *m, u64 gpa, u64 len, u64 *off)
+bool guest_map_offset_spans(const struct guest_map *m, u64 gpa, u64 len, u64 *off)
 {
 	for (u32 i = 0; i < m->nr_spans; i++) {
 		const struct gmap_span *s = &m->span[i];

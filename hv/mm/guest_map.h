@@ -89,8 +89,19 @@ bool guest_map_build(struct guest_map *m, u64 mem, u64 hole, char *err, size_t e
 const struct gmap_entry *guest_map_find(const struct guest_map *m, u64 gpa);
 
 /* The host offset of [gpa, gpa+len) when it lies inside one RAM span (len 0: gpa
- * itself must). This is what gpa_to_hva translates through. */
-bool guest_map_offset(const struct guest_map *m, u64 gpa, u64 len, u64 *off);
+ * itself must). This is what gpa_to_hva translates through, on every exit that
+ * touches guest memory: span[0] (GPA 0 at host offset 0) is tested inline, the other
+ * spans out of line (guest_map_offset_spans). */
+bool guest_map_offset_spans(const struct guest_map *m, u64 gpa, u64 len, u64 *off);
+static inline bool guest_map_offset(const struct guest_map *m, u64 gpa, u64 len, u64 *off)
+{
+	u64 low = m->span[0].size;
+	if (likely(gpa < low && len <= low - gpa)) {
+		*off = gpa;
+		return true;
+	}
+	return guest_map_offset_spans(m, gpa, len, off);
+}
 
 /* [gpa, gpa+len) lies inside one entry of kind GMAP_RAM (where a loader may place). */
 bool guest_map_is_ram(const struct guest_map *m, u64 gpa, u64 len);

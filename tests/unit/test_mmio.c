@@ -371,6 +371,72 @@ static void instruction_across_a_page(void **state)
 	assert_contains(fault_msg, "0xd0000000");
 }
 
+/* The per-vCPU decode cache (mmio.c, decode): keyed by all 15 fetched bytes and the
+ * code size, so the same bytes in another mode, rewritten bytes at the same RIP and
+ * more instructions than it holds all decode as without it. */
+static void decode_cache(void **state)
+{
+	(void)state;
+	exit_qual(false);
+	read_val = 0xa1b2c3d4;
+	CODE(0x100000, 0x100000, 0x8b, 0x07);                /* mov (%rdi),%eax */
+	for (int i = 0; i < 2; i++) {
+		vcpu.gpr[GPR_RAX] = ~0ull;
+		assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE, NULL, &claimed), EXIT_RESUME);
+		assert_int_equal(dev_log.size, 4);
+		assert_int_equal(vcpu.gpr[GPR_RAX], 0xa1b2c3d4ull);
+		vmcs_writel(GUEST_RIP, 0x100000);
+	}
+	/* The same bytes in 16-bit code (compatibility mode, CS.D = 0): mov (%bx),%ax. */
+	vmcs_write32(GUEST_CS_AR_BYTES, AR_CODE16);
+	vcpu.gpr[GPR_RAX] = ~0ull;
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE, NULL, &claimed), EXIT_RESUME);
+	assert_int_equal(dev_log.size, 2);
+	assert_int_equal(vcpu.gpr[GPR_RAX], 0xffffffffffffc3d4ull);
+	assert_int_equal(vmcs_readl(GUEST_RIP), 0x2);   /* IP wraps at 16 bits */
+	vmcs_write32(GUEST_CS_AR_BYTES, AR_CODE64);
+	/* Rewritten at the same RIP: mov (%rdi),%al; then a byte past the instruction
+	 * changes (another key, the same instruction). */
+	CODE(0x100000, 0x100000, 0x8a, 0x07);
+	vcpu.gpr[GPR_RAX] = ~0ull;
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE, NULL, &claimed), EXIT_RESUME);
+	assert_int_equal(dev_log.size, 1);
+	assert_int_equal(vcpu.gpr[GPR_RAX], 0xffffffffffffffd4ull);
+	vm.ram[0x100000 + 14] ^= 0xff;
+	vmcs_writel(GUEST_RIP, 0x100000);
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE, NULL, &claimed), EXIT_RESUME);
+	assert_int_equal(dev_log.size, 1);
+	/* Bytes 8-14 count too: the immediate of movl $imm32,0x0(%rip) ends at byte 9. */
+	exit_qual(true);
+	CODE(0x100000, 0x100000, 0xc7, 0x05, 0x00, 0x00, 0x00, 0x00, 0x11, 0x22, 0x33, 0x44);
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE, NULL, &claimed), EXIT_RESUME);
+	assert_int_equal(dev_log.val, 0x44332211ull);
+	CODE(0x100000, 0x100000, 0xc7, 0x05, 0x00, 0x00, 0x00, 0x00, 0x11, 0x22, 0x33, 0x55);
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE, NULL, &claimed), EXIT_RESUME);
+	assert_int_equal(dev_log.val, 0x55332211ull);
+	exit_qual(false);
+	/* Six instructions, more than the cache holds, twice round. */
+	static const u8 forms[6][4] = {
+		{ 0x8b, 0x07 }, { 0x8a, 0x07 }, { 0x66, 0x8b, 0x07 }, { 0x48, 0x8b, 0x07 },
+		{ 0x0f, 0xb6, 0x07 }, { 0x0f, 0xb7, 0x07 },
+	};
+	static const u8 sizes[6] = { 4, 1, 2, 8, 1, 2 };
+	static const u8 lens[6] = { 2, 2, 3, 3, 3, 3 };
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 6; i++) {
+			code_at(0x100000, 0x100000, forms[i], lens[i]);
+			assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE, NULL, &claimed), EXIT_RESUME);
+			assert_int_equal(dev_log.size, sizes[i]);
+			assert_int_equal(vmcs_readl(GUEST_RIP), 0x100000 + lens[i]);
+		}
+	}
+	/* Not an emulated instruction: refused each time, whatever was cached before. */
+	CODE(0x100000, 0x100000, 0x0f, 0x0b);                /* ud2 */
+	assert_int_equal(vmx_mmio_emulate(&vcpu, DEV_BASE, NULL, &claimed), EXIT_LEAVE);
+	assert_contains(fault_msg, "instruction not emulated");
+	assert_int_equal(faults, 1);
+}
+
 static void code_size_from_cs(void **state)
 {
 	(void)state;
@@ -635,6 +701,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(high_byte_and_movzx_loads, setup, teardown),
 		cmocka_unit_test_setup_teardown(instruction_across_a_page, setup, teardown),
 		cmocka_unit_test_setup_teardown(code_size_from_cs, setup, teardown),
+		cmocka_unit_test_setup_teardown(decode_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(refusals_stop_the_vm, setup, teardown),
 		cmocka_unit_test_setup_teardown(ioapic_through_dispatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(bus_outcomes, setup, teardown),

@@ -60,7 +60,20 @@ static bool t_cmpxchg(void *ctx, u64 gpa, unsigned size, u64 old, u64 new_val)
 	return true;
 }
 
-static const struct pw_mem tmem = { t_read, t_cmpxchg, NULL };
+static unsigned ptr_calls;
+static bool ptr_refuse;
+
+static const void *t_ptr(void *ctx, u64 gpa, unsigned size)
+{
+	assert_null(ctx);
+	ptr_calls++;
+	if (ptr_refuse || gpa >= MEM_SIZE || size > MEM_SIZE - gpa)
+		return NULL;
+	return mem + gpa;
+}
+
+static const struct pw_mem tmem = { t_read, t_cmpxchg, NULL, NULL };
+static const struct pw_mem tmem_ptr = { t_read, t_cmpxchg, NULL, t_ptr };
 static struct pw_state st;
 static u64 next_table;
 
@@ -105,7 +118,8 @@ static int setup(void **state)
 	assert_non_null(mem);
 	memset(mem, 0, 0x400000);
 	next_table = 0x1000;
-	reads = cmpxchgs = 0;
+	reads = cmpxchgs = ptr_calls = 0;
+	ptr_refuse = false;
 	interfere = NULL;
 	interfere_left = 0;
 	memset(&st, 0, sizeof(st));
@@ -667,6 +681,162 @@ static void test_not_memory(void **state)
 	assert_int_equal(o.error, 0);
 }
 
+/* ---- the memo (pw_translate_memo) ---- */
+
+static struct pw_memo memo;
+
+static enum pw_result mxlate(u64 la, enum pw_access_type t, unsigned flags, struct pw_out *o)
+{
+	memset(o, 0xa5, sizeof(*o));
+	return pw_translate_memo(&memo, &st, &tmem_ptr, la, t, flags, o);
+}
+
+/* Translate through the memo, expect gpa, and whether the entries were walked
+ * (m->read called) or only re-checked. */
+static void expect_memo(u64 la, enum pw_access_type t, unsigned flags, u64 gpa, bool walked)
+{
+	struct pw_out o, ref;
+	unsigned r0 = reads;
+	assert_int_equal(mxlate(la, t, flags, &o), PW_OK);
+	assert_int_equal(o.gpa, gpa);
+	assert_int_equal(reads != r0, walked);
+	/* And what a plain walk gives now (it writes no flag: the memo left none to set). */
+	unsigned c0 = cmpxchgs;
+	assert_int_equal(xlate(la, t, flags, &ref), PW_OK);
+	assert_int_equal(ref.gpa, o.gpa);
+	assert_int_equal(ref.page_size, o.page_size);
+	assert_int_equal(cmpxchgs, c0);
+}
+
+static void test_memo_4level(void **state)
+{
+	(void)state;
+	memset(&memo, 0, sizeof(memo));
+	u64 root = mode4();
+	u64 la = 0x7f1234567000ull;
+	map64(root, 4, la, 1, 0x345000ull, P | RW | US, P | RW | US);
+	map64(root, 4, 0x40000000ull, 2, 0x600000ull, P | RW, P | RW);
+	expect_memo(la + 0x10, PW_FETCH, 0, 0x345010ull, true);
+	assert_true(memo.valid);
+	assert_int_equal(memo.n, 4);
+	/* Same page, same state: no walk, no flag written. */
+	unsigned c0 = cmpxchgs;
+	expect_memo(la + 0xff8, PW_FETCH, 0, 0x345ff8ull, false);
+	assert_int_equal(cmpxchgs, c0);
+	/* The PTE now maps another frame: walked again. */
+	put64(ent_gpa(root, 4, la, 1), 0x789000ull | P | RW | US | A);
+	expect_memo(la + 0x20, PW_FETCH, 0, 0x789020ull, true);
+	expect_memo(la + 0x20, PW_FETCH, 0, 0x789020ull, false);
+	/* The guest cleared A in the PDE: walked again, A set again. */
+	u64 pde = ent_gpa(root, 4, la, 2);
+	put64(pde, get64(pde) & ~A);
+	c0 = cmpxchgs;
+	assert_int_equal(mxlate(la, PW_FETCH, 0, &(struct pw_out){ 0 }), PW_OK);
+	assert_int_equal(cmpxchgs, c0 + 1);
+	assert_true(get64(pde) & A);
+	expect_memo(la, PW_FETCH, 0, 0x789000ull, false);
+	/* A write after the fetch: another key; it sets D, then hits. */
+	expect_memo(la, PW_WRITE, 0, 0x789000ull, true);
+	assert_true(get64(ent_gpa(root, 4, la, 1)) & D);
+	expect_memo(la + 8, PW_WRITE, 0, 0x789008ull, false);
+	/* The guest cleared D: a write walks again (and sets it), a read would not need to,
+	 * but its key is another one. */
+	u64 pte = ent_gpa(root, 4, la, 1);
+	put64(pte, get64(pte) & ~D);
+	expect_memo(la, PW_WRITE, 0, 0x789000ull, true);
+	assert_true(get64(pte) & D);
+	/* Another page, another key. */
+	expect_memo(0x40001000ull, PW_READ, 0, 0x601000ull, true);
+	expect_memo(0x40001234ull, PW_READ, 0, 0x601234ull, false);
+	/* Every part of the state is in the key. */
+	st.cr3 |= 0x8;   /* PWT: not part of the address, but another CR3 */
+	expect_memo(0x40001000ull, PW_READ, 0, 0x601000ull, true);
+	st.cr0 &= ~(u64)CR0_WP;
+	expect_memo(0x40001000ull, PW_READ, 0, 0x601000ull, true);
+	st.rflags |= RFLAGS_AC;
+	expect_memo(0x40001000ull, PW_READ, 0, 0x601000ull, true);
+	st.rflags |= RFLAGS_TF;   /* not AC: the same key */
+	expect_memo(0x40001000ull, PW_READ, 0, 0x601000ull, false);
+	expect_memo(0x40001000ull, PW_READ, PW_IMPLICIT, 0x601000ull, true);
+	/* The CPL: user mode may not reach this supervisor page, whatever the memo holds. */
+	st.cpl = 3;
+	struct pw_out o;
+	assert_int_equal(mxlate(0x40001000ull, PW_READ, PW_IMPLICIT, &o), PW_OK);
+	assert_int_equal(mxlate(0x40001000ull, PW_READ, 0, &o), PW_FAULT);
+	assert_int_equal(o.error, PF_P | PF_U);
+	assert_false(memo.valid);
+	st.cpl = 0;
+	/* Not present now: the fault, not the memo's old result. */
+	expect_memo(la, PW_READ, 0, 0x789000ull, true);
+	put64(ent_gpa(root, 4, la, 3), 0);
+	assert_int_equal(mxlate(la, PW_READ, 0, &o), PW_FAULT);
+	assert_int_equal(o.error, 0);
+	assert_false(memo.valid);
+}
+
+static void test_memo_32bit_and_pae(void **state)
+{
+	(void)state;
+	memset(&memo, 0, sizeof(memo));
+	/* 32-bit paging, 4-byte entries; a 4 MiB page. */
+	u64 pd = alloc_table(), pt = alloc_table();
+	st.cr0 = CR0_PG | CR0_PE | CR0_WP;
+	st.cr4 = CR4_PSE;
+	st.cr3 = pd;
+	put32(pd + (0x00401000u >> 22) * 4, (u32)(pt | P | RW));
+	put32(pt + ((0x00401000u >> 12) & 1023) * 4, 0x00234000u | (u32)(P | RW));
+	put32(pd + (0x00c00000u >> 22) * 4, 0x01000000u | (u32)(P | RW | PS));
+	expect_memo(0x00401abcull, PW_READ, 0, 0x234abcull, true);
+	assert_int_equal(memo.n, 2);
+	expect_memo(0x00401000ull, PW_READ, 0, 0x234000ull, false);
+	/* The upper half of an 8-byte neighbour is not part of a 4-byte entry... */
+	put32(pt + ((0x00401000u >> 12) & 1023) * 4 + 4, 0xdeadbeefu);
+	expect_memo(0x00401000ull, PW_READ, 0, 0x234000ull, false);
+	/* ...the entry itself is. */
+	put32(pd + (0x00401000u >> 22) * 4, (u32)(pt | P | RW | US | A));
+	expect_memo(0x00401000ull, PW_READ, 0, 0x234000ull, true);
+	expect_memo(0x00d23456ull, PW_WRITE, 0, 0x1123456ull, true);
+	assert_int_equal(memo.n, 1);
+	assert_int_equal(memo.page_size, 4u << 20);
+	expect_memo(0x00d23000ull, PW_WRITE, 0, 0x1123000ull, false);
+	/* PAE: the PDPTE registers are part of the state. */
+	u64 pdt = alloc_table();
+	st.cr4 = CR4_PAE;
+	st.pdpte[0] = pdt | P;
+	put64(pdt + 2 * 8, 0x800000ull | P | RW | PS);
+	expect_memo(0x00412345ull, PW_READ, 0, 0x812345ull, true);
+	expect_memo(0x00412345ull, PW_READ, 0, 0x812345ull, false);
+	u64 pdt2 = alloc_table();
+	put64(pdt2 + 2 * 8, 0xa00000ull | P | RW | PS);
+	st.pdpte[0] = pdt2 | P;
+	expect_memo(0x00412345ull, PW_READ, 0, 0xa12345ull, true);
+}
+
+static void test_memo_needs_ptr(void **state)
+{
+	(void)state;
+	memset(&memo, 0, sizeof(memo));
+	u64 root = mode4();
+	map64(root, 4, 0x1000ull, 1, 0x2000ull, P | RW, P | RW);
+	/* Without pw_mem.ptr (or when it refuses an entry) nothing is kept: every call walks. */
+	ptr_refuse = true;
+	expect_memo(0x1000ull, PW_READ, 0, 0x2000ull, true);
+	assert_false(memo.valid);
+	expect_memo(0x1000ull, PW_READ, 0, 0x2000ull, true);
+	struct pw_out o;
+	unsigned r0 = reads;
+	assert_int_equal(pw_translate_memo(&memo, &st, &tmem, 0x1000ull, PW_READ, 0, &o), PW_OK);
+	assert_int_equal(pw_translate_memo(&memo, &st, &tmem, 0x1000ull, PW_READ, 0, &o), PW_OK);
+	assert_int_equal(reads, r0 + 8);
+	assert_false(memo.valid);
+	ptr_refuse = false;
+	expect_memo(0x1000ull, PW_READ, 0, 0x2000ull, true);
+	assert_true(memo.valid);
+	/* Dropped by the owner: walks again. */
+	memo.valid = false;
+	expect_memo(0x1000ull, PW_READ, 0, 0x2000ull, true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -686,6 +856,9 @@ int main(void)
 		cmocka_unit_test_setup(test_cmpxchg_rewalk, setup),
 		cmocka_unit_test_setup(test_cmpxchg_gives_up, setup),
 		cmocka_unit_test_setup(test_not_memory, setup),
+		cmocka_unit_test_setup(test_memo_4level, setup),
+		cmocka_unit_test_setup(test_memo_32bit_and_pae, setup),
+		cmocka_unit_test_setup(test_memo_needs_ptr, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,6 +2,8 @@
 /* Offsets for entry.S, generated at build time (Makefile: build/asm-offsets.h). */
 #include "hv/vm/vm.h"
 #include "hv/host/cpu.h"
+#include "arch/x86/vmx/vmcs.h"
+#include "arch/x86/vmx/exit_reason.h"
 
 #define DEFINE(sym, val) asm volatile("\n.ascii \"->" #sym " %0\"" : : "i"(val))
 #define OFFSET(sym, str, mem) DEFINE(sym, offsetof(struct str, mem))
@@ -10,6 +12,8 @@ void asm_offsets(void);
 void asm_offsets(void)
 {
 	OFFSET(CPU_VCPU, cpu, vcpu);
+	DEFINE(VMCS_EXIT_REASON, VM_EXIT_REASON);
+	DEFINE(NR_EXIT_REASONS_ASM, NR_EXIT_REASONS);
 	OFFSET(CPU_STACK_TOP, cpu, stack_top);
 	DEFINE(VCPU_RAX, offsetof(struct vcpu, gpr[GPR_RAX]));
 	DEFINE(VCPU_RCX, offsetof(struct vcpu, gpr[GPR_RCX]));

@@ -55,8 +55,17 @@ vmx_exit_stub:
 	for_gprs save
 	popq VCPU_RAX(%rax)
 	movq %rax, %rdi
-	call vmx_handle_exit
-	testq %rax, %rax
+	/* The handler by exit reason (exit_dispatch.c, vmx_exit_entry); a reason that
+	 * cannot be read, or with bits above the basic reason, goes to vmx_handle_exit. */
+	movl $VMCS_EXIT_REASON, %esi
+	vmread %rsi, %rsi
+	jbe 3f
+	cmpq $NR_EXIT_REASONS_ASM, %rsi
+	jae 3f
+	call *vmx_exit_entry(,%rsi,8)
+	jmp 4f
+3:	call vmx_handle_exit
+4:	testq %rax, %rax
 	jnz 2f
 	movq %gs:CPU_VCPU, %rax
 	for_gprs load

@@ -7,8 +7,9 @@
  *
  * The handlers of other concerns live beside it (exit_internal.h lists them).
  *
- * Hot path: vmx_exit_stub -> vmx_handle_exit -> handler -> (skip) -> vmresume. Keep
- * everything not needed on every exit out of vmx_handle_exit.
+ * Hot path: vmx_exit_stub (entry.S) -> vmx_exit_entry[reason]: handle_exit_simple
+ * (CPUID, VMCALL, port I/O) or handle_exit_full -> handler -> (skip) -> vmresume. Keep
+ * everything not needed on every exit out of both.
  */
 #include "arch/x86/vmx/exit_internal.h"
 #include "hv/vm/hypercall.h"
@@ -86,6 +87,15 @@ const char *exit_reason_name(unsigned basic)
 	return basic < NR_EXIT_REASONS && exit_names[basic] ? exit_names[basic] : "unknown";
 }
 
+/* skip_instruction (exit_internal.h) with RFLAGS.TF or RF set: out of line, so that
+ * the inline part costs one VMREAD and a test on every other exit. */
+void __attribute__((noinline)) skip_instruction_trap(u64 rflags)
+{
+	vmcs_writel(GUEST_RFLAGS, rflags & ~(u64)RFLAGS_RF);
+	if ((rflags & RFLAGS_TF) && !(vmcs_read64(GUEST_IA32_DEBUGCTL) & DEBUGCTL_BTF))
+		vmcs_writel(GUEST_PENDING_DBG_EXCEPTIONS, vmcs_readl(GUEST_PENDING_DBG_EXCEPTIONS) | PENDING_DBG_BS);
+}
+
 /* ---- simple handlers ---- */
 
 /* Without "acknowledge interrupt on exit" the interrupt is still pending: open the
@@ -95,7 +105,7 @@ static void irq_window_for_host(void)
 	asm volatile("sti; nop; cli" ::: "memory");
 }
 
-static enum exit_action handle_cpuid(struct vcpu *v)
+static inline __attribute__((always_inline)) enum exit_action handle_cpuid(struct vcpu *v)
 {
 	u32 out[4];
 	guest_cpuid(v, (u32)v->gpr[GPR_RAX], (u32)v->gpr[GPR_RCX], out);
@@ -121,7 +131,7 @@ static enum exit_action handle_cpuid(struct vcpu *v)
  * State": "the value of the DPL field for SS is always equal to the logical
  * processor's current privilege level").
  */
-static enum exit_action handle_vmcall(struct vcpu *v)
+static inline __attribute__((always_inline)) enum exit_action handle_vmcall(struct vcpu *v)
 {
 	if (unlikely(vmcs_read32(GUEST_SS_AR_BYTES) & AR_DPL_MASK) && !v->vm->cfg->user_hc)
 		return inject_ud(v);
@@ -136,6 +146,8 @@ static enum exit_action handle_invd(struct vcpu *v)
 	return EXIT_SKIP;
 }
 
+static bool halt_should_wake(struct vcpu *v, u64 rflags);
+
 /* HLT ("HLT—Halt"): the vCPU waits for an interrupt it can take (or NMI, INIT). With
  * one pending it goes on at once; else it blocks (hv/sched/sched.c) and its CPU runs others
  * or idles until it is woken (hv/sched/sched.c). */
@@ -143,10 +155,10 @@ static enum exit_action handle_hlt(struct vcpu *v)
 {
 	u64 rflags = vmcs_readl(GUEST_RFLAGS);
 	bool irqs = rflags & RFLAGS_IF;
-	skip_instruction();
+	skip_instruction_rflags(rflags);
 	/* A single-step trap is pending after HLT: the #DB is an event, so the vCPU
-	 * takes it instead of halting. */
-	if ((rflags & RFLAGS_TF) || vcpu_halt_should_wake(v))
+	 * takes it instead of halting. (RFLAGS after the skip differ at most in RF.) */
+	if ((rflags & RFLAGS_TF) || halt_should_wake(v, rflags))
 		return EXIT_RESUME;
 	if (!irqs && v->vm->nr_vcpus == 1) {
 		vm_stop(v->vm, HV_STATUS_STOPPED, false, 0,
@@ -164,9 +176,14 @@ static enum exit_action handle_hlt(struct vcpu *v)
 
 bool vcpu_halt_should_wake(struct vcpu *v)
 {
+	return halt_should_wake(v, vmcs_readl(GUEST_RFLAGS));
+}
+
+static bool halt_should_wake(struct vcpu *v, u64 rflags)
+{
 	if (v->nmi_pending || (v->requests & (REQ_NMI | REQ_INIT)))
 		return true;
-	if (!(vmcs_readl(GUEST_RFLAGS) & RFLAGS_IF))
+	if (!(rflags & RFLAGS_IF))
 		return false;
 	if (pi_test_on(v->arch.pi)) {
 		/* Take PIR into the IRR to see whether its vectors beat PPR. */
@@ -186,7 +203,9 @@ static enum exit_action handle_ept_violation(struct vcpu *v)
 	u64 q = vmcs_readl(EXIT_QUALIFICATION);
 	u64 gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
 	const char *what = q & BIT(1) ? "write" : q & BIT(2) ? "instruction fetch" : "read";
-	bool in_ram = gpa_to_hva(v->vm, gpa, 1) != NULL;
+	/* The local APIC page (the interrupt path without APICv) is never RAM (no RAM lies
+	 * in the hole, hv/mm/guest_map.h): no lookup for it. */
+	bool in_ram = gpa - GUEST_LAPIC_BASE >= PAGE_SIZE && gpa_to_hva(v->vm, gpa, 1) != NULL;
 	if (!in_ram) {
 		bool claimed;
 		enum exit_action act = vm_mmio_dispatch(v, gpa, q, &claimed);
@@ -338,13 +357,6 @@ static enum exit_action unexpected_exit(struct vcpu *v, u32 reason)
 	return EXIT_LEAVE;
 }
 
-/* Exits handled without leaving "in guest" (vmx_handle_exit). */
-static const bool simple_exit[NR_EXIT_REASONS] = {
-	[EXIT_REASON_CPUID] = true,
-	[EXIT_REASON_VMCALL] = true,
-	[EXIT_REASON_IO_INSTRUCTION] = true,
-};
-
 /* An event whose delivery the exit interrupted ("Information for VM Exits That Occur
  * During Event Delivery") is delivered again on the next entry. */
 static void reinject(u32 idt)
@@ -358,9 +370,9 @@ static void reinject(u32 idt)
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info);
 }
 
-u64 vmx_handle_exit(struct vcpu *v)
+/* Every exit but the simple ones (vmx_exit_entry). */
+static u64 handle_exit_full(struct vcpu *v, u32 reason)
 {
-	u32 reason = vmcs_read32(VM_EXIT_REASON);
 	u32 basic = reason & 0xffff;
 	enum exit_action a;
 
@@ -378,30 +390,6 @@ u64 vmx_handle_exit(struct vcpu *v)
 			vmx_entry_tail(v);
 			return 0;
 		}
-	}
-	/* Simple instruction exits (no event delivery was under way, so no IDT-vectoring
-	 * information; handlers that neither block nor touch timers or APIC state) are
-	 * handled like the fastpath: still "in guest", interrupts off, so a post sees
-	 * IN_GUEST and its notification stays pending until entry, and a request or a
-	 * stop comes with a kick that exits right after entry. Only what this exit's own
-	 * handler may have posted (ON) and a running preemption timer (restarted at every
-	 * entry) need work here. */
-	if (likely(basic < NR_EXIT_REASONS && simple_exit[basic] && !(reason & EXIT_REASON_FAILED_ENTRY) &&
-		   !v->race.window)) {
-		v->exits[basic]++;
-		a = exit_handlers[basic](v);
-		if (likely(a == EXIT_SKIP))
-			skip_instruction();
-		if (likely(a != EXIT_LEAVE && !v->requests && v->state == VCPU_RUNNING)) {
-			if (unlikely(v->arch.pin & PIN_PREEMPTION_TIMER))
-				vmx_program_timer(v);
-			sync_or_inject(v, true);
-			return 0;
-		}
-		v->mode = VCPU_OUTSIDE_GUEST;
-		if (a == EXIT_LEAVE)
-			return 1;
-		return vmx_prepare_entry(v) ? 0 : 1;
 	}
 	v->mode = VCPU_OUTSIDE_GUEST;
 	u32 idt = vmcs_read32(IDT_VECTORING_INFO_FIELD);
@@ -422,4 +410,57 @@ u64 vmx_handle_exit(struct vcpu *v)
 	else if (a == EXIT_LEAVE)
 		return 1;
 	return vmx_prepare_entry(v) ? 0 : 1;
+}
+
+/* Simple instruction exits (CPUID, VMCALL, I/O: no event delivery was under way, so
+ * no IDT-vectoring information; handlers that neither block nor touch timers or APIC
+ * state) are handled like the fastpath: still "in guest", interrupts off, so a post
+ * sees IN_GUEST and its notification stays pending until entry, and a request or a
+ * stop comes with a kick that exits right after entry. Only what this exit's own
+ * handler may have posted (ON) and a running preemption timer (restarted at every
+ * entry) need work here. A function of its own (entered from vmx_exit_entry), so that
+ * it saves no more registers than it needs; the two small handlers are inlined. */
+static u64 handle_exit_simple(struct vcpu *v, u32 reason)
+{
+	enum exit_action a;
+	if (unlikely(v->race.window))
+		return handle_exit_full(v, reason);
+	v->exits_total++;
+	v->exits[reason]++;
+	if (reason == EXIT_REASON_CPUID)
+		a = handle_cpuid(v);
+	else if (reason == EXIT_REASON_VMCALL)
+		a = handle_vmcall(v);
+	else
+		a = vmx_exit_io(v);
+	if (likely(a == EXIT_SKIP))
+		skip_instruction();
+	if (likely(a != EXIT_LEAVE && !v->requests && v->state == VCPU_RUNNING)) {
+		if (unlikely(v->arch.pin & PIN_PREEMPTION_TIMER))
+			vmx_program_timer(v);
+		sync_or_inject(v, true);
+		return 0;
+	}
+	v->mode = VCPU_OUTSIDE_GUEST;
+	if (a == EXIT_LEAVE)
+		return 1;
+	return vmx_prepare_entry(v) ? 0 : 1;
+}
+
+/* entry.S: after an exit whose basic reason (VM_EXIT_REASON with no other bit set) is
+ * below NR_EXIT_REASONS, vmx_exit_stub calls vmx_exit_entry[reason](v, reason); for any
+ * other value vmx_handle_exit. Non-zero: leave for the run loop; 0: resume. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
+const exit_entry_t vmx_exit_entry[NR_EXIT_REASONS] = {
+	[0 ... NR_EXIT_REASONS - 1] = handle_exit_full,
+	[EXIT_REASON_CPUID] = handle_exit_simple,
+	[EXIT_REASON_VMCALL] = handle_exit_simple,
+	[EXIT_REASON_IO_INSTRUCTION] = handle_exit_simple,
+};
+#pragma GCC diagnostic pop
+
+u64 vmx_handle_exit(struct vcpu *v)
+{
+	return handle_exit_full(v, vmcs_read32(VM_EXIT_REASON));
 }

@@ -42,19 +42,29 @@ static inline enum exit_action inject_gp(struct vcpu *v)
  * after the instruction), delivered by the CPU right after VM entry; not with
  * DEBUGCTL.BTF, which single-steps on branches only, and no emulated instruction
  * branches. */
-static inline void skip_instruction(void)
+void skip_instruction_trap(u64 rflags);   /* exit_dispatch.c: the TF/RF part */
+static inline __attribute__((always_inline)) void skip_rip_and_shadow(void)
 {
 	vmcs_writel(GUEST_RIP, vmcs_readl(GUEST_RIP) + vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
 	u32 intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
 	if (unlikely(intr & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS)))
 		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, intr & ~(u32)(INTR_BLOCK_STI | INTR_BLOCK_MOV_SS));
+}
+
+static inline __attribute__((always_inline)) void skip_instruction(void)
+{
+	skip_rip_and_shadow();
 	u64 rflags = vmcs_readl(GUEST_RFLAGS);
-	if (unlikely(rflags & (RFLAGS_TF | RFLAGS_RF))) {
-		vmcs_writel(GUEST_RFLAGS, rflags & ~(u64)RFLAGS_RF);
-		if ((rflags & RFLAGS_TF) && !(vmcs_read64(GUEST_IA32_DEBUGCTL) & DEBUGCTL_BTF))
-			vmcs_writel(GUEST_PENDING_DBG_EXCEPTIONS,
-				    vmcs_readl(GUEST_PENDING_DBG_EXCEPTIONS) | PENDING_DBG_BS);
-	}
+	if (unlikely(rflags & (RFLAGS_TF | RFLAGS_RF)))
+		skip_instruction_trap(rflags);
+}
+
+/* skip_instruction for a handler that has read GUEST_RFLAGS already. */
+static inline __attribute__((always_inline)) void skip_instruction_rflags(u64 rflags)
+{
+	skip_rip_and_shadow();
+	if (unlikely(rflags & (RFLAGS_TF | RFLAGS_RF)))
+		skip_instruction_trap(rflags);
 }
 
 /* exit_cr.c */

@@ -23,7 +23,9 @@
  * stops and so does the VM (vm_fault), as an EPT violation or APIC-access exit of the
  * CPU's own walk into those pages does (mmio.c:vm_mmio_dispatch, exit_io.c). The
  * accessed and dirty flags are set with a locked compare-exchange on the entry in RAM,
- * as the CPU's own update is atomic against other vCPUs.
+ * as the CPU's own update is atomic against other vCPUs. A walk whose inputs and
+ * entries are those of the vCPU's previous walk is answered from its memo
+ * (pw_translate_memo), which gives the same result with no entry to update.
  */
 #include "arch/x86/vmx/vmx.h"
 #include "arch/x86/vmx/vmcs.h"
@@ -52,6 +54,11 @@ static bool ram_read(void *ctx, u64 gpa, unsigned size, u64 *val)
 	*val = size == 8 ? __atomic_load_n((const u64 *)p, __ATOMIC_RELAXED)
 			 : __atomic_load_n((const u32 *)p, __ATOMIC_RELAXED);
 	return true;
+}
+
+static const void *ram_ptr(void *ctx, u64 gpa, unsigned size)
+{
+	return entry_hva(ctx, gpa, size);
 }
 
 static bool ram_cmpxchg(void *ctx, u64 gpa, unsigned size, u64 old, u64 new_val)
@@ -95,24 +102,31 @@ enum pw_result vmx_guest_walk(struct vcpu *v, u64 la, enum pw_access_type type, 
 {
 	if (!READ_ONCE(host_maxphyaddr))
 		read_host_paging_caps();
-	struct pw_state s = {
-		.cr0 = vmcs_readl(GUEST_CR0),
-		.cr3 = vmcs_readl(GUEST_CR3),
-		.cr4 = vmcs_readl(GUEST_CR4),
-		.efer = vmcs_read64(GUEST_IA32_EFER),
-		.rflags = vmcs_readl(GUEST_RFLAGS),
-		.cpl = SS_AR_DPL(vmcs_read32(GUEST_SS_AR_BYTES)),
-		.maxphyaddr = host_maxphyaddr,
-		.gbpages = READ_ONCE(host_gbpages),
-	};
+	/* Field by field, not an initializer: zeroing the whole struct first is a string
+	 * store, which costs a tick per element under Bochs on this hot path. */
+	struct pw_state s;
+	s.cr0 = vmcs_readl(GUEST_CR0);
+	s.cr3 = vmcs_readl(GUEST_CR3);
+	s.cr4 = vmcs_readl(GUEST_CR4);
+	s.efer = vmcs_read64(GUEST_IA32_EFER);
+	s.rflags = vmcs_readl(GUEST_RFLAGS);
+	s.cpl = SS_AR_DPL(vmcs_read32(GUEST_SS_AR_BYTES));
+	s.maxphyaddr = host_maxphyaddr;
+	s.gbpages = READ_ONCE(host_gbpages);
+	s.pkru = 0;
 	if (pw_mode(&s) == 3) {
 		s.pdpte[0] = vmcs_read64(GUEST_PDPTE0);
 		s.pdpte[1] = vmcs_read64(GUEST_PDPTE1);
 		s.pdpte[2] = vmcs_read64(GUEST_PDPTE2);
 		s.pdpte[3] = vmcs_read64(GUEST_PDPTE3);
+	} else {
+		s.pdpte[0] = s.pdpte[1] = s.pdpte[2] = s.pdpte[3] = 0;
 	}
-	const struct pw_mem m = { ram_read, ram_cmpxchg, v->vm };
-	return pw_translate(&s, &m, la, type, flags, out);
+	const struct pw_mem m = { ram_read, ram_cmpxchg, v->vm, ram_ptr };
+	/* The same instruction's MMIO exits walk the same page again and again: the memo
+	 * (arch/x86/paging.h) answers while the state and every entry used are unchanged.
+	 * The RAM allocation behind ram_ptr's pointers lives as long as the VM. */
+	return pw_translate_memo(&v->arch.walk_memo, &s, &m, la, type, flags, out);
 }
 
 enum exit_action vmx_guest_walk_failed(struct vcpu *v, u64 la, enum pw_result r, const struct pw_out *out,

@@ -102,10 +102,48 @@ static size_t fetch(struct vcpu *v, u64 la, enum insn_mode mode, u8 *buf, struct
 		const u8 *p = gpa_to_hva(v->vm, stop->out.gpa, chunk);
 		if (!p)
 			break;
-		memcpy(buf + n, p, chunk);
+		if (chunk == INSN_MAX_LEN && INSN_MAX_LEN == 15) {
+			/* The whole instruction from one page: two overlapping 8-byte loads, not
+			 * memcpy (a string move costs a tick per byte under Bochs). */
+			u64 lo, hi;
+			__builtin_memcpy(&lo, p, 8);
+			__builtin_memcpy(&hi, p + 7, 8);
+			__builtin_memcpy(buf, &lo, 8);
+			__builtin_memcpy(buf + 7, &hi, 8);
+		} else {
+			memcpy(buf + n, p, chunk);
+		}
 		n += chunk;
 	}
 	return n;
+}
+
+/* insn_decode, answered from the vCPU's cache of its last decodes when the 15 bytes
+ * and the mode are the same (insn_decode is a function of them alone). Only complete
+ * fetches (n = 15) are cached, and only instructions that decode. */
+static bool decode(struct vcpu *v, const u8 *bytes, size_t n, enum insn_mode mode, struct insn *out)
+{
+	if (n != INSN_MAX_LEN)
+		return insn_decode(bytes, n, mode, out);
+	struct mmio_insn_cache *c = &v->arch.insn_cache;
+	u64 w0, w1;
+	__builtin_memcpy(&w0, bytes, 8);
+	__builtin_memcpy(&w1, bytes + 7, 8);
+	u8 m = (u8)(mode + 1);
+	for (unsigned i = 0; i < ARRAY_SIZE(c->e); i++) {
+		if (c->e[i].w0 == w0 && c->e[i].w1 == w1 && c->e[i].mode == m) {
+			*out = c->e[i].in;
+			return true;
+		}
+	}
+	if (!insn_decode(bytes, n, mode, out))
+		return false;
+	unsigned slot = c->next++ % ARRAY_SIZE(c->e);
+	c->e[slot].w0 = w0;
+	c->e[slot].w1 = w1;
+	c->e[slot].mode = m;
+	c->e[slot].in = *out;
+	return true;
 }
 
 /* Did the instruction in bytes[0..n) go on past byte n? It decodes once the missing
@@ -187,7 +225,7 @@ enum exit_action vmx_mmio_emulate(struct vcpu *v, u64 gpa, const struct io_range
 	 * costs thousands of instructions, more than the whole emulation. */
 	struct fetch_stop stop;
 	size_t n = fetch(v, la, mode, bytes, &stop);
-	bool decoded = insn_decode(bytes, n, mode, &in);
+	bool decoded = decode(v, bytes, n, mode, &in);
 	if (!decoded && stop.r != PW_OK && needs_more_bytes(bytes, n, mode)) {
 		/* The instruction's own bytes do not translate (the guest changed its page
 		 * tables since the CPU fetched them, e.g. from another vCPU): the fault the

@@ -159,6 +159,9 @@ static bool msr_read(struct vcpu *v, u32 msr, u64 *val)
 
 static bool msr_write(struct vcpu *v, u32 msr, u64 val)
 {
+	/* The one written on the timer path (tools/bench tscdeadline*), before the switch. */
+	if (likely(msr == MSR_IA32_TSC_DEADLINE))
+		return vlapic_write_tsc_deadline(v, val, v->arch.tsc_offset);   /* vcpu_guest_tsc */
 	if (msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST) {
 		u32 off = (msr - MSR_X2APIC_FIRST) << 4;
 		if (!vlapic_x2apic(&v->lapic))
@@ -214,8 +217,6 @@ static bool msr_write(struct vcpu *v, u32 msr, u64 val)
 		return true;
 	case MSR_IA32_APIC_BASE:
 		return val == v->lapic.apic_base || vlapic_set_base(v, val);
-	case MSR_IA32_TSC_DEADLINE:
-		return vlapic_write_tsc_deadline(v, val);
 	}
 	return false;
 }

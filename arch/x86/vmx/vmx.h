@@ -44,6 +44,9 @@ void vmx_enter(struct vcpu *v, bool launch) __noreturn;
 void vmx_exit_stub(void);
 /* Called by the stub: 0 = resume the guest, else leave to the run loop. */
 u64 vmx_handle_exit(struct vcpu *v);
+/* The exit handlers by basic exit reason, for entry.S (exit_dispatch.c). */
+typedef u64 (*exit_entry_t)(struct vcpu *v, u32 reason);
+extern const exit_entry_t vmx_exit_entry[];
 void vmx_entry_failed(struct vcpu *v) __noreturn;
 
 /* Guest CPUID and MSRs (cpuid.c, msr.c). */
