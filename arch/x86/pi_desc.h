@@ -43,6 +43,23 @@ static inline u32 pi_ndst(const struct pi_desc *d)
 	return (u32)(__atomic_load_n(&d->control, __ATOMIC_RELAXED) >> 32);
 }
 
+/*
+ * NDST, the notification destination (VT-d specification, "Posted-Interrupt
+ * Descriptor"): in xAPIC mode the 8-bit APIC ID in bits 15:8 (the other bits 0); in
+ * x2APIC mode the whole 32-bit x2APIC ID. The IOMMU reads it in the mode its interrupt
+ * remapping runs in (extended interrupt mode = x2APIC), the hypervisor's own posters
+ * (lapic_send_ipi_ndst) in the host LAPIC's mode: both directions must agree.
+ */
+static inline u32 pi_ndst_encode(u32 apic_id, bool x2apic)
+{
+	return x2apic ? apic_id : (apic_id & 0xff) << 8;
+}
+
+static inline u32 pi_ndst_apic_id(u32 ndst, bool x2apic)
+{
+	return x2apic ? ndst : (ndst >> 8) & 0xff;
+}
+
 /* Build a control word from its fields. */
 static inline u64 pi_control(bool on, bool sn, u8 nv, u32 ndst)
 {

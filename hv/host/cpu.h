@@ -89,7 +89,12 @@ void host_irq(u8 vector);      /* an interrupt taken in the host or at a VM exit
 void lapic_eoi(void);
 void lapic_send_ipi(u32 apic_id, u8 vector);
 void lapic_send_ipi_ndst(u32 ndst, u8 vector);
-void lapic_init(void);
+struct lapic_mode;
+/* The boot CPU's APIC in the mode x2apic= (enum x2apic_option) and the firmware give
+ * (hv/host/lapic.h), software-enabled; false with a message naming x2apic=. */
+bool lapic_init_boot(u8 option, struct lapic_mode *m, char *err, size_t errlen);
+/* An AP's APIC in the boot CPU's mode, software-enabled; false with the reason. */
+bool lapic_init_ap(char *err, size_t errlen);
 u32 lapic_read(u32 reg);
 void lapic_write(u32 reg, u32 v);
 u32 lapic_id(void);

@@ -11,6 +11,7 @@
  * raises the guest's received-data interrupt. Nothing polls: without typing this
  * costs nothing.
  */
+#include "hv/host/lapic.h"
 #include "hv/host/vectors.h"
 #include "hv/host/serial_input.h"
 #include "hv/host/acpi.h"
@@ -86,7 +87,7 @@ void serial_input_init(struct vm *vm, const struct acpi_info *ai, u32 bsp_apic_i
 		printk("console: no input: the MADT lists no I/O APIC\n");
 		return;
 	}
-	if (bsp_apic_id > 0xff) {
+	if (!lapic_dest_ok(bsp_apic_id, false)) {   /* 8 bits, 0xFF a broadcast */
 		printk("console: no input: the boot CPU's APIC ID %u does not fit an I/O APIC destination\n", bsp_apic_id);
 		return;
 	}

@@ -5,7 +5,8 @@
  * Intel SDM Vol. 3A, "MP Initialization Protocol Algorithm for MP Systems": the BSP
  * sends INIT, waits 10 ms, then a start-up IPI whose vector is the start page (here
  * TRAMPOLINE_BASE >> 12), and a second one after 200 us if the AP has not started.
- * The APIC is used in xAPIC (MMIO) mode unless the firmware left it in x2APIC mode.
+ * Every CPU runs its APIC in the boot CPU's mode: xAPIC (MMIO) or x2APIC (MSRs), as
+ * lapic_choose_mode decided from the firmware's state and x2apic= (hv/host/lapic.h).
  */
 #include "hv/host/vectors.h"
 #include "hv/host/cpu.h"
@@ -18,6 +19,8 @@
 #include "hv/sched/sched.h"
 #include "hv/init/config.h"
 #include "arch/x86/apic_regs.h"
+#include "arch/x86/pi_desc.h"
+#include "hv/host/lapic.h"
 
 #define ICR_INIT 0x00000500u
 #define ICR_STARTUP 0x00000600u
@@ -48,7 +51,7 @@ void lapic_write(u32 reg, u32 v)
 /* An IPI to the CPU a posted-interrupt descriptor's NDST names. */
 void lapic_send_ipi_ndst(u32 ndst, u8 vector)
 {
-	lapic_send_ipi(x2apic ? ndst : (ndst >> 8) & 0xff, vector);
+	lapic_send_ipi(pi_ndst_apic_id(ndst, x2apic), vector);
 }
 
 bool lapic_x2apic_mode(void)
@@ -58,7 +61,7 @@ bool lapic_x2apic_mode(void)
 
 u32 lapic_id(void)
 {
-	return x2apic ? lapic_read(APIC_ID) : lapic_read(APIC_ID) >> 24;
+	return lapic_id_of(lapic_read(APIC_ID), x2apic);
 }
 
 void lapic_eoi(void)
@@ -66,25 +69,68 @@ void lapic_eoi(void)
 	lapic_write(APIC_EOI, 0);
 }
 
-void lapic_init(void)
+static bool cpu_has_x2apic(void)
+{
+	u32 a, b, c, d;
+	cpuid_count(1, 0, &a, &b, &c, &d);
+	return c & CPUID1_ECX_X2APIC;
+}
+
+/* The APIC globally enabled (a disabled one goes to xAPIC mode first: "x2APIC State
+ * Transitions", the disabled state's only way out), then EXTD set when x2apic_now. */
+static void apic_base_set(bool x2apic_now)
 {
 	u64 base = rdmsr(MSR_IA32_APIC_BASE);
 	if (!(base & APIC_BASE_EN)) {
-		base |= APIC_BASE_EN;
+		base = (base & ~(u64)APIC_BASE_EXTD) | APIC_BASE_EN;
 		wrmsr(MSR_IA32_APIC_BASE, base);
 	}
-	x2apic = base & APIC_BASE_EXTD;
-	lapic_mmio = phys_to_virt(base & 0xfffff000ull);
+	if (x2apic_now && !(base & APIC_BASE_EXTD))
+		wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_EXTD);
+}
+
+static void lapic_enable_local(void)
+{
 	lapic_write(APIC_SVR, SVR_ENABLE | VECTOR_SPURIOUS);
+}
+
+bool lapic_init_boot(u8 option, struct lapic_mode *m, char *err, size_t errlen)
+{
+	u64 base = rdmsr(MSR_IA32_APIC_BASE);
+	bool fw_x2apic = (base & (APIC_BASE_EN | APIC_BASE_EXTD)) == (APIC_BASE_EN | APIC_BASE_EXTD);
+	if (!lapic_choose_mode(option, fw_x2apic, cpu_has_x2apic(), m, err, errlen))
+		return false;
+	apic_base_set(m->x2apic);
+	x2apic = m->x2apic;
+	lapic_mmio = phys_to_virt(rdmsr(MSR_IA32_APIC_BASE) & 0xfffff000ull);
+	lapic_enable_local();
+	return true;
+}
+
+bool lapic_init_ap(char *err, size_t errlen)
+{
+	u64 base = rdmsr(MSR_IA32_APIC_BASE);
+	bool fw_x2apic = (base & (APIC_BASE_EN | APIC_BASE_EXTD)) == (APIC_BASE_EN | APIC_BASE_EXTD), enable;
+	if (!lapic_ap_mode(x2apic, fw_x2apic, cpu_has_x2apic(), &enable, err, errlen))
+		return false;
+	apic_base_set(enable || fw_x2apic);
+	lapic_enable_local();
+	return true;
 }
 
 static void send_icr(u32 dest, u32 lo)
 {
 	if (x2apic) {
-		wrmsr(MSR_X2APIC_ICR, ((u64)dest << 32) | lo);
+		/* "MSR Access in x2APIC Mode": WRMSR to the APIC registers is not serializing;
+		 * "A WRMSR to an APIC register may complete before all preceding stores are
+		 * globally visible; software can prevent this by inserting a serializing
+		 * instruction or the sequence MFENCE;LFENCE before the WRMSR". A target must
+		 * see what was stored for it (PIR, run queues) when the IPI arrives. */
+		asm volatile("mfence; lfence" ::: "memory");
+		wrmsr(MSR_X2APIC_ICR, lapic_icr_x2apic(dest, lo));
 		return;
 	}
-	lapic_write(APIC_ICR2, dest << 24);
+	lapic_write(APIC_ICR2, lapic_icr2_xapic(dest));
 	lapic_write(APIC_ICR, lo);
 	for (unsigned i = 0; i < 1000000 && (lapic_read(APIC_ICR) & ICR_PENDING); i++)
 		cpu_relax();
@@ -139,6 +185,11 @@ void smp_boot_aps(void)
 		c->id = nr_cpus;
 		c->apic_id = ap_apic_ids[i];
 		c->stack_top = (u64)(c->stack + CPU_STACK_SIZE);
+		if (!lapic_dest_ok(c->apic_id, x2apic)) {
+			printk("smp: CPU with APIC ID %u cannot be named in xAPIC mode (x2apic=on would); continuing without it\n",
+			       c->apic_id);
+			continue;
+		}
 		if (start_ap(c))
 			nr_cpus++;
 		else

@@ -359,6 +359,16 @@ bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t
 		} else if (!strcmp(tok, "e9")) {
 			if (!parse_onoff(val, &cfg->e9))
 				return set_err(err, errlen, "malformed value '%s' for option 'e9' (on or off)", val);
+		} else if (!strcmp(tok, "x2apic")) {
+			if (val && !strcmp(val, "auto"))
+				cfg->x2apic = X2APIC_AUTO;
+			else if (val && !strcmp(val, "on"))
+				cfg->x2apic = X2APIC_ON;
+			else if (val && !strcmp(val, "off"))
+				cfg->x2apic = X2APIC_OFF;
+			else
+				return set_err(err, errlen, "malformed value '%s' for option 'x2apic' (on, off or auto)",
+					       val ? val : "");
 		} else if (!strcmp(tok, "poweroff")) {
 			static const char *const names[] = { "acpi", "bochs", "qemu", "reset", "halt" };
 			size_t i;

@@ -65,6 +65,13 @@ enum on_error_action {
 	ON_ERROR_HALT,       /* stop all CPUs, leave the machine on (the console stays readable) */
 };
 
+/* x2apic=: the host local APIC's mode (hv/host/lapic.h). */
+enum x2apic_option {
+	X2APIC_AUTO,   /* as the firmware left it (default) */
+	X2APIC_ON,     /* x2APIC mode; switched to when the firmware left xAPIC mode */
+	X2APIC_OFF,    /* xAPIC mode; an error when the firmware left x2APIC mode */
+};
+
 /* The scheduler (hv/sched/sched.c, docs/INTERFACES.md). */
 enum yield_policy {
 	YIELD_READY,       /* directed yield to `ready` vCPUs of the same VM */
@@ -98,6 +105,7 @@ struct hv_config {
 	bool e9;
 	bool test_hooks;  /* HC_RACE_POST: a guest may stall its own vCPUs' entry paths */
 	enum poweroff_method poweroff;
+	u8 x2apic;          /* enum x2apic_option */
 	struct irq_switches sw;
 	struct sched_config sched;
 	struct vm_config vms[MAX_VMS];

@@ -5,6 +5,7 @@
  */
 #include "hv/host/serial_input.h"
 #include "hv/host/acpi.h"
+#include "hv/host/lapic.h"
 #include "hv/init/bootinfo.h"
 #include "hv/init/config.h"
 #include "hv/lib/console.h"
@@ -87,7 +88,15 @@ void ap_main(struct cpu *c) __noreturn;
 void ap_main(struct cpu *c)
 {
 	cpu_init_local(c);
-	lapic_init();
+	char err[160];
+	if (!lapic_init_ap(err, sizeof(err))) {
+		/* It stays out: start_ap never sees it online. */
+		printk("smp: CPU %u (APIC ID %u) left out: %s\n", c->id, c->apic_id, err);
+		for (;;) {
+			irq_disable();
+			halt();
+		}
+	}
 	c->online = true;
 	printk("smp: CPU %u up (APIC ID %u)\n", c->id, c->apic_id);
 	while (stage < 1)
@@ -178,7 +187,11 @@ void boot_main(u32 magic, u32 info)
 
 	u64 rsdp_pa;
 	const void *rsdp = acpi_find_rsdp(&boot_info, &rsdp_pa);
-	lapic_init();
+	struct lapic_mode lm;
+	if (!lapic_init_boot(cfg.x2apic, &lm, err, sizeof(err)))
+		config_error(err);
+	char mode[48];
+	printk("lapic: %s, boot CPU APIC ID %u\n", lapic_mode_text(&lm, mode, sizeof(mode)), lapic_id());
 	tsc_calibrate();
 	cpus[0].apic_id = lapic_id();
 	acpi.rsdp = rsdp_pa;

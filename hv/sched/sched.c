@@ -246,8 +246,6 @@ static bool cas_state(struct vcpu *v, enum vcpu_state from, enum vcpu_state to)
 					   __ATOMIC_RELAXED);
 }
 
-/* NDST for a CPU: the x2APIC ID, or the xAPIC ID in bits 15:8 (VT-d, "Posted-Interrupt
- * Descriptor"). */
 /* Put v on c's run queue (its wait counted from now, unless the balancer moved it);
  * make c look (idle, the first waiter: arm its slice; or the policy preempts its
  * current vCPU for a woken one). */

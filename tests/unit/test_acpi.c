@@ -334,6 +334,26 @@ static void madt_bsp_first_and_duplicates(void **state)
 	EXPECT_CPUS(0, 1, 2, 3);
 }
 
+/* A firmware in x2APIC mode with CPUs above APIC ID 254: Processor Local x2APIC
+ * entries beside Processor Local APIC ones (Bochs and small servers list type 0 only);
+ * the boot CPU, an x2APIC one, comes first with its 32-bit ID. */
+static void madt_x2apic_bsp_above_255(void **state)
+{
+	(void)state;
+	struct madt_builder m;
+	madt_begin(&m, 0xfee00000);
+	madt_lapic(&m, 0, 0, 1);
+	madt_lapic(&m, 1, 1, 1);
+	madt_x2apic(&m, 0x100, 1);
+	madt_x2apic(&m, 0x10000, 1);
+	u64 r = rsdt((u32[]){ (u32)madt_end(&m, false) }, 1);
+	const u8 *rsdp = put_rsdp(0xe0000, 0, (u32)r, 0);
+	parse_ok(rsdp, 0x100);
+	EXPECT_CPUS(0x100, 1, 0, 0x10000);
+	parse_ok(rsdp, 0x10000);
+	EXPECT_CPUS(0x10000, 1, 0x100, 0);
+}
+
 static void madt_more_than_max_cpus(void **state)
 {
 	(void)state;
@@ -897,6 +917,7 @@ int main(void)
 		T(rsdt_madt_fadt_dsdt),
 		T(xsdt_is_preferred),
 		T(madt_bsp_first_and_duplicates),
+		T(madt_x2apic_bsp_above_255),
 		T(madt_more_than_max_cpus),
 		T(madt_malformed_entries),
 		T(bad_checksums_are_rejected),

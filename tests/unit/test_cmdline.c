@@ -39,6 +39,7 @@ static void expect_defaults(void)
 	assert_int_equal(cfg.nr_vms, 0);
 	assert_false(cfg.serial_given);   /* the SPCR table may name the console */
 	assert_int_equal(cfg.on_error, ON_ERROR_POWEROFF);
+	assert_int_equal(cfg.x2apic, X2APIC_AUTO);
 }
 
 /* ---- global options ---- */
@@ -135,6 +136,20 @@ static void on_error_option(void **state)
 	assert_int_equal(cfg.on_error, ON_ERROR_POWEROFF);
 	parse_bad("on_error", "malformed value '' for option 'on_error' (poweroff or halt)", NULL);
 	parse_bad("on_error=reset", "'reset'", "on_error");
+}
+
+static void x2apic_option(void **state)
+{
+	(void)state;
+	parse_ok("x2apic=on");
+	assert_int_equal(cfg.x2apic, X2APIC_ON);
+	parse_ok("x2apic=off");
+	assert_int_equal(cfg.x2apic, X2APIC_OFF);
+	parse_ok("x2apic=on x2apic=auto");
+	assert_int_equal(cfg.x2apic, X2APIC_AUTO);
+	parse_bad("x2apic", "malformed value '' for option 'x2apic' (on, off or auto)", NULL);
+	parse_bad("x2apic=1", "'1'", "x2apic");
+	parse_bad("x2apic=yes", "'yes'", "x2apic");
 }
 
 static void e9(void **state)
@@ -1034,6 +1049,7 @@ int main(void)
 		cmocka_unit_test(serial),
 		cmocka_unit_test(console_option),
 		cmocka_unit_test(on_error_option),
+		cmocka_unit_test(x2apic_option),
 		cmocka_unit_test(e9),
 		cmocka_unit_test(poweroff),
 		cmocka_unit_test(unknown_options),

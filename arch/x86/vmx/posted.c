@@ -80,11 +80,10 @@ bool arch_irq_posted(const struct vcpu *v)
 
 /* ---- The descriptor across scheduling (arch/x86/arch.h) ---- */
 
-/* The NDST value that names CPU c (VT-d "Posted-Interrupt Descriptor": the APIC ID in
- * bits 15:8 in xAPIC mode, the whole x2APIC ID in x2APIC mode). */
+/* The NDST value that names CPU c in the host LAPIC's mode (pi_ndst_encode). */
 static u32 pi_ndst_of(const struct cpu *c)
 {
-	return lapic_x2apic_mode() ? c->apic_id : c->apic_id << 8;
+	return pi_ndst_encode(c->apic_id, lapic_x2apic_mode());
 }
 
 void arch_sched_in(struct vcpu *v, struct cpu *c)
