@@ -93,8 +93,9 @@ struct lapic_mode;
 /* The boot CPU's APIC in the mode x2apic= (enum x2apic_option) and the firmware give
  * (hv/host/lapic.h), software-enabled; false with a message naming x2apic=. */
 bool lapic_init_boot(u8 option, struct lapic_mode *m, char *err, size_t errlen);
-/* An AP's APIC in the boot CPU's mode, software-enabled; false with the reason. */
-bool lapic_init_ap(char *err, size_t errlen);
+/* An AP's APIC in the boot CPU's mode (*switched: it had to enter x2APIC mode),
+ * software-enabled; false with the reason. */
+bool lapic_init_ap(bool *switched, char *err, size_t errlen);
 u32 lapic_read(u32 reg);
 void lapic_write(u32 reg, u32 v);
 u32 lapic_id(void);

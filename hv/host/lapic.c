@@ -14,8 +14,9 @@ bool lapic_choose_mode(u8 option, bool fw_x2apic, bool has_x2apic, struct lapic_
 	if (fw_x2apic) {
 		if (option == X2APIC_OFF) {
 			hv_snprintf(err, errlen,
-				    "x2apic=off: the firmware left the local APIC in x2APIC mode, which only a reset "
-				    "leaves (the hypervisor does not disable it to reach xAPIC mode); drop x2apic=off");
+				    "x2apic=off: the firmware left the local APIC in x2APIC mode, which the hypervisor "
+				    "does not leave (the way out disables the APIC, and the firmware may rely on x2APIC "
+				    "for APIC IDs above 254); remove x2apic=off");
 			return false;
 		}
 		m->x2apic = true;

@@ -107,12 +107,14 @@ bool lapic_init_boot(u8 option, struct lapic_mode *m, char *err, size_t errlen)
 	return true;
 }
 
-bool lapic_init_ap(char *err, size_t errlen)
+bool lapic_init_ap(bool *switched, char *err, size_t errlen)
 {
 	u64 base = rdmsr(MSR_IA32_APIC_BASE);
 	bool fw_x2apic = (base & (APIC_BASE_EN | APIC_BASE_EXTD)) == (APIC_BASE_EN | APIC_BASE_EXTD), enable;
+	*switched = false;
 	if (!lapic_ap_mode(x2apic, fw_x2apic, cpu_has_x2apic(), &enable, err, errlen))
 		return false;
+	*switched = enable;
 	apic_base_set(enable || fw_x2apic);
 	lapic_enable_local();
 	return true;

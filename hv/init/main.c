@@ -89,7 +89,8 @@ void ap_main(struct cpu *c)
 {
 	cpu_init_local(c);
 	char err[160];
-	if (!lapic_init_ap(err, sizeof(err))) {
+	bool switched;
+	if (!lapic_init_ap(&switched, err, sizeof(err))) {
 		/* It stays out: start_ap never sees it online. */
 		printk("smp: CPU %u (APIC ID %u) left out: %s\n", c->id, c->apic_id, err);
 		for (;;) {
@@ -98,7 +99,10 @@ void ap_main(struct cpu *c)
 		}
 	}
 	c->online = true;
-	printk("smp: CPU %u up (APIC ID %u)\n", c->id, c->apic_id);
+	printk("smp: CPU %u up (APIC ID %u, %s%s)\n", c->id, c->apic_id, lapic_x2apic_mode() ? "x2APIC mode" : "xAPIC mode",
+	       switched ? ", switched from xAPIC" : "");
+	if (lapic_id() != c->apic_id)
+		printk("smp: CPU %u reads APIC ID %u from its local APIC, the MADT says %u\n", c->id, lapic_id(), c->apic_id);
 	while (stage < 1)
 		cpu_relax();
 	char why[200];
