@@ -22,6 +22,10 @@
  *   target=running|halted
  *   mode=xapic|x2apic  APIC mode (default xapic)
  *   timeout_ms=N     wait per IPI before it counts as lost (default 1000)
+ *   settle_us=N      target=halted: wait N us after the receiver announced its halt
+ *                    before sending (default 0), so that the IPI finds it blocked in
+ *                    the hypervisor and has to wake it there (the wakeup vector to the
+ *                    CPU its posted-interrupt descriptor names), not on its way to block
  *   cpus=N, tsc_hz=N, nohv   as for every guest using smp_init()
  *
  * Output: "ipistress: cpuA->cpuB sent=S received=R ticks=T ticks_per_ipi=X
@@ -39,7 +43,7 @@ static volatile u32 stop_rx[2];    /* VEC_STOP received */
 static volatile u32 nmis[2];
 static volatile u32 armed[2];      /* halted receiver: its count + 1, set before STI;HLT */
 static volatile u32 stop[2];       /* halted receiver: leave the loop */
-static u64 to_us;
+static u64 to_us, settle_us;
 static bool halted;
 
 struct dir {
@@ -88,6 +92,8 @@ static void send_all(struct dir *d)
 			d->lost = 1;
 			break;
 		}
+		if (halted && settle_us)
+			udelay(settle_us);
 		s = rdtsc();
 		apic_send_ipi(dest, d->vec);
 		d->sent++;
@@ -205,6 +211,7 @@ int main(void)
 	u64 t0, t1;
 
 	to_us = cmdline_get_u64("timeout_ms", 1000) * 1000;
+	settle_us = cmdline_get_u64("settle_us", 0);
 	halted = target && !strcmp(target, "halted");
 	printf("ipistress: n=%u target=%s mode=%s TSC %llu Hz (%s)\n", n,
 	       halted ? "halted" : "running", apic_mode_name(m), (unsigned long long)tsc_hz(),
