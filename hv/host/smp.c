@@ -188,7 +188,7 @@ void smp_boot_aps(void)
 		c->apic_id = ap_apic_ids[i];
 		c->stack_top = (u64)(c->stack + CPU_STACK_SIZE);
 		if (!lapic_dest_ok(c->apic_id, x2apic)) {
-			printk("smp: CPU with APIC ID %u cannot be named in xAPIC mode (x2apic=on would); continuing without it\n",
+			printk("smp: CPU with APIC ID %u cannot be named in xAPIC mode (IDs above 254 need x2apic=on); continuing without it\n",
 			       c->apic_id);
 			continue;
 		}
