@@ -16,10 +16,11 @@
 #include "hv/lib/console.h"
 #include "hv/lib/lib.h"
 
-/* The capability MSRs of this CPU, as arch_probe reads them on the boot CPU. The
- * secondary controls MSR exists only when the primary controls allow 1 in bit 31, the
- * EPT/VPID MSR only when the secondary controls allow EPT or VPID. */
-static void read_vmx_msrs(struct vmx_msrs *m)
+/* The capability MSRs of the calling CPU (arch_probe on the boot CPU, arch_cpu_check on
+ * every CPU). The secondary controls MSR exists only when the primary controls allow 1
+ * in bit 31 ("Secondary Processor-Based VM-Execution Controls"), the EPT/VPID MSR only
+ * when the secondary controls allow EPT or VPID. */
+void vmx_read_msrs(struct vmx_msrs *m)
 {
 	m->basic = rdmsr(MSR_IA32_VMX_BASIC);
 	bool true_ctls = m->basic & BIT64(55);
@@ -47,7 +48,7 @@ bool arch_cpu_check(struct cpu *c, char *why, size_t len)
 		return false;
 	}
 	struct vmx_msrs m;
-	read_vmx_msrs(&m);
+	vmx_read_msrs(&m);
 	struct vmx_wants w = { 0 };   /* as arch_probe */
 	if (!vmx_negotiate(&m, &w, mine)) {
 		hv_snprintf(why, len, "VMX lacks a required feature: %s", mine->missing_required);

@@ -322,21 +322,7 @@ bool arch_probe(char *why, size_t len)
 	}
 
 	struct vmx_msrs *m = &vmx_msrs;
-	m->basic = rdmsr(MSR_IA32_VMX_BASIC);
-	bool true_ctls = m->basic & BIT64(55);
-	m->pinbased = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS);
-	m->procbased = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS);
-	m->exit = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS);
-	m->entry = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS);
-	m->misc = rdmsr(MSR_IA32_VMX_MISC);
-	m->cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
-	m->cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
-	m->cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
-	m->cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
-	/* "Secondary Processor-Based VM-Execution Controls": the MSR exists only when
-	 * the primary controls allow 1 in bit 31. */
-	m->procbased2 = (m->procbased >> 32) & CPU_ACTIVATE_SECONDARY ? rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2) : 0;
-	m->ept_vpid = (m->procbased2 >> 32) & (SEC_ENABLE_EPT | SEC_ENABLE_VPID) ? rdmsr(MSR_IA32_VMX_EPT_VPID_CAP) : 0;
+	vmx_read_msrs(m);
 
 	struct vmx_wants w = { 0 };
 	if (!vmx_negotiate(m, &w, &vmx_caps)) {
@@ -344,7 +330,7 @@ bool arch_probe(char *why, size_t len)
 		return false;
 	}
 	printk("vmx: IA32_VMX_BASIC=0x%016llx revision 0x%x, %s controls\n", (unsigned long long)m->basic,
-	       vmx_caps.revision, true_ctls ? "TRUE" : "legacy");
+	       vmx_caps.revision, (m->basic & BIT64(55)) ? "TRUE" : "legacy");
 	printk("vmx: pin=0x%08x proc=0x%08x proc2=0x%08x exit=0x%08x entry=0x%08x\n", vmx_caps.pin,
 	       vmx_caps.proc, vmx_caps.proc2, vmx_caps.exit, vmx_caps.entry);
 	printk("vmx: allowed-1 pin=0x%08x proc=0x%08x proc2=0x%08x misc=0x%llx ept/vpid=0x%llx\n",

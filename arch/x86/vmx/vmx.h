@@ -15,6 +15,9 @@ struct vm;
 struct cpu;
 
 extern struct vmx_caps vmx_caps;
+/* Read the calling CPU's VMX capability MSRs (cpucheck.c). */
+struct vmx_msrs;
+void vmx_read_msrs(struct vmx_msrs *m);
 /* The XCR0 bits a guest may set (XCR0_GUEST_MASK, what the CPU supports, and what fits
  * a vCPU's FPU save area) and the standard-format XSAVE area size they need; both 0
  * without XSAVE. Set by arch_probe. */
