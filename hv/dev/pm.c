@@ -31,7 +31,8 @@
 
 #define PM_LEN (GUEST_PM_TMR + GUEST_PM_TMR_LEN - GUEST_PM1A_EVT)
 #define PM1_EN_OFF 2
-/* PM1_EN bits that exist: TMR_EN, GBL_EN | PWRBTN_EN, SLPBTN_EN, RTC_EN, PCIEXP_WAKE_DIS. */
+/* The PM1_EN bits that exist: low byte TMR_EN, GBL_EN; high byte PWRBTN_EN, SLPBTN_EN,
+ * RTC_EN, PCIEXP_WAKE_DIS. */
 static const u8 pm1_en_mask[2] = { BIT(0) | BIT(5), BIT(0) | BIT(1) | BIT(2) | BIT(6) };
 _Static_assert(GUEST_PM1A_CNT == GUEST_PM1A_EVT + 4 && GUEST_PM_TMR == GUEST_PM1A_EVT + 8,
 	       "the PM1 blocks and the PM timer form one 12-byte register file");
