@@ -21,7 +21,7 @@ HV_C := $(filter-out arch/x86/vmx/asm-offsets.c,$(HV_C))
 HV_S := $(wildcard boot/*.S arch/x86/vmx/*.S)
 HV_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(HV_C)) $(patsubst %.S,$(BUILD)/obj/%.o,$(HV_S))
 
-.PHONY: all hv guests run test unit bench bench-overcommit clean setup linux-image
+.PHONY: all hv guests run test unit bench bench-overcommit clean setup linux-image run-linux test-linux-long
 all: hv guests unit
 
 hv: $(BUILD)/hv.elf
@@ -69,6 +69,20 @@ run: setup all
 
 test: setup all linux-image
 	$(PYTHON) tests/run-all
+
+# Debian's kernel (scenario=shell) on CPU 0 beside the hello VM on CPU 1: the terminal
+# is the Linux guest's console (hvrun forwards standard input to the first VM);
+# `poweroff -f` ends the run (status 1), Ctrl-A x aborts it.
+run-linux: setup all linux-image
+	tools/hvrun --emulator bochs --cpus 2 --memory 512 --timeout 3600 \
+		--vm-cpus 0 --mem 256M --initrd $(BUILD)/linux/initrd.gz \
+		--append "console=ttyS0 scenario=shell" $(BUILD)/linux/vmlinuz \
+		--vm "$(BUILD)/guests/hello.elf,name=hello,cpus=1,append=name=hello" \
+		|| { s=$$?; [ $$s -eq 1 ] || { echo "make run-linux: status $$s (docs/INTERFACES.md)"; exit $$s; }; }
+
+# The longer Linux guest scenarios, not part of `make test` (tests/e2e-linux-long.manifest).
+test-linux-long: setup all linux-image
+	$(PYTHON) tests/e2e.py --manifest tests/e2e-linux-long.manifest
 
 bench: setup all
 	tools/bench

@@ -9,8 +9,11 @@
  *   exit=N     if every check passed, exit with N instead of 0 (so that two VMs can
  *              end with different statuses); a failure still exits with 1
  *   nohv       skip the hypervisor-specific checks (runs on plain QEMU TCG too)
+ *   linger=MS  after the checks, stay MS ms (TSC time) halted until a TSC-deadline
+ *              timer interrupt, then report it (a VM that outlives one beside it)
  */
 #include "lib.h"
+#include "apic.h"
 
 #define CPUID_1_ECX_VMX        (1u << 5)
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
@@ -93,6 +96,41 @@ static void check_multiboot(void)
 	       (unsigned long long)kb, mb->mem_upper);
 }
 
+#define LINGER_VECTOR 0x40
+
+static volatile bool linger_fired;
+
+static void linger_timer(struct ex_regs *regs)
+{
+	(void)regs;
+	linger_fired = true;
+	apic_eoi();
+}
+
+/* linger=MS: stay alive MS milliseconds of TSC time, halted (STI;HLT) until a
+ * TSC-deadline timer interrupt, so that a VM beside it on another CPU can end first
+ * while this one still runs (and costs its CPU nothing meanwhile). */
+static void linger(u64 ms)
+{
+	if (!tsc_deadline_supported() || apic_setup(APIC_MODE_XAPIC) != 0) {
+		report_skip("linger: no TSC-deadline timer");
+		return;
+	}
+	irq_set_handler(LINGER_VECTOR, linger_timer);
+	apic_tsc_deadline_mode(LINGER_VECTOR);
+	u64 start = rdtsc(), deadline = start + ms * (tsc_hz() / 1000);
+	u64 halts = 0;
+	apic_tsc_deadline_arm(deadline);
+	while (!linger_fired) {
+		safe_halt();
+		cli();
+		halts++;
+	}
+	u64 end = rdtsc();
+	report(end >= deadline, "lingered %llu ms halted (%llu halts) until the TSC deadline",
+	       (unsigned long long)((end - start) / (tsc_hz() / 1000)), (unsigned long long)halts);
+}
+
 int main(void)
 {
 	const char *name = cmdline_get("name");
@@ -112,6 +150,8 @@ int main(void)
 	cpuid(1, &a, &b, &c, &d);
 	report(!(c & CPUID_1_ECX_VMX), "CPUID.1:ECX.VMX[5] clear (ecx=0x%x)", c);
 	check_multiboot();
+	if (cmdline_get("linger"))
+		linger(cmdline_get_u64("linger", 0));
 
 	status = report_summary();
 	if (status == 0 && cmdline_has("exit"))

@@ -304,6 +304,16 @@ static void check_pm(void)
 	u16 cnt = inw(plat.pm1a_cnt);
 	report(cnt & 1, "PM1a_CNT reads SCI_EN (0x%x)", cnt);
 	report(inw(plat.pm1a_evt) == 0 && inw(plat.pm1a_evt + 2) == 0, "PM1_STS and PM1_EN read 0");
+	/* ACPI "PM1 Enable Registers": the enable bits (TMR_EN 0, GBL_EN 5, PWRBTN_EN 8,
+	 * SLPBTN_EN 9, RTC_EN 10, PCIEXP_WAKE_DIS 14) read back as written, reserved bits
+	 * 0; byte writes land in their byte; no status bit rises. */
+	outw(0xffff, plat.pm1a_evt + 2);
+	u16 en = inw(plat.pm1a_evt + 2);
+	outb(0x00, plat.pm1a_evt + 3);
+	u16 en_lo = inw(plat.pm1a_evt + 2);
+	outw(0, plat.pm1a_evt + 2);
+	report(en == 0x4721 && en_lo == 0x0021 && inw(plat.pm1a_evt + 2) == 0 && inw(plat.pm1a_evt) == 0,
+	       "PM1_EN keeps its enable bits (0xffff -> 0x%x, high byte 0 -> 0x%x), PM1_STS stays 0", en, en_lo);
 	/* SLP_TYP without SLP_EN does nothing: the next line is printed only if the VM
 	 * still runs. */
 	outw((u16)(plat.slp_typ << 10), plat.pm1a_cnt);

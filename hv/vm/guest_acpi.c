@@ -73,10 +73,10 @@
 
 /* IA-PC boot architecture flags ("IA-PC Boot Architecture Flags"). "8042" (bit 1) is
  * left clear: the keyboard controller at 0x60/0x64 is there for its reset line only
- * (hv/dev/i8042.c), and the OS is told not to drive it. */
+ * (hv/dev/i8042.c), and the OS is told not to drive it. "CMOS RTC Not Present" (bit
+ * 5) is clear: the MC146818 at 0x70/0x71 with IRQ 8 is there (hv/dev/rtc.c). */
 #define IAPC_LEGACY_DEVICES BIT(0)     /* COM1 is an ISA-style device */
 #define IAPC_VGA_NOT_PRESENT BIT(2)
-#define IAPC_CMOS_RTC_NOT_PRESENT BIT(5)
 
 /* MADT ("Interrupt Controller Structure Types"). */
 #define MADT_PCAT_COMPAT BIT(0)
@@ -261,7 +261,7 @@ bool guest_acpi_build(u8 *ram, u64 ram_size, const struct guest_acpi_config *c, 
 	t[FADT_PM_TMR_LEN] = GUEST_PM_TMR_LEN;
 	put16(t + FADT_P_LVL2_LAT, 101);         /* > 100: no C2 */
 	put16(t + FADT_P_LVL3_LAT, 1001);        /* > 1000: no C3 */
-	put16(t + FADT_IAPC_BOOT_ARCH, IAPC_LEGACY_DEVICES | IAPC_VGA_NOT_PRESENT | IAPC_CMOS_RTC_NOT_PRESENT);
+	put16(t + FADT_IAPC_BOOT_ARCH, IAPC_LEGACY_DEVICES | IAPC_VGA_NOT_PRESENT);
 	put32(t + FADT_FLAGS, FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_PWR_BUTTON | FADT_F_SLP_BUTTON |
 				      FADT_F_FIX_RTC | FADT_F_TMR_VAL_EXT | FADT_F_RESET_REG_SUP);
 	/* The reset register: the Reset Control Register at I/O 0xCF9 (hv/dev/reset.c),

@@ -216,6 +216,7 @@ struct vm {
 	struct pit pit;
 	struct i8042 kbc;
 	u8 rst_cnt;                /* 0xCF9 Reset Control bits 3 and 1 (hv/dev/reset.c) */
+	u8 pm1_en[2];              /* ACPI PM1_EN as written (hv/dev/pm.c) */
 	struct vm_arch arch;       /* the VMX layer's (arch/x86/arch.h); never touched from hv/ */
 };
 

@@ -228,8 +228,10 @@ static void fadt_fields(void **state)
 	assert_int_equal(ram[f + 119], 1);
 	assert_int_equal(get64(f + 120), 0xcf9);
 	assert_int_equal(ram[f + 128], 0x06);
-	/* IAPC_BOOT_ARCH: no 8042 (hv/dev/i8042.c is there for its reset line only). */
+	/* IAPC_BOOT_ARCH: no 8042 (hv/dev/i8042.c is there for its reset line only); the
+	 * CMOS RTC is present (hv/dev/rtc.c). */
 	assert_false(get16(f + 109) & BIT(1));
+	assert_false(get16(f + 109) & BIT(5));
 	/* X_PM1a_EVT_BLK, X_PM1a_CNT_BLK, X_PM_TMR_BLK: system I/O GAS. */
 	static const struct { u32 off; u64 port; u8 bits; } gas[] = {
 		{ 148, 0x600, 32 }, { 172, 0x604, 16 }, { 208, 0x608, 32 },

@@ -2,8 +2,12 @@
 /*
  * Guest CPUID: the host's values, filtered to what this hypervisor virtualises (Intel
  * SDM Vol. 2A, "CPUID—CPU Identification"). Hidden: VMX, SMX, MONITOR/MWAIT, thermal
- * and power management, performance monitoring, debug store, MCE/MCA and MTRRs (their
- * MSRs are not emulated), TSX, MPX, PT, SGX, PKU and the speculation-control MSRs.
+ * and power management, performance monitoring, debug store, MTRRs (their MSRs are not
+ * emulated), TSX, MPX, PT, SGX, PKU and the speculation-control MSRs. MCE and MCA are
+ * the host's, with no error-reporting banks: IA32_MCG_CAP reads 0 (Count 0, no
+ * MCG_CTL_P, msr.c) and IA32_MCG_STATUS 0 (Vol. 3B, "Machine-Check MSRs"), so an OS
+ * sets up machine-check handling with nothing to poll (Linux without MCA fails its
+ * MCE device init with an error).
  * Added: the hypervisor bit, APIC, x2APIC and TSC-deadline (the virtual LAPIC,
  * hv/irq/vlapic.c, whatever the host has) and the signature leaves 0x40000000-0x40000001
  * (docs/INTERFACES.md).
@@ -33,7 +37,7 @@
  * guest_cr4_valid() and the CR4 guest/host mask (vmx.c) enforce it:
  *
  *   VME, PVI 1:EDX.VME   TSD 1:EDX.TSC   DE 1:EDX.DE   PSE 1:EDX.PSE   PAE 1:EDX.PAE
- *   MCE 1:EDX.MCE (hidden)   PGE 1:EDX.PGE   PCE always (RDPMC exits to #GP anyway)
+ *   MCE 1:EDX.MCE   PGE 1:EDX.PGE   PCE always (RDPMC exits to #GP anyway)
  *   OSFXSR 1:EDX.FXSR   OSXMMEXCPT 1:EDX.SSE   UMIP 7:ECX.UMIP (hidden)
  *   LA57 7:ECX.LA57 (hidden)   VMXE 1:ECX.VMX (hidden)   SMXE 1:ECX.SMX (hidden)
  *   FSGSBASE 7:EBX.FSGSBASE   PCIDE 1:ECX.PCID   OSXSAVE 1:ECX.XSAVE
@@ -54,7 +58,7 @@
 		     BIT(5) /* VMX */ | BIT(6) /* SMX */ | BIT(7) /* EIST */ | BIT(8) /* TM2 */ | \
 		     BIT(11) /* SDBG */ | BIT(15) /* PDCM */ | BIT(18) /* DCA */ | \
 		     BIT(27) /* OSXSAVE */)
-#define EDX1_HIDDEN (BIT(7) /* MCE */ | BIT(12) /* MTRR */ | BIT(14) /* MCA */ | \
+#define EDX1_HIDDEN (BIT(12) /* MTRR */ | \
 		     BIT(18) /* PSN */ | BIT(21) /* DS */ | BIT(22) /* ACPI */ | BIT(29) /* TM */ | \
 		     BIT(31) /* PBE */)
 /* CPUID.(7,0) */
