@@ -188,9 +188,9 @@ static void process_queue(struct vblk *b, u32 qi)
 			else
 				b->ioerr++;
 			if (res.err == BLK_ERR_SEG)
-				vm_log(b->pci.vm, "vm %s: virtio-blk: queue %u head %u type %u: %s (descriptor %u of the "
-				       "chain, address 0x%llx length %u): IOERR\n", b->pci.vm->name, qi, b->chain.head,
-				       res.type, vq_seg_err_name(b->chain.err), b->chain.err_seg,
+				vm_log(b->pci.vm, "vm %s: virtio-blk: queue %u head %u: %s (descriptor %u of the chain, "
+				       "address 0x%llx length %u): IOERR\n", b->pci.vm->name, qi, b->chain.head,
+				       vq_seg_err_name(b->chain.err), b->chain.err_seg,
 				       (unsigned long long)b->chain.seg[b->chain.err_seg].gpa,
 				       b->chain.seg[b->chain.err_seg].len);
 			else

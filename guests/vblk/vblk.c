@@ -446,10 +446,9 @@ static int hostile(void)
 	expect_status("write whose data is device-writable", c13, 3, VIRTIO_BLK_S_IOERR);
 
 	/* Requests that break the queue: NEEDS_RESET. */
-	struct virtq_desc b1[] = { D(hdr0(VIRTIO_BLK_T_IN, 0), 16, R), D(data, 512, W) };
-	b1[1].next = 0;   /* back to the head */
-	raw_chain(b1, 2);
-	vdrv.q[0]->desc[1].next = 0;
+	struct virtq_desc b1[] = { D(hdr0(VIRTIO_BLK_T_IN, 0), 16, R), D(data, 512, W), D(data + 512, 512, W) };
+	b1[2].next = 1;   /* 0 -> 1 -> 2 -> 1 */
+	raw_chain(b1, 3);
 	expect_broken("descriptor loop");
 	struct virtq_desc b2[] = { D(hdr0(VIRTIO_BLK_T_IN, 0), 16, R) };
 	b2[0].next = 300;
