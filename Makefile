@@ -21,7 +21,7 @@ HV_C := $(filter-out arch/x86/vmx/asm-offsets.c,$(HV_C))
 HV_S := $(wildcard boot/*.S arch/x86/vmx/*.S)
 HV_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(HV_C)) $(patsubst %.S,$(BUILD)/obj/%.o,$(HV_S))
 
-.PHONY: all hv guests run test unit bench bench-overcommit clean setup linux-image run-linux test-linux-long
+.PHONY: all hv guests run test unit bench bench-overcommit clean setup linux-image run-linux test-linux-long fuzz
 all: hv guests unit
 
 hv: $(BUILD)/hv.elf
@@ -94,6 +94,12 @@ bench-overcommit: setup all
 	tools/bench-overcommit
 	tools/bench-overcommit --hv-args sched=rr --settings ready/wakeup,preempted/wakeup --section rr
 	tools/bench-overcommit --hv-args spread=on --settings ready/wakeup,preempted/wakeup --section spread
+
+# The virtio-blk fuzz target (tests/check-fuzz) for FUZZ_TIME seconds (make test runs
+# 20000 executions); the corpus grows in $(BUILD)/fuzz/corpus.
+FUZZ_TIME ?= 600
+fuzz: setup
+	BUILD=$(abspath $(BUILD)) FUZZ_TIME=$(FUZZ_TIME) tests/check-fuzz
 
 # A truncated bzImage for the Linux loader's error path (e2e linux-truncated).
 guests: $(BUILD)/tests/bzimage-truncated

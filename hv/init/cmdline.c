@@ -203,6 +203,29 @@ static bool parse_vm(const char *v, struct hv_config *cfg, char *err, size_t err
 		} else if (klen == 6 && !strncmp(p, "initrd", 6)) {
 			if (!copy_str(vm->initrd, sizeof(vm->initrd), val, vlen))
 				return set_err(err, errlen, "vm '%s': bad initrd '%.*s'", vm->name, (int)vlen, val);
+		} else if (klen == 4 && !strncmp(p, "disk", 4)) {
+			/* disk=FILE (a boot module's image) or disk=size:N (zeroed; 512-byte multiple) */
+			u64 n;
+			vm->disk[0] = '\0';
+			vm->disk_size = 0;
+			if (vlen > 5 && !strncmp(val, "size:", 5)) {
+				if (!parse_u64(val + 5, vlen - 5, true, &n) || !n || n % 512 || n > GiB(1))
+					return set_err(err, errlen,
+						       "vm '%s': bad disk '%.*s' (size:N, a multiple of 512 up to 1G)",
+						       vm->name, (int)vlen, val);
+				vm->disk_size = n;
+			} else if (!vlen || !copy_str(vm->disk, sizeof(vm->disk), val, vlen)) {
+				return set_err(err, errlen, "vm '%s': bad disk '%.*s' (FILE or size:N)", vm->name,
+					       (int)vlen, val);
+			}
+		} else if (klen == 7 && !strncmp(p, "disk_ro", 7)) {
+			if (vlen == 2 && !strncmp(val, "on", 2))
+				vm->disk_ro = true;
+			else if (vlen == 3 && !strncmp(val, "off", 3))
+				vm->disk_ro = false;
+			else
+				return set_err(err, errlen, "vm '%s': bad disk_ro '%.*s' (on or off)", vm->name,
+					       (int)vlen, val);
 		} else if (klen == 3 && !strncmp(p, "mem", 3)) {
 			u64 m;
 			if (!parse_u64(val, vlen, true, &m) || m < MiB(2) || m > GiB(64) || !IS_ALIGNED(m, MiB(1)))

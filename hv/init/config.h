@@ -41,6 +41,10 @@ struct vm_config {
 	bool user_hc;     /* hypercalls from CPL > 0 allowed (else #UD) */
 	u8 reboot;        /* REBOOT_*: what a guest's reset request does (hv/dev/reset.c) */
 	char initrd[FILE_NAME_MAX + 1];   /* a Linux kernel's initrd module; "" = none */
+	/* virtio-blk (virtio/virtio_blk.c): disk=FILE (a module's image) or disk=size:N */
+	char disk[FILE_NAME_MAX + 1];     /* the image module; "" = none */
+	u64 disk_size;                    /* disk=size:N: bytes; 0 = none */
+	bool disk_ro;                     /* disk_ro=on: read-only */
 	char append[APPEND_MAX + 1];
 };
 

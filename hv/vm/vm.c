@@ -5,6 +5,7 @@
  */
 #include "hv/vm/vm.h"
 #include "hv/pci/pci.h"
+#include "virtio/virtio_blk.h"
 #include "hv/host/timer.h"
 #include "hv/host/time.h"
 #include "hv/sched/sched.h"
@@ -161,6 +162,18 @@ bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, si
 		hv_snprintf(err, errlen, "vm '%s': %s", cfg->name, lerr);
 		return false;
 	}
+	if (cfg->disk[0] || cfg->disk_size) {   /* virtio-blk (virtio/virtio_blk.c) */
+		const struct boot_module *dm = cfg->disk[0] ? bootinfo_module(&boot_info, cfg->disk) : NULL;
+		if (cfg->disk[0] && !dm) {
+			hv_snprintf(err, errlen, "vm '%s': disk '%s' is not among the boot modules", cfg->name, cfg->disk);
+			return false;
+		}
+		if (!virtio_blk_create(vm, cfg, dm ? phys_to_virt(dm->start) : NULL, dm ? dm->end - dm->start : 0, lerr,
+				       sizeof(lerr))) {
+			hv_snprintf(err, errlen, "vm '%s': %s", cfg->name, lerr);
+			return false;
+		}
+	}
 	if (!loader_build_acpi(vm->ram, &vm->map, cfg->vcpus, (u8)vm->ioapic.id, lerr, sizeof(lerr))) {
 		hv_snprintf(err, errlen, "vm '%s': %s", cfg->name, lerr);
 		return false;
@@ -302,6 +315,7 @@ void vm_print_counters(struct vm *vm)
 		       "dropped_deassert=%llu\n", vm->name, (unsigned long long)m->delivered,
 		       (unsigned long long)m->dropped[MSI_DROP_ADDRESS], (unsigned long long)m->dropped[MSI_DROP_DELIVERY],
 		       (unsigned long long)m->dropped[MSI_DROP_VECTOR], (unsigned long long)m->dropped[MSI_DROP_DEASSERT]);
+	virtio_blk_print_stats(vm);
 	vuart_print_stats(vm);
 }
 

@@ -440,6 +440,28 @@ static void vm_pci_devices(void **state)
 	parse_bad("pci=testdev vm=a,kernel=k", "unknown option 'pci'", NULL);
 }
 
+static void vm_disk(void **state)
+{
+	(void)state;
+	parse_ok("vm=a,kernel=k");
+	assert_string_equal(cfg.vms[0].disk, "");
+	assert_int_equal(cfg.vms[0].disk_size, 0);
+	parse_ok("vm=a,kernel=k,disk=img.raw,disk_ro=on vm=b,kernel=k,disk=size:64M");
+	assert_string_equal(cfg.vms[0].disk, "img.raw");
+	assert_true(cfg.vms[0].disk_ro);
+	assert_int_equal(cfg.vms[1].disk_size, MiB(64));
+	assert_string_equal(cfg.vms[1].disk, "");
+	assert_false(cfg.vms[1].disk_ro);
+	parse_ok("vm=a,kernel=k,disk=img.raw,disk=size:4096");   /* the last one counts */
+	assert_string_equal(cfg.vms[0].disk, "");
+	assert_int_equal(cfg.vms[0].disk_size, 4096);
+	parse_bad("vm=a,kernel=k,disk=size:100", "vm 'a': bad disk 'size:100' (size:N, a multiple of 512 up to 1G)", NULL);
+	parse_bad("vm=a,kernel=k,disk=size:2G", "bad disk 'size:2G'", NULL);
+	parse_bad("vm=a,kernel=k,disk=size:0", "bad disk 'size:0'", NULL);
+	parse_bad("vm=a,kernel=k,disk=", "vm 'a': bad disk '' (FILE or size:N)", NULL);
+	parse_bad("vm=a,kernel=k,disk_ro=yes", "vm 'a': bad disk_ro 'yes' (on or off)", NULL);
+}
+
 static void vm_bad_names(void **state)
 {
 	(void)state;
@@ -1067,6 +1089,7 @@ int main(void)
 		cmocka_unit_test(vm_duplicate_names),
 		cmocka_unit_test(vm_missing_or_bad_kernel),
 		cmocka_unit_test(vm_pci_devices),
+		cmocka_unit_test(vm_disk),
 		cmocka_unit_test(vm_bad_names),
 		cmocka_unit_test(vm_bad_items),
 		cmocka_unit_test(vm_cpus),

@@ -48,6 +48,7 @@ UNIT_SRC_format := hv/lib/format.c
 UNIT_SRC_vectors := hv/host/vectors.c hv/lib/format.c
 UNIT_SRC_pit := hv/dev/i8254.c
 UNIT_SRC_lapic := hv/host/lapic.c hv/lib/format.c
+UNIT_SRC_virtq := virtio/virtq.c virtio/blk_req.c
 
 unit: $(UNIT_BINS)
 

@@ -1,0 +1,593 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The virtio-blk PCI function: virtio 1.2, 4.1 "Virtio Over PCI Bus" (modern only) with
+ * 5.2 "Block Device" on a RAM disk. Register map (BAR0, 64-bit memory, 32 KiB):
+ *
+ *   0x0000  common configuration (4.1.4.3), VIRTIO_PCI_CAP_COMMON_CFG
+ *   0x1000  ISR status (4.1.4.5), VIRTIO_PCI_CAP_ISR_CFG: read-to-clear
+ *   0x2000  device configuration: struct virtio_blk_config, VIRTIO_PCI_CAP_DEVICE_CFG
+ *   0x3000  notifications (4.1.4.4), VIRTIO_PCI_CAP_NOTIFY_CFG: queue q at q * 4
+ *           (queue_notify_off = q, notify_off_multiplier = 4)
+ *   0x4000  MSI-X table (hv/pci/msix.c), one vector per queue plus one for configuration
+ *   0x5000  MSI-X PBA
+ *
+ * Queues: one per vCPU (VIRTIO_BLK_F_MQ), each up to VQ_MAX_SIZE entries. The
+ * VIRTIO_PCI_CAP_PCI_CFG window is not offered (the spec asks for it; drivers that map
+ * the BAR do not use it).
+ *
+ * Device status (2.1 "Device Status Field", 3.1 "Device Initialization"): writing 0
+ * resets the device (4.1.4.3.2: "The device MUST reset when 0 is written to
+ * device_status, and present a 0 in device_status once that is done"). FEATURES_OK is
+ * kept only when the driver's features are a subset of the device's and include
+ * VERSION_1 (2.2.2: otherwise the device "MUST fail to set the FEATURES_OK device status
+ * bit"); DRIVER_OK only after FEATURES_OK. Buffers are consumed only while DRIVER_OK is
+ * set and NEEDS_RESET is not (2.1.2: "The device MUST NOT consume buffers or send any
+ * used buffer notifications to the driver before DRIVER_OK"). When the driver breaks a
+ * queue's structure (virtio/virtq.h) or a request has nowhere to put its status, the
+ * device sets NEEDS_RESET and, with DRIVER_OK set, sends a configuration change
+ * notification (2.1.2: "If DRIVER_OK is set, after it sets DEVICE_NEEDS_RESET, the device
+ * MUST send a device configuration change notification to the driver"); it then
+ * ignores notifications until the reset.
+ *
+ * Data path of a request: the driver's write to the notify region is an MMIO exit that
+ * reaches bar_access() through the I/O bus under the device lock; the queue is drained
+ * there (inline completion): each chain is walked (vq_pop), executed on the RAM disk
+ * (blk_handle) and returned (vq_push, used index released after the element). After the
+ * drain, one decision per queue (vq_need_notify: event index or NO_INTERRUPT, after a
+ * full barrier) either raises the queue's MSI-X vector (pci_msix_raise: pending bit while
+ * masked, else msi_deliver -> vlapic_deliver -> vcpu_post_irq into the target's
+ * posted-interrupt descriptor) or counts a suppressed interrupt. Without MSI-X the ISR
+ * bit and INTA# are used.
+ *
+ * Every guest mistake is answered (a status, NEEDS_RESET, or an ignored access) with at
+ * most one vm_log() line (rate-limited per VM), never a fault of the hypervisor.
+ */
+#include "virtio/virtio_blk.h"
+#include "virtio/virtq.h"
+#include "virtio/blk_req.h"
+#include "hv/pci/pci.h"
+#include "hv/vm/vm.h"
+#include "hv/mm/mm.h"
+#include "hv/lib/lib.h"
+#include "hv/lib/console.h"
+
+#define VBLK_BAR 0
+#define VBLK_BAR_SIZE 0x8000
+#define VBLK_COMMON 0x0000
+#define VBLK_ISR 0x1000
+#define VBLK_DEVCFG 0x2000
+#define VBLK_NOTIFY 0x3000
+#define VBLK_NOTIFY_MULT 4
+#define VBLK_MSIX_TABLE 0x4000
+#define VBLK_MSIX_PBA 0x5000
+#define VBLK_SEG_MAX (VQ_MAX_CHAIN - 2)   /* header and status take one descriptor each */
+#define VBLK_BUDGET(size) (4u * (size))   /* chains taken per notification at most */
+
+struct vblk_queue {
+	struct vq vq;
+	u16 size;                  /* queue_size as the driver set it */
+	u16 msix;                  /* queue_msix_vector */
+	bool enabled;
+	u64 desc, driver, device;  /* queue_desc, queue_driver, queue_device */
+	u64 requests, kicks, irqs, suppressed;
+};
+
+struct vblk {
+	struct pci_vdev pci;
+	struct blk_disk disk;
+	u32 nq;
+	u64 dev_features, drv_features;
+	u32 dfselect, gfselect;
+	u16 config_msix;
+	u8 status;
+	u8 generation;
+	u16 qsel;
+	u8 isr;
+	struct virtio_blk_config cfg;
+	struct vblk_queue q[MAX_VCPUS_PER_VM];
+	struct vq_chain chain;     /* walk scratch, under the device lock */
+	/* counters (docs/INTERFACES.md, "virtio-blk") */
+	u64 ioerr, unsupp, needs_reset, resets, config_irqs, bad_access, deferred;
+};
+
+static struct vblk vblks[MAX_VMS];
+static bool present[MAX_VMS];
+
+static void *map_guest(void *ctx, u64 gpa, u64 len)
+{
+	return gpa_to_hva(ctx, gpa, len);
+}
+
+static struct vq_mem guest_mem(struct vblk *b)
+{
+	return (struct vq_mem){ .map = map_guest, .ctx = b->pci.vm };
+}
+
+static bool has(const struct vblk *b, unsigned bit)
+{
+	return b->drv_features & BIT64(bit);
+}
+
+/* ---- interrupts ---- */
+
+/* Raise MSI-X vector vec, or without MSI-X the ISR bit and INTA#. */
+static void notify_driver(struct vblk *b, u16 vec, u8 isr_bit)
+{
+	if (pci_msix_enabled(&b->pci)) {
+		if (vec != VIRTIO_MSI_NO_VECTOR)
+			pci_msix_raise(&b->pci, vec);
+		return;
+	}
+	b->isr |= isr_bit;
+	pci_intx_set(&b->pci, true);
+}
+
+static void needs_reset(struct vblk *b, const char *fmt, ...) __printf(2, 3);
+static void needs_reset(struct vblk *b, const char *fmt, ...)
+{
+	char why[120];
+	va_list ap;
+	va_start(ap, fmt);
+	hv_vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	vm_log(b->pci.vm, "vm %s: virtio-blk: %s: device needs reset\n", b->pci.vm->name, why);
+	if (b->status & VIRTIO_STATUS_NEEDS_RESET)
+		return;
+	b->needs_reset++;
+	b->status |= VIRTIO_STATUS_NEEDS_RESET;
+	if (b->status & VIRTIO_STATUS_DRIVER_OK) {
+		b->config_irqs++;
+		notify_driver(b, b->config_msix, VIRTIO_PCI_ISR_CONFIG);
+	}
+}
+
+/* ---- the queues ---- */
+
+static bool live(const struct vblk *b)
+{
+	return (b->status & (VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_NEEDS_RESET)) == VIRTIO_STATUS_DRIVER_OK;
+}
+
+/* Drain queue qi: every available chain is executed and returned, then one interrupt
+ * decision. */
+static void process_queue(struct vblk *b, u32 qi)
+{
+	struct vblk_queue *q = &b->q[qi];
+	if (!live(b) || !q->enabled)
+		return;
+	struct vq_mem m = guest_mem(b);
+	u32 done = 0, budget = VBLK_BUDGET(q->vq.size);
+	for (;;) {
+		if (done >= budget) {
+			vq_defer(&q->vq);
+			b->deferred++;
+			break;
+		}
+		enum vq_err err;
+		u32 at;
+		enum vq_pop_result r = vq_pop(&q->vq, &m, &b->chain, &err, &at);
+		if (r == VQ_EMPTY) {
+			if (!vq_rearm(&q->vq))
+				break;
+			continue;
+		}
+		if (r == VQ_BROKEN) {
+			needs_reset(b, "queue %u: %s (descriptor %u)", qi, vq_err_name(err), at);
+			break;
+		}
+		struct blk_result res;
+		blk_handle(&b->disk, &b->chain, &res);
+		if (res.broken) {
+			needs_reset(b, "queue %u head %u: %s", qi, b->chain.head, blk_err_name(res.err));
+			break;
+		}
+		q->requests++;
+		if (res.status != VIRTIO_BLK_S_OK) {
+			if (res.status == VIRTIO_BLK_S_UNSUPP)
+				b->unsupp++;
+			else
+				b->ioerr++;
+			if (res.err == BLK_ERR_SEG)
+				vm_log(b->pci.vm, "vm %s: virtio-blk: queue %u head %u: %s (descriptor %u of the chain, "
+				       "address 0x%llx length %u): IOERR\n", b->pci.vm->name, qi, b->chain.head,
+				       vq_seg_err_name(b->chain.err), b->chain.err_seg,
+				       (unsigned long long)b->chain.seg[b->chain.err_seg].gpa,
+				       b->chain.seg[b->chain.err_seg].len);
+			else
+				vm_log(b->pci.vm, "vm %s: virtio-blk: queue %u head %u type %u: %s: %s\n", b->pci.vm->name,
+				       qi, b->chain.head, res.type, blk_err_name(res.err),
+				       res.status == VIRTIO_BLK_S_UNSUPP ? "UNSUPP" : "IOERR");
+		}
+		vq_push(&q->vq, b->chain.head, res.written);
+		done++;
+	}
+	if (!done)
+		return;
+	/* The used index is released (vq_push) and fenced (vq_need_notify) before the
+	 * message is sent: the driver's handler sees every element it is told about. */
+	if (vq_need_notify(&q->vq)) {
+		q->irqs++;
+		notify_driver(b, q->msix, VIRTIO_PCI_ISR_QUEUE);
+	} else {
+		q->suppressed++;
+	}
+}
+
+static void queue_reset(struct vblk_queue *q)
+{
+	u64 requests = q->requests, kicks = q->kicks, irqs = q->irqs, suppressed = q->suppressed;
+	memset(q, 0, sizeof(*q));
+	q->size = VQ_MAX_SIZE;
+	q->msix = VIRTIO_MSI_NO_VECTOR;
+	q->requests = requests;
+	q->kicks = kicks;
+	q->irqs = irqs;
+	q->suppressed = suppressed;
+}
+
+static void queue_enable(struct vblk *b, struct vblk_queue *q, u32 qi)
+{
+	struct vq_mem m = guest_mem(b);
+	const char *why;
+	if (q->enabled)
+		return;
+	if (!vq_attach(&q->vq, &m, q->size, q->desc, q->driver, q->device, has(b, VIRTIO_F_RING_EVENT_IDX),
+		       has(b, VIRTIO_F_RING_INDIRECT_DESC), &why)) {
+		needs_reset(b, "queue %u: size %u desc 0x%llx driver 0x%llx device 0x%llx: %s", qi, q->size,
+			    (unsigned long long)q->desc, (unsigned long long)q->driver, (unsigned long long)q->device,
+			    why);
+		return;
+	}
+	q->enabled = true;
+}
+
+/* ---- device status and reset ---- */
+
+static void device_reset(struct vblk *b)
+{
+	b->status = 0;
+	b->drv_features = 0;
+	b->dfselect = b->gfselect = 0;
+	b->config_msix = VIRTIO_MSI_NO_VECTOR;
+	b->qsel = 0;
+	b->isr = 0;
+	for (u32 i = 0; i < b->nq; i++)
+		queue_reset(&b->q[i]);
+	pci_intx_set(&b->pci, false);
+}
+
+static void status_write(struct vblk *b, u8 v)
+{
+	if (!v) {
+		device_reset(b);
+		b->resets++;
+		return;
+	}
+	u8 old = b->status;
+	u8 want = v & ~VIRTIO_STATUS_NEEDS_RESET;   /* the device's bit, not the driver's */
+	if (old & ~want & ~VIRTIO_STATUS_NEEDS_RESET)
+		vm_log(b->pci.vm, "vm %s: virtio-blk: driver cleared status bits (0x%x -> 0x%x) without a reset: kept\n",
+		       b->pci.vm->name, old, v);
+	want |= old & ~VIRTIO_STATUS_NEEDS_RESET;   /* "The driver MUST NOT clear a device status bit" */
+	if ((want & VIRTIO_STATUS_FEATURES_OK) && !(old & VIRTIO_STATUS_FEATURES_OK)) {
+		u64 extra = b->drv_features & ~b->dev_features;
+		if (extra || !has(b, VIRTIO_F_VERSION_1)) {
+			vm_log(b->pci.vm, "vm %s: virtio-blk: FEATURES_OK refused: driver features 0x%llx (%s)\n",
+			       b->pci.vm->name, (unsigned long long)b->drv_features,
+			       extra ? "not offered by the device" : "without VERSION_1");
+			want &= ~VIRTIO_STATUS_FEATURES_OK;
+		}
+		b->disk.discard = has(b, VIRTIO_BLK_F_DISCARD);
+		b->disk.write_zeroes = has(b, VIRTIO_BLK_F_WRITE_ZEROES);
+	}
+	if ((want & VIRTIO_STATUS_DRIVER_OK) && !(want & VIRTIO_STATUS_FEATURES_OK)) {
+		vm_log(b->pci.vm, "vm %s: virtio-blk: DRIVER_OK without FEATURES_OK refused\n", b->pci.vm->name);
+		want &= ~VIRTIO_STATUS_DRIVER_OK;
+	}
+	b->status = want | (old & VIRTIO_STATUS_NEEDS_RESET);
+	if ((b->status & VIRTIO_STATUS_DRIVER_OK) && !(old & VIRTIO_STATUS_DRIVER_OK))
+		for (u32 i = 0; i < b->nq; i++)   /* buffers made available before DRIVER_OK */
+			process_queue(b, i);
+}
+
+/* ---- common configuration (4.1.4.3) ---- */
+
+static struct vblk_queue *selected(struct vblk *b)
+{
+	return b->qsel < b->nq ? &b->q[b->qsel] : NULL;
+}
+
+static u64 common_field(struct vblk *b, u32 off)
+{
+	struct vblk_queue *q = selected(b);
+	switch (off) {
+	case VIRTIO_PCI_COMMON_DFSELECT: return b->dfselect;
+	case VIRTIO_PCI_COMMON_DF: return b->dfselect < 2 ? (u32)(b->dev_features >> (32 * b->dfselect)) : 0;
+	case VIRTIO_PCI_COMMON_GFSELECT: return b->gfselect;
+	case VIRTIO_PCI_COMMON_GF: return b->gfselect < 2 ? (u32)(b->drv_features >> (32 * b->gfselect)) : 0;
+	case VIRTIO_PCI_COMMON_MSIX: return b->config_msix;
+	case VIRTIO_PCI_COMMON_NUMQ: return b->nq;
+	case VIRTIO_PCI_COMMON_STATUS: return b->status;
+	case VIRTIO_PCI_COMMON_CFGGEN: return b->generation;
+	case VIRTIO_PCI_COMMON_Q_SELECT: return b->qsel;
+	/* "The device MUST present a 0 in queue_size if the virtqueue corresponding to the
+	 * current queue_select is unavailable." */
+	case VIRTIO_PCI_COMMON_Q_SIZE: return q ? q->size : 0;
+	case VIRTIO_PCI_COMMON_Q_MSIX: return q ? q->msix : VIRTIO_MSI_NO_VECTOR;
+	case VIRTIO_PCI_COMMON_Q_ENABLE: return q ? q->enabled : 0;
+	case VIRTIO_PCI_COMMON_Q_NOFF: return b->qsel < b->nq ? b->qsel : 0;
+	case VIRTIO_PCI_COMMON_Q_DESCLO: return q ? q->desc : 0;
+	case VIRTIO_PCI_COMMON_Q_AVAILLO: return q ? q->driver : 0;
+	case VIRTIO_PCI_COMMON_Q_USEDLO: return q ? q->device : 0;
+	default: return 0;
+	}
+}
+
+/* Field widths: 4.1.3.1 "The driver MUST access each field using the 'natural' access
+ * method"; 64-bit fields may be accessed as two 32-bit halves. */
+static unsigned field_width(u32 off)
+{
+	if (off < VIRTIO_PCI_COMMON_MSIX)
+		return 4;
+	if (off == VIRTIO_PCI_COMMON_STATUS || off == VIRTIO_PCI_COMMON_CFGGEN)
+		return 1;
+	if (off < VIRTIO_PCI_COMMON_Q_DESCLO)
+		return 2;
+	return 8;
+}
+
+static u64 common_read(struct vblk *b, u32 off, unsigned size)
+{
+	if (off >= VIRTIO_PCI_COMMON_LEN)
+		return 0;
+	unsigned w = field_width(off);
+	u32 base = off & ~(w - 1);
+	u64 v = common_field(b, base) >> (8 * (off - base));
+	return size >= 8 ? v : v & ((1ull << (8 * size)) - 1);
+}
+
+static bool msix_vector_ok(const struct vblk *b, u16 v)
+{
+	return v == VIRTIO_MSI_NO_VECTOR || v < b->pci.msix.nvec;
+}
+
+static void set_half(u64 *field, u32 off, unsigned size, u64 v)
+{
+	if (size == 8)
+		*field = v;
+	else if (off & 4)
+		*field = (*field & 0xffffffffull) | (v << 32);
+	else
+		*field = (*field & ~0xffffffffull) | (u32)v;
+}
+
+static void common_write(struct vblk *b, u32 off, unsigned size, u64 v)
+{
+	unsigned w = off < VIRTIO_PCI_COMMON_LEN ? field_width(off) : 0;
+	bool ok = w && (size == w || (w == 8 && size == 4)) && !(off & (size - 1));
+	if (!ok) {
+		b->bad_access++;
+		vm_log(b->pci.vm, "vm %s: virtio-blk: common configuration write of %u bytes at 0x%x ignored\n",
+		       b->pci.vm->name, size, off);
+		return;
+	}
+	struct vblk_queue *q = selected(b);
+	u32 base = off & ~7u;
+	switch (w == 8 ? base : off) {
+	case VIRTIO_PCI_COMMON_DFSELECT: b->dfselect = (u32)v; return;
+	case VIRTIO_PCI_COMMON_GFSELECT: b->gfselect = (u32)v; return;
+	case VIRTIO_PCI_COMMON_GF:
+		/* 2.2.1: the device MUST NOT accept new features after FEATURES_OK. */
+		if (b->status & VIRTIO_STATUS_FEATURES_OK) {
+			vm_log(b->pci.vm, "vm %s: virtio-blk: driver features written after FEATURES_OK: ignored\n",
+			       b->pci.vm->name);
+		} else if (b->gfselect < 2) {
+			u32 sh = 32 * b->gfselect;
+			b->drv_features = (b->drv_features & ~(0xffffffffull << sh)) | ((u64)(u32)v << sh);
+		}
+		return;
+	case VIRTIO_PCI_COMMON_MSIX:
+		/* 4.1.5.1.2: a vector the device cannot map reads back as NO_VECTOR. */
+		b->config_msix = msix_vector_ok(b, (u16)v) ? (u16)v : VIRTIO_MSI_NO_VECTOR;
+		return;
+	case VIRTIO_PCI_COMMON_STATUS: status_write(b, (u8)v); return;
+	case VIRTIO_PCI_COMMON_Q_SELECT: b->qsel = (u16)v; return;
+	case VIRTIO_PCI_COMMON_Q_MSIX:
+		if (q)
+			q->msix = msix_vector_ok(b, (u16)v) ? (u16)v : VIRTIO_MSI_NO_VECTOR;
+		return;
+	default:
+		break;
+	}
+	if (!q) {
+		b->bad_access++;
+		vm_log(b->pci.vm, "vm %s: virtio-blk: queue field 0x%x of queue %u, which does not exist: ignored\n",
+		       b->pci.vm->name, off, b->qsel);
+		return;
+	}
+	if (q->enabled) {   /* the driver may not change a live queue */
+		b->bad_access++;
+		vm_log(b->pci.vm, "vm %s: virtio-blk: queue %u field 0x%x written while enabled: ignored\n",
+		       b->pci.vm->name, b->qsel, off);
+		return;
+	}
+	switch (w == 8 ? base : off) {
+	case VIRTIO_PCI_COMMON_Q_SIZE: q->size = (u16)v; return;   /* checked when enabled */
+	case VIRTIO_PCI_COMMON_Q_ENABLE:
+		if (v == 1)
+			queue_enable(b, q, b->qsel);
+		return;
+	case VIRTIO_PCI_COMMON_Q_DESCLO: set_half(&q->desc, off, size, v); return;
+	case VIRTIO_PCI_COMMON_Q_AVAILLO: set_half(&q->driver, off, size, v); return;
+	case VIRTIO_PCI_COMMON_Q_USEDLO: set_half(&q->device, off, size, v); return;
+	default: return;   /* read-only fields */
+	}
+}
+
+/* ---- the BAR ---- */
+
+static enum io_result vblk_bar_access(struct pci_vdev *d, struct vcpu *v, unsigned bar, u64 off, struct io_req *req)
+{
+	(void)v;
+	(void)bar;
+	struct vblk *b = container_of(d, struct vblk, pci);
+	if (off < VBLK_ISR) {   /* VBLK_COMMON is 0 */
+		if (req->write)
+			common_write(b, (u32)off, req->size, req->value);
+		else
+			req->value = common_read(b, (u32)off, req->size);
+	} else if (off >= VBLK_ISR && off < VBLK_DEVCFG) {
+		/* 4.1.4.5.1: reading the ISR status resets it to 0 (and deasserts INTx). */
+		if (!req->write) {
+			req->value = off == VBLK_ISR ? b->isr : 0;
+			if (off == VBLK_ISR) {
+				b->isr = 0;
+				pci_intx_set(&b->pci, false);
+			}
+		}
+	} else if (off >= VBLK_DEVCFG && off < VBLK_NOTIFY) {
+		u64 o = off - VBLK_DEVCFG;
+		if (!req->write) {
+			u64 val = 0;
+			for (unsigned i = 0; i < req->size && o + i < sizeof(b->cfg); i++)
+				val |= (u64)((const u8 *)&b->cfg)[o + i] << (8 * i);
+			req->value = val;
+		}   /* writes: no writable field is offered (no CONFIG_WCE) */
+	} else if (off >= VBLK_NOTIFY && off < VBLK_MSIX_TABLE) {
+		u64 qi = (off - VBLK_NOTIFY) / VBLK_NOTIFY_MULT;
+		if (!req->write) {
+			req->value = 0;
+		} else if (qi >= b->nq || (off & (VBLK_NOTIFY_MULT - 1))) {
+			b->bad_access++;
+			vm_log(b->pci.vm, "vm %s: virtio-blk: notification at 0x%llx names no queue: ignored\n",
+			       b->pci.vm->name, (unsigned long long)off);
+		} else {
+			b->q[qi].kicks++;
+			process_queue(b, (u32)qi);
+		}
+	} else if (!req->write) {
+		req->value = 0;
+	}
+	return IO_DONE;
+}
+
+static void vblk_reset(struct pci_vdev *d)
+{
+	device_reset(container_of(d, struct vblk, pci));
+}
+
+static const struct pci_vdev_ops vblk_ops = {
+	.bar_access = vblk_bar_access,
+	.reset = vblk_reset,
+};
+
+/* A vendor-specific capability describing one region of BAR0 (4.1.4). */
+static bool add_vcap(struct pci_vdev *d, u8 type, u32 offset, u32 length, u32 mult)
+{
+	u8 len = type == VIRTIO_PCI_CAP_NOTIFY_CFG ? VIRTIO_PCI_NOTIFY_CAP_LEN : sizeof(struct virtio_pci_cap);
+	u8 at = pci_vdev_add_cap(d, PCI_CAP_ID_VENDOR, len);
+	if (!at)
+		return false;
+	pci_cfg_set(d, at + 2, 1, len);
+	pci_cfg_set(d, at + 3, 1, type);
+	pci_cfg_set(d, at + 4, 1, VBLK_BAR);
+	pci_cfg_set(d, at + 8, 4, offset);
+	pci_cfg_set(d, at + 12, 4, length);
+	if (type == VIRTIO_PCI_CAP_NOTIFY_CFG)
+		pci_cfg_set(d, at + 16, 4, mult);
+	return true;
+}
+
+bool virtio_blk_create(struct vm *vm, const struct vm_config *cfg, const void *image, u64 image_len, char *err,
+		       size_t errlen)
+{
+	struct vblk *b = &vblks[vm->id];
+	u64 bytes = image ? ALIGN_UP(image_len, (u64)VIRTIO_BLK_SECTOR_SIZE) : cfg->disk_size;
+	if (image && !image_len) {
+		hv_snprintf(err, errlen, "disk '%s' is empty", cfg->disk);
+		return false;
+	}
+	if (!bytes || bytes > VIRTIO_BLK_MAX_DISK) {
+		hv_snprintf(err, errlen, "disk of %llu bytes: at most %llu MiB", (unsigned long long)bytes,
+			    (unsigned long long)(VIRTIO_BLK_MAX_DISK >> 20));
+		return false;
+	}
+	memset(b, 0, sizeof(*b));
+	b->disk.data = alloc_pages_zeroed(ALIGN_UP(bytes, PAGE_SIZE), PAGE_SIZE);
+	if (!b->disk.data) {
+		hv_snprintf(err, errlen, "cannot allocate %llu KiB for its disk (%llu MiB free)",
+			    (unsigned long long)(bytes >> 10), (unsigned long long)(frame_pool_free_bytes(&frames) >> 20));
+		return false;
+	}
+	if (image)
+		memcpy(b->disk.data, image, image_len);
+	b->disk.sectors = bytes / VIRTIO_BLK_SECTOR_SIZE;
+	b->disk.ro = cfg->disk_ro;
+	char id[VIRTIO_BLK_ID_BYTES + 1];
+	hv_snprintf(id, sizeof(id), "microhv-%s", vm->name);
+	memcpy(b->disk.id, id, sizeof(b->disk.id));
+	b->nq = cfg->vcpus;
+
+	b->dev_features = BIT64(VIRTIO_F_VERSION_1) | BIT64(VIRTIO_F_RING_EVENT_IDX) |
+			  BIT64(VIRTIO_F_RING_INDIRECT_DESC) | BIT64(VIRTIO_BLK_F_SIZE_MAX) | BIT64(VIRTIO_BLK_F_SEG_MAX) |
+			  BIT64(VIRTIO_BLK_F_BLK_SIZE) | BIT64(VIRTIO_BLK_F_FLUSH) | BIT64(VIRTIO_BLK_F_MQ) |
+			  BIT64(VIRTIO_BLK_F_DISCARD) | BIT64(VIRTIO_BLK_F_WRITE_ZEROES);
+	if (b->disk.ro)
+		b->dev_features |= BIT64(VIRTIO_BLK_F_RO);
+	b->cfg = (struct virtio_blk_config){
+		.capacity = b->disk.sectors,
+		.size_max = (u32)VQ_MAX_SEG_BYTES,
+		.seg_max = VBLK_SEG_MAX,
+		.blk_size = VIRTIO_BLK_SECTOR_SIZE,
+		.num_queues = (u16)b->nq,
+		.max_discard_sectors = (u32)MIN(b->disk.sectors, 0xffffffffull),
+		.max_discard_seg = BLK_MAX_DISCARD_SEGS,
+		.discard_sector_alignment = 1,
+		.max_write_zeroes_sectors = (u32)MIN(b->disk.sectors, 0xffffffffull),
+		.max_write_zeroes_seg = BLK_MAX_DISCARD_SEGS,
+	};
+
+	struct pci_vdev *d = &b->pci;
+	/* Class 01h/80h: mass storage controller, other. */
+	pci_vdev_init(d, vm, PCI_DEVFN(VIRTIO_BLK_DEVFN_SLOT, 0), "virtio-blk", &vblk_ops, VIRTIO_PCI_VENDOR,
+		      VIRTIO_PCI_DEVICE_BLK, 0x018000);
+	pci_cfg_set(d, PCI_REVISION_ID, 1, VIRTIO_PCI_MODERN_REVISION);
+	pci_cfg_set(d, PCI_SUBSYS_ID, 2, VIRTIO_PCI_SUBSYS_BLK);
+	pci_vdev_set_bar(d, VBLK_BAR, PCI_BAR_MEM64, VBLK_BAR_SIZE);
+	d->cfg[PCI_INTERRUPT_PIN] = 1;   /* INTA#, used without MSI-X */
+	if (!add_vcap(d, VIRTIO_PCI_CAP_COMMON_CFG, VBLK_COMMON, VIRTIO_PCI_COMMON_LEN, 0) ||
+	    !add_vcap(d, VIRTIO_PCI_CAP_NOTIFY_CFG, VBLK_NOTIFY, VBLK_NOTIFY_MULT * b->nq, VBLK_NOTIFY_MULT) ||
+	    !add_vcap(d, VIRTIO_PCI_CAP_ISR_CFG, VBLK_ISR, 1, 0) ||
+	    !add_vcap(d, VIRTIO_PCI_CAP_DEVICE_CFG, VBLK_DEVCFG, sizeof(b->cfg), 0) ||
+	    !pci_msix_init(d, b->nq + 1, VBLK_BAR, VBLK_MSIX_TABLE, VBLK_MSIX_PBA) || !vpci_add(vm->pci, d)) {
+		hv_snprintf(err, errlen, "PCI virtio-blk: capabilities or slot %u", VIRTIO_BLK_DEVFN_SLOT);
+		return false;
+	}
+	device_reset(b);
+	present[vm->id] = true;
+	printk("vm %s: virtio-blk at 00:%02x.0: %llu sectors (%s%s), %u queue(s)\n", vm->name, VIRTIO_BLK_DEVFN_SLOT,
+	       (unsigned long long)b->disk.sectors, image ? cfg->disk : "RAM", b->disk.ro ? ", read-only" : "", b->nq);
+	return true;
+}
+
+void virtio_blk_print_stats(struct vm *vm)
+{
+	if (!present[vm->id])
+		return;
+	struct vblk *b = &vblks[vm->id];
+	u64 req = 0, kicks = 0, irqs = 0, supp = 0;
+	for (u32 i = 0; i < b->nq; i++) {
+		req += b->q[i].requests;
+		kicks += b->q[i].kicks;
+		irqs += b->q[i].irqs;
+		supp += b->q[i].suppressed;
+	}
+	u64 cpi = irqs ? req * 100 / irqs : 0;
+	printk("virtio-blk vm=%s queues=%u requests=%llu kicks=%llu interrupts=%llu suppressed=%llu "
+	       "completions_per_irq=%llu.%02llu ioerr=%llu unsupp=%llu needs_reset=%llu resets=%llu config_irqs=%llu "
+	       "bad_access=%llu deferred=%llu\n", vm->name, b->nq, (unsigned long long)req, (unsigned long long)kicks,
+	       (unsigned long long)irqs, (unsigned long long)supp, (unsigned long long)(cpi / 100),
+	       (unsigned long long)(cpi % 100), (unsigned long long)b->ioerr, (unsigned long long)b->unsupp,
+	       (unsigned long long)b->needs_reset, (unsigned long long)b->resets, (unsigned long long)b->config_irqs,
+	       (unsigned long long)b->bad_access, (unsigned long long)b->deferred);
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The virtio-blk PCI function (virtio/virtio_blk.c): a virtio 1.2 modern device (4.1
+ * "Virtio Over PCI Bus", no legacy interface) on the VM's PCI bus at 00:03.0, backed by
+ * a RAM disk (docs/INTERFACES.md, "virtio-blk").
+ */
+#ifndef VIRTIO_VIRTIO_BLK_H
+#define VIRTIO_VIRTIO_BLK_H
+
+#include "hv/lib/types.h"
+
+struct vm;
+struct vm_config;
+
+#define VIRTIO_BLK_DEVFN_SLOT 3
+#define VIRTIO_BLK_MAX_DISK GiB(1)
+
+/* Create vm's disk from cfg (disk=, disk_ro=): image/image_len is the module's content
+ * (NULL for disk=size:N). false with a message naming the problem. */
+bool virtio_blk_create(struct vm *vm, const struct vm_config *cfg, const void *image, u64 image_len, char *err,
+		       size_t errlen);
+/* One console line of the device's counters, when vm has the device. */
+void virtio_blk_print_stats(struct vm *vm);
+
+#endif
