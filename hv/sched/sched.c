@@ -467,24 +467,25 @@ static volatile u64 last_busy;
 static u64 idle_timeout_ticks;
 
 /* An idle CPU's watchdog: when every CPU is idle and no vCPU has run for 100 ms, say
- * so once (every vCPU of every VM is halted: the run goes on only when a guest timer
- * or an interrupt wakes one); after idle_timeout, stop every VM (the run would
+ * so once per run (every vCPU of every VM is halted: the run goes on only when a guest
+ * timer or an interrupt wakes one; an interactive guest idles like this at every
+ * prompt, so later idle periods are not reported); after idle_timeout, stop every VM (the run would
  * otherwise wait, e.g. for a timer far away or an interrupt that never comes, and
  * never print the summary). A VM whose vCPUs cannot be woken at all is stopped at
  * once instead (halted_vm_check). */
 #define IDLE_NOTE_MS 100
 static void idle_timeout_check(u64 now)
 {
-	static u64 noted;   /* the last_busy of the idle period already reported */
+	static bool noted;   /* the note was printed (once per run) */
 	u64 busy = __atomic_load_n(&last_busy, __ATOMIC_RELAXED);
-	bool note = busy != noted && now - busy >= tsc_hz / 1000 * IDLE_NOTE_MS;
+	bool note = !noted && now - busy >= tsc_hz / 1000 * IDLE_NOTE_MS;
 	if (!note && (!idle_timeout_ticks || now - busy < idle_timeout_ticks))
 		return;
 	for (u32 i = 0; i < nr_cpus; i++)
 		if (cpus[i].virt_on && (!cpus[i].idle || cpus[i].curr || cpus[i].rq_head))
 			return;
 	if (note) {   /* two idle CPUs at once may both print it: harmless */
-		noted = busy;
+		noted = true;
 		printk("sched: no vCPU has run for %u ms: every vCPU of every VM is halted until a guest timer "
 		       "or an interrupt wakes one%s\n", IDLE_NOTE_MS,
 		       idle_timeout_ticks ? "" : " (idle_timeout=MS would end such a run)");
