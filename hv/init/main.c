@@ -98,11 +98,13 @@ void ap_main(struct cpu *c)
 			halt();
 		}
 	}
-	c->online = true;
+	/* Its lines first, then online: the boot CPU waits for online, so they come before
+	 * its "CPU(s) online" (and before a power-off that may follow at once). */
 	printk("smp: CPU %u up (APIC ID %u, %s%s)\n", c->id, c->apic_id, lapic_x2apic_mode() ? "x2APIC mode" : "xAPIC mode",
 	       switched ? ", switched from xAPIC" : "");
 	if (lapic_id() != c->apic_id)
 		printk("smp: CPU %u reads APIC ID %u from its local APIC, the MADT says %u\n", c->id, lapic_id(), c->apic_id);
+	c->online = true;
 	while (stage < 1)
 		cpu_relax();
 	char why[200];
