@@ -45,6 +45,7 @@ struct vm_config {
 	char disk[FILE_NAME_MAX + 1];     /* the image module; "" = none */
 	u64 disk_size;                    /* disk=size:N: bytes; 0 = none */
 	bool disk_ro;                     /* disk_ro=on: read-only */
+	u64 disk_latency;                 /* disk_latency=TICKS: modelled completion delay (needs iocpu=) */
 	char append[APPEND_MAX + 1];
 };
 
@@ -116,6 +117,10 @@ struct hv_config {
 	u32 nr_vms;
 	/* input=: the VM that receives the console input; -1 = none (input=off) */
 	s32 input_vm;
+	/* iocpu=N: the physical CPU set aside to complete virtio-blk requests; -1 = off
+	 * (inline completion) */
+	s32 iocpu;
+	u8 msi_delivery;    /* msi_delivery=: enum msi_delivery (hv/irq/msi.h) */
 };
 
 /* Parse a command line. On error returns false with a message naming the bad item. */

@@ -207,6 +207,8 @@ struct vm {
 	struct vioapic ioapic;     /* hv/irq/vioapic.c: MMIO at VIOAPIC_BASE */
 	struct vpic pic;           /* hv/irq/vpic.c: the masked 8259 pair */
 	struct msi_stats msi;      /* hv/irq/msi.c: messages delivered and dropped */
+	u8 msi_delivery;           /* enum msi_delivery (msi_delivery=) */
+	volatile bool io_polled;   /* a live virtio-blk disk served by the I/O CPU (iocpu=) */
 	struct vpci *pci;          /* hv/pci: the PCI host bridge and its devices */
 	struct io_bus bus;         /* hv/io/bus.c: its devices' port and MMIO ranges */
 	/* Stateless devices (hv/dev/): nothing but their place on the bus. */
@@ -256,7 +258,7 @@ void vm_log(struct vm *vm, const char *fmt, ...) __printf(2, 3);
  * posting) must answer true here. */
 static inline bool vm_device_may_interrupt(const struct vm *vm)
 {
-	return vm->uart.input || vm->pit.timer.armed || vm->rtc.timer.armed;
+	return vm->uart.input || vm->pit.timer.armed || vm->rtc.timer.armed || vm->io_polled;
 }
 
 /* VM creation from its configuration: RAM, EPT, kernel, vCPUs. false + message. */
