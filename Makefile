@@ -21,7 +21,7 @@ HV_C := $(filter-out arch/x86/vmx/asm-offsets.c,$(HV_C))
 HV_S := $(wildcard boot/*.S arch/x86/vmx/*.S)
 HV_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(HV_C)) $(patsubst %.S,$(BUILD)/obj/%.o,$(HV_S))
 
-.PHONY: all hv guests run test unit bench bench-overcommit clean setup linux-image run-linux test-linux-long fuzz
+.PHONY: all hv guests run test unit bench bench-overcommit bench-io clean setup linux-image run-linux test-linux-long fuzz
 all: hv guests unit
 
 hv: $(BUILD)/hv.elf
@@ -86,6 +86,10 @@ test-linux-long: setup all linux-image
 
 bench: setup all
 	tools/bench
+
+# The virtio-blk I/O benchmark (guests/vblk test=bench, docs/benchmarks.md "I/O").
+bench-io: setup all
+	tools/bench-io
 
 # The overcommit benchmark of directed yield to ready vCPUs (docs/benchmarks.md): the whole matrix under the default
 # policy, then rr and spread=on against it for the yield comparison. About 25 minutes on 2

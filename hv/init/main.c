@@ -279,9 +279,9 @@ void boot_main(u32 magic, u32 info)
 	if (cfg.test_hooks)
 		printk("test_hooks: on (HC_RACE_POST may stall vCPU entry paths)\n");
 	for (u32 i = 0; i < cfg.nr_vms; i++) {
-		vms[i].msi_delivery = cfg.msi_delivery;
 		if (!vm_create(&vms[i], i, &cfg.vms[i], err, sizeof(err)) || !place_vcpus(&vms[i], err, sizeof(err)))
 			config_error(err);
+		vms[i].msi_delivery = cfg.msi_delivery;   /* before any vCPU runs */
 		nr_vms++;
 	}
 	if (cfg.input_vm >= 0)
