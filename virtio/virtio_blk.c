@@ -667,12 +667,13 @@ void virtio_blk_print_stats(struct vm *vm)
 	for (u32 n = 0; n < x->nvec; n++)
 		refreshes += x->route[n].refreshes;
 	printk("virtio-blk vm=%s completion=%s latency=%llu msi_delivery=%s posted=%llu left_pending=%llu "
-	       "pending_sent=%llu msix_mask_exits=%llu msix_unmask_exits=%llu route_refreshes=%u inflight_max=%llu\n",
+	       "pending_sent=%llu msix_mask_exits=%llu msix_unmask_exits=%llu route_refreshes=%u inflight_max=%llu "
+	       "msi_deferred=%llu\n",
 	       vm->name, io_cpu ? "iocpu" : "inline", (unsigned long long)b->latency,
 	       vm->msi_delivery == MSI_DELIVERY_DEFERRED ? "deferred" : "direct", (unsigned long long)b->posted,
 	       (unsigned long long)b->left_pending, (unsigned long long)x->pending_sent,
 	       (unsigned long long)x->mask_writes, (unsigned long long)x->unmask_writes, refreshes,
-	       (unsigned long long)b->inflight_max);
+	       (unsigned long long)b->inflight_max, (unsigned long long)__atomic_load_n(&vm->msi.deferred, __ATOMIC_RELAXED));
 }
 
 void virtio_blk_set_iocpu(struct cpu *c)
