@@ -5,6 +5,7 @@
  * backslashes with a backslash; the tokenizer undoes both.
  */
 #include "hv/init/config.h"
+#include "hv/irq/msi.h"
 #include "hv/lib/lib.h"
 #include "hv/mm/guest_map.h"
 
@@ -458,9 +459,9 @@ bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t
 					       val ? val : "");
 		} else if (!strcmp(tok, "msi_delivery")) {
 			if (val && !strcmp(val, "direct"))
-				cfg->msi_delivery = 0;
+				cfg->msi_delivery = MSI_DELIVERY_DIRECT;
 			else if (val && !strcmp(val, "deferred"))
-				cfg->msi_delivery = 1;
+				cfg->msi_delivery = MSI_DELIVERY_DEFERRED;
 			else
 				return set_err(err, errlen, "malformed value '%s' for option 'msi_delivery' (direct or deferred)",
 					       val ? val : "");
