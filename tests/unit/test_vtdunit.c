@@ -82,6 +82,8 @@ static const char *desc_name(struct vtd_inv_desc d)
 	return buf;
 }
 
+static struct vtd_unit unit;
+
 /* GCMD as it was before the thread started (the driver may write it before the thread
  * first looks). */
 static u32 gcmd_at_start;
@@ -128,6 +130,23 @@ static void *model_fn(void *arg)
 			R32(VTD_GSTS) = sts;
 			last = cmd;
 		}
+		/* register-based invalidation: log the command, clear its busy bit */
+		u64 cc = R64(VTD_CCMD);
+		if (cc & VTD_CCMD_ICC) {
+			char e[16];
+			snprintf(e, sizeof(e), "ccmd%u", (u32)(cc >> 61) & 3);
+			event(e);
+			R64(VTD_CCMD) = cc & ~VTD_CCMD_ICC;
+		}
+		u32 iotlb = unit.iro + VTD_IOTLB_OFF;
+		u64 it = R64(iotlb);
+		if (unit.iro && (it & VTD_IOTLB_IVT)) {
+			char e[40];
+			snprintf(e, sizeof(e), "iotlbreg%u/%u/0x%llx", (u32)(it >> 60) & 3, (u32)(it >> 32) & 0xffff,
+				 (unsigned long long)R64(unit.iro + VTD_IVA_OFF));
+			event(e);
+			R64(iotlb) = it & ~VTD_IOTLB_IVT;
+		}
 		if ((R32(VTD_GSTS) & VTD_GCMD_QIE) && R64(VTD_IQT) != R64(VTD_IQH)) {
 			if (model_queue_error) {
 				R32(VTD_FSTS) |= VTD_FSTS_IQE;
@@ -152,8 +171,6 @@ static void *model_fn(void *arg)
 /* QEMU 7.2's capabilities (docs/VTD.md), fault recording at 0x220, IOTLB at 0xf0. */
 #define CAP_QEMU 0xd2008c22260206ull
 #define ECAP_QEMU 0xf00f4aull
-
-static struct vtd_unit unit;
 
 static int setup(void **state)
 {
@@ -275,6 +292,28 @@ static void test_attach_and_invalidate(void **state)
 	assert_string_equal(events, "iotlb2 wait");
 }
 
+/* A unit without QI (and so without IR): invalidation through CCMD and the IOTLB
+ * register at ECAP.IRO, each waited for until the unit clears its busy bit. */
+static void test_register_invalidation(void **state)
+{
+	(void)state;
+	unit.ecap &= ~(VTD_ECAP_QI | VTD_ECAP_IR | VTD_ECAP_EIM);
+	char err[200];
+	if (!vtd_unit_enable(&unit, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_string_equal(events, "SRTP ccmd1 iotlbreg1/0/0x0 TE");
+	assert_false(unit.qi || unit.ir);
+	assert_null(unit.irt);
+	events[0] = 0;
+	struct vtd_domain d;
+	assert_true(vtd_domain_create(&unit, &d, 9));
+	assert_true(vtd_attach(&unit, &d, 0x0018));
+	assert_true(vtd_flush_iotlb_page(&unit, 9, 0x100000));
+	assert_string_equal(events, "ccmd1 iotlbreg2/9/0x0 iotlbreg3/9/0x100000");
+	assert_false(vtd_flush_iec(&unit, -1));      /* no interrupt entry cache without QI */
+	assert_int_equal(vtd_irte_alloc(&unit), -1);
+}
+
 static void test_dead_unit_times_out(void **state)
 {
 	(void)state;
@@ -330,6 +369,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_enable_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_firmware_left_on, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_and_invalidate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_register_invalidation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dead_unit_times_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_drain, setup, teardown),
