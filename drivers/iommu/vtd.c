@@ -527,6 +527,9 @@ void iommu_init(const struct acpi_info *ai)
 		       VTD_VER_MAJOR(u->ver), VTD_VER_MINOR(u->ver), (unsigned long long)u->cap,
 		       (unsigned long long)u->ecap);
 		printk("vtd%u: %s; %u-level second-level tables\n", i, caps, u->levels);
+		if (u->cap == 0 || u->cap == ~0ull)
+			printk("vtd%u: CAP reads 0x%llx: no remapping unit answers at 0x%llx\n", i,
+			       (unsigned long long)u->cap, (unsigned long long)u->base);
 		for (u32 j = 0; j < h->nr_scopes; j++) {
 			const struct dmar_scope *s = &d->scopes[h->first_scope + j];
 			u16 sid = 0;
