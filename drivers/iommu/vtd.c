@@ -311,18 +311,43 @@ int vtd_irte_alloc(struct vtd_unit *u)
 	return (int)u->irt_used++;
 }
 
+/* The unit may read an IRTE at any moment, so a present entry must never be seen half
+ * written: it is replaced with one 128-bit atomic store (LOCK CMPXCHG16B, CPUID.01H:
+ * ECX.CX16[bit 13]). Without CX16 the entry goes not-present for the change (an
+ * interrupt arriving then faults with reason 0x22 instead of using a torn entry). */
+static bool has_cx16(void)
+{
+	u32 a, b, c, d;
+	cpuid_count(1, 0, &a, &b, &c, &d);
+	return c & BIT(13);
+}
+
+static void irte_store(struct vtd_irte *slot, struct vtd_irte e)
+{
+	if (has_cx16()) {
+		u64 lo = slot->lo, hi = slot->hi;
+		bool done;
+		do {
+			asm volatile("lock cmpxchg16b %[m]"
+				     : [m] "+m"(*slot), "+a"(lo), "+d"(hi), "=@ccz"(done)
+				     : "b"(e.lo), "c"(e.hi)
+				     : "memory");
+		} while (!done);
+		return;
+	}
+	WRITE_ONCE(slot->lo, slot->lo & ~VTD_IRTE_P);
+	asm volatile("" ::: "memory");
+	WRITE_ONCE(slot->hi, e.hi);
+	asm volatile("" ::: "memory");
+	WRITE_ONCE(slot->lo, e.lo);
+}
+
 bool vtd_irte_set(struct vtd_unit *u, u32 index, struct vtd_irte e)
 {
 	if (!u->irt || index >= VTD_IRT_ENTRIES)
 		return false;
 	struct vtd_irte *slot = &u->irt[index];
-	/* not present while both halves change, then present ("Interrupt Remapping Table
-	 * Entry" updates: software makes an entry not present, or updates it atomically) */
-	slot->lo &= ~VTD_IRTE_P;
-	flush(u, slot, sizeof(*slot));
-	slot->hi = e.hi;
-	asm volatile("" ::: "memory");
-	slot->lo = e.lo;
+	irte_store(slot, e);
 	flush(u, slot, sizeof(*slot));
 	return vtd_flush_iec(u, (int)index);
 }

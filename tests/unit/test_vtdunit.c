@@ -285,6 +285,11 @@ static void test_attach_and_invalidate(void **state)
 	assert_true(vtd_irte_set(&unit, (u32)i, vtd_irte_remapped(0x41, 2, false, VTD_SVT_SID, 0, 0x0318)));
 	assert_string_equal(events, "iotlb3 wait iec1 wait");
 	assert_int_equal(unit.irt[0].lo, vtd_irte_remapped(0x41, 2, false, VTD_SVT_SID, 0, 0x0318).lo);
+	/* a present entry replaced whole (both halves) */
+	struct vtd_irte p = vtd_irte_posted(0x55, 0x123440, true, VTD_SVT_SID, 0, 0x0320);
+	assert_true(vtd_irte_set(&unit, 0, p));
+	assert_int_equal(unit.irt[0].lo, p.lo);
+	assert_int_equal(unit.irt[0].hi, p.hi);
 	/* without PSI: domain-selective */
 	unit.cap &= ~VTD_CAP_PSI;
 	events[0] = 0;
