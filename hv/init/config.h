@@ -116,6 +116,7 @@ struct hv_config {
 	u32 nr_vms;
 	/* input=: the VM that receives the console input; -1 = none (input=off) */
 	s32 input_vm;
+	bool iommu_selftest;  /* run the VT-d self-test (drivers/iommu/selftest.c) and power off */
 };
 
 /* Parse a command line. On error returns false with a message naming the bad item. */

@@ -49,6 +49,11 @@ UNIT_SRC_vectors := hv/host/vectors.c hv/lib/format.c
 UNIT_SRC_pit := hv/dev/i8254.c
 UNIT_SRC_lapic := hv/host/lapic.c hv/lib/format.c
 UNIT_SRC_virtq := virtio/virtq.c virtio/blk_req.c
+UNIT_SRC_dmar := drivers/iommu/dmar.c hv/lib/format.c
+UNIT_SRC_vtd := drivers/iommu/vtd_tables.c hv/mm/guest_map.c hv/lib/format.c
+UNIT_SRC_vtdunit := drivers/iommu/vtd.c drivers/iommu/vtd_tables.c drivers/iommu/dmar.c hv/host/vectors.c \
+	hv/mm/guest_map.c hv/lib/format.c
+UNIT_LIBS_vtdunit := -lpthread
 
 unit: $(UNIT_BINS)
 
