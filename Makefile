@@ -111,6 +111,19 @@ $(BUILD)/tests/bzimage-truncated: tests/linux/mkbzimage.py
 	@mkdir -p $(dir $@)
 	$(PYTHON) $< $@
 
+# ACPI DMAR tables for GRUB's acpi command (tools/mkdmar, hvrun --dmar; e2e qemu-dmar-*).
+DMAR_TABLES := $(BUILD)/tests/dmar-nounit.bin $(BUILD)/tests/dmar-bad-scope.bin $(BUILD)/tests/dmar-overlap.bin
+guests: $(DMAR_TABLES)
+$(BUILD)/tests/dmar-nounit.bin: tools/mkdmar
+	@mkdir -p $(dir $@)
+	$(PYTHON) tools/mkdmar --base 0xfed90000 --include-all --ioapic 0:ff:00.0 $@
+$(BUILD)/tests/dmar-bad-scope.bin: tools/mkdmar
+	@mkdir -p $(dir $@)
+	$(PYTHON) tools/mkdmar --base 0xfed90000 --endpoint 00:03.0 --bad scope-past-end $@
+$(BUILD)/tests/dmar-overlap.bin: tools/mkdmar
+	@mkdir -p $(dir $@)
+	$(PYTHON) tools/mkdmar --base 0xfed90000 --include-all --bad overlap $@
+
 # The Linux guest image (tools/mklinux): Debian 12's kernel and a busybox initramfs,
 # downloaded and built once into ~/.cache/microhv/linux/, linked as $(BUILD)/linux/.
 linux-image:

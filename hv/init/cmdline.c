@@ -384,6 +384,9 @@ bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t
 		} else if (!strcmp(tok, "test_hooks")) {
 			if (!parse_onoff(val, &cfg->test_hooks))
 				return set_err(err, errlen, "malformed value '%s' for option 'test_hooks' (on or off)", val);
+		} else if (!strcmp(tok, "iommu_selftest")) {
+			if (!parse_onoff(val, &cfg->iommu_selftest))
+				return set_err(err, errlen, "malformed value '%s' for option 'iommu_selftest' (on or off)", val);
 		} else if (!strcmp(tok, "spread")) {
 			if (!parse_onoff(val, &cfg->sched.spread))
 				return set_err(err, errlen, "malformed value '%s' for option 'spread' (on or off)", val);

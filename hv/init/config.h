@@ -121,6 +121,7 @@ struct hv_config {
 	 * (inline completion) */
 	s32 iocpu;
 	u8 msi_delivery;    /* msi_delivery=: enum msi_delivery (hv/irq/msi.h) */
+	bool iommu_selftest;  /* run the VT-d self-test (drivers/iommu/selftest.c) and power off */
 };
 
 /* Parse a command line. On error returns false with a message naming the bad item. */

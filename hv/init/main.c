@@ -16,6 +16,8 @@
 #include "hv/lib/lib.h"
 #include "hv/mm/mm.h"
 #include "hv/host/power.h"
+#include "hv/host/pci_host.h"
+#include "drivers/iommu/iommu.h"
 #include "hv/sched/sched.h"
 #include "hv/host/time.h"
 #include "hv/vm/vm.h"
@@ -235,6 +237,11 @@ void boot_main(u32 magic, u32 info)
 	}
 	smp_boot_aps();
 	printk("smp: %u CPU(s) online\n", nr_cpus);
+
+	host_pci_init(&acpi);
+	iommu_init(&acpi);
+	if (cfg.iommu_selftest)
+		hv_power_off(iommu_selftest() ? 1 : 3);   /* exit value 0 or 1 (docs/INTERFACES.md) */
 
 	char why[256];
 	if (!arch_probe(why, sizeof(why)) || !arch_cpu_check(&cpus[0], why, sizeof(why)) ||

@@ -844,6 +844,19 @@ static void test_hooks_option(void **state)
 	parse_bad("test_hooks=maybe", "malformed value 'maybe' for option 'test_hooks'", "on or off");
 }
 
+/* iommu_selftest: off unless asked for. */
+static void iommu_selftest_option(void **state)
+{
+	(void)state;
+	parse_ok("vm=a,kernel=k");
+	assert_false(cfg.iommu_selftest);
+	parse_ok("iommu_selftest vm=a,kernel=k");
+	assert_true(cfg.iommu_selftest);
+	parse_ok("iommu_selftest=off vm=a,kernel=k");
+	assert_false(cfg.iommu_selftest);
+	parse_bad("iommu_selftest=2", "malformed value '2' for option 'iommu_selftest'", "on or off");
+}
+
 /* Scheduler options: defaults, every named value, and refusals naming the option. */
 static void sched_options(void **state)
 {
@@ -1129,6 +1142,7 @@ int main(void)
 		cmocka_unit_test(switches_vm_inherits_global),
 		cmocka_unit_test(switches_vm_auto_overrides_global),
 		cmocka_unit_test(test_hooks_option),
+		cmocka_unit_test(iommu_selftest_option),
 		cmocka_unit_test(sched_options),
 		cmocka_unit_test(parse_u64_numbers),
 		cmocka_unit_test(parse_u64_honours_len),
