@@ -25,11 +25,53 @@
 #include "apic.h"
 #include "smp.h"
 
+/* ---- multiboot2 (mb2.S): GRUB's information structure ------------------------------ */
+
+#define MB2_BOOT_MAGIC 0x36d76289u
+#define MB2_TAG_CMDLINE 1
+#define MB2_TAG_ACPI_OLD 14
+#define MB2_TAG_ACPI_NEW 15
+
+/* The first tag of this type (Multiboot2 Specification, "Boot information format"),
+ * or NULL; its payload starts 8 bytes in. */
+static const u8 *mb2_tag(u32 type)
+{
+	if (mb_magic != MB2_BOOT_MAGIC)
+		return NULL;
+	const u8 *info = (const u8 *)(uintptr_t)mb_info_phys;
+	u32 total = *(const u32 *)info;
+	for (const u8 *p = info + 8; p + 8 <= info + total;) {
+		u32 t = *(const u32 *)p, size = *(const u32 *)(p + 4);
+		if (t == 0 || size < 8)
+			break;
+		if (t == type)
+			return p;
+		p += (size + 7) & ~7u;
+	}
+	return NULL;
+}
+
+/* `word` on the command line, whichever loader started us */
+static bool has_word(const char *word)
+{
+	const u8 *t = mb2_tag(MB2_TAG_CMDLINE);
+	size_t n = strlen(word);
+
+	if (!t)
+		return cmdline_has(word);
+	for (const char *c = (const char *)t + 8; *c; c++) {
+		if ((c == (const char *)t + 8 || c[-1] == ' ') && !strncmp(c, word, n) &&
+		    (c[n] == 0 || c[n] == ' '))
+			return true;
+	}
+	return false;
+}
+
 /* ---- the end of a bare run --------------------------------------------------------- */
 
 static __noreturn void finish(int code)
 {
-	if (cmdline_has("bare")) {
+	if (has_word("bare")) {
 		/* the runner's end marker (docs/INTERFACES.md), then Bochs's shutdown port */
 		printf("=== HV END status=%d ===\n", (code << 1) | 1);
 		serial_flush();
@@ -321,11 +363,44 @@ static void fault_clear(int n)
 
 static u32 my_apic;
 
+/* the DMAR through the RSDP of the multiboot2 ACPI tag: RSDT (or XSDT) entries */
+static const u8 *mb2_dmar(const char **which)
+{
+	const u8 *t = mb2_tag(MB2_TAG_ACPI_NEW);
+
+	*which = "new";
+	if (!t) {
+		t = mb2_tag(MB2_TAG_ACPI_OLD);
+		*which = "old";
+	}
+	if (!t)
+		return NULL;
+	const u8 *rsdp = t + 8;
+	bool x = rsdp[15] >= 2 && *(const u64 *)(rsdp + 24);
+	const u8 *root = (const u8 *)(uintptr_t)(x ? *(const u64 *)(rsdp + 24) : *(const u32 *)(rsdp + 16));
+	u32 len = *(const u32 *)(root + 4), esize = x ? 8 : 4;
+	for (u32 off = 36; off + esize <= len; off += esize) {
+		u64 pa = x ? *(const u64 *)(root + off) : *(const u32 *)(root + off);
+		const u8 *h = (const u8 *)(uintptr_t)pa;
+		if (!memcmp(h, "DMAR", 4))
+			return h;
+	}
+	return NULL;
+}
+
 static void test_acpi(void)
 {
 	const u8 *d = acpi_find_table("DMAR");
 
-	report(d != NULL, "ACPI: DMAR table present");
+	report(d != NULL, "ACPI: DMAR table present (RSDP found by the EBDA/BIOS-area scan)");
+	if (mb_magic == MB2_BOOT_MAGIC) {
+		const char *which;
+		const u8 *m = mb2_dmar(&which);
+		report(m != NULL && m == d, "ACPI: the multiboot2 ACPI %s tag's RSDP leads to the same "
+		       "DMAR (%p)", which, m);
+	} else {
+		report_skip("not started by multiboot2: its ACPI tag not checked");
+	}
 	if (!d)
 		return;
 	u32 len = *(const u32 *)(d + 4);
