@@ -16,7 +16,8 @@
  *     status write and completion interrupt, interrupt remapping (remapped IRTE with
  *     source-id check, compatibility format blocked, wrong source-id blocked), posted
  *     IRTEs (PIR and ON set in the descriptor, NV sent to NDST; SN suppresses it,
- *     urgent overrides SN, ON already set sends nothing).
+ *     urgent overrides SN, ON already set sends nothing), and in x2APIC mode with
+ *     IRTA.EIME the 32-bit IRTE destination and NDST.
  *
  * Command line: `bare` (print the runner's end marker and power Bochs off at the end),
  * `nohv`. Exit status (code << 1) | 1: 1 = all passed.
@@ -733,6 +734,59 @@ static void test_vtd_ir(void)
 	       "VT-d PI: an urgent IRTE notifies despite SN");
 }
 
+/* extended interrupt mode (IRTA.EIME): 32-bit x2APIC destinations in IRTEs and NDST */
+static void test_vtd_eime(void)
+{
+	u16 rid = (u16)edu_devfn;
+
+	if (apic_setup(APIC_MODE_X2APIC)) {
+		report_skip("x2APIC not available: extended interrupt mode not tested");
+		return;
+	}
+	u32 id = apic_id();
+	irte_set(10, 1 | ((u64)V_REMAP << 16) | ((u64)id << 32), (u64)rid | (1u << 18));
+	u64 pda_lo = ((PHYS(pid) >> 6) & 0x3ffffff) << 38, pda_hi = (PHYS(pid) >> 32) << 32;
+	irte_set(11, 1 | (1u << 15) | ((u64)V_POSTED << 16) | pda_lo, (u64)rid | (1u << 18) | pda_hi);
+	wr64(vtd + VTD_IRTA, PHYS(irt) | (1u << 11) | 7);
+	report(vtd_gcmd(GS_IRTPS, 0, GS_IRTPS, true), "VT-d: IRTA with EIME latched (IRTPS)");
+	iq_put(0x4, 0);
+	iq_sync(false);
+
+	hits_snap();
+	edu_msi(msi_remappable(10), 0);
+	edu_raise(1);
+	report(hits_new(V_REMAP) == 1 && hits_new_total() == 1,
+	       "VT-d IR (EIME, x2APIC %u): remapped IRTE with a 32-bit destination delivers %#x",
+	       id, V_REMAP);
+
+	for (int i = 0; i < 8; i++)
+		pid[i] = 0;
+	pid[4] = ((u64)V_NOTIFY << 16) | ((u64)id << 32);          /* NDST: x2APIC ID */
+	hits_snap();
+	edu_msi(msi_remappable(11), 0);
+	edu_raise(1);
+	report((pid[V_POSTED / 64] >> (V_POSTED % 64) & 1) && (pid[4] & 1) &&
+	       hits_new(V_NOTIFY) == 1 && hits_new_total() == 1,
+	       "VT-d PI (EIME): PIR and ON set, NV %#x sent to the 32-bit NDST %u", V_NOTIFY, id);
+
+	/* 32 bits are used: x2APIC ID 0x10000 is nobody here (its bits 15:8, the xAPIC
+	 * field, would name this CPU) */
+	irte_set(12, 1 | ((u64)V_REMAP << 16) | ((u64)(id + 0x10000) << 32), (u64)rid | (1u << 18));
+	iq_put(0x4, 0);
+	iq_sync(false);
+	hits_snap();
+	edu_msi(msi_remappable(12), 0);
+	edu_raise(1);
+	report(hits_new_total() == 0 && !(rd32(vtd + VTD_FSTS) & 2),
+	       "VT-d IR (EIME): destination %#x reaches no CPU, no fault", id + 0x10000);
+	pid[4] = ((u64)V_NOTIFY << 16) | ((u64)(id + 0x10000) << 32);
+	hits_snap();
+	edu_msi(msi_remappable(11), 0);
+	edu_raise(1);
+	report((pid[4] & 1) && hits_new_total() == 0,
+	       "VT-d PI (EIME): NDST %#x: ON set, the notification reaches no CPU", id + 0x10000);
+}
+
 int main(void)
 {
 	irq_set_handler(V_MSI, on_irq);
@@ -756,6 +810,7 @@ int main(void)
 	if (edu_devfn != ~0u && vtd) {
 		test_vtd_dma();
 		test_vtd_ir();
+		test_vtd_eime();
 	} else {
 		report_skip("VT-d tests: no unit or no edu device");
 	}
