@@ -20,6 +20,7 @@
 #include "arch/x86/arch.h"
 #include "arch/x86/x86.h"
 #include "boot/boot.h"
+#include "hv/trace/trace.h"
 
 struct boot_info boot_info;
 static struct hv_config cfg;
@@ -241,6 +242,12 @@ void boot_main(u32 magic, u32 info)
 	if (!cfg.nr_vms)
 		config_error("no VM configured: add vm=NAME,kernel=FILE (docs/INTERFACES.md)");
 	sched_init(&cfg.sched);
+	if (cfg.trace_mask) {
+		if (!trace_init(cfg.trace_mask, cfg.trace_records, nr_cpus))
+			config_error("option 'trace_buf': out of memory for the trace buffers");
+		printk("trace: events 0x%x, %u records per CPU, written to port 0xe9 when every VM has stopped\n",
+		       cfg.trace_mask, cfg.trace_records);
+	}
 	hc_test_hooks = cfg.test_hooks;
 	if (cfg.test_hooks)
 		printk("test_hooks: on (HC_RACE_POST may stall vCPU entry paths)\n");

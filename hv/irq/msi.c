@@ -12,6 +12,7 @@
 #include "hv/irq/msi.h"
 #include "hv/irq/vlapic.h"
 #include "hv/vm/vm.h"
+#include "hv/trace/trace.h"
 
 enum msi_drop msi_decode(u64 addr, u32 data, struct msi_msg *m)
 {
@@ -54,6 +55,7 @@ enum msi_drop msi_deliver(struct vm *vm, u64 addr, u32 data)
 		return r;
 	}
 	__atomic_fetch_add(&vm->msi.delivered, 1, __ATOMIC_RELAXED);
+	TRACE_SOURCE(TSRC_MSI);
 	vlapic_deliver(vm, NULL, SH_NONE, m.dest, m.logical, m.dm, m.vector, m.level);
 	return MSI_OK;
 }

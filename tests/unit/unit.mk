@@ -21,7 +21,7 @@ UNIT_SRC_caps := arch/x86/vmx/caps.c hv/lib/format.c
 UNIT_SRC_vmcs :=
 UNIT_SRC_ept := arch/x86/vmx/ept.c
 UNIT_SRC_frame := hv/mm/frame.c
-UNIT_SRC_cmdline := hv/init/cmdline.c hv/lib/format.c
+UNIT_SRC_cmdline := hv/init/cmdline.c hv/lib/format.c hv/trace/ring.c
 UNIT_SRC_bootinfo := hv/init/bootinfo.c hv/lib/format.c
 UNIT_SRC_acpi := hv/host/acpi.c hv/lib/format.c
 UNIT_SRC_loader := hv/vm/loader.c hv/vm/guest_acpi.c hv/mm/guest_map.c hv/lib/format.c
@@ -49,6 +49,8 @@ UNIT_SRC_vectors := hv/host/vectors.c hv/lib/format.c
 UNIT_SRC_pit := hv/dev/i8254.c
 UNIT_SRC_lapic := hv/host/lapic.c hv/lib/format.c
 UNIT_SRC_virtq := virtio/virtq.c virtio/blk_req.c
+UNIT_SRC_trace := hv/trace/ring.c hv/lib/format.c
+UNIT_LIBS_trace := -lpthread
 
 unit: $(UNIT_BINS)
 
