@@ -125,8 +125,7 @@ void vlapic_timer_expired(struct vcpu *v, u64 now)
 	if (!l->timer_deadline || now < l->timer_deadline)
 		return;
 	u32 lvt = vlapic_reg(l, APIC_LVT_TIMER);
-	if (unlikely(trace_mask & (TRACE_BIT(TEV_TIMER_FIRE) | TRACE_BIT(TEV_POST))))
-		trace_timer_fire(v, lvt, now - l->timer_deadline);
+	TRACE_TIMER_FIRE(v, lvt, now - l->timer_deadline);
 	if (!(lvt & APIC_LVT_MASKED)) {
 		/* A vector 0-15 is not delivered: "Receive Illegal Vector" ("Error Handling"). */
 		if ((lvt & 0xff) < 16)

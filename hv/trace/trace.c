@@ -30,32 +30,45 @@ static u64 trace_capacity;
 
 void trace_emit(u32 ev, const struct vcpu *v, u64 a0, u64 a1)
 {
-	u32 id = this_cpu()->id;
-	trace_ring_put(&tcpu[id].ring, rdtsc(), (u16)id, v ? (u8)v->vm->id : 0xff, v ? (u8)v->id : 0xff, (u8)ev,
+	struct cpu *c = this_cpu();
+	struct trace_cpu *t = &tcpu[c->id];
+	switch (ev) {
+	case TRACE_OP_SOURCE:
+		t->src = (u32)a0;
+		return;
+	case TEV_TIMER_FIRE:
+		t->src = TSRC_TIMER;
+		if (!(trace_mask & TRACE_BIT(TEV_TIMER_FIRE)))
+			return;
+		a0 &= 0x100ff;
+		break;
+	case TEV_POST: {
+		const struct vcpu *from = c->vcpu;
+		a0 = (a0 & 0x1ff) | (u64)t->src << 16;
+		a1 = from ? (u64)(from->vm->id << 8 | from->id) : 0xffff;
+		break;
+	}
+	}
+	trace_ring_put(&t->ring, rdtsc(), (u16)c->id, v ? (u8)v->vm->id : 0xff, v ? (u8)v->id : 0xff, (u8)ev,
 		       a0, a1);
 }
 
-void trace_source(u32 src)
-{
-	tcpu[this_cpu()->id].src = src;
-}
-
-void trace_timer_fire(const struct vcpu *v, u32 lvt, u64 late)
-{
-	tcpu[this_cpu()->id].src = TSRC_TIMER;
-	if (trace_mask & TRACE_BIT(TEV_TIMER_FIRE))
-		trace_emit(TEV_TIMER_FIRE, v, lvt & 0x100ff, late);
-}
-
-void trace_post(const struct vcpu *v, u8 vector, bool level)
-{
-	struct cpu *c = this_cpu();
-	struct trace_cpu *t = &tcpu[c->id];
-	u32 src = t->src;
-	const struct vcpu *from = c->vcpu;
-	trace_ring_put(&t->ring, rdtsc(), (u16)c->id, (u8)v->vm->id, (u8)v->id, TEV_POST,
-		       vector | (u64)level << 8 | (u64)src << 16, from ? (u64)(from->vm->id << 8 | from->id) : 0xffff);
-}
+/* trace_call's target: trace_emit with every caller-saved register preserved and the
+ * stack aligned as the ABI wants it at a call. */
+asm(".text\n"
+    ".globl trace_thunk\n"
+    "trace_thunk:\n"
+    "	pushq %rbp\n"
+    "	movq %rsp, %rbp\n"
+    "	andq $-16, %rsp\n"
+    "	pushq %rax\n	pushq %rcx\n	pushq %rdx\n	pushq %rsi\n	pushq %rdi\n"
+    "	pushq %r8\n	pushq %r9\n	pushq %r10\n	pushq %r11\n	pushq %r11\n"
+    "	call trace_emit\n"
+    "	popq %r11\n	popq %r11\n	popq %r10\n	popq %r9\n	popq %r8\n"
+    "	popq %rdi\n	popq %rsi\n	popq %rdx\n	popq %rcx\n	popq %rax\n"
+    "	movq %rbp, %rsp\n"
+    "	popq %rbp\n"
+    "	ret\n");
 
 bool trace_init(u32 mask, u32 records, u32 nr)
 {

@@ -20,7 +20,7 @@
 
 /* Events (the record's `event`); arguments a0, a1 as listed. */
 enum trace_event {
-	TEV_EXIT = 1,        /* VM exit: full exit reason, qualification (external interrupt: interruption info) */
+	TEV_EXIT = 1,        /* VM exit: full exit reason, qualification (external interrupt: interruption info; VMCALL: RAX) */
 	TEV_ENTRY = 2,       /* VM entry: 0 resume after an exit / 1 from the run loop, 0 */
 	TEV_POST = 3,        /* posted to the record's vCPU: vector | level << 8 | source << 16, poster vCPU (vm << 8 | vcpu, or 0xffff) */
 	TEV_NOTIFY = 4,      /* notification IPI sent: vector sent, destination APIC ID | kind << 32 (0 in guest, 1 halted: wakeup) */
@@ -79,23 +79,49 @@ _Static_assert(sizeof(struct trace_rec) == 32, "trace record layout");
 /* Events being recorded (0: tracing off). Written once at boot. */
 extern u32 trace_mask;
 
+/* Not an event: trace_emit sets this CPU's post source to a0. */
+#define TRACE_OP_SOURCE 31
+
 struct vcpu;
+/* Record event ev for v (NULL: none) on this CPU. TEV_POST: a0 = vector | level << 8,
+ * the source and the poster are added; TEV_TIMER_FIRE also makes the timer the source
+ * of the next post, and records only when the event is on. */
 void trace_emit(u32 ev, const struct vcpu *v, u64 a0, u64 a1);
-void trace_post(const struct vcpu *v, u8 vector, bool level);
-void trace_source(u32 src);
-void trace_timer_fire(const struct vcpu *v, u32 lvt, u64 late);
+
+/*
+ * The call from a recording point, through trace_thunk (trace.c), which saves every
+ * register the C calling convention lets a callee clobber. To the compiler the point
+ * is an asm statement, not a call: a function that makes no call stays a leaf, and
+ * the not-taken path keeps its registers and frame exactly as without the point (a
+ * plain call in the cold block cost the interrupt paths 13-35 emulated instructions
+ * in callee-saved register spills and frames). Unit tests call trace_emit directly.
+ */
+static inline __attribute__((always_inline)) void trace_call(u32 op, const struct vcpu *v, u64 a0, u64 a1)
+{
+#ifdef HV_HOST_TEST
+	trace_emit(op, v, a0, a1);
+#else
+	asm volatile("call trace_thunk" : : "D"(op), "S"(v), "d"(a0), "c"(a1) : "cc");
+#endif
+}
 
 #define TRACE_ON(ev) unlikely(trace_mask & TRACE_BIT(ev))
 #define TRACE(ev, v, a0, a1)                                                   \
 	do {                                                                   \
 		if (TRACE_ON(ev))                                              \
-			trace_emit((ev), (v), (u64)(a0), (u64)(a1));           \
+			trace_call((ev), (v), (u64)(a0), (u64)(a1));           \
 	} while (0)
 /* The source of the next post made on this CPU. */
 #define TRACE_SOURCE(src)                                                      \
 	do {                                                                   \
 		if (TRACE_ON(TEV_POST))                                        \
-			trace_source(src);                                     \
+			trace_call(TRACE_OP_SOURCE, NULL, (src), 0);           \
+	} while (0)
+/* The vCPU's LAPIC timer expired: the source of its post, and a record. */
+#define TRACE_TIMER_FIRE(v, lvt, late)                                                              \
+	do {                                                                                        \
+		if (unlikely(trace_mask & (TRACE_BIT(TEV_TIMER_FIRE) | TRACE_BIT(TEV_POST))))        \
+			trace_call(TEV_TIMER_FIRE, (v), (lvt), (late));                             \
 	} while (0)
 
 /* Parse a trace= value: event names (and `timer`, `all`) separated by `,`, `+` or `|`.

@@ -91,15 +91,3 @@ void trace_emit(u32 ev, const struct vcpu *v, u64 a0, u64 a1)
 {
 	(void)ev, (void)v, (void)a0, (void)a1;
 }
-void trace_post(const struct vcpu *v, u8 vector, bool level)
-{
-	(void)v, (void)vector, (void)level;
-}
-void trace_source(u32 src)
-{
-	(void)src;
-}
-void trace_timer_fire(const struct vcpu *v, u32 lvt, u64 late)
-{
-	(void)v, (void)lvt, (void)late;
-}

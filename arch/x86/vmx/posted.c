@@ -48,8 +48,7 @@ void vcpu_post_irq(struct vcpu *v, u8 vector, bool level)
 	else if (unlikely(vlapic_vec_test(&v->lapic, APIC_TMR, vector)))
 		vlapic_vec_clear(&v->lapic, APIC_TMR, vector);
 	count(&v->ctr.posted);
-	if (TRACE_ON(TEV_POST))
-		trace_post(v, vector, level);
+	TRACE(TEV_POST, v, vector | (u32)level << 8, 0);
 	pi_test_and_set_pir(v->arch.pi, vector);
 	/* SN: the vCPU is preempted; PIR only, no ON and no notification (VT-d,
 	 * "Posted-Interrupt Descriptor"). Scheduling it in recomputes ON. */

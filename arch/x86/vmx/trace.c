@@ -20,10 +20,13 @@ u64 vmx_handle_exit_traced(struct vcpu *v)
 {
 	u32 reason = vmcs_read32(VM_EXIT_REASON);
 	if (TRACE_ON(TEV_EXIT)) {
-		/* External interrupt: the interruption information (the host vector), the
-		 * exit has no qualification ("Basic VM-Exit Information"). */
-		u64 q = (reason & 0xffff) == EXIT_REASON_EXTERNAL_INTERRUPT ? vmcs_read32(VM_EXIT_INTR_INFO)
-									      : vmcs_readl(EXIT_QUALIFICATION);
+		/* External interrupt: the interruption information (the host vector);
+		 * VMCALL: the hypercall number (RAX). Neither exit has a qualification
+		 * ("Basic VM-Exit Information"). */
+		u32 basic = reason & 0xffff;
+		u64 q = basic == EXIT_REASON_EXTERNAL_INTERRUPT ? vmcs_read32(VM_EXIT_INTR_INFO)
+			: basic == EXIT_REASON_VMCALL		? v->gpr[GPR_RAX]
+								: vmcs_readl(EXIT_QUALIFICATION);
 		trace_emit(TEV_EXIT, v, reason, q);
 	}
 	u64 r = reason < NR_EXIT_REASONS ? vmx_exit_entry[reason](v, reason) : vmx_handle_exit(v);
