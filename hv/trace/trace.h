@@ -101,7 +101,15 @@ static inline __attribute__((always_inline)) void trace_call(u32 op, const struc
 #ifdef HV_HOST_TEST
 	trace_emit(op, v, a0, a1);
 #else
-	asm volatile("call trace_thunk" : : "D"(op), "S"(v), "d"(a0), "c"(a1) : "cc");
+	/* The operands may be in any register (fixed ones would steer the allocation of
+	 * the whole function): push them, pop them into the argument registers, whose
+	 * values are saved around the call. */
+	asm volatile("pushq %%rdi\n\tpushq %%rsi\n\tpushq %%rdx\n\tpushq %%rcx\n\t"
+		     "pushq %0\n\tpushq %1\n\tpushq %2\n\tpushq %3\n\t"
+		     "popq %%rcx\n\tpopq %%rdx\n\tpopq %%rsi\n\tpopq %%rdi\n\t"
+		     "call trace_thunk\n\t"
+		     "popq %%rcx\n\tpopq %%rdx\n\tpopq %%rsi\n\tpopq %%rdi"
+		     : : "re"((u64)op), "re"(v), "re"(a0), "re"(a1) : "cc");
 #endif
 }
 
