@@ -40,7 +40,7 @@ enum trace_event {
  * first (TRACE_SOURCE, per CPU, kept until the next one), so that a message to several
  * vCPUs gives each post the same source. */
 enum trace_source {
-	TSRC_OTHER = 0,      /* the LVT error entry, HC_POST_IRQ-style hypercalls */
+	TSRC_OTHER = 0,      /* the LVT error entry, HC_RACE_POST */
 	TSRC_IPI = 1,        /* a guest ICR or SELF IPI write */
 	TSRC_TIMER = 2,      /* the vCPU's LAPIC timer */
 	TSRC_MSI = 3,        /* msi_deliver: a PCI function's message */
@@ -92,9 +92,8 @@ void trace_emit(u32 ev, const struct vcpu *v, u64 a0, u64 a1);
  * The call from a recording point, through trace_thunk (trace.c), which saves every
  * register the C calling convention lets a callee clobber. To the compiler the point
  * is an asm statement, not a call: a function that makes no call stays a leaf, and
- * the not-taken path keeps its registers and frame exactly as without the point (a
- * plain call in the cold block cost the interrupt paths 13-35 emulated instructions
- * in callee-saved register spills and frames). Unit tests call trace_emit directly.
+ * the not-taken path's register allocation moves as little as possible (measured
+ * with the bench guest: docs/tracing.md "Cost"). Unit tests call trace_emit directly.
  */
 static inline __attribute__((always_inline)) void trace_call(u32 op, const struct vcpu *v, u64 a0, u64 a1)
 {
