@@ -225,6 +225,8 @@ void boot_main(u32 magic, u32 info)
 		       TRAMPOLINE_BASE);
 		nr_cpus = 1;
 	}
+	if (cfg.trace_mask)
+		printk("trace: %u recording points on\n", trace_patch(cfg.trace_mask));
 	smp_boot_aps();
 	printk("smp: %u CPU(s) online\n", nr_cpus);
 

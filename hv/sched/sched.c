@@ -381,7 +381,7 @@ static void finish_wake(struct vcpu *v)
 	v->ready = true;
 	count(&v->ctr.wakeups);
 	struct cpu *d = wake_cpu(v);
-	TRACE(TEV_WAKEUP, v, d->id, 0);
+	TRACE(TEV_WAKEUP, v, d, 0);
 	enqueue(d, v, ENQ_WOKEN);
 }
 
@@ -585,7 +585,7 @@ static void put_prev(struct cpu *c, struct vcpu *v)
 		v->blk_cpu = c;
 		spin_unlock_irqrestore(&c->blk_lock, f);
 		count(&v->ctr.blocks);
-		TRACE(TEV_BLOCK, v, v->halt_irq_wake, v->lapic.timer_deadline);
+		TRACE(TEV_BLOCK, v, 0, 0);   /* IF at HLT, deadline: read by trace_emit */
 		/* Publish HALTED, then look at ON again (a poster sets ON, then reads
 		 * the state: one of the two sees the other). */
 		if (cas_state(v, VCPU_RUNNING, VCPU_HALTED)) {
@@ -616,7 +616,7 @@ static void switch_in(struct cpu *c, struct vcpu *v)
 	v->ctr.runnable_ticks += waited;
 	if (waited > v->ctr.max_runnable_ticks)
 		v->ctr.max_runnable_ticks = waited;
-	TRACE(TEV_SWITCH, v, waited, v->wake_time ? now - v->wake_time : 0);
+	TRACE(TEV_SWITCH, v, waited, now);
 	if (v->wake_time) {
 		v->ctr.wakeup_ticks += now - v->wake_time;
 		v->wake_time = 0;
@@ -790,13 +790,14 @@ enum exit_action sched_pause_exit(struct vcpu *v)
 		kick = d->rq_head == t && cur && now - cur->run_since >= slice_ticks / 32;
 	}
 	spin_unlock_irqrestore(&d->rq_lock, f);
-	TRACE(TEV_YIELD, v, t->vm->id << 8 | t->id,
-	      (moved ? (d == c || pull ? TYIELD_PULL : TYIELD_BOOST) : 0) | (kick ? TYIELD_KICK : 0));
 	if (!moved) {
+		TRACE_YIELD(v, t, false);
 		count(&v->ctr.yields_wasted);
 		return EXIT_RESUME;
 	}
+	TRACE_YIELD(v, t, true);
 	if (kick) {
+		TRACE_YIELD_KICK(v);
 		d->need_resched = true;
 		count(&v->ctr.remote_boosts);
 		lapic_send_ipi(d->apic_id, VECTOR_KICK);

@@ -3,9 +3,9 @@
  * The trace facility: per-CPU ring buffers of fixed-size records of what happened to
  * interrupts and vCPUs (docs/INTERFACES.md "Tracing", docs/ARCHITECTURE.md).
  *
- * Recording points use TRACE(ev, v, a0, a1): with the event off in trace_mask (the
- * default: no trace= option) it costs one test of a read-mostly global and a branch
- * predicted not taken; the arguments are evaluated only when the event is on. Records
+ * Recording points use TRACE(ev, v, a0, a1): with the event off (the default: no
+ * trace= option) a point is one NOP, patched into a call at boot when the event is
+ * on (trace_point below). Records
  * go to the ring of the CPU that executes the point; every point runs with interrupts
  * off (an exit handler, the run loop, a host interrupt handler), so a ring has one
  * writer and no writer is ever interrupted by another on its CPU.
@@ -76,60 +76,89 @@ _Static_assert(sizeof(struct trace_rec) == 32, "trace record layout");
 #define TRACE_BIT(ev) (1u << (ev))
 #define TRACE_ALL (((1u << TEV_NR) - 1) & ~1u)
 
-/* Events being recorded (0: tracing off). Written once at boot. */
+/* Events being recorded (0: tracing off). Written at boot, cleared by trace_drain. */
 extern u32 trace_mask;
 
 /* Not an event: trace_emit sets this CPU's post source to a0. */
 #define TRACE_OP_SOURCE 31
+/* Added to TEV_NOTIFY: the wakeup of a halted vCPU (a1 |= 1 << 32). */
+#define TRACE_OP_WAKE 0x200
+/* Added to TEV_YIELD: TYIELD_KICK into this CPU's last record, that yield's. */
+#define TRACE_OP_KICK 0x400
 
 struct vcpu;
-/* Record event ev for v (NULL: none) on this CPU. TEV_POST: a0 = vector | level << 8,
- * the source and the poster are added; TEV_TIMER_FIRE also makes the timer the source
- * of the next post, and records only when the event is on. */
-void trace_emit(u32 ev, const struct vcpu *v, u64 a0, u64 a1);
+/*
+ * Record op for v (NULL: none) on this CPU, if tracing is still on. Most events
+ * record a0 and a1 as given; some are given values the point has at hand and complete
+ * the record from them here (so that the point computes nothing). The operands are
+ * passed as the registers hold them: a value narrower than 64 bits has undefined
+ * upper bits, which are cut off here.
+ *   TEV_POST: a0 = vector, a1 = level; the source and the poster are added;
+ *   TEV_ELIDE: a0 (the vector) is the last post's on this CPU;
+ *   TEV_TIMER_FIRE: a0 = the host TSC at expiry; the LVT timer entry and the
+ *     lateness are read from v; the timer becomes the source of the next post;
+ *   TEV_WAKEUP: a0 = the struct cpu taking it; TEV_BLOCK: read from v;
+ *   TEV_SWITCH: a1 = now (the time since its wakeup is computed);
+ *   TEV_YIELD: a0 = the target struct vcpu, a1 = moved (a moved target back
+ *     on a queue was boosted there, one off every queue is pulled here);
+ */
+void trace_emit(u32 op, const struct vcpu *v, u64 a0, u64 a1);
 
 /*
- * The call from a recording point, through trace_thunk (trace.c), which saves every
- * register the C calling convention lets a callee clobber. To the compiler the point
- * is an asm statement, not a call: a function that makes no call stays a leaf, and
- * the not-taken path's register allocation moves as little as possible (measured
- * with the bench guest: docs/tracing.md "Cost"). Unit tests call trace_emit directly.
+ * A recording point: a 5-byte NOP (0F 1F 44 00 00) in the code, listed in the section
+ * .trace_sites with the events it records and a stub placed out of line
+ * (.text.trace_stubs). To the compiler the point is an asm statement with register or
+ * immediate inputs and no clobbers: no branch, no call, no join of paths, so the code
+ * around it is compiled as without it (the values it records are ones the code has in
+ * registers there anyway). trace_patch (boot, before the APs start) rewrites the NOP of
+ * every site whose events are in trace= into CALL rel32 to its stub; the stub passes
+ * the operands to trace_emit through trace_thunk, which saves every register and the
+ * flags. Without trace= a point costs one NOP, the stub is never reached.
  */
-static inline __attribute__((always_inline)) void trace_call(u32 op, const struct vcpu *v, u64 a0, u64 a1)
-{
-#ifdef HV_HOST_TEST
-	trace_emit(op, v, a0, a1);
-#else
-	/* The operands may be in any register (fixed ones would steer the allocation of
-	 * the whole function): push them, pop them into the argument registers, whose
-	 * values are saved around the call. */
-	asm volatile("pushq %%rdi\n\tpushq %%rsi\n\tpushq %%rdx\n\tpushq %%rcx\n\t"
-		     "pushq %0\n\tpushq %1\n\tpushq %2\n\tpushq %3\n\t"
-		     "popq %%rcx\n\tpopq %%rdx\n\tpopq %%rsi\n\tpopq %%rdi\n\t"
-		     "call trace_thunk\n\t"
-		     "popq %%rcx\n\tpopq %%rdx\n\tpopq %%rsi\n\tpopq %%rdi"
-		     : : "re"((u64)op), "re"(v), "re"(a0), "re"(a1) : "cc");
-#endif
-}
+struct trace_site {
+	u64 at;              /* the NOP */
+	u64 stub;            /* what it calls when on */
+	u64 bits;            /* TRACE_BIT()s of the events it records */
+};
+#define TRACE_SITE_NOP 0x0f, 0x1f, 0x44, 0x00, 0x00
+#define TRACE_SITE_LEN 5
 
-#define TRACE_ON(ev) unlikely(trace_mask & TRACE_BIT(ev))
-#define TRACE(ev, v, a0, a1)                                                   \
-	do {                                                                   \
-		if (TRACE_ON(ev))                                              \
-			trace_call((ev), (v), (u64)(a0), (u64)(a1));           \
-	} while (0)
-/* The source of the next post made on this CPU. */
-#define TRACE_SOURCE(src)                                                      \
-	do {                                                                   \
-		if (TRACE_ON(TEV_POST))                                        \
-			trace_call(TRACE_OP_SOURCE, NULL, (src), 0);           \
-	} while (0)
-/* The vCPU's LAPIC timer expired: the source of its post, and a record. */
-#define TRACE_TIMER_FIRE(v, lvt, late)                                                              \
+#ifdef HV_HOST_TEST
+#define trace_point(bits, op, v, a0, a1)                                                            \
 	do {                                                                                        \
-		if (unlikely(trace_mask & (TRACE_BIT(TEV_TIMER_FIRE) | TRACE_BIT(TEV_POST))))        \
-			trace_call(TEV_TIMER_FIRE, (v), (lvt), (late));                             \
+		if (trace_mask & (bits))                                                            \
+			trace_emit((op), (v), (u64)(a0), (u64)(a1));                                \
 	} while (0)
+#else
+#define trace_point(bits, op, v, a0, a1)                                                            \
+	asm inline volatile("1:\t.byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n"                              \
+			    "\t.pushsection .text.trace_stubs, \"ax\"\n"                            \
+			    "2:\tpushq %%rdi\n\tpushq %%rsi\n\tpushq %%rdx\n\tpushq %%rcx\n\t"              \
+			    "pushq %q0\n\tpushq %q1\n\tpushq %q2\n\tpushq %q3\n\t"                      \
+			    "popq %%rcx\n\tpopq %%rdx\n\tpopq %%rsi\n\tpopq %%rdi\n\t"                  \
+			    "call trace_thunk\n\t"                                                  \
+			    "popq %%rcx\n\tpopq %%rdx\n\tpopq %%rsi\n\tpopq %%rdi\n\t"                  \
+			    "ret\n"                                                                 \
+			    "\t.popsection\n"                                                       \
+			    "\t.pushsection .trace_sites, \"a\"\n\t.balign 8\n\t.quad 1b, 2b, %c4\n" \
+			    "\t.popsection"                                                         \
+			    :                                                                       \
+			    : "re"(op), "re"(v), "re"(a0), "re"(a1), "i"(bits))
+#endif
+
+#define TRACE(ev, v, a0, a1) trace_point(TRACE_BIT(ev), (ev), (v), (a0), (a1))
+/* The wakeup notification of a halted vCPU: the vector sent, its NDST. */
+#define TRACE_NOTIFY_WAKE(v, nv, ndst)                                                              \
+	trace_point(TRACE_BIT(TEV_NOTIFY), TEV_NOTIFY | TRACE_OP_WAKE, (v), (nv), (ndst))
+/* The source of the next post made on this CPU. */
+#define TRACE_SOURCE(src) trace_point(TRACE_BIT(TEV_POST), TRACE_OP_SOURCE, NULL, (src), 0)
+/* The vCPU's LAPIC timer expired at host TSC now: the source of its post, and a record. */
+#define TRACE_TIMER_FIRE(v, now)                                                                    \
+	trace_point(TRACE_BIT(TEV_TIMER_FIRE) | TRACE_BIT(TEV_POST), TEV_TIMER_FIRE, (v), (now), 0)
+/* A directed yield from v to t (its run queue's lock held): moved as in
+ * sched_pause_exit; TRACE_YIELD_KICK adds TYIELD_KICK to that record. */
+#define TRACE_YIELD(v, t, moved) trace_point(TRACE_BIT(TEV_YIELD), TEV_YIELD, (v), (t), (moved))
+#define TRACE_YIELD_KICK(v) trace_point(TRACE_BIT(TEV_YIELD), TEV_YIELD | TRACE_OP_KICK, (v), 0, 0)
 
 /* Parse a trace= value: event names (and `timer`, `all`) separated by `,`, `+` or `|`.
  * Returns false with the bad name in err. Pure (hv/trace/ring.c). */
@@ -139,6 +168,9 @@ const char *trace_event_name(u32 ev);
 /* Boot: allocate the rings (records per CPU, rounded up to a power of two) for
  * nr_cpus CPUs and start recording the events of mask. False: out of memory. */
 bool trace_init(u32 mask, u32 records, u32 nr_cpus);
+/* Boot, before the APs start: turn on the recording points of the events of mask
+ * (their NOPs become jumps). Returns the number of sites patched. */
+u32 trace_patch(u32 mask);
 /* When every VM has stopped: stop recording and write every ring to the debug port
  * (0xE9). Nothing when tracing is off. */
 void trace_drain(void);

@@ -87,7 +87,7 @@ void _assert_not_contains(const char *haystack, const char *needle, const char *
 /* The trace facility's recording functions (hv/trace/trace.c): trace_mask stays 0 in
  * unit tests, so the TRACE() points in the sources under test never call them. */
 u32 trace_mask;
-void trace_emit(u32 ev, const struct vcpu *v, u64 a0, u64 a1)
+void trace_emit(u32 op, const struct vcpu *v, u64 a0, u64 a1)
 {
-	(void)ev, (void)v, (void)a0, (void)a1;
+	(void)op, (void)v, (void)a0, (void)a1;
 }

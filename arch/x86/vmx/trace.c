@@ -19,7 +19,7 @@ bool vmx_trace_exits(void)
 u64 vmx_handle_exit_traced(struct vcpu *v)
 {
 	u32 reason = vmcs_read32(VM_EXIT_REASON);
-	if (TRACE_ON(TEV_EXIT)) {
+	if (trace_mask & TRACE_BIT(TEV_EXIT)) {
 		/* External interrupt: the interruption information (the host vector);
 		 * VMCALL: the hypercall number (RAX). Neither exit has a qualification
 		 * ("Basic VM-Exit Information"). */
@@ -31,6 +31,6 @@ u64 vmx_handle_exit_traced(struct vcpu *v)
 	}
 	u64 r = reason < NR_EXIT_REASONS ? vmx_exit_entry[reason](v, reason) : vmx_handle_exit(v);
 	if (!r)
-		TRACE(TEV_ENTRY, v, 0, 0);
+		trace_emit(TEV_ENTRY, v, 0, 0);
 	return r;
 }
