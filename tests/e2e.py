@@ -26,7 +26,8 @@ Manifest format (one section per scenario; '#' starts a comment line):
                          exactly once. `hvtrace-bench`: a guests/bench run with
                          `--trace FILE` in ARGS; tools/hvtrace --bench decodes FILE and
                          its interrupt paths must agree with the guest's figures.
-                         Repeatable.
+                         `hvtrace-counters`: the same for any guest: every vCPU's
+                         records agree with the hypervisor's counters. Repeatable.
     stdin = TEXT         hvrun's standard input (a pipe; hvrun forwards it to COM1):
                          TEXT with Python string escapes (\\n, \\r, \\t, \\\\, \\xHH);
                          repeatable, the pieces are joined. Without it stdin is /dev/null
@@ -195,8 +196,25 @@ def check_hvtrace_bench(out, args):
     return None
 
 
-CHECKS = {'uartflood': check_uartflood, 'hvtrace-bench': check_hvtrace_bench}
-ARG_CHECKS = {'hvtrace-bench'}   # also given the scenario's hvrun arguments
+def check_hvtrace_counters(out, args):
+    """A traced run (args has --trace FILE): every vCPU's records agree with the
+    hypervisor's counters printed at VM stop (hvtrace --counters), and hvtrace prints
+    the per-path breakdown."""
+    if '--trace' not in args:
+        return 'the scenario has no --trace FILE'
+    path = os.path.join(ROOT, args[args.index('--trace') + 1])
+    p = subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'hvtrace'), '--counters', '-', path],
+                       input=out, capture_output=True, text=True)
+    if p.returncode != 0:
+        return 'hvtrace status %d: %s' % (p.returncode, (p.stderr or p.stdout).strip()[-400:])
+    if 'paths: ' not in p.stdout:
+        return 'hvtrace printed no path breakdown'
+    return None
+
+
+CHECKS = {'uartflood': check_uartflood, 'hvtrace-bench': check_hvtrace_bench,
+          'hvtrace-counters': check_hvtrace_counters}
+ARG_CHECKS = {'hvtrace-bench', 'hvtrace-counters'}   # also given the scenario's hvrun arguments
 
 
 def parse_manifest(path):
