@@ -21,7 +21,7 @@ HV_C := $(filter-out arch/x86/vmx/asm-offsets.c,$(HV_C))
 HV_S := $(wildcard boot/*.S arch/x86/vmx/*.S)
 HV_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(HV_C)) $(patsubst %.S,$(BUILD)/obj/%.o,$(HV_S))
 
-.PHONY: all hv guests run test unit bench bench-overcommit clean setup linux-image run-linux test-linux-long fuzz
+.PHONY: all hv guests run test unit bench bench-overcommit bench-io clean setup linux-image run-linux test-linux-long fuzz
 all: hv guests unit
 
 hv: $(BUILD)/hv.elf
@@ -88,6 +88,10 @@ bench: setup all
 	tools/bench
 	tools/benchplot bench
 
+# The virtio-blk I/O benchmark (guests/vblk test=bench, docs/benchmarks.md "I/O").
+bench-io: setup all
+	tools/bench-io
+
 # The traced run of make bench-overcommit (tools/benchplot's overcommit-wakeup.svg): 2 VMs of the think workload.
 OC_TRACE_ARGS := trace=post,notify,elide,wakeup,block,switch,yield,timer,eoi,inject trace_buf=262144
 OC_TRACE_RUN := duration=50000000 start=400000000 timeout=1000000000 think
@@ -116,6 +120,19 @@ guests: $(BUILD)/tests/bzimage-truncated
 $(BUILD)/tests/bzimage-truncated: tests/linux/mkbzimage.py
 	@mkdir -p $(dir $@)
 	$(PYTHON) $< $@
+
+# ACPI DMAR tables for GRUB's acpi command (tools/mkdmar, hvrun --dmar; e2e qemu-dmar-*).
+DMAR_TABLES := $(BUILD)/tests/dmar-nounit.bin $(BUILD)/tests/dmar-bad-scope.bin $(BUILD)/tests/dmar-overlap.bin
+guests: $(DMAR_TABLES)
+$(BUILD)/tests/dmar-nounit.bin: tools/mkdmar
+	@mkdir -p $(dir $@)
+	$(PYTHON) tools/mkdmar --base 0xfed90000 --include-all --ioapic 0:ff:00.0 $@
+$(BUILD)/tests/dmar-bad-scope.bin: tools/mkdmar
+	@mkdir -p $(dir $@)
+	$(PYTHON) tools/mkdmar --base 0xfed90000 --endpoint 00:03.0 --bad scope-past-end $@
+$(BUILD)/tests/dmar-overlap.bin: tools/mkdmar
+	@mkdir -p $(dir $@)
+	$(PYTHON) tools/mkdmar --base 0xfed90000 --include-all --bad overlap $@
 
 # The Linux guest image (tools/mklinux): Debian 12's kernel and a busybox initramfs,
 # downloaded and built once into ~/.cache/microhv/linux/, linked as $(BUILD)/linux/.

@@ -39,6 +39,18 @@
  * posted-interrupt descriptor) or counts a suppressed interrupt. Without MSI-X the ISR
  * bit and INTA# are used.
  *
+ * Completion context (docs/INTERFACES.md, "virtio-blk"): inline, as above; or, with
+ * iocpu=N, on a physical CPU set aside that runs no vCPU (virtio_blk_iocpu_loop): a
+ * notification then only rings the queue's doorbell (virtio/ioq.h) and returns; the
+ * I/O CPU polls every queue of every disk in a loop whose passes are bounded (the same
+ * budget per queue and pass as a notification, at most a queue's worth in flight), and
+ * asks the drivers for no notifications at all while it polls (vq_poll_mode, as vhost's
+ * busy polling does). A request is executed when taken; with disk_latency=TICKS its
+ * used element is written only TICKS later (the in-flight FIFO), so the completion and
+ * its interrupt come from another CPU, later, like a real device's. A broken queue
+ * marks the device NEEDS_RESET there as inline, and the I/O CPU goes on with the other
+ * queues.
+ *
  * Every guest mistake is answered (a status, NEEDS_RESET, or an ignored access) with at
  * most one vm_log() line (rate-limited per VM), never a fault of the hypervisor.
  */
@@ -50,6 +62,9 @@
 #include "hv/mm/mm.h"
 #include "hv/lib/lib.h"
 #include "hv/lib/console.h"
+#include "hv/host/cpu.h"
+#include "arch/x86/x86.h"
+#include "virtio/ioq.h"
 
 #define VBLK_BAR 0
 #define VBLK_BAR_SIZE 0x8000
@@ -70,6 +85,7 @@ struct vblk_queue {
 	bool enabled;
 	u64 desc, driver, device;  /* queue_desc, queue_driver, queue_device */
 	u64 requests, kicks, irqs, suppressed;
+	struct ioq_fifo inflight;  /* iocpu: executed, not yet returned (disk_latency) */
 };
 
 struct vblk {
@@ -88,7 +104,13 @@ struct vblk {
 	struct vq_chain chain;     /* walk scratch, under the device lock */
 	/* counters (docs/INTERFACES.md, "virtio-blk") */
 	u64 ioerr, unsupp, needs_reset, resets, config_irqs, bad_access, deferred;
+	u64 posted, left_pending;  /* queue messages sent to the MSI path / left pending (masked) */
+	u64 latency;               /* disk_latency: ticks from taking a request to returning it */
+	u64 inflight_max;          /* the most requests of one queue in flight at once */
+	struct ioq_doorbell bell;  /* iocpu: queues notified since the I/O CPU last looked */
 };
+
+static struct cpu *io_cpu;     /* iocpu=: the CPU that completes requests; NULL: inline */
 
 static struct vblk vblks[MAX_VMS];
 static bool present[MAX_VMS];
@@ -114,14 +136,19 @@ static bool has(const struct vblk *b, unsigned bit)
 static void notify_driver(struct vblk *b, u16 vec, u8 isr_bit)
 {
 	if (pci_msix_enabled(&b->pci)) {
-		if (vec != VIRTIO_MSI_NO_VECTOR)
-			pci_msix_raise(&b->pci, vec);
+		if (vec != VIRTIO_MSI_NO_VECTOR && pci_msix_raise(&b->pci, vec)) {
+			if (b->pci.msix.pba & BIT(vec))
+				b->left_pending++;
+			else
+				b->posted++;
+		}
 		return;
 	}
 	b->isr |= isr_bit;
 	pci_intx_set(&b->pci, true);
 }
 
+static void update_polled(struct vblk *b);
 static void needs_reset(struct vblk *b, const char *fmt, ...) __printf(2, 3);
 static void needs_reset(struct vblk *b, const char *fmt, ...)
 {
@@ -135,6 +162,7 @@ static void needs_reset(struct vblk *b, const char *fmt, ...)
 		return;
 	b->needs_reset++;
 	b->status |= VIRTIO_STATUS_NEEDS_RESET;
+	update_polled(b);
 	if (b->status & VIRTIO_STATUS_DRIVER_OK) {
 		b->config_irqs++;
 		notify_driver(b, b->config_msix, VIRTIO_PCI_ISR_CONFIG);
@@ -148,26 +176,45 @@ static bool live(const struct vblk *b)
 	return (b->status & (VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_NEEDS_RESET)) == VIRTIO_STATUS_DRIVER_OK;
 }
 
-/* Drain queue qi: every available chain is executed and returned, then one interrupt
- * decision. */
+/* A live disk on the I/O CPU may complete a request any time: the VM is not idle
+ * (vm_device_may_interrupt). Called after every status change. */
+static void update_polled(struct vblk *b)
+{
+	b->pci.vm->io_polled = io_cpu && live(b);
+}
+
+/* Drain queue qi: every available chain is executed and returned (inline), or, on the
+ * I/O CPU, the requests due are returned and the available ones taken (returned at once
+ * without disk_latency); then one interrupt decision. */
 static void process_queue(struct vblk *b, u32 qi)
 {
 	struct vblk_queue *q = &b->q[qi];
 	if (!live(b) || !q->enabled)
 		return;
+	bool polled = io_cpu != NULL;
+	u64 now = polled && b->latency ? rdtsc() : 0;
+	u32 done = 0, taken = 0, budget = VBLK_BUDGET(q->vq.size);
+	struct ioq_req due;
+	while (ioq_peek_due(&q->inflight, now, &due)) {
+		ioq_pop(&q->inflight);
+		vq_push(&q->vq, due.head, due.len);
+		done++;
+	}
 	struct vq_mem m = guest_mem(b);
-	u32 done = 0, budget = VBLK_BUDGET(q->vq.size);
 	for (;;) {
-		if (done >= budget) {
-			vq_defer(&q->vq);
+		if (taken >= budget) {
+			if (!polled)
+				vq_defer(&q->vq);
 			b->deferred++;
 			break;
 		}
+		if (q->inflight.count >= IOQ_MAX)
+			break;   /* the rest waits for the next pass */
 		enum vq_err err;
 		u32 at;
 		enum vq_pop_result r = vq_pop(&q->vq, &m, &b->chain, &err, &at);
 		if (r == VQ_EMPTY) {
-			if (!vq_rearm(&q->vq))
+			if (polled || !vq_rearm(&q->vq))
 				break;
 			continue;
 		}
@@ -198,13 +245,31 @@ static void process_queue(struct vblk *b, u32 qi)
 				       qi, b->chain.head, res.type, blk_err_name(res.err),
 				       res.status == VIRTIO_BLK_S_UNSUPP ? "UNSUPP" : "IOERR");
 		}
-		vq_push(&q->vq, b->chain.head, res.written);
-		done++;
+		taken++;
+		if (polled && b->latency) {
+			ioq_put(&q->inflight, b->chain.head, res.written, now + b->latency);   /* room checked above */
+			if (q->inflight.count > b->inflight_max)
+				b->inflight_max = q->inflight.count;
+		} else {
+			vq_push(&q->vq, b->chain.head, res.written);
+			done++;
+		}
 	}
+	if (polled && live(b))
+		vq_poll_mode(&q->vq);
 	if (!done)
 		return;
-	/* The used index is released (vq_push) and fenced (vq_need_notify) before the
-	 * message is sent: the driver's handler sees every element it is told about. */
+	/*
+	 * Ordering of the used ring before the interrupt (virtio 1.2, 2.7.8 "The Virtqueue
+	 * Used Ring": the device sets len "prior to updating the used idx"; 2.7.7 "Used
+	 * Buffer Notification Suppression"; 2.7.14 "Receiving Used Buffers From The
+	 * Device"): vq_push wrote each element, then released the used index; vq_need_notify
+	 * issues a full barrier before it reads used_event, so the index is globally visible
+	 * before the decision and before the message is posted (vcpu_post_irq's locked
+	 * PIR/ON update follows). The driver's handler, on whatever CPU, therefore finds
+	 * every element it is interrupted for. This holds in both contexts: the notifying
+	 * vCPU's exit (inline) and the I/O CPU.
+	 */
 	if (vq_need_notify(&q->vq)) {
 		q->irqs++;
 		notify_driver(b, q->msix, VIRTIO_PCI_ISR_QUEUE);
@@ -219,6 +284,7 @@ static void queue_reset(struct vblk_queue *q)
 	memset(q, 0, sizeof(*q));
 	q->size = VQ_MAX_SIZE;
 	q->msix = VIRTIO_MSI_NO_VECTOR;
+	ioq_init(&q->inflight);   /* a reset drops the requests in flight (zeroed above) */
 	q->requests = requests;
 	q->kicks = kicks;
 	q->irqs = irqs;
@@ -254,6 +320,7 @@ static void device_reset(struct vblk *b)
 	for (u32 i = 0; i < b->nq; i++)
 		queue_reset(&b->q[i]);
 	pci_intx_set(&b->pci, false);
+	update_polled(b);
 }
 
 static void status_write(struct vblk *b, u8 v)
@@ -285,6 +352,7 @@ static void status_write(struct vblk *b, u8 v)
 		want &= ~VIRTIO_STATUS_DRIVER_OK;
 	}
 	b->status = want | (old & VIRTIO_STATUS_NEEDS_RESET);
+	update_polled(b);
 	if ((b->status & VIRTIO_STATUS_DRIVER_OK) && !(old & VIRTIO_STATUS_DRIVER_OK))
 		for (u32 i = 0; i < b->nq; i++)   /* buffers made available before DRIVER_OK */
 			process_queue(b, i);
@@ -463,7 +531,10 @@ static enum io_result vblk_bar_access(struct pci_vdev *d, struct vcpu *v, unsign
 			       b->pci.vm->name, (unsigned long long)off);
 		} else {
 			b->q[qi].kicks++;
-			process_queue(b, (u32)qi);
+			if (io_cpu)
+				ioq_ring(&b->bell, (u32)qi);   /* the I/O CPU completes it */
+			else
+				process_queue(b, (u32)qi);
 		}
 	} else if (!req->write) {
 		req->value = 0;
@@ -523,6 +594,7 @@ bool virtio_blk_create(struct vm *vm, const struct vm_config *cfg, const void *i
 		memcpy(b->disk.data, image, image_len);
 	b->disk.sectors = bytes / VIRTIO_BLK_SECTOR_SIZE;
 	b->disk.ro = cfg->disk_ro;
+	b->latency = cfg->disk_latency;
 	char id[VIRTIO_BLK_ID_BYTES + 1];
 	hv_snprintf(id, sizeof(id), "microhv-%s", vm->name);
 	memcpy(b->disk.id, id, sizeof(b->disk.id));
@@ -590,4 +662,43 @@ void virtio_blk_print_stats(struct vm *vm)
 	       (unsigned long long)(cpi % 100), (unsigned long long)b->ioerr, (unsigned long long)b->unsupp,
 	       (unsigned long long)b->needs_reset, (unsigned long long)b->resets, (unsigned long long)b->config_irqs,
 	       (unsigned long long)b->bad_access, (unsigned long long)b->deferred);
+	const struct pci_msix *x = &b->pci.msix;
+	u32 refreshes = 0;
+	for (u32 n = 0; n < x->nvec; n++)
+		refreshes += x->route[n].refreshes;
+	printk("virtio-blk vm=%s completion=%s latency=%llu msi_delivery=%s posted=%llu left_pending=%llu "
+	       "pending_sent=%llu msix_mask_exits=%llu msix_unmask_exits=%llu route_refreshes=%u inflight_max=%llu "
+	       "msi_deferred=%llu\n",
+	       vm->name, io_cpu ? "iocpu" : "inline", (unsigned long long)b->latency,
+	       vm->msi_delivery == MSI_DELIVERY_DEFERRED ? "deferred" : "direct", (unsigned long long)b->posted,
+	       (unsigned long long)b->left_pending, (unsigned long long)x->pending_sent,
+	       (unsigned long long)x->mask_writes, (unsigned long long)x->unmask_writes, refreshes,
+	       (unsigned long long)b->inflight_max, (unsigned long long)__atomic_load_n(&vm->msi.deferred, __ATOMIC_RELAXED));
+}
+
+void virtio_blk_set_iocpu(struct cpu *c)
+{
+	io_cpu = c;
+}
+
+void virtio_blk_iocpu_loop(void)
+{
+	irq_disable();
+	for (;;) {
+		for (u32 i = 0; i < MAX_VMS; i++) {
+			if (!present[i])
+				continue;
+			struct vblk *b = &vblks[i];
+			ioq_take(&b->bell);   /* every queue is looked at anyway */
+			if (b->pci.vm->state != VM_RUNNING)
+				continue;
+			/* Each pass is bounded: per queue at most its budget of chains and a queue's
+			 * worth in flight; a broken queue ends in NEEDS_RESET, not in a loop. */
+			u64 f = spin_lock_irqsave(&b->pci.dev.lock);
+			for (u32 qi = 0; qi < b->nq; qi++)
+				process_queue(b, qi);
+			spin_unlock_irqrestore(&b->pci.dev.lock, f);
+		}
+		cpu_relax();
+	}
 }

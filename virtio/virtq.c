@@ -275,3 +275,11 @@ void vq_defer(struct vq *q)
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	}
 }
+
+void vq_poll_mode(struct vq *q)
+{
+	if (q->event_idx)
+		ACCESS(*avail_event(q)) = (u16)(q->last_avail + 0x8000u);
+	else
+		ACCESS(q->used->flags) = VIRTQ_USED_F_NO_NOTIFY;
+}

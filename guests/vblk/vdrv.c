@@ -160,6 +160,7 @@ int vdrv_init(u64 want, unsigned nq, const u32 *apic_ids)
 	if (vdrv_status() != 0)
 		return -1;
 	vdrv.nq = 0;
+	vdrv.cb_disable = cmdline_get_u64("cb", 1) != 0;
 	vdrv_set_status(VIRTIO_STATUS_ACKNOWLEDGE);
 	vdrv_set_status(VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
 	wr32(vdrv.common + VIRTIO_PCI_COMMON_DFSELECT, 0);
@@ -303,6 +304,8 @@ unsigned vdrv_reap(unsigned q)
 {
 	struct vdrv_queue *vq = vdrv.q[q];
 	unsigned n = 0;
+	if (vdrv.cb_disable && !vdrv.event_idx)
+		*(volatile u16 *)&vq->avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
 	for (;;) {
 		while (vq->last_used != *(volatile u16 *)&vq->used->idx) {
 			lfence();
@@ -316,9 +319,19 @@ unsigned vdrv_reap(unsigned q)
 			}
 			vq->last_used++;
 			n++;
+			if (!vdrv.cb_disable && vdrv.event_idx)
+				*used_event(vq) = vq->last_used;   /* interrupt me for the next one, now */
 		}
-		if (!vdrv.event_idx)
-			break;
+		if (!vdrv.event_idx) {
+			if (!vdrv.cb_disable)
+				break;
+			*(volatile u16 *)&vq->avail->flags = 0;   /* callback on again, then look once more */
+			mfence();
+			if (vq->last_used == *(volatile u16 *)&vq->used->idx)
+				break;
+			*(volatile u16 *)&vq->avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
+			continue;
+		}
 		/* Interrupt me at the next completion, then look once more (2.7.7). */
 		*used_event(vq) = vq->last_used;
 		mfence();

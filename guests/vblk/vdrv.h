@@ -59,6 +59,11 @@ struct vdrv {
 	u16 dev_nq;              /* num_queues the device offers */
 	u64 capacity;
 	bool event_idx, indirect;
+	/* Seed 000: the reaper leaves the queue's interrupt off while it drains (used_event
+	 * untouched, or VIRTQ_AVAIL_F_NO_INTERRUPT without EVENT_IDX), then turns it on and
+	 * looks again (true, the default); false: used_event follows each element taken,
+	 * as a driver that does not disable its callback. */
+	bool cb_disable;
 	volatile u32 config_irqs;
 	struct vdrv_queue *q[VDRV_MAX_QUEUES];
 };

@@ -13,6 +13,7 @@
 #include "hv/irq/vlapic.h"
 #include "hv/vm/vm.h"
 #include "hv/trace/trace.h"
+#include "hv/host/work.h"
 
 enum msi_drop msi_decode(u64 addr, u32 data, struct msi_msg *m)
 {
@@ -57,5 +58,40 @@ enum msi_drop msi_deliver(struct vm *vm, u64 addr, u32 data)
 	__atomic_fetch_add(&vm->msi.delivered, 1, __ATOMIC_RELAXED);
 	TRACE_SOURCE(TSRC_MSI);
 	vlapic_deliver(vm, NULL, SH_NONE, m.dest, m.logical, m.dm, m.vector, m.level);
+	return MSI_OK;
+}
+
+void msi_route_set(struct msi_route *r, u64 addr, u32 data)
+{
+	r->addr = addr;
+	r->data = data;
+	r->status = msi_decode(addr, data, &r->msg);
+	r->refreshes++;
+}
+
+/* The deferred work item: the pre-seed path decodes again on the target's CPU. */
+static void deferred_send(void *arg, u64 addr, u64 data)
+{
+	msi_deliver(arg, addr, (u32)data);
+}
+
+enum msi_drop msi_route_deliver(struct vm *vm, const struct msi_route *r)
+{
+	if (r->status != MSI_OK) {
+		__atomic_fetch_add(&vm->msi.dropped[r->status], 1, __ATOMIC_RELAXED);
+		return r->status;
+	}
+	if (vm->msi_delivery == MSI_DELIVERY_DEFERRED) {
+		/* The CPU the named vCPU runs on (APIC ID = vCPU index, hv/irq/vlapic.h); a
+		 * logical or broadcast destination goes to vCPU 0's. */
+		u32 t = !r->msg.logical && r->msg.dest < vm->nr_vcpus ? r->msg.dest : 0;
+		__atomic_fetch_add(&vm->msi.deferred, 1, __ATOMIC_RELAXED);
+		work_queue(vm->vcpus[t]->cpu, deferred_send, vm, r->addr, r->data);
+		return MSI_OK;
+	}
+	__atomic_fetch_add(&vm->msi.delivered, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&vm->msi.routed, 1, __ATOMIC_RELAXED);
+	TRACE_SOURCE(TSRC_MSI);
+	vlapic_deliver(vm, NULL, SH_NONE, r->msg.dest, r->msg.logical, r->msg.dm, r->msg.vector, r->msg.level);
 	return MSI_OK;
 }

@@ -65,6 +65,28 @@ struct msi_msg {
 struct msi_stats {
 	u64 delivered;
 	u64 dropped[NR_MSI_DROP];   /* index MSI_OK unused */
+	u64 routed;                 /* sent through a cached route (msi_route_deliver) */
+	u64 deferred;               /* handed to a work item on the target's CPU (MSI_DELIVERY_DEFERRED) */
+};
+
+/* How a device's message reaches vlapic_deliver() (msi_delivery=, docs/INTERFACES.md). */
+enum msi_delivery {
+	MSI_DELIVERY_DIRECT,     /* from the signalling context, through the cached route */
+	MSI_DELIVERY_DEFERRED,   /* a work item on the target vCPU's CPU, which decodes and posts */
+};
+
+/*
+ * A route cached per message source (an MSI-X table entry): the decode of its
+ * address/data pair, redone only when the guest rewrites the pair (msi_route_set), so
+ * that a device's completion path sends without decoding (seed 002: the routing entry
+ * is looked up once, not at every interrupt).
+ */
+struct msi_route {
+	u64 addr;
+	u32 data;
+	enum msi_drop status;       /* MSI_OK, or why a message with this pair is dropped */
+	struct msi_msg msg;         /* valid with MSI_OK */
+	u32 refreshes;              /* times the pair was (re)decoded */
 };
 
 /* Pure decode: MSI_OK and *m, or the reason the message is dropped. */
@@ -73,6 +95,13 @@ enum msi_drop msi_decode(u64 addr, u32 data, struct msi_msg *m);
  * message is counted in vm's msi_stats. Returns the decode result. Any CPU, any
  * context that may call vlapic_deliver(). */
 enum msi_drop msi_deliver(struct vm *vm, u64 addr, u32 data);
+/* Pure: decode (addr, data) into r (also a pair that would be dropped: r->status). */
+void msi_route_set(struct msi_route *r, u64 addr, u32 data);
+/* Send a cached route: with MSI_DELIVERY_DIRECT vlapic_deliver() from this context
+ * without a decode; with MSI_DELIVERY_DEFERRED a work item on the CPU of the vCPU the
+ * destination names (vCPU 0 for a logical or broadcast destination), which then runs
+ * msi_deliver(). A dropped route is counted. Returns r->status. */
+enum msi_drop msi_route_deliver(struct vm *vm, const struct msi_route *r);
 /* The counters of vm (a pointer into struct vm; read with relaxed loads). */
 struct msi_stats *msi_stats_of(struct vm *vm);
 

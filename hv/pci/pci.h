@@ -30,6 +30,7 @@
 
 #include "hv/lib/types.h"
 #include "hv/io/bus.h"
+#include "hv/irq/msi.h"
 
 struct vm;
 struct vcpu;
@@ -158,6 +159,12 @@ struct pci_msix {
 	u32 table_off, pba_off;   /* in that BAR */
 	struct msix_entry table[PCI_MSIX_MAX_VECTORS];
 	u32 pba;                  /* Pending Bits, one per vector */
+	/* Each entry's message decoded once, when the guest writes its address or data
+	 * (msix.c); a raise sends the cached route. */
+	struct msi_route route[PCI_MSIX_MAX_VECTORS];
+	/* Guest writes to a Vector Control (each an exit) that set / cleared the Mask Bit,
+	 * and pending messages sent on an unmask. */
+	u64 mask_writes, unmask_writes, pending_sent;
 };
 
 struct pci_vdev {

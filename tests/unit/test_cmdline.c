@@ -3,6 +3,7 @@
 #include "tests/unit/support.h"
 #include "hv/trace/trace.h"
 #include "hv/init/config.h"
+#include "hv/irq/msi.h"
 #include "hv/lib/lib.h"
 
 /* The longest option plus its NUL (hv/init/cmdline.c TOKEN_MAX). */
@@ -463,6 +464,30 @@ static void vm_disk(void **state)
 	parse_bad("vm=a,kernel=k,disk_ro=yes", "vm 'a': bad disk_ro 'yes' (on or off)", NULL);
 }
 
+/* iocpu=, msi_delivery= and the vm= key disk_latency=. */
+static void io_options(void **state)
+{
+	(void)state;
+	parse_ok("vm=a,kernel=k");
+	assert_int_equal(cfg.iocpu, -1);
+	assert_int_equal(cfg.msi_delivery, MSI_DELIVERY_DIRECT);
+	assert_int_equal(cfg.vms[0].disk_latency, 0);
+	parse_ok("iocpu=2 msi_delivery=deferred vm=a,kernel=k,disk=size:1M,disk_latency=0x4e20");
+	assert_int_equal(cfg.iocpu, 2);
+	assert_int_equal(cfg.msi_delivery, MSI_DELIVERY_DEFERRED);
+	assert_int_equal(cfg.vms[0].disk_latency, 20000);
+	parse_ok("iocpu=3 iocpu=off msi_delivery=deferred msi_delivery=direct vm=a,kernel=k");
+	assert_int_equal(cfg.iocpu, -1);
+	assert_int_equal(cfg.msi_delivery, MSI_DELIVERY_DIRECT);
+	parse_bad("iocpu=64 vm=a,kernel=k", "malformed value '64' for option 'iocpu' (a CPU index 0-63, or off)", NULL);
+	parse_bad("iocpu vm=a,kernel=k", "malformed value '' for option 'iocpu'", NULL);
+	parse_bad("msi_delivery=later vm=a,kernel=k", "malformed value 'later' for option 'msi_delivery' (direct or deferred)",
+		  NULL);
+	parse_bad("vm=a,kernel=k,disk_latency=1000000001", "vm 'a': bad disk_latency '1000000001' (TSC ticks, 0 to 1000000000)",
+		  NULL);
+	parse_bad("vm=a,kernel=k,disk_latency=5us", "vm 'a': bad disk_latency '5us'", NULL);
+}
+
 static void vm_bad_names(void **state)
 {
 	(void)state;
@@ -820,6 +845,19 @@ static void test_hooks_option(void **state)
 	parse_bad("test_hooks=maybe", "malformed value 'maybe' for option 'test_hooks'", "on or off");
 }
 
+/* iommu_selftest: off unless asked for. */
+static void iommu_selftest_option(void **state)
+{
+	(void)state;
+	parse_ok("vm=a,kernel=k");
+	assert_false(cfg.iommu_selftest);
+	parse_ok("iommu_selftest vm=a,kernel=k");
+	assert_true(cfg.iommu_selftest);
+	parse_ok("iommu_selftest=off vm=a,kernel=k");
+	assert_false(cfg.iommu_selftest);
+	parse_bad("iommu_selftest=2", "malformed value '2' for option 'iommu_selftest'", "on or off");
+}
+
 /* Scheduler options: defaults, every named value, and refusals naming the option. */
 static void sched_options(void **state)
 {
@@ -1109,6 +1147,7 @@ int main(void)
 		cmocka_unit_test(vm_missing_or_bad_kernel),
 		cmocka_unit_test(vm_pci_devices),
 		cmocka_unit_test(vm_disk),
+		cmocka_unit_test(io_options),
 		cmocka_unit_test(vm_bad_names),
 		cmocka_unit_test(vm_bad_items),
 		cmocka_unit_test(vm_cpus),
@@ -1122,6 +1161,7 @@ int main(void)
 		cmocka_unit_test(switches_vm_inherits_global),
 		cmocka_unit_test(switches_vm_auto_overrides_global),
 		cmocka_unit_test(test_hooks_option),
+		cmocka_unit_test(iommu_selftest_option),
 		cmocka_unit_test(sched_options),
 		cmocka_unit_test(parse_u64_numbers),
 		cmocka_unit_test(parse_u64_honours_len),

@@ -8,6 +8,7 @@
 #include "hv/irq/msi.h"
 #include "hv/irq/vlapic.h"
 #include "hv/vm/vm.h"
+#include "hv/host/work.h"
 
 static struct vm vm;
 
@@ -29,11 +30,30 @@ void vlapic_deliver(struct vm *v, struct vcpu *src, u32 shorthand, u32 dest, boo
 	msgs[nmsgs++] = (struct msg){ shorthand, dest, logical, dm, vector, level };
 }
 
+/* hv/host/work.c: items are kept until the test runs them, with the CPU they were
+ * queued on. */
+struct item {
+	struct cpu *c;
+	work_fn fn;
+	void *arg;
+	u64 x, y;
+};
+static struct item items[8];
+static unsigned nitems;
+
+bool work_queue(struct cpu *c, work_fn fn, void *arg, u64 x, u64 y)
+{
+	assert_true(nitems < ARRAY_SIZE(items));
+	items[nitems++] = (struct item){ c, fn, arg, x, y };
+	return true;
+}
+
 static int setup(void **state)
 {
 	(void)state;
 	memset(&vm, 0, sizeof(vm));
 	nmsgs = 0;
+	nitems = 0;
 	return 0;
 }
 
@@ -122,6 +142,69 @@ static void deliver_and_count(void **state)
 	assert_int_equal(msi_stats_of(&vm)->dropped[MSI_DROP_VECTOR], 1);
 }
 
+/* A cached route is decoded once and sent as decoded. */
+static void route_direct(void **state)
+{
+	(void)state;
+	struct msi_route r;
+	memset(&r, 0, sizeof(r));
+	msi_route_set(&r, 0xfee03000, 0x4061);   /* destination 3, vector 0x61, level bit (edge) */
+	assert_int_equal(r.status, MSI_OK);
+	assert_int_equal(r.refreshes, 1);
+	assert_int_equal(r.msg.dest, 3);
+	assert_int_equal(r.msg.vector, 0x61);
+	assert_int_equal(msi_route_deliver(&vm, &r), MSI_OK);
+	assert_int_equal(nmsgs, 1);
+	assert_int_equal(msgs[0].dest, 3);
+	assert_int_equal(msgs[0].vector, 0x61);
+	assert_int_equal(msgs[0].dm, DM_FIXED);
+	assert_int_equal(vm.msi.delivered, 1);
+	assert_int_equal(vm.msi.routed, 1);
+	assert_int_equal(nitems, 0);
+	/* A pair that is dropped: counted per send, nothing reaches the vLAPIC. */
+	msi_route_set(&r, 0xfee00000, 0x0300);   /* reserved delivery mode 011 */
+	assert_int_equal(r.status, MSI_DROP_DELIVERY);
+	assert_int_equal(msi_route_deliver(&vm, &r), MSI_DROP_DELIVERY);
+	assert_int_equal(msi_route_deliver(&vm, &r), MSI_DROP_DELIVERY);
+	assert_int_equal(vm.msi.dropped[MSI_DROP_DELIVERY], 2);
+	assert_int_equal(nmsgs, 1);
+}
+
+/* msi_delivery=deferred: a work item on the CPU of the vCPU the destination names
+ * (vCPU 0's for a logical one); running it decodes and delivers. */
+static void route_deferred(void **state)
+{
+	(void)state;
+	static struct vcpu v0, v1;
+	static struct cpu c0, c1;
+	v0.cpu = &c0;
+	v1.cpu = &c1;
+	vm.vcpus[0] = &v0;
+	vm.vcpus[1] = &v1;
+	vm.nr_vcpus = 2;
+	vm.msi_delivery = MSI_DELIVERY_DEFERRED;
+	struct msi_route r;
+	memset(&r, 0, sizeof(r));
+	msi_route_set(&r, 0xfee01000, 0x0072);
+	assert_int_equal(msi_route_deliver(&vm, &r), MSI_OK);
+	assert_int_equal(nmsgs, 0);   /* nothing posted from the signalling context */
+	assert_int_equal(nitems, 1);
+	assert_ptr_equal(items[0].c, &c1);
+	assert_int_equal(vm.msi.deferred, 1);
+	items[0].fn(items[0].arg, items[0].x, items[0].y);
+	assert_int_equal(nmsgs, 1);
+	assert_int_equal(msgs[0].dest, 1);
+	assert_int_equal(msgs[0].vector, 0x72);
+	assert_int_equal(vm.msi.delivered, 1);
+	msi_route_set(&r, 0xfee01004, 0x0073);   /* logical destination 1 */
+	msi_route_deliver(&vm, &r);
+	assert_int_equal(nitems, 2);
+	assert_ptr_equal(items[1].c, &c0);
+	msi_route_set(&r, 0xfee09000, 0x0074);   /* physical destination 9: no such vCPU */
+	msi_route_deliver(&vm, &r);
+	assert_ptr_equal(items[2].c, &c0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -130,6 +213,8 @@ int main(void)
 		cmocka_unit_test_setup(delivery_modes_and_trigger, setup),
 		cmocka_unit_test_setup(bad_addresses, setup),
 		cmocka_unit_test_setup(deliver_and_count, setup),
+		cmocka_unit_test_setup(route_direct, setup),
+		cmocka_unit_test_setup(route_deferred, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -51,6 +51,13 @@ UNIT_SRC_lapic := hv/host/lapic.c hv/lib/format.c
 UNIT_SRC_virtq := virtio/virtq.c virtio/blk_req.c
 UNIT_SRC_trace := hv/trace/ring.c hv/lib/format.c
 UNIT_LIBS_trace := -lpthread
+UNIT_SRC_ioq := virtio/ioq.c
+UNIT_LIBS_ioq := -lpthread
+UNIT_SRC_dmar := drivers/iommu/dmar.c hv/lib/format.c
+UNIT_SRC_vtd := drivers/iommu/vtd_tables.c hv/mm/guest_map.c hv/lib/format.c
+UNIT_SRC_vtdunit := drivers/iommu/vtd.c drivers/iommu/vtd_tables.c drivers/iommu/dmar.c hv/host/vectors.c \
+	hv/mm/guest_map.c hv/lib/format.c
+UNIT_LIBS_vtdunit := -lpthread
 
 unit: $(UNIT_BINS)
 
