@@ -117,12 +117,14 @@ static void vlapic_error(struct vcpu *v, u32 bits)
 	}
 }
 
-/* The timer is due (vlapic_timer_expired). Out of line, so that the test before it is
- * inlined into callers here as it was before its recording point (docs/tracing.md). */
-static __attribute__((noinline)) void timer_fire(struct vcpu *v, u64 now)
+void vlapic_timer_expired(struct vcpu *v, u64 now)
 {
-	TRACE_TIMER_FIRE(v, now);
 	struct vlapic *l = &v->lapic;
+	/* Never before the deadline ("TSC-Deadline Mode"): a timer that came early is
+	 * re-armed by the entry path. */
+	if (!l->timer_deadline || now < l->timer_deadline)
+		return;
+	TRACE_TIMER_FIRE(v, now);
 	u32 lvt = vlapic_reg(l, APIC_LVT_TIMER);
 	if (!(lvt & APIC_LVT_MASKED)) {
 		/* A vector 0-15 is not delivered: "Receive Illegal Vector" ("Error Handling"). */
@@ -142,16 +144,6 @@ static __attribute__((noinline)) void timer_fire(struct vcpu *v, u64 now)
 			l->tsc_deadline = 0;   /* "TSC-Deadline Mode": the MSR reads 0 after it fired */
 	}
 	vlapic_timer_changed(v);
-}
-
-void vlapic_timer_expired(struct vcpu *v, u64 now)
-{
-	const struct vlapic *l = &v->lapic;
-	/* Never before the deadline ("TSC-Deadline Mode"): a timer that came early is
-	 * re-armed by the entry path. */
-	if (!l->timer_deadline || now < l->timer_deadline)
-		return;
-	timer_fire(v, now);
 }
 
 static u32 timer_current_count(const struct vlapic *l, u64 now)
