@@ -147,6 +147,10 @@ struct trace_site {
 #endif
 
 #define TRACE(ev, v, a0, a1) trace_point(TRACE_BIT(ev), (ev), (v), (a0), (a1))
+/* A post (vcpu_post_irq, first): also on for `elide`, whose records take the vector
+ * from it. */
+#define TRACE_POST(v, vector, level)                                                                \
+	trace_point(TRACE_BIT(TEV_POST) | TRACE_BIT(TEV_ELIDE), TEV_POST, (v), (vector), (level))
 /* The wakeup notification of a halted vCPU: the vector sent, its NDST. */
 #define TRACE_NOTIFY_WAKE(v, nv, ndst)                                                              \
 	trace_point(TRACE_BIT(TEV_NOTIFY), TEV_NOTIFY | TRACE_OP_WAKE, (v), (nv), (ndst))

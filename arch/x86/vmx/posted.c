@@ -46,7 +46,7 @@ static inline void count(u64 *c)
  * taken from the post record; docs/tracing.md "Cost"). */
 void vcpu_post_irq(struct vcpu *v, u8 vector, bool level)
 {
-	TRACE(TEV_POST, v, vector, level);
+	TRACE_POST(v, vector, level);
 	if (level)
 		vlapic_vec_set(&v->lapic, APIC_TMR, vector);
 	else if (unlikely(vlapic_vec_test(&v->lapic, APIC_TMR, vector)))
