@@ -86,11 +86,15 @@ test-linux-long: setup all linux-image
 
 bench: setup all
 	tools/bench
+	tools/benchplot bench
 
 # The virtio-blk I/O benchmark (guests/vblk test=bench, docs/benchmarks.md "I/O").
 bench-io: setup all
 	tools/bench-io
 
+# The traced run of make bench-overcommit (tools/benchplot's overcommit-wakeup.svg): 2 VMs of the think workload.
+OC_TRACE_ARGS := trace=post,notify,elide,wakeup,block,switch,yield,timer,eoi,inject trace_buf=262144
+OC_TRACE_RUN := duration=50000000 start=400000000 timeout=1000000000 think
 # The overcommit benchmark of directed yield to ready vCPUs (docs/benchmarks.md): the whole matrix under the default
 # policy, then rr and spread=on against it for the yield comparison. About 25 minutes on 2
 # cores.
@@ -98,6 +102,12 @@ bench-overcommit: setup all
 	tools/bench-overcommit
 	tools/bench-overcommit --hv-args sched=rr --settings ready/wakeup,preempted/wakeup --section rr
 	tools/bench-overcommit --hv-args spread=on --settings ready/wakeup,preempted/wakeup --section spread
+	mkdir -p $(BUILD)/bench
+	tools/hvrun --cpus 2 --vcpus 2 --stdin off --timeout 900 --hv-args "$(OC_TRACE_ARGS)" \
+		--trace $(BUILD)/bench/overcommit.trace --name a build/guests/overcommit.elf --append "name=a $(OC_TRACE_RUN)" \
+		--vm 'build/guests/overcommit.elf,name=b,vcpus=2,append=name=b $(OC_TRACE_RUN)' > $(BUILD)/bench/overcommit.log; \
+		test $$? -eq 1
+	tools/benchplot overcommit
 
 # The virtio-blk fuzz target (tests/check-fuzz) for FUZZ_TIME seconds (make test runs
 # 20000 executions); the corpus grows in $(BUILD)/fuzz/corpus.

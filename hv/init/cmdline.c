@@ -8,6 +8,7 @@
 #include "hv/irq/msi.h"
 #include "hv/lib/lib.h"
 #include "hv/mm/guest_map.h"
+#include "hv/trace/trace.h"
 
 #define TOKEN_MAX (APPEND_MAX + 129)   /* vm=NAME,kernel=FILE,append= and the longest append */
 
@@ -332,6 +333,7 @@ bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t
 	cfg->sched.ple_gap = 128;
 	cfg->sched.ple_window = 4096;
 	cfg->sched.slice_us = 1000;
+	cfg->trace_records = 65536;
 	cfg->iocpu = -1;
 	cfg->sched.spread = false;
 	if (err && errlen)
@@ -451,6 +453,18 @@ bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t
 				return set_err(err, errlen, "malformed value '%s' for option 'idle_timeout' "
 					       "(milliseconds, 0 to 3600000)", val ? val : "");
 			cfg->sched.idle_timeout_ms = (u32)n;
+		} else if (!strcmp(tok, "trace")) {
+			char why[64];
+			if (!val || !trace_parse_events(val, &cfg->trace_mask, why, sizeof(why)))
+				return set_err(err, errlen, "malformed value '%s' for option 'trace' (%s; events: exit, entry, "
+					       "post, notify, elide, wakeup, block, switch, yield, timer_arm, timer_fire, eoi, "
+					       "inject, timer, all, joined by commas)", val ? val : "", val ? why : "no value");
+		} else if (!strcmp(tok, "trace_buf")) {
+			u64 n;
+			if (!val || !parse_u64(val, strlen(val), false, &n) || n < 16 || n > (1u << 24))
+				return set_err(err, errlen, "malformed value '%s' for option 'trace_buf' "
+					       "(records per CPU, 16 to 16777216)", val ? val : "");
+			cfg->trace_records = (u32)n;
 		} else if (!strcmp(tok, "iocpu")) {
 			u64 n;
 			if (val && !strcmp(val, "off"))

@@ -117,6 +117,9 @@ struct hv_config {
 	u32 nr_vms;
 	/* input=: the VM that receives the console input; -1 = none (input=off) */
 	s32 input_vm;
+	/* trace=, trace_buf=: events to record (hv/trace/trace.h, 0 = off), records per CPU */
+	u32 trace_mask;
+	u32 trace_records;
 	/* iocpu=N: the physical CPU set aside to complete virtio-blk requests; -1 = off
 	 * (inline completion) */
 	s32 iocpu;

@@ -24,6 +24,7 @@
 #include "arch/x86/arch.h"
 #include "arch/x86/x86.h"
 #include "boot/boot.h"
+#include "hv/trace/trace.h"
 
 struct boot_info boot_info;
 static struct hv_config cfg;
@@ -235,6 +236,8 @@ void boot_main(u32 magic, u32 info)
 		       TRAMPOLINE_BASE);
 		nr_cpus = 1;
 	}
+	if (cfg.trace_mask)
+		printk("trace: %u recording points on\n", trace_patch(cfg.trace_mask));
 	smp_boot_aps();
 	printk("smp: %u CPU(s) online\n", nr_cpus);
 
@@ -257,6 +260,12 @@ void boot_main(u32 magic, u32 info)
 	if (!cfg.nr_vms)
 		config_error("no VM configured: add vm=NAME,kernel=FILE (docs/INTERFACES.md)");
 	sched_init(&cfg.sched);
+	if (cfg.trace_mask) {
+		if (!trace_init(cfg.trace_mask, cfg.trace_records, nr_cpus))
+			config_error("option 'trace_buf': out of memory for the trace buffers");
+		printk("trace: events 0x%x, %u records per CPU, written to port 0xe9 when every VM has stopped\n",
+		       cfg.trace_mask, cfg.trace_records);
+	}
 	if (!work_init())
 		panic("host vector 0x%x for deferred work is taken\n", VECTOR_WORK);
 	if (cfg.iocpu >= 0) {

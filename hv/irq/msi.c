@@ -12,6 +12,7 @@
 #include "hv/irq/msi.h"
 #include "hv/irq/vlapic.h"
 #include "hv/vm/vm.h"
+#include "hv/trace/trace.h"
 #include "hv/host/work.h"
 
 enum msi_drop msi_decode(u64 addr, u32 data, struct msi_msg *m)
@@ -55,6 +56,7 @@ enum msi_drop msi_deliver(struct vm *vm, u64 addr, u32 data)
 		return r;
 	}
 	__atomic_fetch_add(&vm->msi.delivered, 1, __ATOMIC_RELAXED);
+	TRACE_SOURCE(TSRC_MSI);
 	vlapic_deliver(vm, NULL, SH_NONE, m.dest, m.logical, m.dm, m.vector, m.level);
 	return MSI_OK;
 }
@@ -89,6 +91,7 @@ enum msi_drop msi_route_deliver(struct vm *vm, const struct msi_route *r)
 	}
 	__atomic_fetch_add(&vm->msi.delivered, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&vm->msi.routed, 1, __ATOMIC_RELAXED);
+	TRACE_SOURCE(TSRC_MSI);
 	vlapic_deliver(vm, NULL, SH_NONE, r->msg.dest, r->msg.logical, r->msg.dm, r->msg.vector, r->msg.level);
 	return MSI_OK;
 }

@@ -21,6 +21,7 @@
 #include "hv/host/time.h"
 #include "arch/x86/x86.h"
 #include "arch/x86/arch.h"
+#include "hv/trace/trace.h"
 
 static bool accepts_fixed(const struct vlapic *l);
 
@@ -99,6 +100,7 @@ static void timer_load(struct vcpu *v, u64 now)
 	l->timer_start = now;
 	l->timer_deadline = now + ticks;
 	l->timer_period = periodic ? ticks : 0;
+	TRACE(TEV_TIMER_ARM, v, l->timer_deadline, l->timer_period);
 	vlapic_timer_changed(v);
 }
 
@@ -109,8 +111,10 @@ static void vlapic_error(struct vcpu *v, u32 bits)
 	struct vlapic *l = &v->lapic;
 	__atomic_fetch_or(&l->esr_pending, bits, __ATOMIC_RELAXED);
 	u32 lvt = vlapic_reg(l, APIC_LVT_ERROR);
-	if (!(lvt & APIC_LVT_MASKED) && (lvt & 0xff) >= 16 && accepts_fixed(l))
+	if (!(lvt & APIC_LVT_MASKED) && (lvt & 0xff) >= 16 && accepts_fixed(l)) {
+		TRACE_SOURCE(TSRC_OTHER);
 		vcpu_post_irq(v, (u8)lvt, false);
+	}
 }
 
 void vlapic_timer_expired(struct vcpu *v, u64 now)
@@ -120,6 +124,7 @@ void vlapic_timer_expired(struct vcpu *v, u64 now)
 	 * re-armed by the entry path. */
 	if (!l->timer_deadline || now < l->timer_deadline)
 		return;
+	TRACE_TIMER_FIRE(v, now);
 	u32 lvt = vlapic_reg(l, APIC_LVT_TIMER);
 	if (!(lvt & APIC_LVT_MASKED)) {
 		/* A vector 0-15 is not delivered: "Receive Illegal Vector" ("Error Handling"). */
@@ -163,6 +168,7 @@ bool vlapic_write_tsc_deadline(struct vcpu *v, u64 val, s64 tsc_offset)
 	u64 now = rdtsc();
 	u64 guest_now = now + (u64)tsc_offset;
 	l->timer_deadline = !val ? 0 : val <= guest_now ? now : now + (val - guest_now);
+	TRACE(TEV_TIMER_ARM, v, l->timer_deadline, 0);
 	if (val && val <= guest_now)
 		vlapic_timer_expired(v, now);   /* already due: deliver before the next entry */
 	else
@@ -281,6 +287,7 @@ static void send_ipi(struct vcpu *v, u32 lo, u32 dest)
 		return;   /* INIT level de-assert: no effect on modern processors */
 	if (!vlapic_x2apic(l))
 		dest >>= 24;
+	TRACE_SOURCE(TSRC_IPI);
 	vlapic_deliver(v->vm, v, sh, dest, lo & ICR_LOGICAL, dm, vec, false);
 }
 
@@ -364,6 +371,7 @@ bool vlapic_write(struct vcpu *v, u32 off, u64 val64)
 			return false;
 		bool level;
 		int vec = vlapic_eoi(l, &level);
+		TRACE(TEV_EOI, v, vec, 0);
 		vlapic_eoi_vector(v, vec, level);
 		return true;
 	}
@@ -435,6 +443,7 @@ bool vlapic_write(struct vcpu *v, u32 off, u64 val64)
 			vlapic_error(v, ESR_SEND_ILLEGAL_VECTOR);
 			return true;
 		}
+		TRACE_SOURCE(TSRC_IPI);
 		vcpu_post_irq(v, (u8)val, false);
 		return true;
 	}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* hv/init/cmdline.c cmdline_parse, and hv/lib/format.c parse_u64 and hv_snprintf. */
 #include "tests/unit/support.h"
+#include "hv/trace/trace.h"
 #include "hv/init/config.h"
 #include "hv/irq/msi.h"
 #include "hv/lib/lib.h"
@@ -912,6 +913,24 @@ static void isolation_options(void **state)
 	parse_bad("idle_timeout=3600001", "option 'idle_timeout'", NULL);
 }
 
+/* trace= (event names, hv/trace/ring.c) and trace_buf= (records per CPU). */
+static void trace_options(void **state)
+{
+	(void)state;
+	parse_ok("vm=a,kernel=k");
+	assert_int_equal(cfg.trace_mask, 0);
+	assert_int_equal(cfg.trace_records, 65536);
+	parse_ok("trace=exit,entry+post trace_buf=1024 vm=a,kernel=k");
+	assert_int_equal(cfg.trace_mask, TRACE_BIT(TEV_EXIT) | TRACE_BIT(TEV_ENTRY) | TRACE_BIT(TEV_POST));
+	assert_int_equal(cfg.trace_records, 1024);
+	parse_ok("trace=all vm=a,kernel=k");
+	assert_int_equal(cfg.trace_mask, TRACE_ALL);
+	parse_bad("trace=exit,bogus", "malformed value 'exit,bogus' for option 'trace' (unknown event 'bogus'", NULL);
+	parse_bad("trace=", "option 'trace'", NULL);
+	parse_bad("trace_buf=8", "option 'trace_buf'", "16 to 16777216");
+	parse_bad("trace_buf=16777217", "option 'trace_buf'", NULL);
+}
+
 /* vm=...,reboot=: stop (the default); restart is refused by name. */
 static void reboot_key(void **state)
 {
@@ -1146,6 +1165,7 @@ int main(void)
 		cmocka_unit_test(sched_options),
 		cmocka_unit_test(parse_u64_numbers),
 		cmocka_unit_test(parse_u64_honours_len),
+		cmocka_unit_test(trace_options),
 		cmocka_unit_test(snprintf_integers),
 		cmocka_unit_test(snprintf_strings_and_others),
 		cmocka_unit_test(snprintf_truncation),
