@@ -17,6 +17,10 @@
  * (a reset, then ACKNOWLEDGE and DRIVER) reads back through the BAR, a notification
  * through it completes a request; settings the driver must not use (length 3, a
  * misaligned offset, another BAR, beyond the BAR) access nothing.
+ * test=retarget: the MSI route cache's target vCPU follows the guest's APIC ID: after
+ * the vCPU renumbers its xAPIC ID, queue 0's vector (still naming the old ID) reaches
+ * nobody (the request completes without an interrupt); once the table entry names the
+ * new ID, and again after both are put back, interrupts arrive.
  * test=hostile: every malformed-request class (docs/INTERFACES.md, "virtio-blk"): the
  * documented status, or NEEDS_RESET with a configuration interrupt followed by a reset
  * and a good request.
@@ -570,6 +574,53 @@ static void pcicfg(void)
 	report(st == 0 && check_block(buf, 3, 0x5a), "pcicfg: the device still works");
 }
 
+/* ---- test=retarget ---- */
+
+/* One read of block 0 on queue 0 with interrupts on: did it complete, and how many
+ * interrupts came (the reaper runs here if none did). */
+static bool retarget_req(u32 *irqs_seen)
+{
+	struct vdrv_queue *q0 = vdrv.q[0];
+	u32 irqs = q0->irqs;
+	vdrv_add(0, 0, VIRTIO_BLK_T_IN, 0, q0->data[0], VDRV_BLOCK, false);
+	vdrv_kick(0);
+	sti();
+	bool used = wait_until(*(volatile u16 *)&q0->used->idx != q0->last_used || q0->slot[0].done, TIMEOUT_US);
+	udelay(1000);
+	cli();
+	*irqs_seen = q0->irqs - irqs;
+	vdrv_reap(0);
+	return used && q0->slot[0].done && q0->slot[0].status == 0;
+}
+
+/* Queue 0's MSI-X entry (1) names APIC ID id: masked while rewritten (the driver's rule). */
+static void retarget_entry(u32 id)
+{
+	volatile u32 *e = vdrv_msix_entry(1);
+	e[3] = 1;
+	e[0] = 0xfee00000u | id << 12;
+	e[3] = 0;
+}
+
+static void retarget(void)
+{
+	u32 me = apic_read(APIC_ID) >> 24, n0, n1, n2, n3;
+	bool ok0 = retarget_req(&n0);
+	apic_write(APIC_ID, (me + 5) << 24);
+	u32 now = apic_read(APIC_ID) >> 24;
+	bool ok1 = retarget_req(&n1);
+	report(ok0 && n0 == 1 && now == me + 5 && ok1 && n1 == 0,
+	       "retarget: after the APIC ID changed %u -> %u, the vector naming %u reaches nobody (%u, %u interrupts)",
+	       me, now, me, n0, n1);
+	retarget_entry(me + 5);
+	bool ok2 = retarget_req(&n2);
+	report(ok2 && n2 == 1, "retarget: the entry rewritten to APIC ID %u: the interrupt arrives (%u)", me + 5, n2);
+	apic_write(APIC_ID, me << 24);
+	retarget_entry(me);
+	bool ok3 = retarget_req(&n3);
+	report(ok3 && n3 == 1, "retarget: APIC ID and entry back to %u: the interrupt arrives (%u)", me, n3);
+}
+
 /* ---- test=hostile ---- */
 
 static struct virtq_desc big_table[300] __attribute__((aligned(16)));
@@ -780,6 +831,8 @@ int main(void)
 		bench();
 	else if (t && !strcmp(t, "pcicfg"))
 		pcicfg();
+	else if (t && !strcmp(t, "retarget"))
+		retarget();
 	else
 		normal();
 	return report_summary();
