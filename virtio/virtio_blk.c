@@ -84,10 +84,9 @@
  * kick; once it has had nothing to do for iopoll_us, the I/O CPU asks for notifications
  * again (vq_notify_on: avail_event = last_avail with EVENT_IDX, else the NO_NOTIFY flag
  * cleared; 2.7.10 "Available Buffer Notification Suppression"), re-reads the available
- * index after a full barrier (2.7.13.4 "Notifying The Device": the driver "MUST perform
- * a suitable memory barrier before reading" avail_event or the flags, after it updated
- * idx; so either the driver sees the request and notifies or the re-read sees its
- * buffer) and stops polling the queue until its next kick rings the doorbell. In-flight
+ * index after a full barrier (2.7.13.4 "Notifying The Device": the driver updates idx,
+ * then, after a memory barrier, reads avail_event or the flags; so either the driver
+ * sees the request and notifies or the re-read sees its buffer) and stops polling the queue until its next kick rings the doorbell. In-flight
  * requests (disk_latency=) keep a queue polled. iopoll_us=0 polls every queue of a live
  * device for ever, kicked or not.
  *
