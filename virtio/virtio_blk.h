@@ -21,10 +21,12 @@ bool virtio_blk_create(struct vm *vm, const struct vm_config *cfg, const void *i
 		       size_t errlen);
 /* Two console lines of the device's counters, when vm has the device. */
 void virtio_blk_print_stats(struct vm *vm);
-/* iocpu=: requests of every disk are completed by CPU c (before the VMs are created). */
+/* iocpu=: requests of every disk are completed by CPU c (before the VMs are created);
+ * iopoll_us=: a queue idle that long is no longer polled until its next kick (0: always
+ * polled). */
 struct cpu;
-void virtio_blk_set_iocpu(struct cpu *c);
-/* The I/O CPU's loop: poll every disk's queues, for ever (docs/INTERFACES.md). */
+void virtio_blk_set_iocpu(struct cpu *c, u32 iopoll_us);
+/* The I/O CPU's loop: poll the disks' queues, for ever (docs/INTERFACES.md). */
 void virtio_blk_iocpu_loop(void) __noreturn;
 
 #endif

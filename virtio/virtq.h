@@ -137,6 +137,14 @@ void vq_defer(struct vq *q);
  * Suppression": both are only hints; a notification that still comes is harmless). */
 void vq_poll_mode(struct vq *q);
 
+/* The device stops polling (iopoll_us=): available-buffer notifications are asked for
+ * again (with EVENT_IDX avail_event = last_avail, else VIRTQ_USED_F_NO_NOTIFY cleared),
+ * full barrier, then the available index is read again: true when buffers arrived
+ * before the driver could see the request (2.7.10: the driver reads avail_event or
+ * flags only after publishing its index), so the caller keeps polling; false: the
+ * driver's next buffer notifies. */
+bool vq_notify_on(struct vq *q);
+
 const char *vq_err_name(enum vq_err e);
 const char *vq_seg_err_name(enum vq_seg_err e);
 

@@ -12,6 +12,15 @@
  * stays); with cpus=2 a second queue driven by vCPU 1 at the same time, its vector on
  * vCPU 1. Interrupts and notifications per request are printed and bounded.
  * test=bench: the load generator of tools/bench-io (bench() below).
+ * test=pcicfg: the VIRTIO_PCI_CAP_PCI_CFG window (4.1.4.9): common and device
+ * configuration read through it equal the BAR's, device_status written through it
+ * (a reset, then ACKNOWLEDGE and DRIVER) reads back through the BAR, a notification
+ * through it completes a request; settings the driver must not use (length 3, a
+ * misaligned offset, another BAR, beyond the BAR) access nothing.
+ * test=retarget: the MSI route cache's target vCPU follows the guest's APIC ID: after
+ * the vCPU renumbers its xAPIC ID, queue 0's vector (still naming the old ID) reaches
+ * nobody (the request completes without an interrupt); once the table entry names the
+ * new ID, and again after both are put back, interrupts arrive.
  * test=hostile: every malformed-request class (docs/INTERFACES.md, "virtio-blk"): the
  * documented status, or NEEDS_RESET with a configuration interrupt followed by a reset
  * and a good request.
@@ -487,6 +496,131 @@ static int bench(void)
 	return 0;
 }
 
+/* ---- test=pcicfg ---- */
+
+static u32 window_read(u8 bar, u32 off, u32 len)
+{
+	vdrv_window_set(bar, off, len);
+	u32 v = vdrv_window_data_read();
+	return len == 4 ? v : v & ((1u << (8 * len)) - 1);
+}
+
+static void window_write(u8 bar, u32 off, u32 len, u32 v)
+{
+	vdrv_window_set(bar, off, len);
+	vdrv_window_data_write(v);
+}
+
+static void pcicfg(void)
+{
+	if (!vdrv.pcicfg_cap) {
+		report(false, "pcicfg: VIRTIO_PCI_CAP_PCI_CFG present");
+		return;
+	}
+	volatile u8 *c = vdrv.common;
+	u32 hdr = vdrv_cfg_read32(vdrv.slot_nr, vdrv.pcicfg_cap);
+	report((hdr & 0xff) == 0x09 && ((hdr >> 16) & 0xff) == 20 && (hdr >> 24) == VIRTIO_PCI_CAP_PCI_CFG,
+	       "pcicfg: vendor capability at 0x%x, length 20, cfg_type 5", vdrv.pcicfg_cap);
+	/* Reads: the common configuration and the device configuration, each width. */
+	*(volatile u32 *)(c + VIRTIO_PCI_COMMON_DFSELECT) = 1;
+	u32 df_bar = *(volatile u32 *)(c + VIRTIO_PCI_COMMON_DF);
+	u32 df_win = window_read(0, VIRTIO_PCI_COMMON_DF, 4);
+	u16 nq_win = (u16)window_read(0, VIRTIO_PCI_COMMON_NUMQ, 2);
+	u8 st_win = (u8)window_read(0, VIRTIO_PCI_COMMON_STATUS, 1);
+	u32 cap_lo = window_read(0, (u32)(vdrv.devcfg - vdrv.bar), 4);
+	report(df_win == df_bar && nq_win == *(volatile u16 *)(c + VIRTIO_PCI_COMMON_NUMQ) &&
+	       st_win == vdrv_status() && cap_lo == (u32)vdrv.capacity,
+	       "pcicfg: reads equal the BAR's: device_feature[1] 0x%x, num_queues %u, device_status 0x%x, capacity %u",
+	       df_win, nq_win, st_win, cap_lo);
+	/* Writes: device_status through the window. */
+	window_write(0, VIRTIO_PCI_COMMON_STATUS, 1, 0);
+	u8 after_reset = vdrv_status();
+	window_write(0, VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE);
+	u8 ack = vdrv_status();
+	window_write(0, VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	u8 drv = vdrv_status();
+	report(after_reset == 0 && ack == VIRTIO_STATUS_ACKNOWLEDGE &&
+	       drv == (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER) &&
+	       (u8)window_read(0, VIRTIO_PCI_COMMON_STATUS, 1) == drv,
+	       "pcicfg: device_status written through the window reads back through the BAR (0x%x, 0x%x, 0x%x)",
+	       after_reset, ack, drv);
+	report(reinit(), "pcicfg: re-initialised after the reset through the window");
+	/* A notification through the window (2 bytes, queue 0 at its notify offset). */
+	struct vdrv_queue *q0 = vdrv.q[0];
+	u8 *buf = q0->data[0];
+	fill_block(buf, 3, 0x5a);
+	vdrv_add(0, 0, VIRTIO_BLK_T_OUT, 3 * SECTORS_PER_BLOCK, buf, VDRV_BLOCK, false);
+	window_write(0, (u32)(vdrv.notify_base - vdrv.bar), 2, 0);
+	bool done = vdrv_wait(0, 0, 2000000);
+	memset(buf, 0, VDRV_BLOCK);
+	int st = vdrv_rw(0, 0, VIRTIO_BLK_T_IN, 3 * SECTORS_PER_BLOCK, buf, VDRV_BLOCK, false);
+	report(done && q0->slot[0].status == 0 && st == 0 && check_block(buf, 3, 0x5a),
+	       "pcicfg: a notification through the window completes a write (read back verified)");
+	/* Settings the driver must not use: nothing is accessed; pci_cfg_data keeps what
+	 * was last stored in it. */
+	u8 live = vdrv_status();
+	window_write(0, VIRTIO_PCI_COMMON_STATUS, 3, 0);        /* length 3 */
+	u32 kept = vdrv_window_data_read();
+	window_write(0, VIRTIO_PCI_COMMON_STATUS + 1, 2, 0);    /* offset not a multiple of 2 */
+	window_write(1, VIRTIO_PCI_COMMON_STATUS, 1, 0);        /* BAR1: unimplemented */
+	window_write(0, 0x8000, 4, 0);                          /* beyond the 32 KiB BAR */
+	vdrv_window_set(0, VIRTIO_PCI_COMMON_Q_SELECT, 4);        /* 0x16: not a multiple of 4 */
+	vdrv_window_data_write(0x11223344);                     /* misaligned: dropped */
+	u32 stale = vdrv_window_data_read();                    /* misaligned: no read either */
+	report(vdrv_status() == live && (live & VIRTIO_STATUS_DRIVER_OK) && kept == 0 && stale == 0x11223344,
+	       "pcicfg: length 3, a misaligned offset, BAR1 and beyond the BAR access nothing (status 0x%x, "
+	       "data 0x%x, 0x%x)", vdrv_status(), kept, stale);
+	st = vdrv_rw(0, 0, VIRTIO_BLK_T_IN, 3 * SECTORS_PER_BLOCK, buf, VDRV_BLOCK, false);
+	report(st == 0 && check_block(buf, 3, 0x5a), "pcicfg: the device still works");
+}
+
+/* ---- test=retarget ---- */
+
+/* One read of block 0 on queue 0 with interrupts on: did it complete, and how many
+ * interrupts came (the reaper runs here if none did). */
+static bool retarget_req(u32 *irqs_seen)
+{
+	struct vdrv_queue *q0 = vdrv.q[0];
+	u32 irqs = q0->irqs;
+	vdrv_add(0, 0, VIRTIO_BLK_T_IN, 0, q0->data[0], VDRV_BLOCK, false);
+	vdrv_kick(0);
+	sti();
+	bool used = wait_until(*(volatile u16 *)&q0->used->idx != q0->last_used || q0->slot[0].done, TIMEOUT_US);
+	udelay(1000);
+	cli();
+	*irqs_seen = q0->irqs - irqs;
+	vdrv_reap(0);
+	return used && q0->slot[0].done && q0->slot[0].status == 0;
+}
+
+/* Queue 0's MSI-X entry (1) names APIC ID id: masked while rewritten (the driver's rule). */
+static void retarget_entry(u32 id)
+{
+	volatile u32 *e = vdrv_msix_entry(1);
+	e[3] = 1;
+	e[0] = 0xfee00000u | id << 12;
+	e[3] = 0;
+}
+
+static void retarget(void)
+{
+	u32 me = apic_read(APIC_ID) >> 24, n0, n1, n2, n3;
+	bool ok0 = retarget_req(&n0);
+	apic_write(APIC_ID, (me + 5) << 24);
+	u32 now = apic_read(APIC_ID) >> 24;
+	bool ok1 = retarget_req(&n1);
+	report(ok0 && n0 == 1 && now == me + 5 && ok1 && n1 == 0,
+	       "retarget: after the APIC ID changed %u -> %u, the vector naming %u reaches nobody (%u, %u interrupts)",
+	       me, now, me, n0, n1);
+	retarget_entry(me + 5);
+	bool ok2 = retarget_req(&n2);
+	report(ok2 && n2 == 1, "retarget: the entry rewritten to APIC ID %u: the interrupt arrives (%u)", me + 5, n2);
+	apic_write(APIC_ID, me << 24);
+	retarget_entry(me);
+	bool ok3 = retarget_req(&n3);
+	report(ok3 && n3 == 1, "retarget: APIC ID and entry back to %u: the interrupt arrives (%u)", me, n3);
+}
+
 /* ---- test=hostile ---- */
 
 static struct virtq_desc big_table[300] __attribute__((aligned(16)));
@@ -695,6 +829,10 @@ int main(void)
 		hostile();
 	else if (t && !strcmp(t, "bench"))
 		bench();
+	else if (t && !strcmp(t, "pcicfg"))
+		pcicfg();
+	else if (t && !strcmp(t, "retarget"))
+		retarget();
 	else
 		normal();
 	return report_summary();

@@ -114,6 +114,8 @@ bool vdrv_probe(void)
 				vdrv.isr = at;
 			else if (type == VIRTIO_PCI_CAP_DEVICE_CFG)
 				vdrv.devcfg = at;
+			else if (type == VIRTIO_PCI_CAP_PCI_CFG && !vdrv.pcicfg_cap)
+				vdrv.pcicfg_cap = p;
 			else if (type == VIRTIO_PCI_CAP_NOTIFY_CFG) {
 				vdrv.notify_base = at;
 				vdrv.notify_mult = vdrv_cfg_read32(s, p + 16);
@@ -361,4 +363,22 @@ int vdrv_rw(unsigned q, unsigned s, u32 type, u64 sector, void *buf, u32 len, bo
 	if (!vdrv_wait(q, s, 2000000))
 		return -1;
 	return vdrv.q[q]->slot[s].status;
+}
+
+void vdrv_window_set(u8 bar, u32 off, u32 len)
+{
+	u8 p = vdrv.pcicfg_cap;
+	vdrv_cfg_write32(vdrv.slot_nr, p + 4, bar);   /* bar; id and padding are read-only */
+	vdrv_cfg_write32(vdrv.slot_nr, p + 8, off);
+	vdrv_cfg_write32(vdrv.slot_nr, p + 12, len);
+}
+
+u32 vdrv_window_data_read(void)
+{
+	return vdrv_cfg_read32(vdrv.slot_nr, vdrv.pcicfg_cap + 16);
+}
+
+void vdrv_window_data_write(u32 v)
+{
+	vdrv_cfg_write32(vdrv.slot_nr, vdrv.pcicfg_cap + 16, v);
 }

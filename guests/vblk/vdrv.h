@@ -54,6 +54,7 @@ struct vdrv {
 	volatile u8 *common, *isr, *devcfg, *notify_base;
 	u32 notify_mult;
 	u8 msix_cap;
+	u8 pcicfg_cap;           /* VIRTIO_PCI_CAP_PCI_CFG (4.1.4.9), 0 = not found */
 	u64 dev_features, features;
 	u16 nq;                  /* queues in use */
 	u16 dev_nq;              /* num_queues the device offers */
@@ -99,6 +100,11 @@ unsigned vdrv_reap(unsigned q);
 int vdrv_rw(unsigned q, unsigned s, u32 type, u64 sector, void *buf, u32 len, bool indirect);
 /* Wait until slot s of queue q completes (interrupts enabled while waiting). */
 bool vdrv_wait(unsigned q, unsigned s, u64 us);
+/* The PCI_CFG window (4.1.4.9): set cap.bar/offset/length, then read or write
+ * pci_cfg_data with a 32-bit configuration access (its first len bytes count). */
+void vdrv_window_set(u8 bar, u32 off, u32 len);
+u32 vdrv_window_data_read(void);
+void vdrv_window_data_write(u32 v);
 /* MSI-X table entry n (BAR0 + the table offset). */
 volatile u32 *vdrv_msix_entry(unsigned n);
 u32 vdrv_msix_pba(void);

@@ -335,6 +335,7 @@ bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t
 	cfg->sched.slice_us = 1000;
 	cfg->trace_records = 65536;
 	cfg->iocpu = -1;
+	cfg->iopoll_us = 50;
 	cfg->sched.spread = false;
 	if (err && errlen)
 		err[0] = '\0';
@@ -474,6 +475,12 @@ bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t
 			else
 				return set_err(err, errlen, "malformed value '%s' for option 'iocpu' (a CPU index 0-63, or off)",
 					       val ? val : "");
+		} else if (!strcmp(tok, "iopoll_us")) {
+			u64 n;
+			if (!val || !parse_u64(val, strlen(val), false, &n) || n > 1000000)
+				return set_err(err, errlen, "malformed value '%s' for option 'iopoll_us' "
+					       "(microseconds, 0 to 1000000; 0 = poll for ever)", val ? val : "");
+			cfg->iopoll_us = (u32)n;
 		} else if (!strcmp(tok, "msi_delivery")) {
 			if (val && !strcmp(val, "direct"))
 				cfg->msi_delivery = MSI_DELIVERY_DIRECT;

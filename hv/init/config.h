@@ -125,6 +125,9 @@ struct hv_config {
 	s32 iocpu;
 	u8 msi_delivery;    /* msi_delivery=: enum msi_delivery (hv/irq/msi.h) */
 	bool iommu_selftest;  /* run the VT-d self-test (drivers/iommu/selftest.c) and power off */
+	/* iopoll_us=N: the I/O CPU stops polling a queue idle this long (re-enables its
+	 * notifications) until the next kick; 0 = poll for ever */
+	u32 iopoll_us;
 };
 
 /* Parse a command line. On error returns false with a message naming the bad item. */

@@ -280,8 +280,9 @@ void boot_main(u32 magic, u32 info)
 		/* It stays in VMX operation but takes no vCPU: placement, balancing, wakeups
 		 * and the idle check skip it. */
 		cpus[cfg.iocpu].virt_on = false;
-		virtio_blk_set_iocpu(&cpus[cfg.iocpu]);
-		printk("iocpu: CPU %d completes virtio-blk requests by polling their queues (runs no vCPU)\n", cfg.iocpu);
+		virtio_blk_set_iocpu(&cpus[cfg.iocpu], cfg.iopoll_us);
+		printk("iocpu: CPU %d completes virtio-blk requests by polling their queues (runs no vCPU), iopoll_us=%u\n",
+		       cfg.iocpu, cfg.iopoll_us);
 	}
 	for (u32 i = 0; i < cfg.nr_vms; i++)
 		if (cfg.vms[i].disk_latency && cfg.iocpu < 0) {

@@ -11,6 +11,7 @@
  * (HC_INFO_APIC_TIMER_HZ says so to the guest).
  */
 #include "hv/irq/vlapic.h"
+#include "hv/irq/msi.h"
 #include "hv/vm/vm.h"
 #include "hv/vm/hypercall.h"
 #include "hv/sched/sched.h"
@@ -233,6 +234,19 @@ static void deliver_one(struct vcpu *t, u8 dm, u8 vector, bool level)
 	}
 }
 
+struct vcpu *vlapic_phys_target(struct vm *vm, u32 dest)
+{
+	for (u32 i = 0; i < vm->nr_vcpus; i++)
+		if (vlapic_match_dest(&vm->vcpus[i]->lapic, dest, false))
+			return vm->vcpus[i];
+	return NULL;
+}
+
+void vlapic_deliver_to(struct vcpu *t, u8 dm, u8 vector, bool level)
+{
+	deliver_one(t, dm, vector, level);
+}
+
 void vlapic_deliver(struct vm *vm, struct vcpu *src, u32 shorthand, u32 dest, bool logical,
 		    u8 dm, u8 vector, bool level)
 {
@@ -356,6 +370,7 @@ bool vlapic_write(struct vcpu *v, u32 off, u64 val64)
 		 * what the guest reads back and where its IPIs go agree, with APICv (the CPU
 		 * stored it) and without (stored here). */
 		vlapic_set_reg(l, APIC_ID, val & 0xff000000);
+		msi_apic_changed(v->vm);
 		return true;
 	case APIC_VERSION:
 	case APIC_PPR:
@@ -379,11 +394,13 @@ bool vlapic_write(struct vcpu *v, u32 off, u64 val64)
 		if (x2)
 			return false;
 		vlapic_set_reg(l, APIC_LDR, val & 0xff000000);
+		msi_apic_changed(v->vm);
 		return true;
 	case APIC_DFR:
 		if (x2)
 			return false;
 		vlapic_set_reg(l, APIC_DFR, val | 0x0fffffff);
+		msi_apic_changed(v->vm);
 		return true;
 	case APIC_SVR:
 		vlapic_set_reg(l, APIC_SVR, val & 0x1ff);
@@ -518,6 +535,7 @@ bool vlapic_set_base(struct vcpu *v, u64 val)
 		l->apic_base = val;
 		timer_disarm(v);
 	}
+	msi_apic_changed(v->vm);
 	arch_apic_mode_changed(v);
 	return true;
 }

@@ -192,6 +192,7 @@ struct vm {
 	 * against the CPU's capabilities). */
 	bool apicv, ptimer, fastpath, elide;
 	u32 lowest_rr;             /* lowest-priority delivery round robin */
+	u32 apic_gen;              /* bumped when an APIC ID/LDR/DFR/mode changes (vlapic_routing_changed) */
 	u8 nv;                     /* its notification vector: VECTOR_POSTED, or its own (sched_notification_vector) */
 	u32 yield_rr;              /* directed yield: round robin from the last boosted vCPU */
 	struct vcpu *vcpus[MAX_VCPUS_PER_VM];

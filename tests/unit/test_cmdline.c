@@ -464,7 +464,7 @@ static void vm_disk(void **state)
 	parse_bad("vm=a,kernel=k,disk_ro=yes", "vm 'a': bad disk_ro 'yes' (on or off)", NULL);
 }
 
-/* iocpu=, msi_delivery= and the vm= key disk_latency=. */
+/* iocpu=, iopoll_us=, msi_delivery= and the vm= key disk_latency=. */
 static void io_options(void **state)
 {
 	(void)state;
@@ -486,6 +486,15 @@ static void io_options(void **state)
 	parse_bad("vm=a,kernel=k,disk_latency=1000000001", "vm 'a': bad disk_latency '1000000001' (TSC ticks, 0 to 1000000000)",
 		  NULL);
 	parse_bad("vm=a,kernel=k,disk_latency=5us", "vm 'a': bad disk_latency '5us'", NULL);
+	/* iopoll_us=: 50 by default, 0 = poll for ever. */
+	parse_ok("vm=a,kernel=k");
+	assert_int_equal(cfg.iopoll_us, 50);
+	parse_ok("iopoll_us=0 vm=a,kernel=k");
+	assert_int_equal(cfg.iopoll_us, 0);
+	parse_ok("iopoll_us=1000000 vm=a,kernel=k");
+	assert_int_equal(cfg.iopoll_us, 1000000);
+	parse_bad("iopoll_us=1000001 vm=a,kernel=k", "malformed value '1000001' for option 'iopoll_us' (microseconds", NULL);
+	parse_bad("iopoll_us=fast vm=a,kernel=k", "malformed value 'fast' for option 'iopoll_us'", NULL);
 }
 
 static void vm_bad_names(void **state)

@@ -30,6 +30,29 @@ void vlapic_deliver(struct vm *v, struct vcpu *src, u32 shorthand, u32 dest, boo
 	msgs[nmsgs++] = (struct msg){ shorthand, dest, logical, dm, vector, level };
 }
 
+/* The vLAPIC's physical-destination lookup over a table of APIC IDs the test sets
+ * (vCPU i has apic_ids[i]); every lookup is counted. */
+static struct vcpu fake_vcpu[4];
+static u32 apic_ids[4];
+static unsigned lookups;
+
+struct vcpu *vlapic_phys_target(struct vm *v, u32 dest)
+{
+	assert_ptr_equal(v, &vm);
+	lookups++;
+	for (unsigned i = 0; i < ARRAY_SIZE(fake_vcpu); i++)
+		if (apic_ids[i] == dest)
+			return &fake_vcpu[i];
+	return NULL;
+}
+
+/* A message to one vCPU: recorded with the vCPU's index as dest. */
+void vlapic_deliver_to(struct vcpu *t, u8 dm, u8 vector, bool level)
+{
+	assert_true(nmsgs < ARRAY_SIZE(msgs));
+	msgs[nmsgs++] = (struct msg){ 0x100, (u32)(t - fake_vcpu), false, dm, vector, level };
+}
+
 /* hv/host/work.c: items are kept until the test runs them, with the CPU they were
  * queued on. */
 struct item {
@@ -54,6 +77,9 @@ static int setup(void **state)
 	memset(&vm, 0, sizeof(vm));
 	nmsgs = 0;
 	nitems = 0;
+	lookups = 0;
+	for (unsigned i = 0; i < ARRAY_SIZE(apic_ids); i++)
+		apic_ids[i] = i;
 	return 0;
 }
 
@@ -155,6 +181,7 @@ static void route_direct(void **state)
 	assert_int_equal(r.msg.vector, 0x61);
 	assert_int_equal(msi_route_deliver(&vm, &r), MSI_OK);
 	assert_int_equal(nmsgs, 1);
+	assert_int_equal(msgs[0].sh, 0x100);   /* to the cached target vCPU 3 */
 	assert_int_equal(msgs[0].dest, 3);
 	assert_int_equal(msgs[0].vector, 0x61);
 	assert_int_equal(msgs[0].dm, DM_FIXED);
@@ -205,6 +232,64 @@ static void route_deferred(void **state)
 	assert_ptr_equal(items[2].c, &c0);
 }
 
+/* The target vCPU of a fixed physical route is looked up once, and again only after
+ * the pair is rewritten or the VM's APIC generation moved (an APIC ID, LDR, DFR or
+ * mode changed: vlapic_routing_changed). */
+static void route_target_cache(void **state)
+{
+	(void)state;
+	struct msi_route r;
+	memset(&r, 0, sizeof(r));
+	msi_route_set(&r, 0xfee02000, 0x0041);   /* physical destination 2, fixed, vector 0x41 */
+	assert_true(r.cacheable);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(msi_route_deliver(&vm, &r), MSI_OK);
+	assert_int_equal(lookups, 1);
+	assert_int_equal(vm.msi.target_lookups, 1);
+	assert_int_equal(nmsgs, 5);
+	assert_int_equal(msgs[4].dest, 2);
+	/* The guest renumbers: APIC ID 2 now belongs to vCPU 1. Without a generation bump
+	 * the cached target stands (the vLAPIC bumps on every such write). */
+	apic_ids[2] = 9;
+	apic_ids[1] = 2;
+	msi_route_deliver(&vm, &r);
+	assert_int_equal(msgs[5].dest, 2);
+	assert_int_equal(lookups, 1);
+	msi_apic_changed(&vm);
+	msi_route_deliver(&vm, &r);
+	assert_int_equal(lookups, 2);
+	assert_int_equal(msgs[6].dest, 1);
+	msi_route_deliver(&vm, &r);
+	assert_int_equal(lookups, 2);
+	assert_int_equal(msgs[7].dest, 1);
+	/* No vCPU with the ID: nothing delivered, and that too is cached. */
+	apic_ids[1] = 7;
+	msi_apic_changed(&vm);
+	msi_route_deliver(&vm, &r);
+	msi_route_deliver(&vm, &r);
+	assert_int_equal(nmsgs, 8);
+	assert_int_equal(lookups, 3);
+	assert_int_equal(vm.msi.routed, 10);
+	/* Rewriting the pair forgets the target. */
+	msi_route_set(&r, 0xfee00000, 0x0042);   /* destination 0 */
+	msi_route_deliver(&vm, &r);
+	assert_int_equal(lookups, 4);
+	assert_int_equal(msgs[8].dest, 0);
+	assert_int_equal(msgs[8].vector, 0x42);
+	/* Logical, lowest priority and broadcast messages are resolved per message by
+	 * vlapic_deliver: no cached target. */
+	msi_route_set(&r, 0xfee01004, 0x0043);   /* logical */
+	assert_false(r.cacheable);
+	msi_route_set(&r, 0xfee01000, 0x0143);   /* lowest priority */
+	assert_false(r.cacheable);
+	msi_route_set(&r, 0xfeeff000, 0x0043);   /* physical 0xff: broadcast */
+	assert_false(r.cacheable);
+	msi_route_deliver(&vm, &r);
+	assert_int_equal(msgs[9].sh, SH_NONE);
+	assert_int_equal(msgs[9].dest, 0xff);
+	assert_int_equal(lookups, 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +300,7 @@ int main(void)
 		cmocka_unit_test_setup(deliver_and_count, setup),
 		cmocka_unit_test_setup(route_direct, setup),
 		cmocka_unit_test_setup(route_deferred, setup),
+		cmocka_unit_test_setup(route_target_cache, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

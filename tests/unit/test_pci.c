@@ -35,6 +35,21 @@ void vlapic_deliver(struct vm *v, struct vcpu *src, u32 shorthand, u32 dest, boo
 	msgs[nmsgs++] = (struct msg){ dest, logical, dm, vector, level };
 }
 
+/* The vLAPIC's physical lookup for the MSI route cache: APIC ID = index; a message to
+ * the vCPU found is recorded like vlapic_deliver's. */
+static struct vcpu fake_vcpu[16];
+struct vcpu *vlapic_phys_target(struct vm *v, u32 dest)
+{
+	assert_ptr_equal(v, &vm);
+	return dest < ARRAY_SIZE(fake_vcpu) ? &fake_vcpu[dest] : NULL;
+}
+
+void vlapic_deliver_to(struct vcpu *t, u8 dm, u8 vector, bool level)
+{
+	assert_true(nmsgs < ARRAY_SIZE(msgs));
+	msgs[nmsgs++] = (struct msg){ (u32)(t - fake_vcpu), false, dm, vector, level };
+}
+
 /* hv/host/work.c (msi_delivery=deferred): run at once, counted. */
 static unsigned work_items;
 bool work_queue(struct cpu *c, work_fn fn, void *arg, u64 x, u64 y)
