@@ -49,6 +49,7 @@ UNIT_SRC_vectors := hv/host/vectors.c hv/lib/format.c
 UNIT_SRC_pit := hv/dev/i8254.c
 UNIT_SRC_lapic := hv/host/lapic.c hv/lib/format.c
 UNIT_SRC_virtq := virtio/virtq.c virtio/blk_req.c
+UNIT_SRC_vintr := arch/x86/vmx/vintr.c hv/irq/vlapic_regs.c hv/lib/format.c
 
 unit: $(UNIT_BINS)
 
