@@ -36,7 +36,7 @@ enum io_result vm_reset_request(struct vcpu *v, const char *how, unsigned value)
 			return IO_DONE;
 		}
 		vm_stop(vm, HV_STATUS_RESET, false, 0, "guest requested a reset through %s (written with 0x%x); "
-			"reboot=restart, but reboot_limit=%u restarts are done", how, value, vm->cfg->reboot_limit);
+			"reboot=restart, reboot_limit=%u reached", how, value, vm->cfg->reboot_limit);
 		return IO_STOPPED;
 	}
 	vm_stop(vm, HV_STATUS_RESET, false, 0, "guest requested a reset through %s (written with 0x%x); "
