@@ -304,11 +304,11 @@ void vm_print_counters(struct vm *vm)
 		const struct vcpu *v = vm->vcpus[i];
 		const struct vcpu_counters *c = &v->ctr;
 		printk("counters vm=%s vcpu=%u exits=%llu posted=%llu notify_ipis=%llu elided=%llu wakeups=%llu "
-		       "halts=%llu fastpath=%llu injected=%llu irq_windows=%u\n", vm->name, v->id,
+		       "halts=%llu fastpath=%llu injected=%llu irq_windows=%u reinjected=%llu\n", vm->name, v->id,
 		       (unsigned long long)v->exits_total, (unsigned long long)c->posted,
 		       (unsigned long long)c->notify_ipis, (unsigned long long)c->elided, (unsigned long long)c->wakeups,
 		       (unsigned long long)c->halts, (unsigned long long)c->fastpath, (unsigned long long)c->injected,
-		       v->exits[EXIT_REASON_INTERRUPT_WINDOW]);
+		       v->exits[EXIT_REASON_INTERRUPT_WINDOW], (unsigned long long)c->reinjected);
 		printk("sched vm=%s vcpu=%u switches=%llu preemptions=%llu blocks=%llu wake_vector=%llu "
 		       "wakeup_ticks=%llu runnable_ticks=%llu max_runnable_ticks=%llu ple_exits=%llu yields=%llu "
 		       "yields_wasted=%llu wake_poll=%llu run_ticks=%llu balanced=%llu wake_preempts=%llu remote_boosts=%llu\n", vm->name, v->id, (unsigned long long)c->ctx_switches,

@@ -54,6 +54,7 @@ struct vcpu_counters {
 	u64 wakeups;       /* woken from HLT */
 	u64 fastpath;      /* exits handled in the fastpath */
 	u64 injected;      /* interrupts injected by event injection (no APICv) */
+	u64 reinjected;    /* events re-injected after an exit during their delivery (IDT-vectoring) */
 	u64 elided;        /* notifications elided: target was the vCPU in the fastpath */
 	u64 halts;         /* HLT exits that blocked */
 	/* hv/sched/sched.c */

@@ -393,8 +393,10 @@ static u64 handle_exit_full(struct vcpu *v, u32 reason)
 	}
 	v->mode = VCPU_OUTSIDE_GUEST;
 	u32 idt = vmcs_read32(IDT_VECTORING_INFO_FIELD);
-	if (unlikely(idt & INTR_INFO_VALID))
+	if (unlikely(idt & INTR_INFO_VALID)) {
 		reinject(idt);
+		v->ctr.reinjected++;
+	}
 	if (likely(basic < NR_EXIT_REASONS)) {
 		v->exits[basic]++;
 		exit_handler_t h = exit_handlers[basic];
