@@ -370,6 +370,30 @@ static void reinject(u32 idt)
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info);
 }
 
+/* An EPT violation while an event was being delivered ("Information for VM Exits That
+ * Occur During Event Delivery": the IDT-vectoring information is valid): the access
+ * was the delivery's own (pushing the frame, reading the IDT, GDT or TSS), not the
+ * instruction's at RIP, which has not run. Outside RAM that is device memory or
+ * nothing; it cannot be emulated as an access of the instruction (mmio.c would decode
+ * the instruction at RIP, perform its access and move RIP past an instruction that
+ * never ran), so the VM is stopped with what was being delivered. In RAM it is a
+ * hypervisor EPT bug, reported as such by handle_ept_violation. */
+static bool __attribute__((noinline)) ept_violation_in_delivery(struct vcpu *v, u32 idt)
+{
+	u64 gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
+	if (gpa_to_hva(v->vm, gpa, 1))
+		return false;
+	static const char *const types[8] = { "external interrupt", "reserved", "NMI", "hardware exception",
+					      "software interrupt", "privileged software exception",
+					      "software exception", "other event" };
+	const struct gmap_entry *e = guest_map_find(&v->vm->map, gpa);
+	vm_fault(v, "EPT violation at GPA 0x%llx (%s) during the delivery of vector %u (%s): the guest's "
+		 "IDT, GDT, TSS or stack reaches outside RAM; not emulated", (unsigned long long)gpa,
+		 e ? guest_map_kind_name(e->kind) : "unassigned", idt & INTR_INFO_VECTOR_MASK,
+		 types[(idt & INTR_TYPE_MASK) >> 8]);
+	return true;
+}
+
 /* Every exit but the simple ones (vmx_exit_entry). */
 static u64 handle_exit_full(struct vcpu *v, u32 reason)
 {
@@ -396,6 +420,11 @@ static u64 handle_exit_full(struct vcpu *v, u32 reason)
 	if (unlikely(idt & INTR_INFO_VALID)) {
 		reinject(idt);
 		v->ctr.reinjected++;
+		if (basic == EXIT_REASON_EPT_VIOLATION && !(reason & EXIT_REASON_FAILED_ENTRY) &&
+		    ept_violation_in_delivery(v, idt)) {
+			v->exits[basic]++;
+			return 1;
+		}
 	}
 	if (likely(basic < NR_EXIT_REASONS)) {
 		v->exits[basic]++;
