@@ -358,13 +358,24 @@ static enum exit_action unexpected_exit(struct vcpu *v, u32 reason)
 }
 
 /* An event whose delivery the exit interrupted ("Information for VM Exits That Occur
- * During Event Delivery") is delivered again on the next entry. */
+ * During Event Delivery") is delivered again on the next entry. An NMI whose delivery
+ * was cut short leaves (virtual-)NMI blocking in effect at the exit ("Event Delivery
+ * and VM Exits": "virtual-NMI blocking is in effect before the VM exit commences"),
+ * and VM entry refuses to inject an NMI with blocking by NMI set ("Checks on Guest
+ * Non-Register State"); the NMI was not delivered, so the blocking is cleared (the
+ * SDM's advice for re-injecting from the IDT-vectoring information, "Handling of VM
+ * Exits Due to Exceptions" in "VMM Programming Considerations"). */
 static void reinject(u32 idt)
 {
 	u32 info = idt & (INTR_INFO_VECTOR_MASK | INTR_TYPE_MASK | INTR_INFO_DELIVER_CODE | INTR_INFO_VALID);
 	if (idt & INTR_INFO_DELIVER_CODE)
 		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, vmcs_read32(IDT_VECTORING_ERROR_CODE));
 	u32 type = idt & INTR_TYPE_MASK;
+	if (type == INTR_TYPE_NMI) {
+		u32 intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+		if (intr & INTR_BLOCK_NMI)
+			vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, intr & ~(u32)INTR_BLOCK_NMI);
+	}
 	if (type == INTR_TYPE_SW_INTR || type == INTR_TYPE_SW_EXCEPTION || type == INTR_TYPE_PRIV_SW_EXCEPTION)
 		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info);
