@@ -398,8 +398,8 @@ static bool __attribute__((noinline)) ept_violation_in_delivery(struct vcpu *v, 
 					      "software interrupt", "privileged software exception",
 					      "software exception", "other event" };
 	const struct gmap_entry *e = guest_map_find(&v->vm->map, gpa);
-	vm_fault(v, "EPT violation at GPA 0x%llx (%s) during the delivery of vector %u (%s): the guest's "
-		 "IDT, GDT, TSS or stack reaches outside RAM; not emulated", (unsigned long long)gpa,
+	vm_fault(v, "EPT violation at GPA 0x%llx (%s) during the delivery of vector %u (%s): IDT, GDT, "
+		 "TSS or stack outside RAM; not emulated", (unsigned long long)gpa,
 		 e ? guest_map_kind_name(e->kind) : "unassigned", idt & INTR_INFO_VECTOR_MASK,
 		 types[(idt & INTR_TYPE_MASK) >> 8]);
 	return true;
