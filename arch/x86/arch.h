@@ -112,6 +112,9 @@ bool arch_vm_init(struct vm *vm, char *err, size_t errlen);
  * AP waits for SIPI. */
 struct guest_entry_state;
 bool arch_vcpu_init(struct vcpu *v, const struct guest_entry_state *entry, char *err, size_t errlen);
+/* A VM restart (hv/vm/restart.c), on v's CPU with v loaded: the entry state again, as
+ * after power-on (APIC, pending events, timer, switched registers, FPU). */
+void arch_vcpu_reset(struct vcpu *v, const struct guest_entry_state *entry);
 /* Print the vCPU's guest state (its own CPU, the vCPU loaded). */
 void arch_dump_guest(struct vcpu *v);
 /* The vCPU's APIC moved between xAPIC and x2APIC mode (its own CPU). */

@@ -353,6 +353,7 @@ static void rtc_reset(struct vdev *dev)
 {
 	struct rtc *r = container_of(dev, struct rtc, dev);
 	struct vm *vm = dev->vm;
+	u64 f = spin_lock_irqsave(&dev->lock);   /* a VM restart resets it with its timer live */
 	u64 now = rdtsc();
 
 	memset(r->ram, 0, sizeof(r->ram));
@@ -387,6 +388,7 @@ static void rtc_reset(struct vdev *dev)
 	r->irq_line = false;
 	if (r->timer.armed)
 		dev_timer_stop(&r->timer);
+	spin_unlock_irqrestore(&dev->lock, f);
 }
 
 static void rtc_destroy(struct vdev *dev)

@@ -157,6 +157,7 @@ static bool parse_vm(const char *v, struct hv_config *cfg, char *err, size_t err
 	memset(vm, 0, sizeof(*vm));
 	vm->mem = MiB(16);
 	vm->vcpus = 1;
+	vm->reboot_limit = REBOOT_LIMIT_DEFAULT;
 
 	const char *p = v;
 	const char *end = v + strlen(v);
@@ -274,15 +275,20 @@ static bool parse_vm(const char *v, struct hv_config *cfg, char *err, size_t err
 				return set_err(err, errlen, "vm '%s': bad user_hc '%.*s' (on or off)", vm->name,
 					       (int)vlen, val);
 		} else if (klen == 6 && !strncmp(p, "reboot", 6)) {
-			/* hv/dev/reset.c; restarting a VM is not implemented (docs/INTERFACES.md) */
+			/* hv/dev/reset.c, hv/vm/restart.c */
 			if (vlen == 4 && !strncmp(val, "stop", 4))
 				vm->reboot = REBOOT_STOP;
 			else if (vlen == 7 && !strncmp(val, "restart", 7))
-				return set_err(err, errlen, "vm '%s': reboot=restart is not implemented (only reboot=stop)",
-					       vm->name);
+				vm->reboot = REBOOT_RESTART;
 			else
-				return set_err(err, errlen, "vm '%s': bad reboot '%.*s' (stop)", vm->name, (int)vlen,
-					       val);
+				return set_err(err, errlen, "vm '%s': bad reboot '%.*s' (stop or restart)", vm->name,
+					       (int)vlen, val);
+		} else if (klen == 12 && !strncmp(p, "reboot_limit", 12)) {
+			u64 n;
+			if (!parse_u64(val, vlen, false, &n) || n > REBOOT_LIMIT_MAX)
+				return set_err(err, errlen, "vm '%s': bad reboot_limit '%.*s' (0-%u)", vm->name,
+					       (int)vlen, val, REBOOT_LIMIT_MAX);
+			vm->reboot_limit = (u32)n;
 		} else if (klen == 4 && !strncmp(p, "cpus", 4)) {
 			if (!parse_cpu_list(val, vlen, &vm->cpu_mask))
 				return set_err(err, errlen, "vm '%s': bad cpus '%.*s' (e.g. 0, 0-1, 0+2)",

@@ -40,6 +40,7 @@ struct vm_config {
 	u32 pci_devs;     /* VM_PCI_*: emulated PCI functions behind its host bridge */
 	bool user_hc;     /* hypercalls from CPL > 0 allowed (else #UD) */
 	u8 reboot;        /* REBOOT_*: what a guest's reset request does (hv/dev/reset.c) */
+	u32 reboot_limit; /* reboot=restart: restarts allowed before the VM is stopped */
 	char initrd[FILE_NAME_MAX + 1];   /* a Linux kernel's initrd module; "" = none */
 	/* virtio-blk (virtio/virtio_blk.c): disk=FILE (a module's image) or disk=size:N */
 	char disk[FILE_NAME_MAX + 1];     /* the image module; "" = none */
@@ -51,6 +52,9 @@ struct vm_config {
 
 /* vm=...,reboot=: a reset the guest requests (0xCF9, keyboard controller, port 0x92). */
 #define REBOOT_STOP 0      /* the VM stops with HV_STATUS_RESET (the default) */
+#define REBOOT_RESTART 1   /* the VM restarts (hv/vm/restart.c), at most reboot_limit times */
+#define REBOOT_LIMIT_DEFAULT 3
+#define REBOOT_LIMIT_MAX 1000
 
 /* PCI functions a VM may get (vm=...,pci=LIST; hv/pci). */
 #define VM_PCI_TESTDEV BIT(0)   /* hv/pci/testdev.c at 00:02.0 */

@@ -214,6 +214,8 @@ static void deliver_one(struct vcpu *t, u8 dm, u8 vector, bool level)
 		vcpu_request(t, REQ_NMI);
 		break;
 	case DM_INIT:
+		if (__atomic_load_n(&t->vm->restart, __ATOMIC_SEQ_CST) != RESTART_NONE)
+			break;   /* the VM is restarting (hv/vm/restart.c) */
 		if (t->id == 0) {
 			/* A reset of the boot vCPU: nothing could start it again. */
 			vm_stop(t->vm, HV_STATUS_STOPPED, false, 0,
@@ -224,7 +226,7 @@ static void deliver_one(struct vcpu *t, u8 dm, u8 vector, bool level)
 		break;
 	case DM_SIPI:
 		/* Only a vCPU waiting for SIPI takes it ("MP Initialization Protocol"). */
-		if (t->state == VCPU_WAIT_SIPI) {
+		if (t->state == VCPU_WAIT_SIPI && __atomic_load_n(&t->vm->restart, __ATOMIC_SEQ_CST) == RESTART_NONE) {
 			t->sipi_vector = vector;
 			vcpu_request(t, REQ_SIPI);
 		}

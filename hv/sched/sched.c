@@ -410,7 +410,7 @@ bool vcpu_wake(struct vcpu *v)
 void vcpu_request(struct vcpu *v, u32 req)
 {
 	__atomic_fetch_or(&v->requests, req, __ATOMIC_SEQ_CST);
-	if ((req & REQ_SIPI) && cas_state(v, VCPU_WAIT_SIPI, VCPU_RUNNABLE)) {
+	if ((req & (REQ_SIPI | REQ_RESET)) && cas_state(v, VCPU_WAIT_SIPI, VCPU_RUNNABLE)) {
 		v->ready = true;
 		enqueue(v->cpu, v, ENQ_WOKEN);
 		return;

@@ -56,6 +56,8 @@ static __attribute__((noinline)) u64 hc_info(struct vcpu *v, u64 item)
 		return vm->nr_vcpus;
 	case HC_INFO_SLICE_TICKS:
 		return sched_slice_ticks();
+	case HC_INFO_RESTARTS:
+		return vm->restarts;
 	case HC_INFO_FEATURES:
 		return (vm->apicv ? HC_FEAT_APICV : 0) | (vm->ptimer ? HC_FEAT_PREEMPT_TIMER : 0) |
 		       (vm->fastpath ? HC_FEAT_FASTPATH : 0) | (vm->elide ? HC_FEAT_ELIDE : 0);

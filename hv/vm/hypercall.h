@@ -66,6 +66,7 @@
 #define HC_INFO_NR_VCPUS 2
 #define HC_INFO_FEATURES 3     /* HC_FEAT_* bits: the VM's interrupt-virtualisation switches */
 #define HC_INFO_SLICE_TICKS 4  /* the scheduler's time slice in TSC ticks */
+#define HC_INFO_RESTARTS 5     /* times the VM was restarted (reboot=restart, hv/vm/restart.c) */
 
 #define HC_FEAT_APICV 1        /* posted interrupts + virtual-interrupt delivery */
 #define HC_FEAT_PREEMPT_TIMER 2   /* guest timers on the VMX-preemption timer (else software) */

@@ -17,6 +17,7 @@
 #include "hv/lib/ratelimit.h"
 #include "hv/dev/i8254.h"
 #include "hv/dev/devtimer.h"
+#include "hv/vm/loader.h"
 
 /* Guest GPRs, in the order of the SDM's register encoding (exit qualifications for
  * MOV CR, "Table 27-3"), so a 4-bit GPR number indexes gpr[]. RSP lives in the VMCS;
@@ -43,6 +44,7 @@ enum vcpu_mode {
 #define REQ_INIT BIT(1)
 #define REQ_SIPI BIT(2)
 #define REQ_EOI_BITMAP BIT(3)   /* reload the EOI-exit bitmap from the vIOAPIC */
+#define REQ_RESET BIT(4)        /* vCPU 0 after a VM restart: the entry state again (hv/vm/restart.c) */
 
 /* Per-vCPU event counters (docs/INTERFACES.md; HC_GET_COUNTER). Posters on other CPUs
  * update posted/notify_ipis/wakeups with atomic adds. */
@@ -52,6 +54,7 @@ struct vcpu_counters {
 	u64 wakeups;       /* woken from HLT */
 	u64 fastpath;      /* exits handled in the fastpath */
 	u64 injected;      /* interrupts injected by event injection (no APICv) */
+	u64 reinjected;    /* events re-injected after an exit during their delivery (IDT-vectoring) */
 	u64 elided;        /* notifications elided: target was the vCPU in the fastpath */
 	u64 halts;         /* HLT exits that blocked */
 	/* hv/sched/sched.c */
@@ -220,6 +223,10 @@ struct vm {
 	struct i8042 kbc;
 	u8 rst_cnt;                /* 0xCF9 Reset Control bits 3 and 1 (hv/dev/reset.c) */
 	u8 pm1_en[2];              /* ACPI PM1_EN as written (hv/dev/pm.c) */
+	/* reboot=restart (hv/vm/restart.c) */
+	struct guest_entry_state entry;   /* vCPU 0's state at (re)start, from the loader */
+	u32 restarts;              /* restarts done */
+	volatile u32 restart;      /* RESTART_*: a restart in progress */
 	struct vm_arch arch;       /* the VMX layer's (arch/x86/arch.h); never touched from hv/ */
 };
 
@@ -265,6 +272,18 @@ static inline bool vm_device_may_interrupt(const struct vm *vm)
 
 /* VM creation from its configuration: RAM, EPT, kernel, vCPUs. false + message. */
 bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, size_t errlen);
+/* The kernel (and initrd or modules) into the VM's zeroed RAM; vm->entry set. */
+bool vm_load_image(struct vm *vm, struct loader_result *lr, char *err, size_t errlen);
+
+/* reboot=restart (hv/vm/restart.c). A reset request parks every vCPU (INIT: wait for
+ * SIPI); the last one parked reloads memory, resets the devices and starts vCPU 0 at
+ * the entry state again (REQ_RESET). While one is in progress the guest's INIT and
+ * SIPI IPIs are dropped. */
+#define RESTART_NONE 0
+#define RESTART_PARKING 1    /* vCPUs are being parked */
+#define RESTART_RELOADING 2  /* all parked: one CPU reloads */
+void vm_restart_begin(struct vcpu *v, const char *how, unsigned value);
+void vm_restart_parked(struct vm *vm);
 /* Console output of a VM: one line. */
 void vm_console_line(struct vm *vm, const char *text, size_t len);
 

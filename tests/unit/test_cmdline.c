@@ -940,15 +940,22 @@ static void trace_options(void **state)
 	parse_bad("trace_buf=16777217", "option 'trace_buf'", NULL);
 }
 
-/* vm=...,reboot=: stop (the default); restart is refused by name. */
+/* vm=...,reboot=: stop (the default) or restart; reboot_limit=N (0-1000, default 3). */
 static void reboot_key(void **state)
 {
 	(void)state;
 	parse_ok("vm=a,kernel=k vm=b,kernel=k,reboot=stop");
 	assert_int_equal(cfg.vms[0].reboot, REBOOT_STOP);
 	assert_int_equal(cfg.vms[1].reboot, REBOOT_STOP);
-	parse_bad("vm=a,kernel=k,reboot=restart", "vm 'a': reboot=restart is not implemented", NULL);
-	parse_bad("vm=a,kernel=k,reboot=halt", "vm 'a': bad reboot 'halt'", NULL);
+	assert_int_equal(cfg.vms[0].reboot_limit, REBOOT_LIMIT_DEFAULT);
+	parse_ok("vm=a,kernel=k,reboot=restart,reboot_limit=0 vm=b,kernel=k,reboot_limit=1000");
+	assert_int_equal(cfg.vms[0].reboot, REBOOT_RESTART);
+	assert_int_equal(cfg.vms[0].reboot_limit, 0);
+	assert_int_equal(cfg.vms[1].reboot, REBOOT_STOP);
+	assert_int_equal(cfg.vms[1].reboot_limit, 1000);
+	parse_bad("vm=a,kernel=k,reboot_limit=1001", "vm 'a': bad reboot_limit '1001' (0-1000)", NULL);
+	parse_bad("vm=a,kernel=k,reboot_limit=x", "vm 'a': bad reboot_limit 'x'", NULL);
+	parse_bad("vm=a,kernel=k,reboot=halt", "vm 'a': bad reboot 'halt' (stop or restart)", NULL);
 }
 
 /* ---- hv/lib/format.c: parse_u64 ---- */

@@ -771,6 +771,52 @@ static void save_guest_state(struct vcpu *v)
 	v->arch.dr6 = read_dr6();
 }
 
+/* A VM restart (hv/vm/restart.c; arch/x86/arch.h). The state "Processor State After
+ * Reset" gives, as far as the entry protocol does not set it (write_guest_state): no
+ * pending or injected event, APIC at its power-up state (xAPIC, enabled, BSP), its
+ * timer off, the MSRs this file switches zero, CR2/DR0-DR3 zero, DR6 at its reset
+ * value, the FPU in its initial state. The guest's translations tagged with its VPID
+ * are from the previous run: flushed. */
+void arch_vcpu_reset(struct vcpu *v, const struct guest_entry_state *entry)
+{
+	struct vlapic *l = &v->lapic;
+	vmcs_write32(VM_ENTRY_CONTROLS, vmcs_read32(VM_ENTRY_CONTROLS) & ~(u32)ENTRY_IA32E_MODE);
+	write_guest_state(v, entry);
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
+	v->arch.proc &= ~(u32)(CPU_INTR_WINDOW_EXITING | CPU_NMI_WINDOW_EXITING);
+	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, v->arch.proc);
+	if (v->arch.proc & CPU_TPR_SHADOW) {
+		v->arch.tpr_threshold = 0;
+		vmcs_write32(TPR_THRESHOLD, 0);
+	}
+	v->arch.misc_enable = MISC_ENABLE_RESET;
+	v->arch.kernel_gs_base = v->arch.star = v->arch.lstar = v->arch.cstar = v->arch.fmask = 0;
+	v->arch.tsc_aux = 0;
+	v->arch.cr2 = 0;
+	memset(v->arch.dr, 0, sizeof(v->arch.dr));
+	load_guest_state(v);   /* v is loaded on this CPU: into the registers */
+	fpu_init_area(v->arch.fpu);
+	fpu_load(v);
+	memset(&v->arch.walk_memo, 0, sizeof(v->arch.walk_memo));
+	memset(&v->arch.insn_cache, 0, sizeof(v->arch.insn_cache));
+	/* The APIC: out of x2APIC mode first (vlapic_reset keeps that mode, as INIT does). */
+	l->apic_base = APIC_DEFAULT_BASE | VAPIC_BASE_ENABLE | VAPIC_BASE_BSP;
+	vlapic_reset(l, v->id, v->id == 0);
+	l->timer_deadline = 0;
+	l->timer_period = 0;
+	if (hv_timer_armed(&v->sw_timer))
+		hv_timer_cancel(&v->sw_timer);
+	v->nmi_pending = 0;
+	__atomic_store_n(&v->nmi_queued, 0, __ATOMIC_SEQ_CST);
+	for (int i = 0; i < 8; i++)
+		__atomic_store_n(&v->arch.pi->pir[i], 0, __ATOMIC_SEQ_CST);
+	pi_test_and_clear_on(v->arch.pi);
+	v->vm->arch.vintr->reset(v);
+	v->vm->arch.vintr->apic_mode(v);
+	if (vmx_has_vpid(&vmx_caps))
+		invvpid(v->arch.vpid);
+}
+
 void vmx_vcpu_put(struct vcpu *v)
 {
 	struct cpu *c = this_cpu();
