@@ -45,6 +45,7 @@ struct dmar_info iommu_dmar;
 bool iommu_have_dmar;
 struct vtd_unit iommu_units[DMAR_MAX_UNITS];
 u32 iommu_nr_units;
+void (*iommu_fault_hook)(struct vtd_unit *u, const struct vtd_fault *f);
 
 #define WAIT_US 100000u
 
@@ -222,6 +223,8 @@ static void record_fault(struct vtd_unit *u, const struct vtd_fault *f)
 	printk("vtd%u: fault: source %02x:%02x.%u %s 0x%llx reason 0x%02x (%s)%s\n", u->index, f->sid >> 8,
 	       (f->sid >> 3) & 31, f->sid & 7, ir ? "interrupt index" : "address", (unsigned long long)f->addr,
 	       f->reason, vtd_fault_reason_name(f->reason), ir ? "" : f->read ? ", read" : ", write");
+	if (iommu_fault_hook)
+		iommu_fault_hook(u, f);
 }
 
 void vtd_fault_drain(struct vtd_unit *u)
@@ -350,6 +353,12 @@ bool vtd_irte_set(struct vtd_unit *u, u32 index, struct vtd_irte e)
 	irte_store(slot, e);
 	flush(u, slot, sizeof(*slot));
 	return vtd_flush_iec(u, (int)index);
+}
+
+bool vtd_set_cfi(struct vtd_unit *u, bool on, char *err, size_t errlen)
+{
+	return gcmd(u, VTD_GCMD_CFI, on, on ? "compatibility format interrupts on" : "compatibility format interrupts off",
+		    err, errlen);
 }
 
 /* ---- bring-up ---- */

@@ -27,6 +27,8 @@ struct irq_switches {
 	u8 elide;      /* no notification IPI to the vCPU in the exit fastpath (notification elision) */
 };
 
+#define VM_MAX_ASSIGNED 2   /* host PCI functions per VM (pci=BB:DD.F) */
+
 struct vm_config {
 	char name[VM_NAME_MAX + 1];
 	char kernel[FILE_NAME_MAX + 1];
@@ -38,6 +40,8 @@ struct vm_config {
 	u64 cpu_mask;     /* physical CPUs it may use; 0 = all */
 	struct irq_switches sw;
 	u32 pci_devs;     /* VM_PCI_*: emulated PCI functions behind its host bridge */
+	u16 assign_bdf[VM_MAX_ASSIGNED];  /* pci=BB:DD.F: host functions given to it (hv/pci/passthru.c) */
+	u32 nr_assign;
 	bool user_hc;     /* hypercalls from CPL > 0 allowed (else #UD) */
 	u8 reboot;        /* REBOOT_*: what a guest's reset request does (hv/dev/reset.c) */
 	char initrd[FILE_NAME_MAX + 1];   /* a Linux kernel's initrd module; "" = none */
@@ -122,6 +126,8 @@ struct hv_config {
 	s32 iocpu;
 	u8 msi_delivery;    /* msi_delivery=: enum msi_delivery (hv/irq/msi.h) */
 	bool iommu_selftest;  /* run the VT-d self-test (drivers/iommu/selftest.c) and power off */
+	u8 vtd_pi;            /* vtd_pi=: SW_DEFAULT/SW_AUTO (posted when the unit has CAP.PI), SW_ON, SW_OFF */
+	bool vtd_urgent;      /* vtd_urgent=on: posted IRTEs with URG (notify even under SN) */
 };
 
 /* Parse a command line. On error returns false with a message naming the bad item. */
