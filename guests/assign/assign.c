@@ -41,6 +41,8 @@
 static unsigned slot;
 static u8 msi_cap;
 static volatile u32 hits[2];
+static volatile u64 t_handler[2];   /* TSC at the handler's entry, per vCPU */
+static volatile u64 t_raise;
 static volatile u32 mode;   /* receiver: 0 spin, 1 halt, 2 return */
 static volatile u32 halting;
 static u8 src[NBYTES] __attribute__((aligned(4096)));
@@ -70,6 +72,7 @@ static void wr64(u32 off, u64 v) { *(volatile u64 *)(u64)(BAR0_ADDR + off) = v; 
 static void handler(struct ex_regs *r)
 {
 	(void)r;
+	t_handler[smp_id() & 1] = rdtsc();
 	u32 st = rd(EDU_IRQ_STATUS);
 	wr(EDU_IRQ_ACK, st);
 	hits[smp_id() & 1]++;
@@ -188,10 +191,28 @@ static void receiver(void *arg)
 	cli();
 }
 
+static u64 lat_sum;
+static u32 lat_n;
+
 static bool raise_wait(unsigned who, u32 want)
 {
+	t_raise = rdtsc();
 	wr(EDU_IRQ_RAISE, 1);
-	return wait_until(hits[who] >= want, 200000);
+	bool ok = wait_until(hits[who] >= want, 200000);
+	if (ok && t_handler[who] > t_raise) {
+		lat_sum += t_handler[who] - t_raise;
+		lat_n++;
+	}
+	return ok;
+}
+
+/* The mean ticks from the device register write to the guest handler since the last call. */
+static u64 latency(void)
+{
+	u64 m = lat_n ? lat_sum / lat_n : 0;
+	lat_sum = 0;
+	lat_n = 0;
+	return m;
 }
 
 static void msi_tests(bool pi, unsigned cpus)
@@ -200,11 +221,13 @@ static void msi_tests(bool pi, unsigned cpus)
 	msi_to(0);
 	sti();
 	u32 n0 = 100, lost = 0;
+	latency();
 	long e0 = hc_get_counter(HC_CTR_EXITS_TOTAL);
 	for (u32 i = 0; i < n0; i++)
 		lost += !raise_wait(0, hits[0] + 1);
 	long ex = hc_get_counter(HC_CTR_EXITS_TOTAL) - e0 - 1;
-	printf("assign: msi->vcpu0 running n=%u received=%u exits=%ld\n", n0, hits[0], ex);
+	printf("assign: msi->vcpu0 running n=%u received=%u exits=%ld ticks=%llu\n", n0, hits[0], ex,
+	       (unsigned long long)latency());
 	report(!lost && hits[0] == n0, "MSI to running vCPU 0: %u of %u", hits[0], n0);
 	if (pi)
 		report(ex * 10 < (long)n0, "posted: %ld exits for %u deliveries to the running vCPU", ex, n0);
@@ -220,11 +243,15 @@ static void msi_tests(bool pi, unsigned cpus)
 	}
 	udelay(1000);
 	long r0 = hc_vcpu_counter(HC_CTR_EXITS_TOTAL, 1);
+	long s0 = hc_get_counter(HC_CTR_EXITS_TOTAL);
+	latency();
 	lost = 0;
 	for (u32 i = 0; i < n0; i++)
 		lost += !raise_wait(1, hits[1] + 1);
 	long rx = hc_vcpu_counter(HC_CTR_EXITS_TOTAL, 1) - r0;
-	printf("assign: msi->vcpu1 running n=%u received=%u rx_exits=%ld\n", n0, hits[1], rx);
+	long tx = hc_get_counter(HC_CTR_EXITS_TOTAL) - s0 - 2;
+	printf("assign: msi->vcpu1 running n=%u received=%u rx_exits=%ld tx_exits=%ld ticks=%llu\n", n0, hits[1], rx, tx,
+	       (unsigned long long)latency());
 	report(!lost && hits[1] == n0, "MSI to running vCPU 1: %u of %u", hits[1], n0);
 	if (pi)
 		report(rx * 10 < (long)n0, "posted: vCPU 1 took %ld exits for %u deliveries", rx, n0);
@@ -232,7 +259,9 @@ static void msi_tests(bool pi, unsigned cpus)
 	/* Halted: the MSI wakes it. */
 	mode = 1;
 	long w0 = hc_vcpu_counter(HC_CTR_WAKEUPS, 1);
+	long hr0 = hc_vcpu_counter(HC_CTR_EXITS_TOTAL, 1);
 	u32 h1 = hits[1], woke = 0;
+	latency();
 	lost = 0;
 	for (u32 i = 0; i < 20; i++) {
 		halting = 0;
@@ -241,7 +270,9 @@ static void msi_tests(bool pi, unsigned cpus)
 		lost += !raise_wait(1, h1 + i + 1);
 	}
 	woke = (u32)(hc_vcpu_counter(HC_CTR_WAKEUPS, 1) - w0);
-	printf("assign: msi->vcpu1 halted n=20 received=%u wakeups=%u\n", hits[1] - h1, woke);
+	long hrx = hc_vcpu_counter(HC_CTR_EXITS_TOTAL, 1) - hr0;
+	printf("assign: msi->vcpu1 halted n=20 received=%u wakeups=%u rx_exits=%ld ticks=%llu\n", hits[1] - h1, woke, hrx,
+	       (unsigned long long)latency());
 	report(!lost && hits[1] - h1 == 20 && woke >= 10, "MSI to halted vCPU 1: %u of 20 received, %u wake-ups",
 	       hits[1] - h1, woke);
 
