@@ -44,7 +44,7 @@ static volatile u32 hits[2];
 static volatile u64 t_handler[2];   /* TSC at the handler's entry, per vCPU */
 static volatile u64 t_raise;
 static volatile u32 mode;   /* receiver: 0 spin, 1 halt, 2 return */
-static volatile u32 halting;
+static volatile u32 halt_seq;   /* receiver: times it entered HLT */
 static u8 src[NBYTES] __attribute__((aligned(4096)));
 static u8 dst[NBYTES] __attribute__((aligned(4096)));
 
@@ -180,14 +180,12 @@ static void receiver(void *arg)
 	sti();
 	while (mode != 2) {
 		if (mode == 1) {
-			halting = 1;
+			halt_seq++;
 			safe_halt();
 		} else {
-			halting = 0;
 			pause();
 		}
 	}
-	halting = 0;
 	cli();
 }
 
@@ -263,10 +261,12 @@ static void msi_tests(bool pi, unsigned cpus)
 	u32 h1 = hits[1], woke = 0;
 	latency();
 	lost = 0;
+	u32 seen = halt_seq;
 	for (u32 i = 0; i < 20; i++) {
-		halting = 0;
-		wait_until(halting, 100000);
+		/* the receiver entered HLT again since the last raise; then give it time to block */
+		wait_until(halt_seq != seen, 100000);
 		udelay(200);
+		seen = halt_seq;
 		lost += !raise_wait(1, h1 + i + 1);
 	}
 	woke = (u32)(hc_vcpu_counter(HC_CTR_WAKEUPS, 1) - w0);
