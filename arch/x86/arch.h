@@ -59,6 +59,7 @@ struct vm_arch {
 /* Per vCPU. */
 struct vcpu_arch {
 	struct cpu *vmcs_cpu;      /* where its VMCS is active; NULL = clear */
+	struct cpu *last_cpu;      /* where it ran last (counts migrations) */
 	u64 vmcs_pa;
 	void *vmcs;
 	bool launched;

@@ -13,7 +13,9 @@
  *     the delivery; to a halted vCPU (woken); then n= interrupts (default 10000) to vCPU 1
  *     alternately running and halted, the destination switched between vCPU 1 and vCPU 0
  *     every 1000 (an MSI reprogramming: the IRTE is rewritten): sent = received.
- * Command line: n=N, outside=GPA, pi=on|off (what the run expects), cpus=2.
+ * With cpus=3, vCPU 2 spins meanwhile: the vCPUs share the two CPUs, the receivers are
+ * preempted (SN set: the unit only sets PIR) and migrate; both counted (HC_CTR_*).
+ * Command line: n=N, outside=GPA, pi=on|off (what the run expects), cpus=2|3.
  */
 #include "apic.h"
 #include "smp.h"
@@ -192,6 +194,17 @@ static void receiver(void *arg)
 static u64 lat_sum;
 static u32 lat_n;
 
+/* vCPU 2 (cpus=3): keeps a CPU busy, so that vCPUs share CPUs: preemptions (SN) and
+ * migrations of the receiver. */
+static void busy(void *arg)
+{
+	(void)arg;
+	sti();
+	while (mode != 2)
+		pause();
+	cli();
+}
+
 static bool raise_wait(unsigned who, u32 want)
 {
 	t_raise = rdtsc();
@@ -277,6 +290,10 @@ static void msi_tests(bool pi, unsigned cpus)
 	       hits[1] - h1, woke);
 
 	/* n interrupts: running / halted phases, destination switched every 1000. */
+	if (cpus >= 3 && on_cpu_async(2, busy, NULL))
+		report(false, "vCPU 2 takes work");
+	long mig0 = hc_vcpu_counter(HC_CTR_MIGRATIONS, 0) + hc_vcpu_counter(HC_CTR_MIGRATIONS, 1);
+	long pre0 = hc_vcpu_counter(HC_CTR_PREEMPTIONS, 0) + hc_vcpu_counter(HC_CTR_PREEMPTIONS, 1);
 	u32 n = (u32)cmdline_get_u64("n", 10000), sent = 0, got0 = hits[0], got1 = hits[1], moves = 0;
 	unsigned dest = 1;
 	lost = 0;
@@ -291,13 +308,20 @@ static void msi_tests(bool pi, unsigned cpus)
 		lost += !raise_wait(dest, hits[dest] + 1);
 	}
 	u32 recv = (hits[0] - got0) + (hits[1] - got1);
-	printf("assign: stress sent=%u received=%u (vCPU0 %u, vCPU1 %u) destination changes=%u\n", sent, recv,
-	       hits[0] - got0, hits[1] - got1, moves);
+	long mig = hc_vcpu_counter(HC_CTR_MIGRATIONS, 0) + hc_vcpu_counter(HC_CTR_MIGRATIONS, 1) - mig0;
+	long pre = hc_vcpu_counter(HC_CTR_PREEMPTIONS, 0) + hc_vcpu_counter(HC_CTR_PREEMPTIONS, 1) - pre0;
+	printf("assign: stress sent=%u received=%u (vCPU0 %u, vCPU1 %u) destination changes=%u migrations=%ld "
+	       "preemptions=%ld\n", sent, recv, hits[0] - got0, hits[1] - got1, moves, mig, pre);
+	if (cpus >= 3)
+		report(mig > 0 && pre > 0, "with vCPU 2 busy: the receivers migrated %ld times, were preempted %ld times", mig,
+		       pre);
 	report(!lost && recv == sent, "%u device interrupts, running/halted, destination moved %u times: sent = received (%u)",
 	       sent, moves, recv);
 	mode = 2;
 	apic_send_ipi(1, VEC_WAKE);   /* it may be halted with the MSI pointed at vCPU 0 */
 	cpu_wait_idle(1, 1000000);
+	if (cpus >= 3)
+		cpu_wait_idle(2, 1000000);
 }
 
 int main(void)

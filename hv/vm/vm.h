@@ -58,6 +58,7 @@ struct vcpu_counters {
 	u64 ctx_switches, blocks, wakeup_ticks, runnable_ticks, max_runnable_ticks;
 	u64 yields, yields_wasted, preemptions, ple_exits, wake_vector, wake_poll;
 	u64 run_ticks, balanced, wake_preempts, remote_boosts;
+	u64 migrations;    /* its VMCS loaded on a CPU other than the one it ran on last (arch/x86/vmx/vmx.c) */
 };
 
 /* The race probe of HC_RACE_POST: the entry path waits at a window for a post. */

@@ -832,6 +832,9 @@ void vcpu_run(struct vcpu *v)
 		v->cpu = c;
 		if (v->arch.vmcs_cpu != c) {
 			v->arch.vmcs_cpu = c;
+			if (v->arch.last_cpu && v->arch.last_cpu != c)
+				v->ctr.migrations++;
+			v->arch.last_cpu = c;
 			write_host_state(c);
 			/* Translations this vCPU's VPID left on this CPU are from before it
 			 * ran elsewhere (its INVLPGs and CR3 loads there did not reach this
