@@ -296,11 +296,17 @@ static void msi_tests(bool pi, unsigned cpus)
 	long pre0 = hc_vcpu_counter(HC_CTR_PREEMPTIONS, 0) + hc_vcpu_counter(HC_CTR_PREEMPTIONS, 1);
 	u32 n = (u32)cmdline_get_u64("n", 10000), sent = 0, got0 = hits[0], got1 = hits[1], moves = 0;
 	unsigned dest = 1;
+	u64 move_ticks = 0;
+	long move_exits = 0;
 	lost = 0;
 	for (u32 i = 0; i < n; i++) {
 		if (i % 1000 == 0 && i) {
 			dest ^= 1;
-			msi_to(dest);
+			long me0 = hc_get_counter(HC_CTR_EXITS_TOTAL);
+			u64 mt0 = rdtsc();
+			msi_to(dest);   /* four configuration writes; the address write rewrites the IRTE */
+			move_ticks += rdtsc() - mt0;
+			move_exits += hc_get_counter(HC_CTR_EXITS_TOTAL) - me0 - 1;
 			moves++;
 		}
 		mode = (i / 50) & 1;
@@ -312,6 +318,9 @@ static void msi_tests(bool pi, unsigned cpus)
 	long pre = hc_vcpu_counter(HC_CTR_PREEMPTIONS, 0) + hc_vcpu_counter(HC_CTR_PREEMPTIONS, 1) - pre0;
 	printf("assign: stress sent=%u received=%u (vCPU0 %u, vCPU1 %u) destination changes=%u migrations=%ld "
 	       "preemptions=%ld\n", sent, recv, hits[0] - got0, hits[1] - got1, moves, mig, pre);
+	if (moves)
+		printf("assign: msi reprogram n=%u ticks=%llu exits=%ld (per reprogramming)\n", moves,
+		       (unsigned long long)(move_ticks / moves), move_exits / (long)moves);
 	if (cpus >= 3)
 		report(mig > 0 && pre > 0, "with vCPU 2 busy: the receivers migrated %ld times, were preempted %ld times", mig,
 		       pre);

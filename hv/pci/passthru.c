@@ -54,6 +54,7 @@
 #include "arch/x86/x86.h"
 
 #define PT_MAX (MAX_VMS * VM_MAX_ASSIGNED)
+#define PT_LOG_WRITES 2   /* IRTE writes per function that are logged */
 
 struct pt_fn {
 	struct pci_vdev vd;
@@ -265,7 +266,9 @@ static void msi_update(struct pt_fn *f)
 	if (!f->irte_valid || e.lo != f->cur.lo || e.hi != f->cur.hi) {
 		irte_write(f, e);
 		f->choice = c;
-		if (c.kind == PT_IRQ_POSTED)
+		if (f->irte_writes > PT_LOG_WRITES)
+			;   /* logged the first ones only: a line costs far more than the rewrite */
+		else if (c.kind == PT_IRQ_POSTED)
 			vm_log(vm, "vm %s: PCI %s MSI vector 0x%02x: posted IRTE %d -> vCPU %u's descriptor%s\n", vm->name,
 			       d->name, c.vector, f->irte, c.vcpu, pt_urgent ? " (urgent)" : "");
 		else if (c.kind == PT_IRQ_REMAPPED)
