@@ -97,6 +97,11 @@ bool vtd_set_cfi(struct vtd_unit *u, bool on, char *err, size_t errlen);
 /* Called for every fault recorded (interrupt context, after it was logged): device
  * assignment names the VM that owns the source. NULL: none. */
 extern void (*iommu_fault_hook)(struct vtd_unit *u, const struct vtd_fault *f);
+/* An IRTE for interrupts of the I/O APIC with this ID, when the unit whose scope lists
+ * it has interrupt remapping on: remapped to vector on apic_id (level: TM set), source-id
+ * verified against the I/O APIC's; returns the index (-1: no such unit enabled, or no
+ * free entry). Boot CPU, before any VM runs (the queue has one producer). */
+int iommu_ioapic_irte(u8 ioapic_id, u8 vector, u32 apic_id, bool level);
 /* Read and log the recorded faults now (the fault event handler does the same). */
 void vtd_fault_drain(struct vtd_unit *u);
 

@@ -29,12 +29,11 @@
  * VM's memory map, guest-physical address = I/O virtual address (vtd_domain_map_guest);
  * anything else faults, and the fault is logged naming the VM (iommu_fault_hook).
  *
- * The unit is brought up by the first assignment behind it. Compatibility-format
- * interrupts are then allowed (GCMD.CFI): the host's own I/O APIC entries (the console
- * UART's receive interrupt, hv/host/serial_input.c) are programmed in compatibility
- * format, and with CFIS clear the unit would block them ("Interrupt Remapping").
- * Remapping those entries through IRTEs instead is not done yet (docs/VTD.md); the
- * Bochs unit does not route I/O APIC interrupts through remapping at all.
+ * The unit is brought up by the first assignment behind it, with compatibility-format
+ * interrupts blocked (GCMD.CFI clear: a device could otherwise send a compatibility-
+ * format MSI past the remapping). The host's own I/O APIC entry (the console UART's
+ * receive interrupt, hv/host/serial_input.c, programmed after the VMs are created)
+ * then names an IRTE of the unit that lists that I/O APIC (iommu_ioapic_irte).
  *
  * Locking: configuration accesses run under the function's device lock; IRTE writes
  * and their invalidations under pt_lock (the invalidation queue has one producer at a
@@ -408,12 +407,6 @@ bool pci_passthru_create(struct vpci *p, u16 bdf, u8 devfn, char *err, size_t er
 			hv_snprintf(err, errlen, "pci %s: %s", id, lerr);
 			return false;
 		}
-		if (!vtd_set_cfi(u, true, lerr, sizeof(lerr))) {
-			hv_snprintf(err, errlen, "pci %s: %s", id, lerr);
-			return false;
-		}
-		printk("vtd%u: compatibility-format interrupts allowed (CFIS): the host's I/O APIC entries are not remapped\n",
-		       u->index);
 		iommu_fault_hook = pt_fault;
 	}
 	struct vtd_domain *dom = vm_domain(vm, u, lerr, sizeof(lerr));

@@ -134,12 +134,31 @@ static void host_command(void **state)
 	assert_int_equal(pt_host_command(0x0406, 0x0002, true, false) & PCI_CMD_BUS_MASTER, 0);
 }
 
+/* An I/O APIC redirection entry in remappable format ("I/OxAPIC Programming"). */
+static void ioapic_rte(void **state)
+{
+	(void)state;
+	u32 lo, hi;
+	/* index 1, vector 0x31, edge, active high, unmasked */
+	vtd_ioapic_rte_remappable(1, 0x31, 0, &lo, &hi);
+	assert_int_equal(lo, 0x31);
+	assert_int_equal(hi, (1u << 16) | (1u << 17));   /* format bit 48, index[14:0] at 63:49 */
+	/* index 0x8123: bit 15 of the index in bit 11; level, active low, masked kept */
+	vtd_ioapic_rte_remappable(0x8123, 0x40, (1u << 13) | (1u << 15) | (1u << 16) | 0x7ff, &lo, &hi);
+	assert_int_equal(lo, 0x40 | (1u << 11) | (1u << 13) | (1u << 15) | (1u << 16));
+	assert_int_equal(hi >> 17, 0x0123);
+	assert_true(hi & (1u << 16));
+	/* delivery mode bits 10:8 and destination mode: always 0 */
+	assert_int_equal(lo & 0x700, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(posted_physical_fixed), cmocka_unit_test(remapped_cases),
 		cmocka_unit_test(dropped_cases),         cmocka_unit_test(irte_posted),
 		cmocka_unit_test(irte_remapped),         cmocka_unit_test(host_command),
+		cmocka_unit_test(ioapic_rte),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
