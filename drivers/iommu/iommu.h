@@ -91,9 +91,6 @@ bool vtd_flush_iec(struct vtd_unit *u, int index);   /* -1: all */
 /* Interrupt remapping table entries. */
 int vtd_irte_alloc(struct vtd_unit *u);
 bool vtd_irte_set(struct vtd_unit *u, u32 index, struct vtd_irte e);
-/* Allow (on) or block compatibility-format interrupts (GCMD.CFI, "Interrupt Remapping":
- * with IRE set and CFIS clear they are blocked). False with a message on a timeout. */
-bool vtd_set_cfi(struct vtd_unit *u, bool on, char *err, size_t errlen);
 /* Called for every fault recorded (interrupt context, after it was logged): device
  * assignment names the VM that owns the source. NULL: none. */
 extern void (*iommu_fault_hook)(struct vtd_unit *u, const struct vtd_fault *f);

@@ -355,12 +355,6 @@ bool vtd_irte_set(struct vtd_unit *u, u32 index, struct vtd_irte e)
 	return vtd_flush_iec(u, (int)index);
 }
 
-bool vtd_set_cfi(struct vtd_unit *u, bool on, char *err, size_t errlen)
-{
-	return gcmd(u, VTD_GCMD_CFI, on, on ? "compatibility format interrupts on" : "compatibility format interrupts off",
-		    err, errlen);
-}
-
 /* ---- bring-up ---- */
 bool vtd_unit_enable(struct vtd_unit *u, char *err, size_t errlen)
 {
