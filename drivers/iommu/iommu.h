@@ -3,8 +3,8 @@
  * VT-d remapping units: the hypervisor's interface (drivers/iommu/). The boot sequence
  * calls iommu_init once the ACPI tables and the host PCI scan are there; it parses the
  * DMAR, reads every unit's capabilities and logs them with the unit that covers each
- * host PCI function. Nothing is enabled until a user asks: today the self-test
- * (iommu_selftest, boot option iommu_selftest); next device assignment (docs/VTD.md).
+ * host PCI function. Nothing is enabled until a user asks: the self-test (iommu_selftest,
+ * boot option iommu_selftest) or device assignment (hv/pci/passthru.c, docs/VTD.md).
  *
  * A unit is brought up as the specification orders it (vtd_unit_enable): root table
  * pointer, queued invalidation, the fault event interrupt on a vector from the host
