@@ -3,8 +3,8 @@
  * VT-d remapping units: the hypervisor's interface (drivers/iommu/). The boot sequence
  * calls iommu_init once the ACPI tables and the host PCI scan are there; it parses the
  * DMAR, reads every unit's capabilities and logs them with the unit that covers each
- * host PCI function. Nothing is enabled until a user asks: today the self-test
- * (iommu_selftest, boot option iommu_selftest); next device assignment (docs/VTD.md).
+ * host PCI function. Nothing is enabled until a user asks: the self-test (iommu_selftest,
+ * boot option iommu_selftest) or device assignment (hv/pci/passthru.c, docs/VTD.md).
  *
  * A unit is brought up as the specification orders it (vtd_unit_enable): root table
  * pointer, queued invalidation, the fault event interrupt on a vector from the host
@@ -91,6 +91,14 @@ bool vtd_flush_iec(struct vtd_unit *u, int index);   /* -1: all */
 /* Interrupt remapping table entries. */
 int vtd_irte_alloc(struct vtd_unit *u);
 bool vtd_irte_set(struct vtd_unit *u, u32 index, struct vtd_irte e);
+/* Called for every fault recorded (interrupt context, after it was logged): device
+ * assignment names the VM that owns the source. NULL: none. */
+extern void (*iommu_fault_hook)(struct vtd_unit *u, const struct vtd_fault *f);
+/* An IRTE for interrupts of the I/O APIC with this ID, when the unit whose scope lists
+ * it has interrupt remapping on: remapped to vector on apic_id (level: TM set), source-id
+ * verified against the I/O APIC's; returns the index (-1: no such unit enabled, or no
+ * free entry). Boot CPU, before any VM runs (the queue has one producer). */
+int iommu_ioapic_irte(u8 ioapic_id, u8 vector, u32 apic_id, bool level);
 /* Read and log the recorded faults now (the fault event handler does the same). */
 void vtd_fault_drain(struct vtd_unit *u);
 

@@ -45,6 +45,7 @@ struct dmar_info iommu_dmar;
 bool iommu_have_dmar;
 struct vtd_unit iommu_units[DMAR_MAX_UNITS];
 u32 iommu_nr_units;
+void (*iommu_fault_hook)(struct vtd_unit *u, const struct vtd_fault *f);
 
 #define WAIT_US 100000u
 
@@ -222,6 +223,8 @@ static void record_fault(struct vtd_unit *u, const struct vtd_fault *f)
 	printk("vtd%u: fault: source %02x:%02x.%u %s 0x%llx reason 0x%02x (%s)%s\n", u->index, f->sid >> 8,
 	       (f->sid >> 3) & 31, f->sid & 7, ir ? "interrupt index" : "address", (unsigned long long)f->addr,
 	       f->reason, vtd_fault_reason_name(f->reason), ir ? "" : f->read ? ", read" : ", write");
+	if (iommu_fault_hook)
+		iommu_fault_hook(u, f);
 }
 
 void vtd_fault_drain(struct vtd_unit *u)
@@ -482,6 +485,34 @@ static bool topo_bridge(void *ctx, u16 seg, u8 bus, u8 dev, u8 fn, u8 *sec, u8 *
 	return false;
 }
 static const struct dmar_topology host_topo = { .bridge_buses = topo_bridge };
+
+int iommu_ioapic_irte(u8 ioapic_id, u8 vector, u32 apic_id, bool level)
+{
+	if (!iommu_have_dmar)
+		return -1;
+	int i = dmar_unit_for_ioapic(&iommu_dmar, ioapic_id);
+	if (i < 0 || (u32)i >= iommu_nr_units || !iommu_units[i].ir)
+		return -1;
+	struct vtd_unit *u = &iommu_units[i];
+	const struct dmar_drhd *h = &iommu_dmar.drhd[i];
+	u16 sid = 0;
+	bool found = false;
+	for (u32 j = 0; j < h->nr_scopes && !found; j++) {
+		const struct dmar_scope *s = &iommu_dmar.scopes[h->first_scope + j];
+		found = s->type == DMAR_SCOPE_IOAPIC && s->enum_id == ioapic_id && dmar_scope_sid(s, h->segment, &host_topo, &sid);
+	}
+	int idx = found ? vtd_irte_alloc(u) : -1;
+	if (idx < 0)
+		return -1;
+	struct vtd_irte e = vtd_irte_remapped(vector, apic_id, u->eime, VTD_SVT_SID, 0, sid);
+	if (level)
+		e.lo |= VTD_IRTE_TM;
+	if (!vtd_irte_set(u, (u32)idx, e))
+		return -1;
+	printk("vtd%u: I/O APIC %u (source %02x:%02x.%u): IRTE %d -> vector 0x%02x on APIC %u\n", u->index, ioapic_id,
+	       sid >> 8, (sid >> 3) & 31, sid & 7, idx, vector, apic_id);
+	return idx;
+}
 
 struct vtd_unit *iommu_unit_for(u16 seg, u16 bdf)
 {

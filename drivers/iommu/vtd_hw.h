@@ -279,6 +279,20 @@ static inline u32 vtd_msi_handle(u32 addr)
 	return ((addr >> 5) & 0x7fff) | (((addr >> 2) & 1) << 15);
 }
 
+/* ---- I/O APIC redirection entries in remappable format (Interrupt Remapping,
+ * "I/OxAPIC Programming"): Interrupt Format bit 48 = 1, Interrupt_Index[14:0] in bits
+ * 63:49, Interrupt_Index[15] in bit 11, bits 10:8 = 000b; the vector field "must be
+ * programmed ... with the same value as the vector in the IRTE" (the I/O APIC matches
+ * EOIs of level-triggered interrupts by vector); polarity (13), trigger mode (15) and
+ * mask (16) keep their meaning. lo/hi are the entry's low and high dwords. ---- */
+#define VTD_RTE_IF_HI     BIT(16)   /* bit 48 */
+#define VTD_RTE_IDX15     BIT(11)
+static inline void vtd_ioapic_rte_remappable(u16 index, u8 vector, u32 flags_lo, u32 *lo, u32 *hi)
+{
+	*lo = (u32)vector | (flags_lo & (BIT(13) | BIT(15) | BIT(16))) | ((index >> 15) & 1 ? VTD_RTE_IDX15 : 0);
+	*hi = VTD_RTE_IF_HI | (u32)(index & 0x7fff) << 17;
+}
+
 /* ---- Invalidation descriptors (128 bits; type in bits 3:0) ---- */
 struct vtd_inv_desc {
 	u64 lo, hi;

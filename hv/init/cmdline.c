@@ -54,6 +54,29 @@ static bool next_token(const char **p, char *tok, size_t max, bool *too_long)
 	return true;
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* "BB:DD.F" (hex bus, device below 0x20, function below 8) -> bus << 8 | dev << 3 | fn. */
+static bool parse_bdf(const char *s, size_t len, u16 *bdf)
+{
+	if (len != 7 || s[2] != ':' || s[5] != '.')
+		return false;
+	int b1 = hexval(s[0]), b0 = hexval(s[1]), d1 = hexval(s[3]), d0 = hexval(s[4]), f = hexval(s[6]);
+	if (b1 < 0 || b0 < 0 || d1 < 0 || d0 < 0 || f < 0 || f > 7 || d1 * 16 + d0 > 31)
+		return false;
+	*bdf = (u16)((b1 * 16 + b0) << 8 | (d1 * 16 + d0) << 3 | f);
+	return true;
+}
+
 static bool valid_name(const char *s, size_t len)
 {
 	if (len == 0 || len > VM_NAME_MAX)
@@ -257,14 +280,37 @@ static bool parse_vm(const char *v, struct hv_config *cfg, char *err, size_t err
 					       (int)vlen, val, MAX_VCPUS_PER_VM);
 			vm->vcpus = (u32)n;
 		} else if (klen == 3 && !strncmp(p, "pci", 3)) {
-			/* pci=testdev, pci=none; several functions would be joined with '+'. */
-			if (vlen == 7 && !strncmp(val, "testdev", 7))
-				vm->pci_devs = VM_PCI_TESTDEV;
-			else if (vlen == 4 && !strncmp(val, "none", 4))
-				vm->pci_devs = 0;
-			else
-				return set_err(err, errlen, "vm '%s': bad pci '%.*s' (testdev or none)", vm->name,
-					       (int)vlen, val);
+			/* pci=ITEM[+ITEM...]: testdev, none, or BB:DD.F (a host function given to
+			 * the VM, hv/pci/passthru.c). */
+			vm->pci_devs = 0;
+			vm->nr_assign = 0;
+			size_t at = 0;
+			while (at <= vlen) {
+				size_t e = at;
+				while (e < vlen && val[e] != '+')
+					e++;
+				const char *it = val + at;
+				size_t il = e - at;
+				u16 bdf;
+				if (il == 7 && !strncmp(it, "testdev", 7))
+					vm->pci_devs |= VM_PCI_TESTDEV;
+				else if (il == 4 && !strncmp(it, "none", 4))
+					;
+				else if (parse_bdf(it, il, &bdf)) {
+					for (u32 k = 0; k < vm->nr_assign; k++)
+						if (vm->assign_bdf[k] == bdf)
+							return set_err(err, errlen, "vm '%s': pci %.*s given twice", vm->name,
+								       (int)il, it);
+					if (vm->nr_assign >= VM_MAX_ASSIGNED)
+						return set_err(err, errlen, "vm '%s': more than %d host PCI functions", vm->name,
+							       VM_MAX_ASSIGNED);
+					vm->assign_bdf[vm->nr_assign++] = bdf;
+				} else
+					return set_err(err, errlen,
+						       "vm '%s': bad pci '%.*s' (testdev, none or a host function BB:DD.F, joined with '+')",
+						       vm->name, (int)il, it);
+				at = e + 1;
+			}
 		} else if (klen == 7 && !strncmp(p, "user_hc", 7)) {
 			/* hypercalls from CPL > 0 (hv/vm/hypercall.c); default off: #UD */
 			if (vlen == 2 && !strncmp(val, "on", 2))
@@ -487,6 +533,21 @@ bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t
 				return set_err(err, errlen, "malformed value '%s' for option 'iopoll_us' "
 					       "(microseconds, 0 to 1000000; 0 = poll for ever)", val ? val : "");
 			cfg->iopoll_us = (u32)n;
+		} else if (!strcmp(tok, "vtd_pi")) {
+			/* assigned devices' MSIs: VT-d posted IRTEs (on), remapped + injected (off) */
+			if (val && !strcmp(val, "on"))
+				cfg->vtd_pi = SW_ON;
+			else if (val && !strcmp(val, "off"))
+				cfg->vtd_pi = SW_OFF;
+			else if (val && !strcmp(val, "auto"))
+				cfg->vtd_pi = SW_AUTO;
+			else
+				return set_err(err, errlen, "malformed value '%s' for option 'vtd_pi' (on, off or auto)",
+					       val ? val : "");
+		} else if (!strcmp(tok, "vtd_urgent")) {
+			if (!parse_onoff(val, &cfg->vtd_urgent))
+				return set_err(err, errlen, "malformed value '%s' for option 'vtd_urgent' (on or off)",
+					       val ? val : "");
 		} else if (!strcmp(tok, "msi_delivery")) {
 			if (val && !strcmp(val, "direct"))
 				cfg->msi_delivery = MSI_DELIVERY_DIRECT;

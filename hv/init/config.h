@@ -27,6 +27,8 @@ struct irq_switches {
 	u8 elide;      /* no notification IPI to the vCPU in the exit fastpath (notification elision) */
 };
 
+#define VM_MAX_ASSIGNED 2   /* host PCI functions per VM (pci=BB:DD.F) */
+
 struct vm_config {
 	char name[VM_NAME_MAX + 1];
 	char kernel[FILE_NAME_MAX + 1];
@@ -38,6 +40,8 @@ struct vm_config {
 	u64 cpu_mask;     /* physical CPUs it may use; 0 = all */
 	struct irq_switches sw;
 	u32 pci_devs;     /* VM_PCI_*: emulated PCI functions behind its host bridge */
+	u16 assign_bdf[VM_MAX_ASSIGNED];  /* pci=BB:DD.F: host functions given to it (hv/pci/passthru.c) */
+	u32 nr_assign;
 	bool user_hc;     /* hypercalls from CPL > 0 allowed (else #UD) */
 	u8 reboot;        /* REBOOT_*: what a guest's reset request does (hv/dev/reset.c) */
 	u32 reboot_limit; /* reboot=restart: restarts allowed before the VM is stopped */
@@ -132,6 +136,8 @@ struct hv_config {
 	/* iopoll_us=N: the I/O CPU stops polling a queue idle this long (re-enables its
 	 * notifications) until the next kick; 0 = poll for ever */
 	u32 iopoll_us;
+	u8 vtd_pi;            /* vtd_pi=: SW_DEFAULT/SW_AUTO (posted when the unit has CAP.PI), SW_ON, SW_OFF */
+	bool vtd_urgent;      /* vtd_urgent=on: posted IRTEs with URG (notify even under SN) */
 };
 
 /* Parse a command line. On error returns false with a message naming the bad item. */

@@ -18,6 +18,7 @@
 #include "hv/host/power.h"
 #include "hv/host/pci_host.h"
 #include "drivers/iommu/iommu.h"
+#include "hv/pci/passthru.h"
 #include "hv/sched/sched.h"
 #include "hv/host/time.h"
 #include "hv/vm/vm.h"
@@ -295,6 +296,7 @@ void boot_main(u32 magic, u32 info)
 	hc_test_hooks = cfg.test_hooks;
 	if (cfg.test_hooks)
 		printk("test_hooks: on (HC_RACE_POST may stall vCPU entry paths)\n");
+	pci_passthru_configure(cfg.vtd_pi, cfg.vtd_urgent);
 	for (u32 i = 0; i < cfg.nr_vms; i++) {
 		if (!vm_create(&vms[i], i, &cfg.vms[i], err, sizeof(err)) || !place_vcpus(&vms[i], err, sizeof(err)))
 			config_error(err);

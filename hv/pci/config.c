@@ -183,6 +183,8 @@ static void bar_unmap(struct pci_vdev *d, unsigned i)
 		return;
 	io_bus_unregister(d->vm, b->type == PCI_BAR_PIO ? IO_SPACE_PORT : IO_SPACE_MMIO, b->mapped_at, &d->dev);
 	b->mapped = false;
+	if (d->ops->bar_placed)
+		d->ops->bar_placed(d, i, false, b->mapped_at);
 }
 
 static void bar_refused(struct pci_vdev *d, unsigned i, u64 at, const char *why)
@@ -216,6 +218,8 @@ static void bar_update(struct pci_vdev *d, unsigned i)
 	}
 	b->mapped = true;
 	b->mapped_at = at;
+	if (d->ops->bar_placed)
+		d->ops->bar_placed(d, i, true, at);
 }
 
 static void bars_update(struct pci_vdev *d)

@@ -152,6 +152,8 @@ struct pci_vdev_ops {
 	bool bar_lockless;
 	void (*reset)(struct pci_vdev *d);     /* device registers to power-up (optional) */
 	void (*destroy)(struct pci_vdev *d);   /* free the function (optional) */
+	/* BAR bar was put on the bus at at (mapped) or taken off from at (optional). */
+	void (*bar_placed)(struct pci_vdev *d, unsigned bar, bool mapped, u64 at);
 };
 
 struct pci_msi {

@@ -34,6 +34,7 @@ static u64 counter(const struct vcpu *v, u64 id)
 	case HC_CTR_PREEMPTIONS: return v->ctr.preemptions;
 	case HC_CTR_PLE_EXITS: return v->ctr.ple_exits;
 	case HC_CTR_WAKE_VECTOR: return v->ctr.wake_vector;
+	case HC_CTR_MIGRATIONS: return v->ctr.migrations;
 	case HC_CTR_WAKE_POLL: return v->ctr.wake_poll;
 	case HC_CTR_RUN_TICKS: return v->ctr.run_ticks + (v->cpu && v->cpu->curr == v ? rdtsc() - v->run_since : 0);
 	case HC_CTR_BALANCED: return v->ctr.balanced;

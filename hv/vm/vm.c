@@ -5,6 +5,7 @@
  */
 #include "hv/vm/vm.h"
 #include "hv/pci/pci.h"
+#include "hv/pci/passthru.h"
 #include "virtio/virtio_blk.h"
 #include "hv/host/timer.h"
 #include "hv/host/time.h"
@@ -175,6 +176,11 @@ bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, si
 		hv_snprintf(err, errlen, "vm '%s': %s", cfg->name, lerr);
 		return false;
 	}
+	for (u32 i = 0; i < cfg->nr_assign; i++)   /* host functions at 00:04.0, 00:05.0 */
+		if (!pci_passthru_create(vm->pci, cfg->assign_bdf[i], PCI_DEVFN(4 + i, 0), lerr, sizeof(lerr))) {
+			hv_snprintf(err, errlen, "vm '%s': %s", cfg->name, lerr);
+			return false;
+		}
 	if (cfg->disk[0] || cfg->disk_size) {   /* virtio-blk (virtio/virtio_blk.c) */
 		const struct boot_module *dm = cfg->disk[0] ? bootinfo_module(&boot_info, cfg->disk) : NULL;
 		if (cfg->disk[0] && !dm) {

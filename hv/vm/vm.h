@@ -61,6 +61,7 @@ struct vcpu_counters {
 	u64 ctx_switches, blocks, wakeup_ticks, runnable_ticks, max_runnable_ticks;
 	u64 yields, yields_wasted, preemptions, ple_exits, wake_vector, wake_poll;
 	u64 run_ticks, balanced, wake_preempts, remote_boosts;
+	u64 migrations;    /* its VMCS loaded on a CPU other than the one it ran on last (arch/x86/vmx/vmx.c) */
 };
 
 /* The race probe of HC_RACE_POST: the entry path waits at a window for a post. */
@@ -214,6 +215,7 @@ struct vm {
 	u8 msi_delivery;           /* enum msi_delivery (msi_delivery=) */
 	volatile bool io_polled;   /* a live virtio-blk disk served by the I/O CPU (iocpu=) */
 	struct vpci *pci;          /* hv/pci: the PCI host bridge and its devices */
+	u32 nr_assigned;           /* host PCI functions given to it (hv/pci/passthru.c) */
 	struct io_bus bus;         /* hv/io/bus.c: its devices' port and MMIO ranges */
 	/* Stateless devices (hv/dev/): nothing but their place on the bus. */
 	struct vdev pm_dev, debug_exit_dev, xapic_dev, port92_dev;
@@ -263,11 +265,12 @@ void vm_log(struct vm *vm, const char *fmt, ...) __printf(2, 3);
  * can (typing raises its received-data interrupt); the PIT (channel 0 counting towards
  * an IRQ 0 edge) and the RTC (an enabled interrupt pending) can while their timer is
  * armed; the 8259s never deliver; a virtio-blk disk served by the I/O CPU (iocpu=) can
- * while it is live (the I/O CPU may complete a request at any time). A device with work
+ * while it is live (the I/O CPU may complete a request at any time); an assigned host
+ * function (pci=BB:DD.F) always can (its MSI may be posted at any time). A device with work
  * in flight (VT-d posting) must answer true here. */
 static inline bool vm_device_may_interrupt(const struct vm *vm)
 {
-	return vm->uart.input || vm->pit.timer.armed || vm->rtc.timer.armed || vm->io_polled;
+	return vm->uart.input || vm->pit.timer.armed || vm->rtc.timer.armed || vm->io_polled || vm->nr_assigned;
 }
 
 /* VM creation from its configuration: RAM, EPT, kernel, vCPUs. false + message. */

@@ -437,9 +437,31 @@ static void vm_pci_devices(void **state)
 	assert_int_equal(cfg.vms[1].pci_devs, 0);
 	parse_ok("vm=a,kernel=k,pci=testdev,pci=none");
 	assert_int_equal(cfg.vms[0].pci_devs, 0);
-	parse_bad("vm=a,kernel=k,pci=virtio", "vm 'a': bad pci 'virtio' (testdev or none)", NULL);
+	parse_bad("vm=a,kernel=k,pci=virtio", "vm 'a': bad pci 'virtio' (testdev, none or a host function BB:DD.F", NULL);
 	parse_bad("vm=a,kernel=k,pci=", "bad pci ''", NULL);
 	parse_bad("pci=testdev vm=a,kernel=k", "unknown option 'pci'", NULL);
+	/* host functions given to the VM (hv/pci/passthru.c), joined with '+' */
+	parse_ok("vm=a,kernel=k,pci=00:02.0");
+	assert_int_equal(cfg.vms[0].nr_assign, 1);
+	assert_int_equal(cfg.vms[0].assign_bdf[0], 0x0010);
+	assert_int_equal(cfg.vms[0].pci_devs, 0);
+	parse_ok("vm=a,kernel=k,pci=testdev+0a:1f.7+00:03.0");
+	assert_int_equal(cfg.vms[0].pci_devs, VM_PCI_TESTDEV);
+	assert_int_equal(cfg.vms[0].nr_assign, 2);
+	assert_int_equal(cfg.vms[0].assign_bdf[0], 0x0aff);
+	assert_int_equal(cfg.vms[0].assign_bdf[1], 0x0018);
+	parse_bad("vm=a,kernel=k,pci=00:20.0", "bad pci '00:20.0'", NULL);      /* device 32 */
+	parse_bad("vm=a,kernel=k,pci=00:02.8", "bad pci '00:02.8'", NULL);      /* function 8 */
+	parse_bad("vm=a,kernel=k,pci=0:02.0", "bad pci '0:02.0'", NULL);
+	parse_bad("vm=a,kernel=k,pci=00:02.0+", "bad pci ''", NULL);
+	parse_bad("vm=a,kernel=k,pci=00:02.0+00:02.0", "pci 00:02.0 given twice", "vm 'a'");
+	parse_bad("vm=a,kernel=k,pci=00:02.0+00:03.0+00:04.0", "more than 2 host PCI functions", NULL);
+	parse_ok("vm=a,kernel=k vtd_pi=off vtd_urgent=on");
+	assert_int_equal(cfg.vtd_pi, SW_OFF);
+	assert_true(cfg.vtd_urgent);
+	parse_ok("vm=a,kernel=k vtd_pi=on");
+	assert_int_equal(cfg.vtd_pi, SW_ON);
+	parse_bad("vm=a,kernel=k vtd_pi=maybe", "malformed value 'maybe' for option 'vtd_pi'", NULL);
 }
 
 static void vm_disk(void **state)

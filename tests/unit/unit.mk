@@ -36,6 +36,7 @@ UNIT_SRC_guest_acpi := hv/vm/guest_acpi.c hv/vm/loader.c hv/host/acpi.c hv/mm/gu
 UNIT_SRC_mmio := tests/unit/fake_lock.c arch/x86/vmx/mmio.c arch/x86/insn.c hv/irq/vioapic.c hv/lib/format.c hv/io/bus.c hv/dev/ioapic.c hv/mm/guest_map.c
 UNIT_SRC_time :=
 UNIT_SRC_msi := hv/irq/msi.c
+UNIT_SRC_passthru := hv/pci/passthru_irq.c hv/irq/msi.c
 UNIT_SRC_pci := tests/unit/fake_lock.c hv/pci/cfgmech.c hv/pci/config.c hv/pci/msi.c hv/pci/msix.c hv/pci/hostbridge.c \
 	hv/pci/testdev.c hv/irq/msi.c hv/irq/vioapic.c hv/io/bus.c hv/mm/guest_map.c hv/lib/format.c
 UNIT_SRC_bus := tests/unit/fake_lock.c hv/io/bus.c

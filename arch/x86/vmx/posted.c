@@ -35,6 +35,7 @@
 #include "arch/x86/vmx/vmx.h"
 #include "hv/host/cpu.h"
 #include "hv/trace/trace.h"
+#include "hv/mm/mm.h"
 
 static inline void count(u64 *c)
 {
@@ -90,6 +91,11 @@ void vcpu_post_irq(struct vcpu *v, u8 vector, bool level)
 bool arch_irq_posted(const struct vcpu *v)
 {
 	return pi_test_on(v->arch.pi);
+}
+
+u64 arch_vcpu_pi_desc_pa(const struct vcpu *v)
+{
+	return virt_to_phys(v->arch.pi);
 }
 
 /* ---- The descriptor across scheduling (arch/x86/arch.h) ---- */

@@ -128,6 +128,32 @@ void vmx_ept_flush(struct vm *vm)
 	vm->arch.ept.flush_needed = false;
 }
 
+/* EPT changes while the VM runs (assigned devices' BARs): one writer at a time. */
+static struct spinlock ept_rt_lock;
+
+bool arch_vm_map_mmio(struct vm *vm, u64 gpa, u64 hpa, u64 size)
+{
+	u64 f = spin_lock_irqsave(&ept_rt_lock);
+	bool ok = ept_map(&vm->arch.ept, gpa, hpa, size, EPT_READ | EPT_WRITE, EPT_MT_UC);
+	if (vm->arch.ept.flush_needed) {   /* a split or a replaced translation */
+		__atomic_fetch_add(&vm->arch.ept_gen, 1, __ATOMIC_RELEASE);
+		vmx_ept_flush(vm);
+	}
+	spin_unlock_irqrestore(&ept_rt_lock, f);
+	return ok;
+}
+
+void arch_vm_unmap_mmio(struct vm *vm, u64 gpa, u64 size)
+{
+	u64 f = spin_lock_irqsave(&ept_rt_lock);
+	ept_unmap(&vm->arch.ept, gpa, size);
+	if (vm->arch.ept.flush_needed) {
+		__atomic_fetch_add(&vm->arch.ept_gen, 1, __ATOMIC_RELEASE);
+		vmx_ept_flush(vm);
+	}
+	spin_unlock_irqrestore(&ept_rt_lock, f);
+}
+
 /* Drop the TLB entries tagged with a VPID on this CPU ("INVVPID—Invalidate Translations
  * Based on VPID"): single-context when supported, else all contexts. */
 static void invvpid(u16 vpid)
@@ -854,6 +880,9 @@ void vcpu_run(struct vcpu *v)
 		v->cpu = c;
 		if (v->arch.vmcs_cpu != c) {
 			v->arch.vmcs_cpu = c;
+			if (v->arch.last_cpu && v->arch.last_cpu != c)
+				v->ctr.migrations++;
+			v->arch.last_cpu = c;
 			write_host_state(c);
 			/* Translations this vCPU's VPID left on this CPU are from before it
 			 * ran elsewhere (its INVLPGs and CR3 loads there did not reach this
@@ -863,6 +892,12 @@ void vcpu_run(struct vcpu *v)
 		}
 		load_guest_state(v);
 		fpu_load(v);
+	}
+	/* Translations removed at run time (arch_vm_unmap_mmio) leave this CPU here. */
+	u32 gen = __atomic_load_n(&v->vm->arch.ept_gen, __ATOMIC_ACQUIRE);
+	if (unlikely(c->arch.ept_seen[v->vm->id] != gen)) {
+		invept_single(v->vm->arch.eptp);
+		c->arch.ept_seen[v->vm->id] = gen;
 	}
 	if (!vmx_prepare_entry(v))
 		cpu_run_loop();
