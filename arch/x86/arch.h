@@ -63,6 +63,7 @@ struct vcpu_arch {
 	struct pi_desc *pi;        /* page-aligned: Bochs 3.0 rejects less at VM entry */
 	u32 pin, proc, proc2;      /* the controls now in its VMCS */
 	u32 tpr_threshold;         /* the VMCS's TPR threshold (TPR shadow without APICv) */
+	u32 ple_window;            /* the VMCS's PLE_Window */
 	u64 xcr0;
 	/* Its x87/SSE/AVX registers while another vCPU's are loaded on its CPU: an XSAVE
 	 * (or FXSAVE) area, one page (arch/x86/vmx/vmx.c, "FPU state"). */

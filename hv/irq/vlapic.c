@@ -244,6 +244,7 @@ void vlapic_deliver(struct vm *vm, struct vcpu *src, u32 shorthand, u32 dest, bo
 		}
 		return;
 	}
+	struct vcpu *yield_to = NULL;
 	for (u32 i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *t = vm->vcpus[i];
 		bool hit;
@@ -261,9 +262,15 @@ void vlapic_deliver(struct vm *vm, struct vcpu *src, u32 shorthand, u32 dest, bo
 			hit = vlapic_match_dest(&t->lapic, dest, logical);
 			break;
 		}
-		if (hit)
+		if (hit) {
 			deliver_one(t, dm, vector, level);
+			if (src && t != src && dm == DM_FIXED && t->state == VCPU_RUNNABLE)
+				yield_to = t;
+		}
 	}
+	/* An IPI to a sibling waiting for the sender's CPU (ipi_yield=, hv/sched/sched.c) */
+	if (yield_to)
+		sched_ipi_sent(src, yield_to);
 }
 
 /* A write to the ICR: send the IPI it describes ("Interrupt Command Register"). */

@@ -281,7 +281,13 @@ static enum exit_action handle_exception_nmi(struct vcpu *v)
 /* PAUSE-loop exit ("PAUSE-loop exiting"): the vCPU spins; maybe yield (hv/sched/sched.c). */
 static enum exit_action handle_pause(struct vcpu *v)
 {
-	return sched_pause_exit(v);
+	enum exit_action a = sched_pause_exit(v);
+	/* ple=adaptive moved the window: "PLE_Window" is read at the next VM entry */
+	if (v->ple_window && v->ple_window != v->arch.ple_window) {
+		vmcs_write32(PLE_WINDOW, v->ple_window);
+		v->arch.ple_window = v->ple_window;
+	}
+	return a;
 }
 
 /* The VMX-preemption timer fired outside the fastpath (fastpath off, or a host timer

@@ -638,6 +638,7 @@ static void write_controls(struct vcpu *v)
 	if (v->arch.proc2 & SEC_PAUSE_LOOP_EXITING) {
 		vmcs_write32(PLE_GAP, ple_gap);
 		vmcs_write32(PLE_WINDOW, ple_window);
+		v->arch.ple_window = ple_window;
 	}
 	/* With a TPR shadow CR8 reads and writes use the virtual-APIC page's TPR. */
 	if (v->arch.proc & CPU_TPR_SHADOW)
