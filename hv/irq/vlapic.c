@@ -185,7 +185,8 @@ static bool accepts_fixed(const struct vlapic *l)
 	return vlapic_hw_enabled(l) && vlapic_sw_enabled(l);
 }
 
-static void deliver_one(struct vcpu *t, u8 dm, u8 vector, bool level)
+/* src: the sending vCPU for an IPI, else NULL. */
+static void deliver_one(struct vcpu *src, struct vcpu *t, u8 dm, u8 vector, bool level)
 {
 	struct vlapic *l = &t->lapic;
 	if (!vlapic_hw_enabled(l))
@@ -201,6 +202,10 @@ static void deliver_one(struct vcpu *t, u8 dm, u8 vector, bool level)
 			return;
 		}
 		vcpu_post_irq(t, vector, level);
+		/* An IPI to a vCPU waiting on a run queue: ipi_yield= (hv/sched/sched.c) may
+		 * give it the sender's CPU. */
+		if (unlikely(t->state == VCPU_RUNNABLE) && src)
+			sched_ipi_sent(src, t);
 		break;
 	case DM_NMI:
 		__atomic_fetch_add(&t->nmi_queued, 1, __ATOMIC_SEQ_CST);   /* counted: none is lost */
@@ -238,13 +243,12 @@ void vlapic_deliver(struct vm *vm, struct vcpu *src, u32 shorthand, u32 dest, bo
 		for (u32 k = 0; k < n; k++) {
 			struct vcpu *t = vm->vcpus[(start + k) % n];
 			if (vlapic_match_dest(&t->lapic, dest, logical) && accepts_fixed(&t->lapic)) {
-				deliver_one(t, DM_FIXED, vector, level);
+				deliver_one(src, t, DM_FIXED, vector, level);
 				return;
 			}
 		}
 		return;
 	}
-	struct vcpu *yield_to = NULL;
 	for (u32 i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *t = vm->vcpus[i];
 		bool hit;
@@ -262,15 +266,9 @@ void vlapic_deliver(struct vm *vm, struct vcpu *src, u32 shorthand, u32 dest, bo
 			hit = vlapic_match_dest(&t->lapic, dest, logical);
 			break;
 		}
-		if (hit) {
-			deliver_one(t, dm, vector, level);
-			if (src && t != src && dm == DM_FIXED && t->state == VCPU_RUNNABLE)
-				yield_to = t;
-		}
+		if (hit)
+			deliver_one(src, t, dm, vector, level);
 	}
-	/* An IPI to a sibling waiting for the sender's CPU (ipi_yield=, hv/sched/sched.c) */
-	if (yield_to)
-		sched_ipi_sent(src, yield_to);
 }
 
 /* A write to the ICR: send the IPI it describes ("Interrupt Command Register"). */

@@ -300,11 +300,12 @@ static bool may_move(struct vcpu *v)
 }
 
 /* Where a woken vCPU should run: its last CPU, unless that is busy and an idle CPU
- * of its affinity is free (and its software timer does not pin it). */
+ * of its affinity is free (and its software timer does not pin it, and its state is
+ * no longer active there: arch_sched_block leaves it until that CPU runs another). */
 static struct cpu *wake_cpu(struct vcpu *v)
 {
 	struct cpu *home = v->cpu;
-	if (!v->migratable || hv_timer_armed(&v->sw_timer) || home->idle)
+	if (!v->migratable || hv_timer_armed(&v->sw_timer) || home->idle || !arch_vcpu_released(v))
 		return home;
 	for (u32 i = 0; i < nr_cpus; i++)
 		if (cpus[i].idle && may_run_on(v, &cpus[i]))
@@ -832,8 +833,8 @@ enum exit_action sched_pause_exit(struct vcpu *v)
 }
 
 /*
- * ipi_yield=on: a vCPU that sends a fixed IPI to a vCPU of its VM waiting on this
- * CPU's run queue gives the CPU to it at once, as its PAUSE-loop exit would after the
+ * ipi_yield=on: a vCPU that sends a fixed or lowest-priority IPI to a vCPU of its VM
+ * waiting on this CPU's run queue gives the CPU to it at once, as its PAUSE-loop exit would after the
  * window: the sender usually waits for the target's answer (smp_call_function's
  * wait), and the target cannot answer before it runs. The target is placed as a
  * directed-yield boost (policy->boost: ahead of every vCPU that waited less than a

@@ -794,9 +794,13 @@ void vcpu_run(struct vcpu *v)
 		/* Several VMCSs may be active on one CPU ("VMCS States"): switching
 		 * between them is a VMPTRLD; VMCLEAR only when one leaves the CPU
 		 * (vmx_vcpu_put). */
-		if (c->vcpu) {
-			save_guest_state(c->vcpu);
-			fpu_save(c->vcpu);
+		struct vcpu *prev = c->vcpu;
+		if (prev && prev->arch.parked) {
+			prev->arch.parked = false;
+			vmx_vcpu_put(prev);   /* blocked here, may migrate: released now */
+		} else if (prev) {
+			save_guest_state(prev);
+			fpu_save(prev);
 		}
 		if (v->arch.vmcs_cpu && v->arch.vmcs_cpu != c)
 			panic("vCPU %s/%u: VMCS still active on CPU %u, run on CPU %u\n", v->vm->name, v->id,
@@ -817,6 +821,7 @@ void vcpu_run(struct vcpu *v)
 		load_guest_state(v);
 		fpu_load(v);
 	}
+	v->arch.parked = false;
 	if (!vmx_prepare_entry(v))
 		cpu_run_loop();
 	bool launch = !v->arch.launched;
