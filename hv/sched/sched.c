@@ -740,20 +740,25 @@ static struct vcpu *yield_candidate(struct vcpu *me, bool *wasted)
 	return NULL;
 }
 
-/* The yield of a PAUSE-loop exit: true when it gave this CPU or a boost to another
- * vCPU, false when there was nothing to yield to (a wasted yield). */
-static bool pause_yield(struct vcpu *v, struct cpu *c)
+/* What the yield of a PAUSE-loop exit did. */
+enum yield_result {
+	PY_WASTED,    /* nothing to yield to */
+	PY_REMOTE,    /* boosted a target on another CPU; this vCPU keeps its CPU */
+	PY_GAVE_CPU,  /* this CPU goes to another vCPU */
+};
+
+static enum yield_result pause_yield(struct vcpu *v, struct cpu *c)
 {
 	if (sched_cfg.yield == YIELD_PLAIN) {
 		if (!c->rq_head)
-			return false;
+			return PY_WASTED;
 		c->need_resched = true;
-		return true;
+		return PY_GAVE_CPU;
 	}
 	bool wasted;
 	struct vcpu *t = yield_candidate(v, &wasted);
 	if (!t || wasted)
-		return false;
+		return PY_WASTED;
 	/* The spinning vCPU gives its CPU to the target: the target goes to the front
 	 * of this CPU's run queue (pulled from another CPU's queue when it may run
 	 * here: VMCS clear, allowed here, no sibling rule against it), and this vCPU is
@@ -765,7 +770,7 @@ static bool pause_yield(struct vcpu *v, struct cpu *c)
 	 * that waited a slice, and a preempted one keeps its place by the policy. */
 	struct cpu *d = t->rq_cpu;
 	if (!d)
-		return false;
+		return PY_WASTED;
 	bool pull = d != c && may_run_on(t, c) && may_move(t);
 	u64 f = spin_lock_irqsave(&d->rq_lock);
 	bool moved = t->rq_cpu == d && rq_del(d, t);
@@ -782,7 +787,7 @@ static bool pause_yield(struct vcpu *v, struct cpu *c)
 	}
 	spin_unlock_irqrestore(&d->rq_lock, f);
 	if (!moved)
-		return false;
+		return PY_WASTED;
 	if (kick) {
 		d->need_resched = true;
 		count(&v->ctr.remote_boosts);
@@ -796,26 +801,28 @@ static bool pause_yield(struct vcpu *v, struct cpu *c)
 		rq_add(c, t, ENQ_FRONT);
 		spin_unlock_irqrestore(&c->rq_lock, f);
 		c->need_resched = true;
+		return PY_GAVE_CPU;
 	}
-	return true;
+	return PY_REMOTE;
 }
 
 /*
  * ple=adaptive: each vCPU's PAUSE-loop window moves between ple_window_min and
- * ple_window by halves and doublings. A yield that found a vCPU to give way to halves
+ * ple_window by halves and doublings. A yield that gave this CPU to another vCPU halves
  * it: the vCPU spins on a CPU shared with the one it waits for, and every tick it
  * spins before exiting delays that one. A wasted yield doubles it: the vCPU waits for
- * one that runs elsewhere (or for nobody), and the exit only cost time. The VMX layer
+ * one that runs elsewhere (or for nobody), and the exit only cost time. A boost of a
+ * target on another CPU leaves it: the spinner keeps its CPU either way. The VMX layer
  * writes the VMCS's PLE_Window when it changed (Intel SDM Vol. 3C, "VM-Execution
  * Control Fields", PLE_Gap/PLE_Window: a PAUSE more than PLE_Gap ticks after the
  * previous one starts a new loop; a loop longer than PLE_Window exits).
  */
-static void ple_adapt(struct vcpu *v, bool helped)
+static void ple_adapt(struct vcpu *v, enum yield_result r)
 {
 	u32 w = v->ple_window;
-	if (helped)
+	if (r == PY_GAVE_CPU)
 		w = w / 2 < sched_cfg.ple_window_min ? sched_cfg.ple_window_min : w / 2;
-	else
+	else if (r == PY_WASTED)
 		w = w > sched_cfg.ple_window / 2 ? sched_cfg.ple_window : w * 2;
 	v->ple_window = w;
 }
@@ -824,11 +831,11 @@ enum exit_action sched_pause_exit(struct vcpu *v)
 {
 	count(&v->ctr.ple_exits);
 	count(&v->ctr.yields);
-	bool helped = pause_yield(v, this_cpu());
-	if (!helped)
+	enum yield_result r = pause_yield(v, this_cpu());
+	if (r == PY_WASTED)
 		count(&v->ctr.yields_wasted);
 	if (sched_cfg.ple_adaptive)
-		ple_adapt(v, helped);
+		ple_adapt(v, r);
 	return EXIT_RESUME;
 }
 
