@@ -5,8 +5,10 @@
  * backslashes with a backslash; the tokenizer undoes both.
  */
 #include "hv/init/config.h"
+#include "hv/irq/msi.h"
 #include "hv/lib/lib.h"
 #include "hv/mm/guest_map.h"
+#include "hv/trace/trace.h"
 
 #define TOKEN_MAX (APPEND_MAX + 129)   /* vm=NAME,kernel=FILE,append= and the longest append */
 
@@ -226,6 +228,12 @@ static bool parse_vm(const char *v, struct hv_config *cfg, char *err, size_t err
 			else
 				return set_err(err, errlen, "vm '%s': bad disk_ro '%.*s' (on or off)", vm->name,
 					       (int)vlen, val);
+		} else if (klen == 12 && !strncmp(p, "disk_latency", 12)) {
+			u64 n;
+			if (!parse_u64(val, vlen, false, &n) || n > 1000000000ull)
+				return set_err(err, errlen, "vm '%s': bad disk_latency '%.*s' (TSC ticks, 0 to 1000000000)",
+					       vm->name, (int)vlen, val);
+			vm->disk_latency = n;
 		} else if (klen == 3 && !strncmp(p, "mem", 3)) {
 			u64 m;
 			if (!parse_u64(val, vlen, true, &m) || m < MiB(2) || m > GiB(64) || !IS_ALIGNED(m, MiB(1)))
@@ -328,6 +336,9 @@ bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t
 	cfg->sched.ple_window_min = 256;
 	cfg->sched.ipi_yield = true;
 	cfg->sched.slice_us = 1000;
+	cfg->trace_records = 65536;
+	cfg->iocpu = -1;
+	cfg->iopoll_us = 50;
 	cfg->sched.spread = false;
 	if (err && errlen)
 		err[0] = '\0';
@@ -379,6 +390,9 @@ bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t
 		} else if (!strcmp(tok, "test_hooks")) {
 			if (!parse_onoff(val, &cfg->test_hooks))
 				return set_err(err, errlen, "malformed value '%s' for option 'test_hooks' (on or off)", val);
+		} else if (!strcmp(tok, "iommu_selftest")) {
+			if (!parse_onoff(val, &cfg->iommu_selftest))
+				return set_err(err, errlen, "malformed value '%s' for option 'iommu_selftest' (on or off)", val);
 		} else if (!strcmp(tok, "spread")) {
 			if (!parse_onoff(val, &cfg->sched.spread))
 				return set_err(err, errlen, "malformed value '%s' for option 'spread' (on or off)", val);
@@ -456,6 +470,41 @@ bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t
 				return set_err(err, errlen, "malformed value '%s' for option 'idle_timeout' "
 					       "(milliseconds, 0 to 3600000)", val ? val : "");
 			cfg->sched.idle_timeout_ms = (u32)n;
+		} else if (!strcmp(tok, "trace")) {
+			char why[64];
+			if (!val || !trace_parse_events(val, &cfg->trace_mask, why, sizeof(why)))
+				return set_err(err, errlen, "malformed value '%s' for option 'trace' (%s; events: exit, entry, "
+					       "post, notify, elide, wakeup, block, switch, yield, timer_arm, timer_fire, eoi, "
+					       "inject, timer, all, joined by commas)", val ? val : "", val ? why : "no value");
+		} else if (!strcmp(tok, "trace_buf")) {
+			u64 n;
+			if (!val || !parse_u64(val, strlen(val), false, &n) || n < 16 || n > (1u << 24))
+				return set_err(err, errlen, "malformed value '%s' for option 'trace_buf' "
+					       "(records per CPU, 16 to 16777216)", val ? val : "");
+			cfg->trace_records = (u32)n;
+		} else if (!strcmp(tok, "iocpu")) {
+			u64 n;
+			if (val && !strcmp(val, "off"))
+				cfg->iocpu = -1;
+			else if (val && parse_u64(val, strlen(val), false, &n) && n < 64)
+				cfg->iocpu = (s32)n;
+			else
+				return set_err(err, errlen, "malformed value '%s' for option 'iocpu' (a CPU index 0-63, or off)",
+					       val ? val : "");
+		} else if (!strcmp(tok, "iopoll_us")) {
+			u64 n;
+			if (!val || !parse_u64(val, strlen(val), false, &n) || n > 1000000)
+				return set_err(err, errlen, "malformed value '%s' for option 'iopoll_us' "
+					       "(microseconds, 0 to 1000000; 0 = poll for ever)", val ? val : "");
+			cfg->iopoll_us = (u32)n;
+		} else if (!strcmp(tok, "msi_delivery")) {
+			if (val && !strcmp(val, "direct"))
+				cfg->msi_delivery = MSI_DELIVERY_DIRECT;
+			else if (val && !strcmp(val, "deferred"))
+				cfg->msi_delivery = MSI_DELIVERY_DEFERRED;
+			else
+				return set_err(err, errlen, "malformed value '%s' for option 'msi_delivery' (direct or deferred)",
+					       val ? val : "");
 		} else if (!strcmp(tok, "input")) {
 			if (!val || !*val || strlen(val) > VM_NAME_MAX)
 				return set_err(err, errlen, "malformed value '%s' for option 'input' (a VM name or off)",

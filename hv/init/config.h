@@ -45,6 +45,7 @@ struct vm_config {
 	char disk[FILE_NAME_MAX + 1];     /* the image module; "" = none */
 	u64 disk_size;                    /* disk=size:N: bytes; 0 = none */
 	bool disk_ro;                     /* disk_ro=on: read-only */
+	u64 disk_latency;                 /* disk_latency=TICKS: modelled completion delay (needs iocpu=) */
 	char append[APPEND_MAX + 1];
 };
 
@@ -119,6 +120,17 @@ struct hv_config {
 	u32 nr_vms;
 	/* input=: the VM that receives the console input; -1 = none (input=off) */
 	s32 input_vm;
+	/* trace=, trace_buf=: events to record (hv/trace/trace.h, 0 = off), records per CPU */
+	u32 trace_mask;
+	u32 trace_records;
+	/* iocpu=N: the physical CPU set aside to complete virtio-blk requests; -1 = off
+	 * (inline completion) */
+	s32 iocpu;
+	u8 msi_delivery;    /* msi_delivery=: enum msi_delivery (hv/irq/msi.h) */
+	bool iommu_selftest;  /* run the VT-d self-test (drivers/iommu/selftest.c) and power off */
+	/* iopoll_us=N: the I/O CPU stops polling a queue idle this long (re-enables its
+	 * notifications) until the next kick; 0 = poll for ever */
+	u32 iopoll_us;
 };
 
 /* Parse a command line. On error returns false with a message naming the bad item. */

@@ -129,6 +129,8 @@ static enum io_result bar_access(struct vdev *dev, struct vcpu *v, unsigned bar,
 {
 	struct pci_vdev *d = container_of(dev, struct pci_vdev, dev);
 	enum io_result r;
+	if (d->ops->bar_lockless)   /* the function takes its lock and calls pci_msix_bar_access itself */
+		return d->ops->bar_access(d, v, bar, off, req);
 	if (pci_msix_bar_access(d, bar, off, req, &r))
 		return r;
 	if (d->ops->bar_access)
@@ -208,7 +210,7 @@ static void bar_update(struct pci_vdev *d, unsigned i)
 		return;
 	}
 	enum io_space sp = b->type == PCI_BAR_PIO ? IO_SPACE_PORT : IO_SPACE_MMIO;
-	if (!io_bus_register(d->vm, sp, at, b->size, &d->dev, &bar_ops[i], 0)) {
+	if (!io_bus_register(d->vm, sp, at, b->size, &d->dev, &bar_ops[i], d->ops->bar_lockless ? IO_RANGE_LOCKLESS : 0)) {
 		bar_refused(d, i, at, "over another device's range");
 		return;
 	}
@@ -245,6 +247,8 @@ u32 pci_vdev_cfg_read(struct pci_vdev *d, u32 reg, unsigned size)
 {
 	if (reg >= PCI_CFG_SIZE || size > PCI_CFG_SIZE - reg)
 		return 0;   /* PCIe extended space: no extended capabilities (header 0) */
+	if (d->ops->cfg_read)
+		d->ops->cfg_read(d, reg, size);
 	return pci_cfg_get(d, reg, size);
 }
 

@@ -5,6 +5,7 @@
 #include "hv/sched/sched.h"
 #include "hv/host/time.h"
 #include "arch/x86/x86.h"
+#include "hv/trace/trace.h"
 
 static u64 counter(const struct vcpu *v, u64 id)
 {
@@ -90,6 +91,7 @@ static __attribute__((noinline)) u64 hc_race_post(struct vcpu *v, u64 target, u6
 		cpu_relax();
 	}
 	u64 at = t->exits_total;   /* stable: the target waits at the window */
+	TRACE_SOURCE(TSRC_OTHER);
 	vcpu_post_irq(t, (u8)vector, false);
 	__atomic_store_n(&t->race.posted, 1, __ATOMIC_SEQ_CST);
 	return at;

@@ -19,6 +19,7 @@
 #include "hv/host/power.h"
 #include "hv/dev/dev.h"
 #include "arch/x86/x86.h"
+#include "hv/trace/trace.h"
 
 _Static_assert(VIOAPIC_BASE == GUEST_IOAPIC_BASE && APIC_DEFAULT_BASE == GUEST_LAPIC_BASE,
 	       "the device models sit where the guest memory map reserves their pages");
@@ -352,5 +353,6 @@ void hv_finish(void)
 	}
 	for (u32 i = 0; i < nr_vms; i++)
 		print_summary(&vms[i]);
+	trace_drain();
 	hv_power_off(nr_vms ? vms[0].status : 0);
 }

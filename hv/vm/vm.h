@@ -193,6 +193,7 @@ struct vm {
 	 * against the CPU's capabilities). */
 	bool apicv, ptimer, fastpath, elide;
 	u32 lowest_rr;             /* lowest-priority delivery round robin */
+	u32 apic_gen;              /* bumped when an APIC ID/LDR/DFR/mode changes (vlapic_routing_changed) */
 	u8 nv;                     /* its notification vector: VECTOR_POSTED, or its own (sched_notification_vector) */
 	u32 yield_rr;              /* directed yield: round robin from the last boosted vCPU */
 	struct vcpu *vcpus[MAX_VCPUS_PER_VM];
@@ -208,6 +209,8 @@ struct vm {
 	struct vioapic ioapic;     /* hv/irq/vioapic.c: MMIO at VIOAPIC_BASE */
 	struct vpic pic;           /* hv/irq/vpic.c: the masked 8259 pair */
 	struct msi_stats msi;      /* hv/irq/msi.c: messages delivered and dropped */
+	u8 msi_delivery;           /* enum msi_delivery (msi_delivery=) */
+	volatile bool io_polled;   /* a live virtio-blk disk served by the I/O CPU (iocpu=) */
 	struct vpci *pci;          /* hv/pci: the PCI host bridge and its devices */
 	struct io_bus bus;         /* hv/io/bus.c: its devices' port and MMIO ranges */
 	/* Stateless devices (hv/dev/): nothing but their place on the bus. */
@@ -253,11 +256,12 @@ void vm_log(struct vm *vm, const char *fmt, ...) __printf(2, 3);
  * wake source left, and asks this first. COM1 of the VM that receives the console input
  * can (typing raises its received-data interrupt); the PIT (channel 0 counting towards
  * an IRQ 0 edge) and the RTC (an enabled interrupt pending) can while their timer is
- * armed; the 8259s never deliver. A device with work in flight (virtio-blk, VT-d
- * posting) must answer true here. */
+ * armed; the 8259s never deliver; a virtio-blk disk served by the I/O CPU (iocpu=) can
+ * while it is live (the I/O CPU may complete a request at any time). A device with work
+ * in flight (VT-d posting) must answer true here. */
 static inline bool vm_device_may_interrupt(const struct vm *vm)
 {
-	return vm->uart.input || vm->pit.timer.armed || vm->rtc.timer.armed;
+	return vm->uart.input || vm->pit.timer.armed || vm->rtc.timer.armed || vm->io_polled;
 }
 
 /* VM creation from its configuration: RAM, EPT, kernel, vCPUs. false + message. */

@@ -87,6 +87,7 @@ void vmx_handle_requests(struct vcpu *v)
 		/* INIT: the vCPU waits for a start-up IPI ("INIT Reset"); its APIC keeps
 		 * its ID and mode. A SIPI that came with it is honoured below. */
 		vlapic_reset(&v->lapic, v->id, false);
+		msi_apic_changed(v->vm);   /* a renumbered xAPIC ID is back to the vCPU index */
 		v->nmi_pending = 0;
 		__atomic_store_n(&v->nmi_queued, 0, __ATOMIC_SEQ_CST);
 		v->lapic.timer_deadline = 0;

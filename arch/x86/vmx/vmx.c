@@ -21,6 +21,8 @@
 #include "hv/sched/sched.h"
 #include "hv/host/vectors.h"
 #include "hv/init/config.h"
+#include "hv/trace/trace.h"
+#include "arch/x86/vmx/vmx_trace.h"
 
 struct vmx_caps vmx_caps;
 static struct vmx_msrs vmx_msrs;
@@ -493,7 +495,7 @@ static void write_host_state(struct cpu *c)
 	vmcs_write64(HOST_IA32_EFER, rdmsr(MSR_IA32_EFER));
 	vmcs_write64(HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
 	vmcs_writel(HOST_RSP, c->stack_top);
-	vmcs_writel(HOST_RIP, (u64)vmx_exit_stub);
+	vmcs_writel(HOST_RIP, vmx_trace_exits() ? (u64)vmx_exit_stub_traced : (u64)vmx_exit_stub);
 }
 
 static void write_segment(u32 sel_f, u32 base_f, u32 limit_f, u32 ar_f, u16 sel, u64 base, u32 limit, u32 ar)
@@ -826,6 +828,7 @@ void vcpu_run(struct vcpu *v)
 		cpu_run_loop();
 	bool launch = !v->arch.launched;
 	v->arch.launched = true;
+	TRACE(TEV_ENTRY, v, 1, 0);
 	vmx_enter(v, launch);
 }
 
