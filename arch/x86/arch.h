@@ -67,6 +67,8 @@ struct vcpu_arch {
 	struct pi_desc *pi;        /* page-aligned: Bochs 3.0 rejects less at VM entry */
 	u32 pin, proc, proc2;      /* the controls now in its VMCS */
 	u32 tpr_threshold;         /* the VMCS's TPR threshold (TPR shadow without APICv) */
+	u32 ple_window;            /* the VMCS's PLE_Window */
+	bool parked;               /* blocked, may migrate, VMCS still active on its CPU (posted.c) */
 	u64 xcr0;
 	/* Its x87/SSE/AVX registers while another vCPU's are loaded on its CPU: an XSAVE
 	 * (or FXSAVE) area, one page (arch/x86/vmx/vmx.c, "FPU state"). */
@@ -158,8 +160,9 @@ void arch_sched_in(struct vcpu *v, struct cpu *c);
 /* v was preempted on c (involuntarily, still runnable): notifications suppressed
  * (PIR only) until it runs again; its state released from c if it may migrate. */
 void arch_sched_preempted(struct vcpu *v, struct cpu *c, bool migratable);
-/* v blocks (halted) on c's blocked list: its state released from c if it may migrate;
- * with wakeup_vector its notifications go to the wakeup vector on c (block=wakeup). */
+/* v blocks (halted) on c's blocked list; with wakeup_vector its notifications go to the
+ * wakeup vector on c (block=wakeup). Its state stays on c until c runs another vCPU,
+ * which releases it first (so one woken on c, the usual case, runs again at no cost). */
 void arch_sched_block(struct vcpu *v, struct cpu *c, bool migratable, bool wakeup_vector);
 /* v was woken: notifications back to its VM's vector (when they went to the wakeup
  * vector). */

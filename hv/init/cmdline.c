@@ -384,6 +384,9 @@ bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t
 	cfg->sched.block = BLOCK_WAKEUP;
 	cfg->sched.ple_gap = 128;
 	cfg->sched.ple_window = 4096;
+	cfg->sched.ple_adaptive = true;
+	cfg->sched.ple_window_min = 256;
+	cfg->sched.ipi_yield = true;
 	cfg->sched.slice_us = 1000;
 	cfg->trace_records = 65536;
 	cfg->iocpu = -1;
@@ -488,7 +491,18 @@ bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t
 				cfg->sched.block = (enum block_scheme)i;
 			else
 				cfg->sched.policy = (enum sched_policy_id)i;
-		} else if (!strcmp(tok, "ple_gap") || !strcmp(tok, "ple_window") || !strcmp(tok, "slice_us")) {
+		} else if (!strcmp(tok, "ipi_yield")) {
+			if (!val || (strcmp(val, "on") && strcmp(val, "off")))
+				return set_err(err, errlen, "malformed value '%s' for option 'ipi_yield' (on or off)",
+					       val ? val : "");
+			cfg->sched.ipi_yield = val[1] == 'n';
+		} else if (!strcmp(tok, "ple")) {
+			if (!val || (strcmp(val, "adaptive") && strcmp(val, "fixed")))
+				return set_err(err, errlen, "malformed value '%s' for option 'ple' (adaptive or fixed)",
+					       val ? val : "");
+			cfg->sched.ple_adaptive = val[0] == 'a';
+		} else if (!strcmp(tok, "ple_gap") || !strcmp(tok, "ple_window") || !strcmp(tok, "ple_window_min") ||
+			   !strcmp(tok, "slice_us")) {
 			u64 n;
 			if (!val || !parse_u64(val, strlen(val), false, &n) || !n || n > 0xffffffffu ||
 			    (tok[0] == 's' && n > 1000000))
@@ -498,6 +512,8 @@ bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t
 				cfg->sched.ple_gap = (u32)n;
 			else if (!strcmp(tok, "ple_window"))
 				cfg->sched.ple_window = (u32)n;
+			else if (!strcmp(tok, "ple_window_min"))
+				cfg->sched.ple_window_min = (u32)n;
 			else
 				cfg->sched.slice_us = (u32)n;
 		} else if (!strcmp(tok, "idle_timeout")) {
@@ -576,6 +592,9 @@ bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t
 				return set_err(err, errlen, "unknown option '%s'", tok);
 		}
 	}
+	if (cfg->sched.ple_adaptive && cfg->sched.ple_window_min > cfg->sched.ple_window)
+		return set_err(err, errlen, "option 'ple_window_min': %u is above ple_window=%u (ple=adaptive moves the "
+			       "window between the two)", cfg->sched.ple_window_min, cfg->sched.ple_window);
 	/* input=NAME may name a VM defined after it. */
 	if (!strcmp(input, "off")) {
 		cfg->input_vm = -1;

@@ -105,6 +105,9 @@ struct sched_config {
 	enum yield_policy yield;
 	enum block_scheme block;
 	u32 ple_gap, ple_window;   /* TSC-ish cycles ("PAUSE-loop exiting" controls) */
+	bool ple_adaptive;         /* ple=adaptive: per-vCPU window in [ple_window_min, ple_window] */
+	u32 ple_window_min;
+	bool ipi_yield;            /* an IPI to a sibling queued on the sender's CPU yields to it */
 	u32 slice_us;              /* time slice */
 	bool spread;               /* never place two vCPUs of a VM on one CPU (implied by BLOCK_FIXED) */
 	u32 idle_timeout_ms;       /* stop every VM once no vCPU has run for this long (0: never) */

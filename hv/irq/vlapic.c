@@ -192,7 +192,8 @@ static bool accepts_fixed(const struct vlapic *l)
 	return vlapic_hw_enabled(l) && vlapic_sw_enabled(l);
 }
 
-static void deliver_one(struct vcpu *t, u8 dm, u8 vector, bool level)
+/* src: the sending vCPU for an IPI, else NULL. */
+static void deliver_one(struct vcpu *src, struct vcpu *t, u8 dm, u8 vector, bool level)
 {
 	struct vlapic *l = &t->lapic;
 	if (!vlapic_hw_enabled(l))
@@ -208,6 +209,10 @@ static void deliver_one(struct vcpu *t, u8 dm, u8 vector, bool level)
 			return;
 		}
 		vcpu_post_irq(t, vector, level);
+		/* An IPI to a vCPU waiting on a run queue: ipi_yield= (hv/sched/sched.c) may
+		 * give it the sender's CPU. */
+		if (unlikely(t->state == VCPU_RUNNABLE) && src)
+			sched_ipi_sent(src, t);
 		break;
 	case DM_NMI:
 		__atomic_fetch_add(&t->nmi_queued, 1, __ATOMIC_SEQ_CST);   /* counted: none is lost */
@@ -246,7 +251,7 @@ struct vcpu *vlapic_phys_target(struct vm *vm, u32 dest)
 
 void vlapic_deliver_to(struct vcpu *t, u8 dm, u8 vector, bool level)
 {
-	deliver_one(t, dm, vector, level);
+	deliver_one(NULL, t, dm, vector, level);   /* a device message: no sender vCPU */
 }
 
 void vlapic_deliver(struct vm *vm, struct vcpu *src, u32 shorthand, u32 dest, bool logical,
@@ -260,7 +265,7 @@ void vlapic_deliver(struct vm *vm, struct vcpu *src, u32 shorthand, u32 dest, bo
 		for (u32 k = 0; k < n; k++) {
 			struct vcpu *t = vm->vcpus[(start + k) % n];
 			if (vlapic_match_dest(&t->lapic, dest, logical) && accepts_fixed(&t->lapic)) {
-				deliver_one(t, DM_FIXED, vector, level);
+				deliver_one(src, t, DM_FIXED, vector, level);
 				return;
 			}
 		}
@@ -284,7 +289,7 @@ void vlapic_deliver(struct vm *vm, struct vcpu *src, u32 shorthand, u32 dest, bo
 			break;
 		}
 		if (hit)
-			deliver_one(t, dm, vector, level);
+			deliver_one(src, t, dm, vector, level);
 	}
 }
 

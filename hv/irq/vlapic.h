@@ -120,7 +120,10 @@ void vlapic_reset(struct vlapic *l, u32 id, bool bsp);
 /* Bit operations on the 256-bit IRR/ISR/TMR arrays (8 registers 16 bytes apart). */
 void vlapic_vec_set(struct vlapic *l, u32 base, u8 vec);
 void vlapic_vec_clear(struct vlapic *l, u32 base, u8 vec);
-bool vlapic_vec_test(const struct vlapic *l, u32 base, u8 vec);
+static inline bool vlapic_vec_test(const struct vlapic *l, u32 base, u8 vec)
+{
+	return vlapic_reg(l, base + (vec >> 5) * 16) & (1u << (vec & 31));   /* inline: every post asks */
+}
 int vlapic_highest(const struct vlapic *l, u32 base);   /* -1 when empty */
 /* Processor priority from TPR and the highest in-service vector ("Processor Priority
  * Register (PPR)"). */

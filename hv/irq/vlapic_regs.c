@@ -49,11 +49,6 @@ void vlapic_vec_clear(struct vlapic *l, u32 base, u8 vec)
 	__atomic_fetch_and(w, ~(1u << (vec & 31)), __ATOMIC_SEQ_CST);
 }
 
-bool vlapic_vec_test(const struct vlapic *l, u32 base, u8 vec)
-{
-	return vlapic_reg(l, base + (vec >> 5) * 16) & (1u << (vec & 31));
-}
-
 int vlapic_highest(const struct vlapic *l, u32 base)
 {
 	for (int i = 7; i >= 0; i--) {

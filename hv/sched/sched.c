@@ -38,6 +38,7 @@
 
 struct sched_config sched_cfg = {
 	.policy = SCHED_FAIR, .yield = YIELD_READY, .block = BLOCK_WAKEUP, .ple_gap = 128, .ple_window = 4096, .slice_us = 1000,
+	.ple_adaptive = true, .ple_window_min = 256, .ipi_yield = true,
 };
 static u64 slice_ticks;
 
@@ -300,11 +301,12 @@ static bool may_move(struct vcpu *v)
 }
 
 /* Where a woken vCPU should run: its last CPU, unless that is busy and an idle CPU
- * of its affinity is free (and its software timer does not pin it). */
+ * of its affinity is free (and its software timer does not pin it, and its state is
+ * no longer active there: arch_sched_block leaves it until that CPU runs another). */
 static struct cpu *wake_cpu(struct vcpu *v)
 {
 	struct cpu *home = v->cpu;
-	if (!v->migratable || hv_timer_armed(&v->sw_timer) || home->idle)
+	if (!v->migratable || hv_timer_armed(&v->sw_timer) || home->idle || !arch_vcpu_released(v))
 		return home;
 	for (u32 i = 0; i < nr_cpus; i++)
 		if (cpus[i].idle && may_run_on(v, &cpus[i]))
@@ -743,24 +745,25 @@ static struct vcpu *yield_candidate(struct vcpu *me, bool *wasted)
 	return NULL;
 }
 
-enum exit_action sched_pause_exit(struct vcpu *v)
+/* What the yield of a PAUSE-loop exit did. */
+enum yield_result {
+	PY_WASTED,    /* nothing to yield to */
+	PY_REMOTE,    /* boosted a target on another CPU; this vCPU keeps its CPU */
+	PY_GAVE_CPU,  /* this CPU goes to another vCPU */
+};
+
+static enum yield_result pause_yield(struct vcpu *v, struct cpu *c)
 {
-	struct cpu *c = this_cpu();
-	count(&v->ctr.ple_exits);
-	count(&v->ctr.yields);
 	if (sched_cfg.yield == YIELD_PLAIN) {
-		if (c->rq_head)
-			c->need_resched = true;
-		else
-			count(&v->ctr.yields_wasted);
-		return EXIT_RESUME;
+		if (!c->rq_head)
+			return PY_WASTED;
+		c->need_resched = true;
+		return PY_GAVE_CPU;
 	}
 	bool wasted;
 	struct vcpu *t = yield_candidate(v, &wasted);
-	if (!t || wasted) {
-		count(&v->ctr.yields_wasted);
-		return EXIT_RESUME;
-	}
+	if (!t || wasted)
+		return PY_WASTED;
 	/* The spinning vCPU gives its CPU to the target: the target goes to the front
 	 * of this CPU's run queue (pulled from another CPU's queue when it may run
 	 * here: VMCS clear, allowed here, no sibling rule against it), and this vCPU is
@@ -771,10 +774,8 @@ enum exit_action sched_pause_exit(struct vcpu *v)
 	 * may run in parallel). Neither can starve a vCPU: a boost never passes one
 	 * that waited a slice, and a preempted one keeps its place by the policy. */
 	struct cpu *d = t->rq_cpu;
-	if (!d) {
-		count(&v->ctr.yields_wasted);
-		return EXIT_RESUME;
-	}
+	if (!d)
+		return PY_WASTED;
 	bool pull = d != c && may_run_on(t, c) && may_move(t);
 	u64 f = spin_lock_irqsave(&d->rq_lock);
 	bool moved = t->rq_cpu == d && rq_del(d, t);
@@ -792,8 +793,7 @@ enum exit_action sched_pause_exit(struct vcpu *v)
 	spin_unlock_irqrestore(&d->rq_lock, f);
 	if (!moved) {
 		TRACE_YIELD(v, t, false);
-		count(&v->ctr.yields_wasted);
-		return EXIT_RESUME;
+		return PY_WASTED;
 	}
 	TRACE_YIELD(v, t, true);
 	if (kick) {
@@ -810,8 +810,71 @@ enum exit_action sched_pause_exit(struct vcpu *v)
 		rq_add(c, t, ENQ_FRONT);
 		spin_unlock_irqrestore(&c->rq_lock, f);
 		c->need_resched = true;
+		return PY_GAVE_CPU;
 	}
+	return PY_REMOTE;
+}
+
+/*
+ * ple=adaptive: each vCPU's PAUSE-loop window moves between ple_window_min and
+ * ple_window by halves and doublings. A yield that gave this CPU to another vCPU halves
+ * it: the vCPU spins on a CPU shared with the one it waits for, and every tick it
+ * spins before exiting delays that one. A wasted yield doubles it: the vCPU waits for
+ * one that runs elsewhere (or for nobody), and the exit only cost time. A boost of a
+ * target on another CPU leaves it: the spinner keeps its CPU either way. The VMX layer
+ * writes the VMCS's PLE_Window when it changed (Intel SDM Vol. 3C, "VM-Execution
+ * Control Fields", PLE_Gap/PLE_Window: a PAUSE more than PLE_Gap ticks after the
+ * previous one starts a new loop; a loop longer than PLE_Window exits).
+ */
+static void ple_adapt(struct vcpu *v, enum yield_result r)
+{
+	u32 w = v->ple_window;
+	if (r == PY_GAVE_CPU)
+		w = w / 2 < sched_cfg.ple_window_min ? sched_cfg.ple_window_min : w / 2;
+	else if (r == PY_WASTED)
+		w = w > sched_cfg.ple_window / 2 ? sched_cfg.ple_window : w * 2;
+	v->ple_window = w;
+}
+
+enum exit_action sched_pause_exit(struct vcpu *v)
+{
+	count(&v->ctr.ple_exits);
+	count(&v->ctr.yields);
+	enum yield_result r = pause_yield(v, this_cpu());
+	if (r == PY_WASTED)
+		count(&v->ctr.yields_wasted);
+	if (sched_cfg.ple_adaptive)
+		ple_adapt(v, r);
 	return EXIT_RESUME;
+}
+
+/*
+ * ipi_yield=on: a vCPU that sends a fixed or lowest-priority IPI to a vCPU of its VM
+ * waiting on this CPU's run queue gives the CPU to it at once, as its PAUSE-loop exit would after the
+ * window: the sender usually waits for the target's answer (smp_call_function's
+ * wait), and the target cannot answer before it runs. The target is placed as a
+ * directed-yield boost (policy->boost: ahead of every vCPU that waited less than a
+ * slice, behind those that waited longer, so the pair cannot starve a third vCPU) and
+ * takes the CPU when that puts it at the head. A target queued on another CPU is
+ * left alone: that CPU runs it. Counted as a directed yield (never wasted).
+ */
+void sched_ipi_sent(struct vcpu *src, struct vcpu *t)
+{
+	struct cpu *c = this_cpu();
+	if (!sched_cfg.ipi_yield || sched_cfg.yield == YIELD_NONE || t->rq_cpu != c || t == src)
+		return;
+	u64 f = spin_lock_irqsave(&c->rq_lock);
+	bool moved = t->rq_cpu == c && t->state == VCPU_RUNNABLE && rq_del(c, t);
+	if (moved) {
+		t->boosted = true;
+		policy->boost(c, t, rdtsc());
+		c->nr_queued++;   /* rq_del took it off */
+		if (c->rq_head == t)
+			c->need_resched = true;
+	}
+	spin_unlock_irqrestore(&c->rq_lock, f);
+	if (moved)
+		count(&src->ctr.yields);
 }
 
 /* The entry path: a CPU whose current vCPU was switched in alone gets a time slice
@@ -867,9 +930,12 @@ void sched_init(const struct sched_config *cfg)
 		printk("sched: this CPU's LAPIC has no TSC-deadline mode: no time slices, and a halted vCPU's "
 		       "guest timer fires only when something else wakes it\n");
 	static const char *const y[] = { "ready", "preempted", "plain", "none" };
-	printk("sched: policy %s, slice %u us (%llu TSC ticks), yield=%s ple_gap=%u ple_window=%u, block=%s, spread=%s\n",
-	       policy->name, sched_cfg.slice_us, (unsigned long long)slice_ticks, y[sched_cfg.yield], sched_cfg.ple_gap,
-	       sched_cfg.ple_window, sched_cfg.block == BLOCK_WAKEUP ? "wakeup" : "fixed",
+	printk("sched: policy %s, slice %u us (%llu TSC ticks), yield=%s ipi_yield=%s ple=%s ple_gap=%u ple_window=%u "
+	       "ple_window_min=%u, block=%s, spread=%s\n",
+	       policy->name, sched_cfg.slice_us, (unsigned long long)slice_ticks, y[sched_cfg.yield],
+	       sched_cfg.ipi_yield ? "on" : "off",
+	       sched_cfg.ple_adaptive ? "adaptive" : "fixed", sched_cfg.ple_gap, sched_cfg.ple_window,
+	       sched_cfg.ple_window_min, sched_cfg.block == BLOCK_WAKEUP ? "wakeup" : "fixed",
 	       sched_cfg.spread || sched_cfg.block == BLOCK_FIXED ? "on" : "off");
 }
 
@@ -877,6 +943,7 @@ bool sched_add_vcpu(struct vcpu *v, struct cpu *home, u64 affinity)
 {
 	v->cpu = home;
 	v->affinity = affinity;
+	v->ple_window = sched_cfg.ple_window;
 	u32 n = 0;
 	for (u32 i = 0; i < nr_cpus; i++)
 		n += (affinity & BIT64(i)) && cpus[i].virt_on;

@@ -37,6 +37,9 @@ struct vm;
 u8 sched_notification_vector(struct vm *vm);
 /* A PAUSE-loop exit: directed yield per the yield policy. */
 enum exit_action sched_pause_exit(struct vcpu *v);
+/* src sent a fixed IPI to t (a vCPU of its VM, RUNNABLE when looked at): ipi_yield=on gives the CPU to t when
+ * t waits on this CPU's run queue. */
+void sched_ipi_sent(struct vcpu *src, struct vcpu *t);
 /* Entry path: arm the time slice when vCPUs wait for this CPU. */
 void sched_entry_check(struct cpu *c);
 /* A vCPU of a stopped VM: off any blocked list. */

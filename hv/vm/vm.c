@@ -318,14 +318,14 @@ void vm_print_counters(struct vm *vm)
 		       v->exits[EXIT_REASON_INTERRUPT_WINDOW], (unsigned long long)c->reinjected);
 		printk("sched vm=%s vcpu=%u switches=%llu preemptions=%llu blocks=%llu wake_vector=%llu "
 		       "wakeup_ticks=%llu runnable_ticks=%llu max_runnable_ticks=%llu ple_exits=%llu yields=%llu "
-		       "yields_wasted=%llu wake_poll=%llu run_ticks=%llu balanced=%llu wake_preempts=%llu remote_boosts=%llu\n", vm->name, v->id, (unsigned long long)c->ctx_switches,
+		       "yields_wasted=%llu wake_poll=%llu run_ticks=%llu balanced=%llu wake_preempts=%llu remote_boosts=%llu ple_window=%u\n", vm->name, v->id, (unsigned long long)c->ctx_switches,
 		       (unsigned long long)c->preemptions, (unsigned long long)c->blocks,
 		       (unsigned long long)c->wake_vector, (unsigned long long)c->wakeup_ticks,
 		       (unsigned long long)c->runnable_ticks, (unsigned long long)c->max_runnable_ticks,
 		       (unsigned long long)c->ple_exits, (unsigned long long)c->yields,
 		       (unsigned long long)c->yields_wasted, (unsigned long long)c->wake_poll,
 		       (unsigned long long)c->run_ticks, (unsigned long long)c->balanced,
-		       (unsigned long long)c->wake_preempts, (unsigned long long)c->remote_boosts);
+		       (unsigned long long)c->wake_preempts, (unsigned long long)c->remote_boosts, v->ple_window);
 	}
 	const struct msi_stats *m = &vm->msi;
 	if (m->delivered || m->dropped[MSI_DROP_ADDRESS] || m->dropped[MSI_DROP_DELIVERY] ||

@@ -115,6 +115,7 @@ struct vcpu {
 	bool want_block;           /* HLT decided to block: done when the CPU has left it */
 	u64 runnable_since, wake_time, run_since;
 	bool boosted;              /* a directed-yield target, queued to run next (cleared at switch-in) */
+	u32 ple_window;            /* its PAUSE-loop window (ple=adaptive changes it per PAUSE-loop exit) */
 	u64 vruntime;              /* sched=fair: ticks run, placed relative to its CPU's min_vruntime */
 	u32 id;                    /* index in its VM */
 	volatile enum vcpu_state state;

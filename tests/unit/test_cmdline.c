@@ -926,6 +926,26 @@ static void sched_options(void **state)
 	parse_bad("slice_us=1000001", "option 'slice_us'", NULL);
 	parse_bad("ple_gap=0x100000000", "option 'ple_gap'", NULL);
 	parse_bad("ple_window=", "option 'ple_window'", NULL);
+	/* ple=adaptive (default) moves each vCPU's window in [ple_window_min, ple_window];
+	 * ipi_yield=on (default) yields to an IPI's target queued on the sender's CPU. */
+	parse_ok("vm=a,kernel=k");
+	assert_true(cfg.sched.ple_adaptive);
+	assert_int_equal(cfg.sched.ple_window_min, 256);
+	assert_true(cfg.sched.ipi_yield);
+	parse_ok("ple=fixed ipi_yield=off ple_window_min=1024 vm=a,kernel=k");
+	assert_false(cfg.sched.ple_adaptive);
+	assert_false(cfg.sched.ipi_yield);
+	assert_int_equal(cfg.sched.ple_window_min, 1024);
+	parse_ok("ple=adaptive ipi_yield=on ple_window=512 ple_window_min=512 vm=a,kernel=k");
+	assert_true(cfg.sched.ple_adaptive);
+	assert_true(cfg.sched.ipi_yield);
+	parse_bad("ple=off", "malformed value 'off' for option 'ple'", "adaptive or fixed");
+	parse_bad("ipi_yield=1", "malformed value '1' for option 'ipi_yield'", "on or off");
+	parse_bad("ple_window_min=0", "option 'ple_window_min'", NULL);
+	parse_bad("ple_window=1024 ple_window_min=2048 vm=a,kernel=k", "option 'ple_window_min': 2048 is above ple_window=1024",
+		  NULL);
+	/* with a fixed window the minimum is not used: no conflict */
+	parse_ok("ple=fixed ple_window=1024 ple_window_min=2048 vm=a,kernel=k");
 }
 
 /* Isolation options: the per-VM user_hc key (off unless given) and idle_timeout=MS. */

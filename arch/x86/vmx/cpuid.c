@@ -258,6 +258,7 @@ static int cache_slot(u32 leaf)
 		return (int)(MAX_BASIC_LEAF + 1 + (MAX_EXT_LEAF - 0x80000000u) + 1 + (leaf - HV_CPUID_BASE));
 	return -1;
 }
+_Static_assert(CPUID_CACHE_BASIC == MAX_BASIC_LEAF, "basic leaf L is cache slot L (exit_dispatch.c, handle_cpuid)");
 _Static_assert(MAX_BASIC_LEAF + 1 + (MAX_EXT_LEAF - 0x80000000u) + 1 + 2 <= VM_CPUID_CACHE,
 	       "struct vm's CPUID cache holds every cacheable leaf");
 

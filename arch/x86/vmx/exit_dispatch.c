@@ -107,8 +107,19 @@ static void irq_window_for_host(void)
 
 static inline __attribute__((always_inline)) enum exit_action handle_cpuid(struct vcpu *v)
 {
+	u32 leaf = (u32)v->gpr[GPR_RAX];
+	if (likely(leaf <= CPUID_CACHE_BASIC)) {
+		const struct cpuid_cached *e = &v->vm->arch.cpuid_cache[leaf];
+		if (likely(e->valid)) {
+			v->gpr[GPR_RAX] = e->r[0];
+			v->gpr[GPR_RBX] = e->r[1];
+			v->gpr[GPR_RCX] = e->r[2];
+			v->gpr[GPR_RDX] = e->r[3];
+			return EXIT_SKIP;
+		}
+	}
 	u32 out[4];
-	guest_cpuid(v, (u32)v->gpr[GPR_RAX], (u32)v->gpr[GPR_RCX], out);
+	guest_cpuid(v, leaf, (u32)v->gpr[GPR_RCX], out);
 	v->gpr[GPR_RAX] = out[0];
 	v->gpr[GPR_RBX] = out[1];
 	v->gpr[GPR_RCX] = out[2];
@@ -133,8 +144,14 @@ static inline __attribute__((always_inline)) enum exit_action handle_cpuid(struc
  */
 static inline __attribute__((always_inline)) enum exit_action handle_vmcall(struct vcpu *v)
 {
-	if (unlikely(vmcs_read32(GUEST_SS_AR_BYTES) & AR_DPL_MASK) && !v->vm->cfg->user_hc)
+	if (unlikely(vmcs_read32_cur(GUEST_SS_AR_BYTES) & AR_DPL_MASK) && !v->vm->cfg->user_hc)
 		return inject_ud(v);
+	/* HC_NOP (the round-trip probe) needs no dispatch: answered here, it costs no
+	 * call into hv/vm/hypercall.c and no frame there. */
+	if (v->gpr[GPR_RAX] == HC_NOP) {
+		v->gpr[GPR_RAX] = 0;
+		return EXIT_SKIP;
+	}
 	return hypercall(v);
 }
 
@@ -281,7 +298,13 @@ static enum exit_action handle_exception_nmi(struct vcpu *v)
 /* PAUSE-loop exit ("PAUSE-loop exiting"): the vCPU spins; maybe yield (hv/sched/sched.c). */
 static enum exit_action handle_pause(struct vcpu *v)
 {
-	return sched_pause_exit(v);
+	enum exit_action a = sched_pause_exit(v);
+	/* ple=adaptive moved the window: "PLE_Window" is read at the next VM entry */
+	if (v->ple_window && v->ple_window != v->arch.ple_window) {
+		vmcs_write32(PLE_WINDOW, v->ple_window);
+		v->arch.ple_window = v->ple_window;
+	}
+	return a;
 }
 
 /* The VMX-preemption timer fired outside the fastpath (fastpath off, or a host timer
@@ -489,6 +512,33 @@ static u64 handle_exit_simple(struct vcpu *v, u32 reason)
 	return vmx_prepare_entry(v) ? 0 : 1;
 }
 
+/* WRMSR: a write of IA32_TSC_DEADLINE (the guest arming its timer) is handled like the
+ * preemption-timer fastpath when that is on: still "in guest", interrupts off, the
+ * deadline written (a deadline already passed posts its vector, with the notification
+ * elided: the target is this vCPU), the instruction skipped, then the entry tail
+ * (timer, PIR sync or injection). As on the simple path, a request or a stop comes
+ * with a kick that exits right after entry. Every other WRMSR takes the full path. */
+static __attribute__((noinline)) u64 wrmsr_tsc_deadline_fast(struct vcpu *v, u32 reason)
+{
+	if (!v->vm->fastpath || v->requests || unlikely(v->race.window))
+		return handle_exit_full(v, reason);
+	v->exits_total++;
+	v->exits[reason]++;
+	v->ctr.fastpath++;
+	vlapic_write_tsc_deadline(v, (v->gpr[GPR_RDX] << 32) | (u32)v->gpr[GPR_RAX], v->arch.tsc_offset);
+	skip_instruction();
+	vmx_entry_tail(v);
+	return 0;
+}
+
+/* Only tail calls: every other WRMSR pays a compare. */
+static u64 handle_exit_wrmsr(struct vcpu *v, u32 reason)
+{
+	if ((u32)v->gpr[GPR_RCX] == MSR_IA32_TSC_DEADLINE)
+		return wrmsr_tsc_deadline_fast(v, reason);
+	return handle_exit_full(v, reason);
+}
+
 /* entry.S: after an exit whose basic reason (VM_EXIT_REASON with no other bit set) is
  * below NR_EXIT_REASONS, vmx_exit_stub calls vmx_exit_entry[reason](v, reason); for any
  * other value vmx_handle_exit. Non-zero: leave for the run loop; 0: resume. */
@@ -499,6 +549,7 @@ const exit_entry_t vmx_exit_entry[NR_EXIT_REASONS] = {
 	[EXIT_REASON_CPUID] = handle_exit_simple,
 	[EXIT_REASON_VMCALL] = handle_exit_simple,
 	[EXIT_REASON_IO_INSTRUCTION] = handle_exit_simple,
+	[EXIT_REASON_MSR_WRITE] = handle_exit_wrmsr,
 };
 #pragma GCC diagnostic pop
 

@@ -45,8 +45,8 @@ static inline enum exit_action inject_gp(struct vcpu *v)
 void skip_instruction_trap(u64 rflags);   /* exit_dispatch.c: the TF/RF part */
 static inline __attribute__((always_inline)) void skip_rip_and_shadow(void)
 {
-	vmcs_writel(GUEST_RIP, vmcs_readl(GUEST_RIP) + vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
-	u32 intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+	vmcs_writel_cur(GUEST_RIP, vmcs_readl_cur(GUEST_RIP) + vmcs_read32_cur(VM_EXIT_INSTRUCTION_LEN));
+	u32 intr = vmcs_read32_cur(GUEST_INTERRUPTIBILITY_INFO);
 	if (unlikely(intr & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS)))
 		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, intr & ~(u32)(INTR_BLOCK_STI | INTR_BLOCK_MOV_SS));
 }
@@ -54,7 +54,7 @@ static inline __attribute__((always_inline)) void skip_rip_and_shadow(void)
 static inline __attribute__((always_inline)) void skip_instruction(void)
 {
 	skip_rip_and_shadow();
-	u64 rflags = vmcs_readl(GUEST_RFLAGS);
+	u64 rflags = vmcs_readl_cur(GUEST_RFLAGS);
 	if (unlikely(rflags & (RFLAGS_TF | RFLAGS_RF)))
 		skip_instruction_trap(rflags);
 }

@@ -120,8 +120,10 @@ void arch_sched_preempted(struct vcpu *v, struct cpu *c, bool migratable)
 
 void arch_sched_block(struct vcpu *v, struct cpu *c, bool migratable, bool wakeup_vector)
 {
-	if (migratable)
-		vmx_vcpu_put(v);
+	/* Released lazily (vcpu_run, when c switches to another vCPU): until then
+	 * arch_vcpu_released is false, so no other CPU takes it, and a wakeup queues it on c
+	 * (wake_cpu), which then enters it with no VMPTRLD, host-state or MSR reload. */
+	v->arch.parked = migratable;
 	if (wakeup_vector)
 		pi_update(v->arch.pi, false, VECTOR_WAKEUP, pi_ndst_of(c));
 }

@@ -69,7 +69,9 @@ void vmx_entry_tail(struct vcpu *v)
 {
 	if (unlikely(v->race.window))
 		race_window(v, HC_RACE_WINDOW_IN_GUEST);
-	if (v->vm->ptimer)
+	/* No guest timer, none running and no stand-in: nothing to program. */
+	if (v->vm->ptimer && (v->lapic.timer_deadline || (v->arch.pin & PIN_PREEMPTION_TIMER) ||
+			      hv_timer_armed(&v->sw_timer)))
 		vmx_program_timer(v);
 	if (v->nmi_pending)
 		inject_nmi(v);

@@ -666,6 +666,7 @@ static void write_controls(struct vcpu *v)
 	if (v->arch.proc2 & SEC_PAUSE_LOOP_EXITING) {
 		vmcs_write32(PLE_GAP, ple_gap);
 		vmcs_write32(PLE_WINDOW, ple_window);
+		v->arch.ple_window = ple_window;
 	}
 	/* With a TPR shadow CR8 reads and writes use the virtual-APIC page's TPR. */
 	if (v->arch.proc & CPU_TPR_SHADOW)
@@ -867,9 +868,13 @@ void vcpu_run(struct vcpu *v)
 		/* Several VMCSs may be active on one CPU ("VMCS States"): switching
 		 * between them is a VMPTRLD; VMCLEAR only when one leaves the CPU
 		 * (vmx_vcpu_put). */
-		if (c->vcpu) {
-			save_guest_state(c->vcpu);
-			fpu_save(c->vcpu);
+		struct vcpu *prev = c->vcpu;
+		if (prev && prev->arch.parked) {
+			prev->arch.parked = false;
+			vmx_vcpu_put(prev);   /* blocked here, may migrate: released now */
+		} else if (prev) {
+			save_guest_state(prev);
+			fpu_save(prev);
 		}
 		if (v->arch.vmcs_cpu && v->arch.vmcs_cpu != c)
 			panic("vCPU %s/%u: VMCS still active on CPU %u, run on CPU %u\n", v->vm->name, v->id,
@@ -899,6 +904,7 @@ void vcpu_run(struct vcpu *v)
 		invept_single(v->vm->arch.eptp);
 		c->arch.ept_seen[v->vm->id] = gen;
 	}
+	v->arch.parked = false;
 	if (!vmx_prepare_entry(v))
 		cpu_run_loop();
 	bool launch = !v->arch.launched;

@@ -54,6 +54,10 @@ void vmx_entry_failed(struct vcpu *v) __noreturn;
 
 /* Guest CPUID and MSRs (cpuid.c, msr.c). */
 void guest_cpuid(struct vcpu *v, u32 leaf, u32 sub, u32 out[4]);
+/* Basic leaves 0..CPUID_CACHE_BASIC are slots 0..CPUID_CACHE_BASIC of the VM's CPUID
+ * cache (cpuid.c, cache_slot), valid once computed and never for leaves it does not
+ * cache: the CPUID exit reads a hit inline. */
+#define CPUID_CACHE_BASIC 0xdu
 /* The CR4 bits the guest's CPUID allows it to set (cpuid.c, table there). */
 u64 guest_cr4_valid(struct vcpu *v);
 /* The guest's view of CR4: its own bits from GUEST_CR4, host-owned ones from the read
