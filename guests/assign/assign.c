@@ -253,19 +253,23 @@ static void msi_tests(bool pi, unsigned cpus)
 		return;
 	}
 	udelay(1000);
-	long r0 = hc_vcpu_counter(HC_CTR_EXITS_TOTAL, 1);
+	/* PAUSE-loop exits of the spinning receiver are the scheduler's (ple=adaptive
+	 * shrinks the window when a yield helped), not the delivery's: counted apart */
+	long r0 = hc_vcpu_counter(HC_CTR_EXITS_TOTAL, 1), p0 = hc_vcpu_counter(HC_CTR_PLE_EXITS, 1);
 	long s0 = hc_get_counter(HC_CTR_EXITS_TOTAL);
 	latency();
 	lost = 0;
 	for (u32 i = 0; i < n0; i++)
 		lost += !raise_wait(1, hits[1] + 1);
-	long rx = hc_vcpu_counter(HC_CTR_EXITS_TOTAL, 1) - r0;
+	long ple = hc_vcpu_counter(HC_CTR_PLE_EXITS, 1) - p0;
+	long rx = hc_vcpu_counter(HC_CTR_EXITS_TOTAL, 1) - r0 - ple;
 	long tx = hc_get_counter(HC_CTR_EXITS_TOTAL) - s0 - 2;
-	printf("assign: msi->vcpu1 running n=%u received=%u rx_exits=%ld tx_exits=%ld ticks=%llu\n", n0, hits[1], rx, tx,
-	       (unsigned long long)latency());
+	printf("assign: msi->vcpu1 running n=%u received=%u rx_exits=%ld rx_ple_exits=%ld tx_exits=%ld ticks=%llu\n", n0,
+	       hits[1], rx, ple, tx, (unsigned long long)latency());
 	report(!lost && hits[1] == n0, "MSI to running vCPU 1: %u of %u", hits[1], n0);
 	if (pi)
-		report(rx * 10 < (long)n0, "posted: vCPU 1 took %ld exits for %u deliveries", rx, n0);
+		report(rx * 10 < (long)n0, "posted: vCPU 1 took %ld exits (besides %ld PAUSE-loop exits) for %u deliveries",
+		       rx, ple, n0);
 
 	/* Halted: the MSI wakes it. */
 	mode = 1;
