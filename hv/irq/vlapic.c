@@ -177,30 +177,6 @@ bool vlapic_write_tsc_deadline(struct vcpu *v, u64 val, s64 tsc_offset)
 	return true;
 }
 
-int vlapic_write_tsc_deadline_due(struct vcpu *v, u64 val, s64 tsc_offset)
-{
-	struct vlapic *l = &v->lapic;
-	u32 lvt = vlapic_reg(l, APIC_LVT_TIMER);
-	/* Only a deadline already passed, in TSC-deadline mode, with a deliverable vector
-	 * (unmasked, 16-255: "Error Handling"); anything else as vlapic_write_tsc_deadline. */
-	if (APIC_LVT_TIMER_MODE(lvt) == APIC_TIMER_TSC_DEADLINE && !(lvt & APIC_LVT_MASKED) && (lvt & 0xf0)) {
-		u64 now = rdtsc();
-		if (val && val <= now + (u64)tsc_offset) {
-			/* Armed and fired at once, as vlapic_timer_expired would: no period, and
-			 * the MSR reads 0 after it fired ("TSC-Deadline Mode"). */
-			l->tsc_deadline = 0;
-			l->timer_period = 0;
-			TRACE(TEV_TIMER_ARM, v, now, 0);
-			TRACE_TIMER_FIRE(v, now);
-			l->timer_deadline = 0;
-			vlapic_timer_changed(v);
-			return (int)(lvt & 0xff);
-		}
-	}
-	vlapic_write_tsc_deadline(v, val, tsc_offset);
-	return -1;
-}
-
 u64 vlapic_read_tsc_deadline(struct vcpu *v)
 {
 	struct vlapic *l = &v->lapic;

@@ -12,6 +12,7 @@
  * everything not needed on every exit out of both.
  */
 #include "arch/x86/vmx/exit_internal.h"
+#include "hv/irq/vlapic_tscdl.h"
 #include "hv/vm/hypercall.h"
 #include "hv/sched/sched.h"
 
@@ -531,12 +532,20 @@ static __attribute__((noinline)) u64 wrmsr_tsc_deadline_fast(struct vcpu *v, u32
 		/* A deadline already passed: its vector straight into vIRR and RVI, not a
 		 * post to this vCPU that the entry would harvest from PIR. */
 		int vec = vlapic_write_tsc_deadline_due(v, val, v->arch.tsc_offset);
-		if (vec >= 0)
+		skip_instruction();
+		if (vec >= 0) {
 			apicv_deliver_self(v, (u8)vec);
+			/* The entry tail has nothing to do unless a preemption timer or a
+			 * stand-in host timer is still set (the guest timer has just fired:
+			 * no deadline), an NMI waits or another source posted meanwhile. */
+			if (likely(!(v->arch.pin & PIN_PREEMPTION_TIMER) && !hv_timer_armed(&v->sw_timer) &&
+				   !v->nmi_pending && !pi_test_on(v->arch.pi)))
+				return 0;
+		}
 	} else {
 		vlapic_write_tsc_deadline(v, val, v->arch.tsc_offset);
+		skip_instruction();
 	}
-	skip_instruction();
 	vmx_entry_tail(v);
 	return 0;
 }

@@ -90,30 +90,6 @@ static void apicv_take_posted(struct vcpu *v)
 		vmcs_write16(GUEST_INTR_STATUS, (u16)((st & 0xff00) | (u32)hi));
 }
 
-/* The WRMSR fastpath's own timer vector (exit_dispatch.c: this CPU runs v, its VMCS is
- * current, v is "in guest" with interrupts off): into the virtual-APIC page's IRR and
- * RVI directly, as "Posted-Interrupt Processing" would move it from PIR (set the vIRR
- * bit, RVI = max(RVI, vector)), with no PIR bit, no ON and no notification. The VM
- * entry evaluates it ("Virtual-Interrupt Delivery": pending virtual interrupts are
- * evaluated at VM entry). Only this CPU writes v's vIRR while v runs here (every other
- * source posts into PIR), as in the harvest. The records are those of a post whose
- * notification is elided, then its sync. */
-void apicv_deliver_self(struct vcpu *v, u8 vec)
-{
-	struct vlapic *l = &v->lapic;
-	TRACE_POST(v, vec, false);
-	if (unlikely(vlapic_vec_test(l, APIC_TMR, vec)))   /* edge-triggered */
-		vlapic_vec_clear(l, APIC_TMR, vec);
-	__atomic_fetch_add(&v->ctr.posted, 1, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&v->ctr.elided, 1, __ATOMIC_RELAXED);
-	TRACE(TEV_ELIDE, v, 0, TELIDE_FASTPATH);
-	*(volatile u32 *)(l->regs + APIC_IRR + (vec >> 5) * 16) |= 1u << (vec & 31);
-	TRACE(TEV_INJECT, v, vec, 1);
-	u16 st = vmcs_read16_cur(GUEST_INTR_STATUS);
-	if ((st & 0xff) < vec)
-		vmcs_write16_cur(GUEST_INTR_STATUS, (u16)((st & 0xff00) | vec));
-}
-
 static void apicv_deliver(struct vcpu *v)
 {
 	if (pi_test_on(v->arch.pi))

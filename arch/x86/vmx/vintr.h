@@ -47,8 +47,4 @@ struct vintr_ops {
 
 extern const struct vintr_ops vintr_apicv, vintr_inject;
 
-/* APICv: vec for the vCPU this CPU runs, from its own exit with its VMCS current and
- * "in guest" marked: straight into the vIRR and RVI (vintr.c). */
-void apicv_deliver_self(struct vcpu *v, u8 vec);
-
 #endif
