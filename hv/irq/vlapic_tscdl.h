@@ -29,8 +29,10 @@ static inline __attribute__((always_inline)) int vlapic_write_tsc_deadline_due(s
 			TRACE(TEV_TIMER_ARM, v, now, 0);
 			TRACE_TIMER_FIRE(v, now);
 			l->timer_deadline = 0;
-			if (!v->vm->ptimer)
+			if (unlikely(!v->vm->ptimer)) {
 				vlapic_timer_changed(v);   /* the software timer: cancel */
+				lvt = vlapic_reg(l, APIC_LVT_TIMER);   /* not kept across the call */
+			}
 			return (int)(lvt & 0xff);
 		}
 	}

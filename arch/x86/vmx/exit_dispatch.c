@@ -527,12 +527,13 @@ static __attribute__((noinline)) u64 wrmsr_tsc_deadline_fast(struct vcpu *v, u32
 	v->exits_total++;
 	v->exits[reason]++;
 	v->ctr.fastpath++;
+	/* Skipped first: then nothing but v is live across a call. */
+	skip_instruction();
 	u64 val = (v->gpr[GPR_RDX] << 32) | (u32)v->gpr[GPR_RAX];
 	if (v->vm->apicv && v->vm->elide) {
 		/* A deadline already passed: its vector straight into vIRR and RVI, not a
 		 * post to this vCPU that the entry would harvest from PIR. */
 		int vec = vlapic_write_tsc_deadline_due(v, val, v->arch.tsc_offset);
-		skip_instruction();
 		if (vec >= 0) {
 			apicv_deliver_self(v, (u8)vec);
 			/* The entry tail has nothing to do unless a preemption timer or a
@@ -544,7 +545,6 @@ static __attribute__((noinline)) u64 wrmsr_tsc_deadline_fast(struct vcpu *v, u32
 		}
 	} else {
 		vlapic_write_tsc_deadline(v, val, v->arch.tsc_offset);
-		skip_instruction();
 	}
 	vmx_entry_tail(v);
 	return 0;

@@ -122,8 +122,9 @@ static inline __attribute__((always_inline)) void apicv_deliver_self(struct vcpu
 	struct vlapic *l = &v->lapic;
 	u32 off = (u32)(vec >> 5) * 16, bit = 1u << (vec & 31);
 	TRACE_POST(v, vec, false);
-	if (unlikely(vlapic_reg(l, APIC_TMR + off) & bit))   /* edge-triggered */
-		vlapic_vec_clear(l, APIC_TMR, vec);
+	u32 *tmr = (u32 *)(l->regs + APIC_TMR + off);
+	if (unlikely(*(volatile u32 *)tmr & bit))   /* edge-triggered (vlapic_vec_clear) */
+		__atomic_fetch_and(tmr, ~bit, __ATOMIC_SEQ_CST);
 	__atomic_fetch_add(&v->ctr.posted, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&v->ctr.elided, 1, __ATOMIC_RELAXED);
 	TRACE(TEV_ELIDE, v, 0, TELIDE_FASTPATH);
