@@ -77,27 +77,36 @@ static u8 fwcfg_byte(const struct vm *vm, u16 key, u32 off)
 	return off < len ? buf[off] : 0;
 }
 
+/* A data read: the byte at the offset, and the offset advanced (it stops at ~0u), as
+ * one step against other vCPUs' accesses (a compare-exchange of the state word: no
+ * lock, so the exit of a selector access or an unclaimed size takes none). */
+static __attribute__((noinline)) u64 fwcfg_data_read(struct fwcfg *f)
+{
+	u64 s = __atomic_load_n(&f->state, __ATOMIC_RELAXED);
+	for (;;) {
+		u32 off = (u32)s;
+		u8 b = fwcfg_byte(f->dev.vm, (u16)(s >> 32), off);
+		if (off == ~0u ||
+		    __atomic_compare_exchange_n(&f->state, &s, s + 1, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			return b;
+	}
+}
+
 static enum io_result fwcfg_access(struct vdev *dev, struct vcpu *v, u64 off, struct io_req *req)
 {
 	struct fwcfg *f = container_of(dev, struct fwcfg, dev);
 	(void)v;
-	if (off == 0 && req->size == 2) {
-		if (req->write) {
-			f->selector = (u16)req->value;
-			f->offset = 0;
-		} else {
-			req->value = ~0ull;
-		}
+	if (req->write) {
+		/* A 16-bit selector write selects the item and restarts at its first byte;
+		 * every other write is dropped. */
+		if (off == 0 && req->size == 2)
+			__atomic_store_n(&f->state, (u64)(u16)req->value << 32, __ATOMIC_RELAXED);
 		return IO_DONE;
 	}
-	if (off == 1 && req->size == 1 && !req->write) {
-		req->value = fwcfg_byte(dev->vm, f->selector, f->offset);
-		if (f->offset != ~0u)
-			f->offset++;
-		return IO_DONE;
-	}
-	if (!req->write)
-		req->value = ~0ull;
+	if (off == 1 && req->size == 1)
+		req->value = fwcfg_data_read(f);
+	else
+		req->value = ~0ull;   /* the selector and any other size read all ones */
 	return IO_DONE;
 }
 
@@ -106,8 +115,7 @@ static const struct io_range_ops fwcfg_ops = { fwcfg_access };
 static void fwcfg_reset(struct vdev *dev)
 {
 	struct fwcfg *f = container_of(dev, struct fwcfg, dev);
-	f->selector = 0;
-	f->offset = 0;
+	__atomic_store_n(&f->state, 0, __ATOMIC_RELAXED);
 }
 
 static void fwcfg_destroy(struct vdev *dev)
@@ -121,7 +129,7 @@ bool fwcfg_create(struct vm *vm)
 {
 	struct fwcfg *f = &vm->fwcfg;
 	memset(f, 0, sizeof(*f));
-	if (!io_bus_register(vm, IO_SPACE_PORT, FWCFG_PORT, FWCFG_LEN, &f->dev, &fwcfg_ops, 0))
+	if (!io_bus_register(vm, IO_SPACE_PORT, FWCFG_PORT, FWCFG_LEN, &f->dev, &fwcfg_ops, IO_RANGE_LOCKLESS))
 		return false;
 	vdev_add(vm, &f->dev, "fw_cfg", &fwcfg_vops);
 	return true;

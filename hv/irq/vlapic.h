@@ -229,6 +229,7 @@ static inline u64 vlapic_timer_deadline(const struct vlapic *l)
  * is the host's plus tsc_offset (the caller's, so that this path makes no call). */
 bool vlapic_write_tsc_deadline(struct vcpu *v, u64 val, s64 tsc_offset);
 u64 vlapic_read_tsc_deadline(struct vcpu *v);
+/* vlapic_tscdl.h: the same for the caller that delivers the vector itself. */
 /* IA32_APIC_BASE writes; false = #GP. */
 bool vlapic_set_base(struct vcpu *v, u64 val);
 /* The VMX-preemption timer / software timer has new work (arm or cancel). */

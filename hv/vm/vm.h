@@ -145,8 +145,7 @@ enum vm_state { VM_RUNNING, VM_STOPPED };
 /* hv/dev/fwcfg.c: QEMU's fw_cfg, traditional I/O interface. */
 struct fwcfg {
 	struct vdev dev;
-	u16 selector;
-	u32 offset;                /* next data byte of the selected item */
+	u64 state;                 /* selector << 32 | next data byte of the item (one word: lockless) */
 };
 
 /* hv/dev/rtc.c: the MC146818 CMOS RTC and RAM at 0x70/0x71. */

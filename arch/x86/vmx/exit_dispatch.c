@@ -12,6 +12,7 @@
  * everything not needed on every exit out of both.
  */
 #include "arch/x86/vmx/exit_internal.h"
+#include "hv/irq/vlapic_tscdl.h"
 #include "hv/vm/hypercall.h"
 #include "hv/sched/sched.h"
 
@@ -514,8 +515,9 @@ static u64 handle_exit_simple(struct vcpu *v, u32 reason)
 
 /* WRMSR: a write of IA32_TSC_DEADLINE (the guest arming its timer) is handled like the
  * preemption-timer fastpath when that is on: still "in guest", interrupts off, the
- * deadline written (a deadline already passed posts its vector, with the notification
- * elided: the target is this vCPU), the instruction skipped, then the entry tail
+ * deadline written (a deadline already passed delivers its vector: under APICv with
+ * elision straight into vIRR and RVI, else posted with the notification elided: the
+ * target is this vCPU), the instruction skipped, then the entry tail
  * (timer, PIR sync or injection). As on the simple path, a request or a stop comes
  * with a kick that exits right after entry. Every other WRMSR takes the full path. */
 static __attribute__((noinline)) u64 wrmsr_tsc_deadline_fast(struct vcpu *v, u32 reason)
@@ -525,8 +527,25 @@ static __attribute__((noinline)) u64 wrmsr_tsc_deadline_fast(struct vcpu *v, u32
 	v->exits_total++;
 	v->exits[reason]++;
 	v->ctr.fastpath++;
-	vlapic_write_tsc_deadline(v, (v->gpr[GPR_RDX] << 32) | (u32)v->gpr[GPR_RAX], v->arch.tsc_offset);
+	/* Skipped first: then nothing but v is live across a call. */
 	skip_instruction();
+	u64 val = (v->gpr[GPR_RDX] << 32) | (u32)v->gpr[GPR_RAX];
+	if (v->vm->apicv && v->vm->elide) {
+		/* A deadline already passed: its vector straight into vIRR and RVI, not a
+		 * post to this vCPU that the entry would harvest from PIR. */
+		int vec = vlapic_write_tsc_deadline_due(v, val, v->arch.tsc_offset);
+		if (vec >= 0) {
+			apicv_deliver_self(v, (u8)vec);
+			/* The entry tail has nothing to do unless a preemption timer or a
+			 * stand-in host timer is still set (the guest timer has just fired:
+			 * no deadline), an NMI waits or another source posted meanwhile. */
+			if (likely(!(v->arch.pin & PIN_PREEMPTION_TIMER) && !hv_timer_armed(&v->sw_timer) &&
+				   !v->nmi_pending && !pi_test_on(v->arch.pi)))
+				return 0;
+		}
+	} else {
+		vlapic_write_tsc_deadline(v, val, v->arch.tsc_offset);
+	}
 	vmx_entry_tail(v);
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include "arch/x86/x86.h"
 #include "hv/lib/console.h"
 #include "hv/lib/lib.h"
+#include "hv/trace/trace.h"
 
 /* VMX instructions in the guest: VMX is not exposed (CPUID.1:ECX.VMX = 0), so behave
  * like a CPU without it: #UD. The same for MONITOR/MWAIT (CPUID.1:ECX.MONITOR = 0). */
@@ -105,6 +106,33 @@ static inline void sync_or_inject(struct vcpu *v, bool only_if_posted)
 	if (only_if_posted && likely(!pi_test_on(v->arch.pi)))
 		return;
 	v->vm->arch.vintr->deliver(v);
+}
+
+/* APICv: a vector for the vCPU this CPU runs, from its own exit (its VMCS current, "in
+ * guest" marked, interrupts off: the WRMSR fastpath's timer): into the virtual-APIC
+ * page's IRR and RVI directly, as "Posted-Interrupt Processing" would move it from PIR
+ * (set the vIRR bit, RVI = max(RVI, vector)), with no PIR bit, no ON and no
+ * notification; the VM entry evaluates it ("Virtual-Interrupt Delivery": pending
+ * virtual interrupts are evaluated at VM entry). Only this CPU writes v's vIRR while v
+ * runs here (every other source posts into PIR), as in the harvest. It records what a
+ * post with its notification elided and its sync record (TEV_POST, TEV_ELIDE,
+ * TEV_INJECT), and counts a post and an elision. */
+static inline __attribute__((always_inline)) void apicv_deliver_self(struct vcpu *v, u8 vec)
+{
+	struct vlapic *l = &v->lapic;
+	u32 off = (u32)(vec >> 5) * 16, bit = 1u << (vec & 31);
+	TRACE_POST(v, vec, false);
+	u32 *tmr = (u32 *)(l->regs + APIC_TMR + off);
+	if (unlikely(*(volatile u32 *)tmr & bit))   /* edge-triggered (vlapic_vec_clear) */
+		__atomic_fetch_and(tmr, ~bit, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&v->ctr.posted, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&v->ctr.elided, 1, __ATOMIC_RELAXED);
+	TRACE(TEV_ELIDE, v, 0, TELIDE_FASTPATH);
+	*(volatile u32 *)(l->regs + APIC_IRR + off) |= bit;
+	TRACE(TEV_INJECT, v, vec, 1);
+	u16 st = vmcs_read16_cur(GUEST_INTR_STATUS);
+	if ((st & 0xff) < vec)
+		vmcs_write16_cur(GUEST_INTR_STATUS, (u16)((st & 0xff00) | vec));
 }
 
 /* Set or clear bits of the primary processor-based controls (VMCS current). */

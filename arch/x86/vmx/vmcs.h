@@ -433,6 +433,11 @@ extern void vmcs_wrong_width(void) __attribute__((error("VMCS field accessed wit
 #define vmcs_read32_cur(f) VMCS_READ_CUR(f, VMCS_W32, u32)
 #define vmcs_readl_cur(f) VMCS_READ_CUR(f, VMCS_WNAT, u64)
 #define vmcs_writel_cur(f, v) VMCS_WRITE_CUR(f, v, VMCS_WNAT)
+/* Also GUEST_INTR_STATUS, where the VM uses virtual-interrupt delivery (the processor
+ * has the field: "VM-Execution Control Fields", the guest interrupt status exists with
+ * "virtual-interrupt delivery" supported). */
+#define vmcs_read16_cur(f) VMCS_READ_CUR(f, VMCS_W16, u16)
+#define vmcs_write16_cur(f, v) VMCS_WRITE_CUR(f, v, VMCS_W16)
 
 #define vmcs_read16(f) VMCS_READ(f, VMCS_W16, u16)
 #define vmcs_read32(f) VMCS_READ(f, VMCS_W32, u32)
