@@ -21,7 +21,7 @@ HV_C := $(filter-out arch/x86/vmx/asm-offsets.c,$(HV_C))
 HV_S := $(wildcard boot/*.S arch/x86/vmx/*.S)
 HV_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(HV_C)) $(patsubst %.S,$(BUILD)/obj/%.o,$(HV_S))
 
-.PHONY: all hv guests run test unit bench bench-overcommit clean setup linux-image run-linux test-linux-long fuzz
+.PHONY: all hv guests run test unit bench bench-overcommit bench-io clean setup linux-image run-linux test-linux-long fuzz
 all: hv guests unit
 
 hv: $(BUILD)/hv.elf
@@ -86,7 +86,15 @@ test-linux-long: setup all linux-image
 
 bench: setup all
 	tools/bench
+	tools/benchplot bench
 
+# The virtio-blk I/O benchmark (guests/vblk test=bench, docs/benchmarks.md "I/O").
+bench-io: setup all
+	tools/bench-io
+
+# The traced run of make bench-overcommit (tools/benchplot's overcommit-wakeup.svg): 2 VMs of the think workload.
+OC_TRACE_ARGS := trace=post,notify,elide,wakeup,block,switch,yield,timer,eoi,inject trace_buf=262144
+OC_TRACE_RUN := duration=50000000 start=400000000 timeout=1000000000 think
 # The overcommit benchmark of directed yield to ready vCPUs (docs/benchmarks.md): the whole matrix under the default
 # policy, then rr and spread=on against it for the yield comparison. About 25 minutes on 2
 # cores.
@@ -94,6 +102,12 @@ bench-overcommit: setup all
 	tools/bench-overcommit
 	tools/bench-overcommit --hv-args sched=rr --settings ready/wakeup,preempted/wakeup --section rr
 	tools/bench-overcommit --hv-args spread=on --settings ready/wakeup,preempted/wakeup --section spread
+	mkdir -p $(BUILD)/bench
+	tools/hvrun --cpus 2 --vcpus 2 --stdin off --timeout 900 --hv-args "$(OC_TRACE_ARGS)" \
+		--trace $(BUILD)/bench/overcommit.trace --name a build/guests/overcommit.elf --append "name=a $(OC_TRACE_RUN)" \
+		--vm 'build/guests/overcommit.elf,name=b,vcpus=2,append=name=b $(OC_TRACE_RUN)' > $(BUILD)/bench/overcommit.log; \
+		test $$? -eq 1
+	tools/benchplot overcommit
 
 # The virtio-blk fuzz target (tests/check-fuzz) for FUZZ_TIME seconds (make test runs
 # 20000 executions); the corpus grows in $(BUILD)/fuzz/corpus.
@@ -106,6 +120,19 @@ guests: $(BUILD)/tests/bzimage-truncated
 $(BUILD)/tests/bzimage-truncated: tests/linux/mkbzimage.py
 	@mkdir -p $(dir $@)
 	$(PYTHON) $< $@
+
+# ACPI DMAR tables for GRUB's acpi command (tools/mkdmar, hvrun --dmar; e2e qemu-dmar-*).
+DMAR_TABLES := $(BUILD)/tests/dmar-nounit.bin $(BUILD)/tests/dmar-bad-scope.bin $(BUILD)/tests/dmar-overlap.bin
+guests: $(DMAR_TABLES)
+$(BUILD)/tests/dmar-nounit.bin: tools/mkdmar
+	@mkdir -p $(dir $@)
+	$(PYTHON) tools/mkdmar --base 0xfed90000 --include-all --ioapic 0:ff:00.0 $@
+$(BUILD)/tests/dmar-bad-scope.bin: tools/mkdmar
+	@mkdir -p $(dir $@)
+	$(PYTHON) tools/mkdmar --base 0xfed90000 --endpoint 00:03.0 --bad scope-past-end $@
+$(BUILD)/tests/dmar-overlap.bin: tools/mkdmar
+	@mkdir -p $(dir $@)
+	$(PYTHON) tools/mkdmar --base 0xfed90000 --include-all --bad overlap $@
 
 # The Linux guest image (tools/mklinux): Debian 12's kernel and a busybox initramfs,
 # downloaded and built once into ~/.cache/microhv/linux/, linked as $(BUILD)/linux/.

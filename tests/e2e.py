@@ -23,7 +23,11 @@ Manifest format (one section per scenario; '#' starts a comment line):
                          emulator chosen by ARGS is required implicitly. Missing -> SKIP.
     check = NAME         a built-in check of the console output (CHECKS below), e.g.
                          `uartflood`: every line guests/uartflood sent is there, intact,
-                         exactly once. Repeatable.
+                         exactly once. `hvtrace-bench`: a guests/bench run with
+                         `--trace FILE` in ARGS; tools/hvtrace --bench decodes FILE and
+                         its interrupt paths must agree with the guest's figures.
+                         `hvtrace-counters`: the same for any guest: every vCPU's
+                         records agree with the hypervisor's counters. Repeatable.
     stdin = TEXT         hvrun's standard input (a pipe; hvrun forwards it to COM1):
                          TEXT with Python string escapes (\\n, \\r, \\t, \\\\, \\xHH);
                          repeatable, the pieces are joined. Without it stdin is /dev/null
@@ -179,7 +183,38 @@ def check_uartflood(out):
     return '; '.join(errors[:3]) if errors else None
 
 
-CHECKS = {'uartflood': check_uartflood}
+def check_hvtrace_bench(out, args):
+    """A traced run of guests/bench (args has --trace FILE): tools/hvtrace decodes the
+    trace and its paths agree with the guest's own figures (hvtrace --bench)."""
+    if '--trace' not in args:
+        return 'the scenario has no --trace FILE'
+    path = os.path.join(ROOT, args[args.index('--trace') + 1])
+    p = subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'hvtrace'), '--bench', '-', path],
+                       input=out, capture_output=True, text=True)
+    if p.returncode != 0:
+        return 'hvtrace status %d: %s' % (p.returncode, (p.stderr or p.stdout).strip()[-400:])
+    return None
+
+
+def check_hvtrace_counters(out, args):
+    """A traced run (args has --trace FILE): every vCPU's records agree with the
+    hypervisor's counters printed at VM stop (hvtrace --counters), and hvtrace prints
+    the per-path breakdown."""
+    if '--trace' not in args:
+        return 'the scenario has no --trace FILE'
+    path = os.path.join(ROOT, args[args.index('--trace') + 1])
+    p = subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'hvtrace'), '--counters', '-', path],
+                       input=out, capture_output=True, text=True)
+    if p.returncode != 0:
+        return 'hvtrace status %d: %s' % (p.returncode, (p.stderr or p.stdout).strip()[-400:])
+    if 'paths: ' not in p.stdout:
+        return 'hvtrace printed no path breakdown'
+    return None
+
+
+CHECKS = {'uartflood': check_uartflood, 'hvtrace-bench': check_hvtrace_bench,
+          'hvtrace-counters': check_hvtrace_counters}
+ARG_CHECKS = {'hvtrace-bench', 'hvtrace-counters'}   # also given the scenario's hvrun arguments
 
 
 def parse_manifest(path):
@@ -429,7 +464,7 @@ def run_scenario(sc):
         if why:
             reasons.append(why)
     for name in ([] if quiet_fail else sc.checks):
-        why = CHECKS[name](out)
+        why = CHECKS[name](out, args) if name in ARG_CHECKS else CHECKS[name](out)
         if why:
             reasons.append('check %s: %s' % (name, why))
     for text, rx in sc.reject:

@@ -19,7 +19,14 @@ struct vm_config;
  * (NULL for disk=size:N). false with a message naming the problem. */
 bool virtio_blk_create(struct vm *vm, const struct vm_config *cfg, const void *image, u64 image_len, char *err,
 		       size_t errlen);
-/* One console line of the device's counters, when vm has the device. */
+/* Two console lines of the device's counters, when vm has the device. */
 void virtio_blk_print_stats(struct vm *vm);
+/* iocpu=: requests of every disk are completed by CPU c (before the VMs are created);
+ * iopoll_us=: a queue idle that long is no longer polled until its next kick (0: always
+ * polled). */
+struct cpu;
+void virtio_blk_set_iocpu(struct cpu *c, u32 iopoll_us);
+/* The I/O CPU's loop: poll the disks' queues, for ever (docs/INTERFACES.md). */
+void virtio_blk_iocpu_loop(void) __noreturn;
 
 #endif

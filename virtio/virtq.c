@@ -275,3 +275,21 @@ void vq_defer(struct vq *q)
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	}
 }
+
+void vq_poll_mode(struct vq *q)
+{
+	if (q->event_idx)
+		ACCESS(*avail_event(q)) = (u16)(q->last_avail + 0x8000u);
+	else
+		ACCESS(q->used->flags) = VIRTQ_USED_F_NO_NOTIFY;
+}
+
+bool vq_notify_on(struct vq *q)
+{
+	if (q->event_idx)
+		ACCESS(*avail_event(q)) = q->last_avail;
+	else
+		ACCESS(q->used->flags) = 0;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE) != q->last_avail;
+}

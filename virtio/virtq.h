@@ -130,6 +130,21 @@ bool vq_rearm(struct vq *q);
  * driver's next buffer notifies again. */
 void vq_defer(struct vq *q);
 
+/* The device polls the queue (an I/O CPU, iocpu=) and asks for no notification: with
+ * EVENT_IDX avail_event is put half the index space away from last_avail, where no
+ * batch of the driver's (at most the queue size) can reach it; without, the used ring's
+ * VIRTQ_USED_F_NO_NOTIFY flag is set (2.7.10 "Available Buffer Notification
+ * Suppression": both are only hints; a notification that still comes is harmless). */
+void vq_poll_mode(struct vq *q);
+
+/* The device stops polling (iopoll_us=): available-buffer notifications are asked for
+ * again (with EVENT_IDX avail_event = last_avail, else VIRTQ_USED_F_NO_NOTIFY cleared),
+ * full barrier, then the available index is read again: true when buffers arrived
+ * before the driver could see the request (2.7.10: the driver reads avail_event or
+ * flags only after publishing its index), so the caller keeps polling; false: the
+ * driver's next buffer notifies. */
+bool vq_notify_on(struct vq *q);
+
 const char *vq_err_name(enum vq_err e);
 const char *vq_seg_err_name(enum vq_seg_err e);
 

@@ -17,6 +17,7 @@
 #define ARCH_X86_ARCH_H
 
 #include "hv/lib/types.h"
+#include "hv/init/config.h"
 #include "arch/x86/pi_desc.h"
 #include "arch/x86/paging.h"
 #include "arch/x86/insn.h"
@@ -31,6 +32,7 @@ struct vintr_ops;
 /* Per physical CPU. */
 struct cpu_arch {
 	u8 vmxon_region[4096] __aligned(4096);
+	u32 ept_seen[MAX_VMS];     /* per VM: the vm_arch.ept_gen this CPU last flushed (INVEPT) */
 };
 
 #define VM_CPUID_CACHE 32
@@ -50,12 +52,14 @@ struct vm_arch {
 	 * event injection (arch/x86/vmx/vintr.h). Chosen once, from vm->apicv. */
 	const struct vintr_ops *vintr;
 	u8 kick_vector;            /* what a poster sends a vCPU in guest mode: nv, or VECTOR_KICK */
+	u32 ept_gen;               /* bumped when a translation is removed at run time (arch_vm_unmap_mmio) */
 	struct cpuid_cached cpuid_cache[VM_CPUID_CACHE];   /* arch/x86/vmx/cpuid.c */
 };
 
 /* Per vCPU. */
 struct vcpu_arch {
 	struct cpu *vmcs_cpu;      /* where its VMCS is active; NULL = clear */
+	struct cpu *last_cpu;      /* where it ran last (counts migrations) */
 	u64 vmcs_pa;
 	void *vmcs;
 	bool launched;
@@ -112,6 +116,9 @@ bool arch_vm_init(struct vm *vm, char *err, size_t errlen);
  * AP waits for SIPI. */
 struct guest_entry_state;
 bool arch_vcpu_init(struct vcpu *v, const struct guest_entry_state *entry, char *err, size_t errlen);
+/* A VM restart (hv/vm/restart.c), on v's CPU with v loaded: the entry state again, as
+ * after power-on (APIC, pending events, timer, switched registers, FPU). */
+void arch_vcpu_reset(struct vcpu *v, const struct guest_entry_state *entry);
 /* Print the vCPU's guest state (its own CPU, the vCPU loaded). */
 void arch_dump_guest(struct vcpu *v);
 /* The vCPU's APIC moved between xAPIC and x2APIC mode (its own CPU). */
@@ -126,6 +133,19 @@ u64 vcpu_guest_tsc(struct vcpu *v, u64 host_tsc);
 void vcpu_post_irq(struct vcpu *v, u8 vector, bool level);
 /* Is a posted interrupt waiting for v (ON)? */
 bool arch_irq_posted(const struct vcpu *v);
+/* The physical address of v's posted-interrupt descriptor (a VT-d posted IRTE names it;
+ * posted.c stays the only writer of its NV, NDST and SN). */
+u64 arch_vcpu_pi_desc_pa(const struct vcpu *v);
+
+/* ---- Guest-physical MMIO of assigned devices (hv/pci/passthru.c) ---- */
+
+/* Map host MMIO [hpa, hpa + size) at guest-physical gpa (4 KiB aligned, read/write,
+ * uncached), while the VM may run: adding a translation needs no INVEPT. */
+bool arch_vm_map_mmio(struct vm *vm, u64 gpa, u64 hpa, u64 size);
+/* Remove it: INVEPT on this CPU now, on every other CPU at its next VM entry of this VM
+ * (until then a vCPU of this VM running elsewhere may still reach the old place, which
+ * is its own device). */
+void arch_vm_unmap_mmio(struct vm *vm, u64 gpa, u64 size);
 
 /* ---- Scheduling (hv/sched/sched.c): the descriptor and VMCS follow these ---- */
 

@@ -12,16 +12,23 @@
  *     the counter is stopped;
  *   - the CMOS RTC's IRQ 8 (GSI 8): periodic interrupts at the register A rate while C
  *     is read, a single one while it is not, the update-ended interrupt;
+ *   - with cpus=2 on the command line (and only this), counter 0 programmed from both:
+ *     vCPU 1 starts it, vCPU 0 reprograms it and vCPU 1 stops it, while vCPU 0 counts
+ *     the interrupts; the rate is the last one programmed (a deadline armed on one
+ *     physical CPU and moved from another fires once, hv/dev/devtimer.h) and a stop
+ *     from either vCPU stops it;
  *   - the keyboard controller (status, self-test, command byte, loopback) and the
  *     0xCF9 reset control register's non-reset bits.
  *
  * Command line:
+ *   cpus=N                 start the APs (smp_init) and run only the two-vCPU checks
  *   reset=cf9|kbd|port92   skip the checks and request a reset that way (0x06 to 0xCF9,
  *                          0xFE to 0x64, bit 0 to 0x92): the VM must be stopped with
  *                          status 10 (reboot=stop); if the write returns, exit 3
  */
 #include "lib.h"
 #include "apic.h"
+#include "smp.h"
 
 #define PIT_HZ 1193182ull
 #define PIT_CH0 0x40
@@ -205,6 +212,62 @@ static void check_channel0(void)
 	ioapic_route(PIT_GSI, PIT_VECTOR, true);
 }
 
+/* ---- counter 0 programmed from two vCPUs ---- */
+
+struct pit_load { u8 cw; u16 n; };
+
+static void pit_program(void *arg)
+{
+	const struct pit_load *l = arg;
+	outb(l->cw, PIT_MODE);
+	if (l->n) {
+		outb((u8)l->n, PIT_CH0);
+		outb((u8)(l->n >> 8), PIT_CH0);
+	}
+}
+
+static void check_channel0_smp(void)
+{
+	unsigned cpus = smp_init();
+	if (cpus < 2) {
+		report_skip("PIT counter 0 from two vCPUs: %u CPU(s)", cpus);
+		return;
+	}
+	irq_set_handler(PIT_VECTOR, pit_handler);
+	ioapic_route(PIT_GSI, PIT_VECTOR, false);   /* to vCPU 0 (APIC ID 0) */
+
+	/* vCPU 1 starts mode 2 at 100 Hz: 30 in 300 ms at vCPU 0. */
+	struct pit_load l = { 0x34, 11932 };
+	int rc = on_cpu(1, pit_program, &l);
+	unsigned n = count_pit_irqs(300000, true);
+	report(rc == 0 && n >= 24 && n <= 36,
+	       "PIT counter 0 started by vCPU 1 at 100 Hz: %u IRQ 0 at vCPU 0 in 300 ms (30 expected)", n);
+
+	/* vCPU 0 reprograms it to 200 Hz: 40 in 200 ms, not the sum of both rates (the
+	 * deadline vCPU 1's CPU armed moved here and must not fire as well). */
+	l = (struct pit_load){ 0x34, 5966 };
+	pit_program(&l);
+	n = count_pit_irqs(200000, true);
+	report(n >= 32 && n <= 48, "PIT counter 0 reprogrammed by vCPU 0 to 200 Hz: %u IRQ 0 in 200 ms (40 expected)",
+	       n);
+
+	/* vCPU 1 stops it: a control word without a count. */
+	l = (struct pit_load){ 0x30, 0 };
+	rc = on_cpu(1, pit_program, &l);
+	(void)count_pit_irqs(12000, false);   /* one in flight may still land */
+	n = count_pit_irqs(40000, false);
+	report(rc == 0 && n == 0, "PIT counter 0 stopped by vCPU 1: %u IRQ 0 at vCPU 0 in 40 ms", n);
+
+	/* vCPU 1 arms a 5 ms mode 4 one-shot, vCPU 0 moves it: exactly one interrupt. */
+	l = (struct pit_load){ 0x38, 5966 };
+	rc = on_cpu(1, pit_program, &l);
+	pit_program(&l);
+	n = count_pit_irqs(40000, false);
+	report(rc == 0 && n == 1, "PIT counter 0 one-shot armed by vCPU 1, re-armed by vCPU 0: %u IRQ 0 in 40 ms", n);
+	outb(0x30, PIT_MODE);
+	ioapic_route(PIT_GSI, PIT_VECTOR, true);
+}
+
 /* ---- RTC: IRQ 8 ---- */
 
 static volatile unsigned rtc_irqs;
@@ -336,6 +399,10 @@ int main(void)
 	}
 	apic_setup(APIC_MODE_XAPIC);
 	check_channel2();
+	if (cmdline_get("cpus")) {   /* the other checks run in the 1-vCPU scenarios */
+		check_channel0_smp();
+		return report_summary();
+	}
 	check_channel0();
 	check_rtc_irq();
 	check_kbc();

@@ -11,13 +11,24 @@
  * pending bit and delivery on unmask; device reset and re-initialisation (the data
  * stays); with cpus=2 a second queue driven by vCPU 1 at the same time, its vector on
  * vCPU 1. Interrupts and notifications per request are printed and bounded.
+ * test=bench: the load generator of tools/bench-io (bench() below).
+ * test=pcicfg: the VIRTIO_PCI_CAP_PCI_CFG window (4.1.4.9): common and device
+ * configuration read through it equal the BAR's, device_status written through it
+ * (a reset, then ACKNOWLEDGE and DRIVER) reads back through the BAR, a notification
+ * through it completes a request; settings the driver must not use (length 3, a
+ * misaligned offset, another BAR, beyond the BAR) access nothing.
+ * test=retarget: the MSI route cache's target vCPU follows the guest's APIC ID: after
+ * the vCPU renumbers its xAPIC ID, queue 0's vector (still naming the old ID) reaches
+ * nobody (the request completes without an interrupt); once the table entry names the
+ * new ID, and again after both are put back, interrupts arrive.
  * test=hostile: every malformed-request class (docs/INTERFACES.md, "virtio-blk"): the
  * documented status, or NEEDS_RESET with a configuration interrupt followed by a reset
  * and a good request.
  *
  * Options: cpus=N, n=BLOCKS (sequential, default 64), depth=D (2..64), batches=B
  * (default 4), event_idx=0, indirect=0, sectors=N (expected capacity), image=elf (sector
- * 0 of disk=FILE starts with an ELF header), ro=1 (disk_ro=on expected), id=STRING.
+ * 0 of disk=FILE starts with an ELF header), ro=1 (disk_ro=on expected), id=STRING,
+ * cb=0 (the reaper does not disable the queue's interrupt while draining, vdrv.h).
  */
 #include "apic.h"
 #include "smp.h"
@@ -355,6 +366,261 @@ static int normal(void)
 	return 0;
 }
 
+/* ---- test=bench: the load generator (tools/bench-io) ---- */
+
+/*
+ * rw=randread|randwrite|seqwrite, depth=D (1..64), n=REQUESTS per queue (default 256),
+ * cpus=2 (a queue per vCPU, both loaded at once), cb=0|1 (vdrv.h). Each queue keeps D
+ * 4 KiB requests outstanding: the completions the interrupt handler reaps are
+ * resubmitted, one notification decision per resubmitted batch, and the vCPU halts
+ * (sti; hlt) while none has completed, as a driver waiting for its disk. The timed loop
+ * moves the data only (buffers prepared before it); a verified pass follows at the same
+ * depth (written blocks carry their LBA and a CRC and are read back checked).
+ * One line per queue: vblk-bench q=Q rw=.. depth=.. requests=N ticks=T kicks=K irqs=I
+ * exits=E extint_exits=X hlt_exits=H ept_exits=P (guest TSC ticks; exits of the vCPU
+ * that drove the queue, from HC_GET_COUNTER, the two reads excluded).
+ */
+struct bench_res {
+	u32 req, kicks, irqs;
+	u64 ticks, exits, extint, hlts, ept;
+	u32 bad;
+};
+static struct bench_res bres[VDRV_MAX_QUEUES];
+static volatile u32 bench_done[VDRV_MAX_QUEUES];
+
+static u32 bench_lba(unsigned kind, u32 i, u32 first, u32 span)
+{
+	return kind == 2 ? first + i % span : first + rnd(span);
+}
+
+static void bench_queue(unsigned q)
+{
+	const char *rw = cmdline_get("rw");
+	unsigned kind = rw && !strcmp(rw, "randwrite") ? 1 : rw && !strcmp(rw, "seqwrite") ? 2 : 0;
+	u32 type = kind ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN;
+	unsigned depth = (unsigned)cmdline_get_u64("depth", 1);
+	if (depth < 1 || depth > 64)
+		depth = 1;
+	u32 n = (u32)cmdline_get_u64("n", 256);
+	u32 span = nq > 1 ? nblocks / 2 : nblocks, first = q * span;
+	if (depth > span)
+		depth = span;
+	struct vdrv_queue *vq = vdrv.q[q];
+	for (unsigned i = 0; i < depth; i++)
+		fill_block(vq->data[i], first + i, 1);
+	struct bench_res *r = &bres[q];
+	u32 submitted = 0, completed = 0, k0 = vq->kicks, i0 = vq->irqs;
+	u64 e0 = hc_get_counter(HC_CTR_EXITS_TOTAL), x0 = hc_get_counter(HC_CTR_EXIT_REASON + 1);
+	u64 h0 = hc_get_counter(HC_CTR_EXIT_REASON + 12), p0 = hc_get_counter(HC_CTR_EXIT_REASON + 48);
+	u64 t0 = rdtsc_ordered();
+	sti();   /* completions are taken by the handler while requests are submitted */
+	for (unsigned s2 = 0; s2 < depth && submitted < n; s2++, submitted++)
+		vdrv_add(q, s2, type, (u64)bench_lba(kind, submitted, first, span) * SECTORS_PER_BLOCK, vq->data[s2],
+			 VDRV_BLOCK, false);
+	vdrv_kick(q);
+	while (completed < n) {
+		bool any = false;
+		for (unsigned s2 = 0; s2 < depth; s2++) {
+			if (!vq->slot[s2].done)
+				continue;
+			vq->slot[s2].done = 0;
+			any = true;
+			completed++;
+			if (vq->slot[s2].status != 0)
+				r->bad++;
+			if (submitted < n) {
+				vdrv_add(q, s2, type, (u64)bench_lba(kind, submitted, first, span) * SECTORS_PER_BLOCK,
+					 vq->data[s2], VDRV_BLOCK, false);
+				submitted++;
+			}
+		}
+		if (any) {
+			vdrv_kick(q);
+			continue;
+		}
+		cli();
+		bool ready = false;
+		for (unsigned s2 = 0; s2 < depth; s2++)
+			ready |= vq->slot[s2].done != 0;
+		if (ready)
+			sti();
+		else
+			asm volatile("sti; hlt" ::: "memory");   /* the STI shadow: no interrupt lost before HLT */
+	}
+	u64 t1 = rdtsc_ordered();
+	u64 e1 = hc_get_counter(HC_CTR_EXITS_TOTAL), x1 = hc_get_counter(HC_CTR_EXIT_REASON + 1);
+	u64 h1 = hc_get_counter(HC_CTR_EXIT_REASON + 12), p1 = hc_get_counter(HC_CTR_EXIT_REASON + 48);
+	r->req = completed;
+	r->kicks = vq->kicks - k0;
+	r->irqs = vq->irqs - i0;
+	r->ticks = t1 - t0;
+	r->exits = e1 - e0 - 1;   /* the VMCALL that read e1 */
+	r->extint = x1 - x0;
+	r->hlts = h1 - h0;
+	r->ept = p1 - p0;
+	/* Verified pass at the same depth (at least 2 distinct blocks). */
+	unsigned vd = depth < 2 ? 2 : depth;
+	r->bad += random_batch(q, first, span, vd, (u8)(20 + q), false);
+}
+
+static void bench_worker(void *arg)
+{
+	(void)arg;
+	bench_queue(1);
+	bench_done[1] = 1;
+}
+
+static int bench(void)
+{
+	nblocks = (u32)(vdrv.capacity / SECTORS_PER_BLOCK);
+	if (nblocks > MAX_BLOCKS)
+		nblocks = MAX_BLOCKS;
+	if (nq > 1 && on_cpu_async(1, bench_worker, NULL)) {
+		report(false, "vCPU 1 takes the load of queue 1");
+		return 0;
+	}
+	bench_queue(0);
+	bool ok = nq < 2 || cpu_wait_idle(1, 600000000);
+	report(ok, "bench: every queue finished");
+	const char *rw = cmdline_get("rw");
+	for (unsigned q = 0; q < nq && ok; q++) {
+		struct bench_res *r = &bres[q];
+		printf("vblk-bench q=%u rw=%s depth=%u cb=%u event_idx=%u requests=%u ticks=%llu kicks=%u irqs=%u "
+		       "exits=%llu extint_exits=%llu hlt_exits=%llu ept_exits=%llu\n", q, rw ? rw : "randread",
+		       (unsigned)cmdline_get_u64("depth", 1), vdrv.cb_disable, vdrv.event_idx, r->req,
+		       (unsigned long long)r->ticks, r->kicks, r->irqs, (unsigned long long)r->exits,
+		       (unsigned long long)r->extint, (unsigned long long)r->hlts, (unsigned long long)r->ept);
+		report(!r->bad && r->req == (u32)cmdline_get_u64("n", 256), "bench queue %u: %u requests, all OK, "
+		       "verified pass (%u bad)", q, r->req, r->bad);
+	}
+	return 0;
+}
+
+/* ---- test=pcicfg ---- */
+
+static u32 window_read(u8 bar, u32 off, u32 len)
+{
+	vdrv_window_set(bar, off, len);
+	u32 v = vdrv_window_data_read();
+	return len == 4 ? v : v & ((1u << (8 * len)) - 1);
+}
+
+static void window_write(u8 bar, u32 off, u32 len, u32 v)
+{
+	vdrv_window_set(bar, off, len);
+	vdrv_window_data_write(v);
+}
+
+static void pcicfg(void)
+{
+	if (!vdrv.pcicfg_cap) {
+		report(false, "pcicfg: VIRTIO_PCI_CAP_PCI_CFG present");
+		return;
+	}
+	volatile u8 *c = vdrv.common;
+	u32 hdr = vdrv_cfg_read32(vdrv.slot_nr, vdrv.pcicfg_cap);
+	report((hdr & 0xff) == 0x09 && ((hdr >> 16) & 0xff) == 20 && (hdr >> 24) == VIRTIO_PCI_CAP_PCI_CFG,
+	       "pcicfg: vendor capability at 0x%x, length 20, cfg_type 5", vdrv.pcicfg_cap);
+	/* Reads: the common configuration and the device configuration, each width. */
+	*(volatile u32 *)(c + VIRTIO_PCI_COMMON_DFSELECT) = 1;
+	u32 df_bar = *(volatile u32 *)(c + VIRTIO_PCI_COMMON_DF);
+	u32 df_win = window_read(0, VIRTIO_PCI_COMMON_DF, 4);
+	u16 nq_win = (u16)window_read(0, VIRTIO_PCI_COMMON_NUMQ, 2);
+	u8 st_win = (u8)window_read(0, VIRTIO_PCI_COMMON_STATUS, 1);
+	u32 cap_lo = window_read(0, (u32)(vdrv.devcfg - vdrv.bar), 4);
+	report(df_win == df_bar && nq_win == *(volatile u16 *)(c + VIRTIO_PCI_COMMON_NUMQ) &&
+	       st_win == vdrv_status() && cap_lo == (u32)vdrv.capacity,
+	       "pcicfg: reads equal the BAR's: device_feature[1] 0x%x, num_queues %u, device_status 0x%x, capacity %u",
+	       df_win, nq_win, st_win, cap_lo);
+	/* Writes: device_status through the window. */
+	window_write(0, VIRTIO_PCI_COMMON_STATUS, 1, 0);
+	u8 after_reset = vdrv_status();
+	window_write(0, VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE);
+	u8 ack = vdrv_status();
+	window_write(0, VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	u8 drv = vdrv_status();
+	report(after_reset == 0 && ack == VIRTIO_STATUS_ACKNOWLEDGE &&
+	       drv == (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER) &&
+	       (u8)window_read(0, VIRTIO_PCI_COMMON_STATUS, 1) == drv,
+	       "pcicfg: device_status written through the window reads back through the BAR (0x%x, 0x%x, 0x%x)",
+	       after_reset, ack, drv);
+	report(reinit(), "pcicfg: re-initialised after the reset through the window");
+	/* A notification through the window (2 bytes, queue 0 at its notify offset). */
+	struct vdrv_queue *q0 = vdrv.q[0];
+	u8 *buf = q0->data[0];
+	fill_block(buf, 3, 0x5a);
+	vdrv_add(0, 0, VIRTIO_BLK_T_OUT, 3 * SECTORS_PER_BLOCK, buf, VDRV_BLOCK, false);
+	window_write(0, (u32)(vdrv.notify_base - vdrv.bar), 2, 0);
+	bool done = vdrv_wait(0, 0, 2000000);
+	memset(buf, 0, VDRV_BLOCK);
+	int st = vdrv_rw(0, 0, VIRTIO_BLK_T_IN, 3 * SECTORS_PER_BLOCK, buf, VDRV_BLOCK, false);
+	report(done && q0->slot[0].status == 0 && st == 0 && check_block(buf, 3, 0x5a),
+	       "pcicfg: a notification through the window completes a write (read back verified)");
+	/* Settings the driver must not use: nothing is accessed; pci_cfg_data keeps what
+	 * was last stored in it. */
+	u8 live = vdrv_status();
+	window_write(0, VIRTIO_PCI_COMMON_STATUS, 3, 0);        /* length 3 */
+	u32 kept = vdrv_window_data_read();
+	window_write(0, VIRTIO_PCI_COMMON_STATUS + 1, 2, 0);    /* offset not a multiple of 2 */
+	window_write(1, VIRTIO_PCI_COMMON_STATUS, 1, 0);        /* BAR1: unimplemented */
+	window_write(0, 0x8000, 4, 0);                          /* beyond the 32 KiB BAR */
+	vdrv_window_set(0, VIRTIO_PCI_COMMON_Q_SELECT, 4);        /* 0x16: not a multiple of 4 */
+	vdrv_window_data_write(0x11223344);                     /* misaligned: dropped */
+	u32 stale = vdrv_window_data_read();                    /* misaligned: no read either */
+	report(vdrv_status() == live && (live & VIRTIO_STATUS_DRIVER_OK) && kept == 0 && stale == 0x11223344,
+	       "pcicfg: length 3, a misaligned offset, BAR1 and beyond the BAR access nothing (status 0x%x, "
+	       "data 0x%x, 0x%x)", vdrv_status(), kept, stale);
+	st = vdrv_rw(0, 0, VIRTIO_BLK_T_IN, 3 * SECTORS_PER_BLOCK, buf, VDRV_BLOCK, false);
+	report(st == 0 && check_block(buf, 3, 0x5a), "pcicfg: the device still works");
+}
+
+/* ---- test=retarget ---- */
+
+/* One read of block 0 on queue 0 with interrupts on: did it complete, and how many
+ * interrupts came (the reaper runs here if none did). */
+static bool retarget_req(u32 *irqs_seen)
+{
+	struct vdrv_queue *q0 = vdrv.q[0];
+	u32 irqs = q0->irqs;
+	vdrv_add(0, 0, VIRTIO_BLK_T_IN, 0, q0->data[0], VDRV_BLOCK, false);
+	vdrv_kick(0);
+	sti();
+	bool used = wait_until(*(volatile u16 *)&q0->used->idx != q0->last_used || q0->slot[0].done, TIMEOUT_US);
+	udelay(1000);
+	cli();
+	*irqs_seen = q0->irqs - irqs;
+	vdrv_reap(0);
+	return used && q0->slot[0].done && q0->slot[0].status == 0;
+}
+
+/* Queue 0's MSI-X entry (1) names APIC ID id: masked while rewritten (the driver's rule). */
+static void retarget_entry(u32 id)
+{
+	volatile u32 *e = vdrv_msix_entry(1);
+	e[3] = 1;
+	e[0] = 0xfee00000u | id << 12;
+	e[3] = 0;
+}
+
+static void retarget(void)
+{
+	u32 me = apic_read(APIC_ID) >> 24, n0, n1, n2, n3;
+	bool ok0 = retarget_req(&n0);
+	apic_write(APIC_ID, (me + 5) << 24);
+	u32 now = apic_read(APIC_ID) >> 24;
+	bool ok1 = retarget_req(&n1);
+	report(ok0 && n0 == 1 && now == me + 5 && ok1 && n1 == 0,
+	       "retarget: after the APIC ID changed %u -> %u, the vector naming %u reaches nobody (%u, %u interrupts)",
+	       me, now, me, n0, n1);
+	retarget_entry(me + 5);
+	bool ok2 = retarget_req(&n2);
+	report(ok2 && n2 == 1, "retarget: the entry rewritten to APIC ID %u: the interrupt arrives (%u)", me + 5, n2);
+	apic_write(APIC_ID, me << 24);
+	retarget_entry(me);
+	bool ok3 = retarget_req(&n3);
+	report(ok3 && n3 == 1, "retarget: APIC ID and entry back to %u: the interrupt arrives (%u)", me, n3);
+}
+
 /* ---- test=hostile ---- */
 
 static struct virtq_desc big_table[300] __attribute__((aligned(16)));
@@ -561,6 +827,12 @@ int main(void)
 	const char *t = cmdline_get("test");
 	if (t && !strcmp(t, "hostile"))
 		hostile();
+	else if (t && !strcmp(t, "bench"))
+		bench();
+	else if (t && !strcmp(t, "pcicfg"))
+		pcicfg();
+	else if (t && !strcmp(t, "retarget"))
+		retarget();
 	else
 		normal();
 	return report_summary();

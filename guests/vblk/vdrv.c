@@ -114,6 +114,8 @@ bool vdrv_probe(void)
 				vdrv.isr = at;
 			else if (type == VIRTIO_PCI_CAP_DEVICE_CFG)
 				vdrv.devcfg = at;
+			else if (type == VIRTIO_PCI_CAP_PCI_CFG && !vdrv.pcicfg_cap)
+				vdrv.pcicfg_cap = p;
 			else if (type == VIRTIO_PCI_CAP_NOTIFY_CFG) {
 				vdrv.notify_base = at;
 				vdrv.notify_mult = vdrv_cfg_read32(s, p + 16);
@@ -160,6 +162,7 @@ int vdrv_init(u64 want, unsigned nq, const u32 *apic_ids)
 	if (vdrv_status() != 0)
 		return -1;
 	vdrv.nq = 0;
+	vdrv.cb_disable = cmdline_get_u64("cb", 1) != 0;
 	vdrv_set_status(VIRTIO_STATUS_ACKNOWLEDGE);
 	vdrv_set_status(VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
 	wr32(vdrv.common + VIRTIO_PCI_COMMON_DFSELECT, 0);
@@ -303,6 +306,8 @@ unsigned vdrv_reap(unsigned q)
 {
 	struct vdrv_queue *vq = vdrv.q[q];
 	unsigned n = 0;
+	if (vdrv.cb_disable && !vdrv.event_idx)
+		*(volatile u16 *)&vq->avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
 	for (;;) {
 		while (vq->last_used != *(volatile u16 *)&vq->used->idx) {
 			lfence();
@@ -316,9 +321,19 @@ unsigned vdrv_reap(unsigned q)
 			}
 			vq->last_used++;
 			n++;
+			if (!vdrv.cb_disable && vdrv.event_idx)
+				*used_event(vq) = vq->last_used;   /* interrupt me for the next one, now */
 		}
-		if (!vdrv.event_idx)
-			break;
+		if (!vdrv.event_idx) {
+			if (!vdrv.cb_disable)
+				break;
+			*(volatile u16 *)&vq->avail->flags = 0;   /* callback on again, then look once more */
+			mfence();
+			if (vq->last_used == *(volatile u16 *)&vq->used->idx)
+				break;
+			*(volatile u16 *)&vq->avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
+			continue;
+		}
 		/* Interrupt me at the next completion, then look once more (2.7.7). */
 		*used_event(vq) = vq->last_used;
 		mfence();
@@ -348,4 +363,22 @@ int vdrv_rw(unsigned q, unsigned s, u32 type, u64 sector, void *buf, u32 len, bo
 	if (!vdrv_wait(q, s, 2000000))
 		return -1;
 	return vdrv.q[q]->slot[s].status;
+}
+
+void vdrv_window_set(u8 bar, u32 off, u32 len)
+{
+	u8 p = vdrv.pcicfg_cap;
+	vdrv_cfg_write32(vdrv.slot_nr, p + 4, bar);   /* bar; id and padding are read-only */
+	vdrv_cfg_write32(vdrv.slot_nr, p + 8, off);
+	vdrv_cfg_write32(vdrv.slot_nr, p + 12, len);
+}
+
+u32 vdrv_window_data_read(void)
+{
+	return vdrv_cfg_read32(vdrv.slot_nr, vdrv.pcicfg_cap + 16);
+}
+
+void vdrv_window_data_write(u32 v)
+{
+	vdrv_cfg_write32(vdrv.slot_nr, vdrv.pcicfg_cap + 16, v);
 }

@@ -54,11 +54,17 @@ struct vdrv {
 	volatile u8 *common, *isr, *devcfg, *notify_base;
 	u32 notify_mult;
 	u8 msix_cap;
+	u8 pcicfg_cap;           /* VIRTIO_PCI_CAP_PCI_CFG (4.1.4.9), 0 = not found */
 	u64 dev_features, features;
 	u16 nq;                  /* queues in use */
 	u16 dev_nq;              /* num_queues the device offers */
 	u64 capacity;
 	bool event_idx, indirect;
+	/* Seed 000: the reaper leaves the queue's interrupt off while it drains (used_event
+	 * untouched, or VIRTQ_AVAIL_F_NO_INTERRUPT without EVENT_IDX), then turns it on and
+	 * looks again (true, the default); false: used_event follows each element taken,
+	 * as a driver that does not disable its callback. */
+	bool cb_disable;
 	volatile u32 config_irqs;
 	struct vdrv_queue *q[VDRV_MAX_QUEUES];
 };
@@ -94,6 +100,11 @@ unsigned vdrv_reap(unsigned q);
 int vdrv_rw(unsigned q, unsigned s, u32 type, u64 sector, void *buf, u32 len, bool indirect);
 /* Wait until slot s of queue q completes (interrupts enabled while waiting). */
 bool vdrv_wait(unsigned q, unsigned s, u64 us);
+/* The PCI_CFG window (4.1.4.9): set cap.bar/offset/length, then read or write
+ * pci_cfg_data with a 32-bit configuration access (its first len bytes count). */
+void vdrv_window_set(u8 bar, u32 off, u32 len);
+u32 vdrv_window_data_read(void);
+void vdrv_window_data_write(u32 v);
 /* MSI-X table entry n (BAR0 + the table offset). */
 volatile u32 *vdrv_msix_entry(unsigned n);
 u32 vdrv_msix_pba(void);

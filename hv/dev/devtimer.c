@@ -47,3 +47,10 @@ void dev_timer_stop(struct dev_timer *dt)
 	if (hv_timer_armed(t))
 		hv_timer_cancel(t);
 }
+
+void dev_timer_shutdown(struct dev_timer *dt)
+{
+	u64 f = spin_lock_irqsave(dt->lock);
+	dev_timer_stop(dt);
+	spin_unlock_irqrestore(dt->lock, f);
+}

@@ -39,5 +39,8 @@ void dev_timer_init(struct dev_timer *dt, struct spinlock *lock, void (*fn)(stru
 /* Under the device lock: fire fn at TSC deadline (on the calling CPU) / not at all. */
 void dev_timer_set(struct dev_timer *dt, u64 deadline);
 void dev_timer_stop(struct dev_timer *dt);
+/* When the device is destroyed (takes the device lock): no deadline any more; timers
+ * still pending on CPUs fire and find nothing due. */
+void dev_timer_shutdown(struct dev_timer *dt);
 
 #endif

@@ -131,9 +131,7 @@ static void pit_destroy(struct vdev *dev)
 	struct pit *p = container_of(dev, struct pit, dev);
 	io_bus_unregister(dev->vm, IO_SPACE_PORT, PIT_PORT, dev);
 	io_bus_unregister(dev->vm, IO_SPACE_PORT, PORT61, dev);
-	u64 f = spin_lock_irqsave(&dev->lock);
-	p->timer.armed = false;   /* timers still pending on CPUs fire and find nothing due */
-	spin_unlock_irqrestore(&dev->lock, f);
+	dev_timer_shutdown(&p->timer);
 }
 
 static const struct vdev_ops pit_vops = { pit_reset, pit_destroy };

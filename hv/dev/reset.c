@@ -8,8 +8,9 @@
  *   - the keyboard controller's reset line (hv/dev/i8042.c: command 0xFE, or the output
  *     port's bit 0 written 0);
  *   - System Control Port A bit 0 (hv/dev/port92.c).
- * What follows is the VM's reboot= key: `stop` (the only one implemented) stops the VM
- * with HV_STATUS_RESET and the reason "guest requested a reset through SOURCE".
+ * What follows is the VM's reboot= key: `stop` (the default) stops the VM with
+ * HV_STATUS_RESET and the reason "guest requested a reset through SOURCE"; `restart`
+ * restarts it (hv/vm/restart.c) up to reboot_limit times, then stops it the same way.
  *
  * 0xCF9 lies inside the PCI CONFIG_ADDRESS range 0xCF8-0xCFB (only a dword access
  * there is CONFIG_ADDRESS; hv/pci/cfgmech.c): cfgmech hands byte accesses at 0xCF9 to
@@ -28,7 +29,16 @@
 enum io_result vm_reset_request(struct vcpu *v, const char *how, unsigned value)
 {
 	struct vm *vm = v->vm;
-	/* reboot=stop (REBOOT_STOP), the default and so far the only choice. */
+	if (vm->cfg->reboot == REBOOT_RESTART) {
+		if (vm->restarts < vm->cfg->reboot_limit) {
+			/* hv/vm/restart.c: this vCPU is parked by the INIT it requests. */
+			vm_restart_begin(v, how, value);
+			return IO_DONE;
+		}
+		vm_stop(vm, HV_STATUS_RESET, false, 0, "guest requested a reset through %s (written with 0x%x); "
+			"reboot=restart, reboot_limit=%u reached", how, value, vm->cfg->reboot_limit);
+		return IO_STOPPED;
+	}
 	vm_stop(vm, HV_STATUS_RESET, false, 0, "guest requested a reset through %s (written with 0x%x); "
 		"reboot=stop", how, value);
 	return IO_STOPPED;

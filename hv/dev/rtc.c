@@ -353,6 +353,7 @@ static void rtc_reset(struct vdev *dev)
 {
 	struct rtc *r = container_of(dev, struct rtc, dev);
 	struct vm *vm = dev->vm;
+	u64 f = spin_lock_irqsave(&dev->lock);   /* a VM restart resets it with its timer live */
 	u64 now = rdtsc();
 
 	memset(r->ram, 0, sizeof(r->ram));
@@ -387,15 +388,14 @@ static void rtc_reset(struct vdev *dev)
 	r->irq_line = false;
 	if (r->timer.armed)
 		dev_timer_stop(&r->timer);
+	spin_unlock_irqrestore(&dev->lock, f);
 }
 
 static void rtc_destroy(struct vdev *dev)
 {
 	struct rtc *r = container_of(dev, struct rtc, dev);
 	io_bus_unregister(dev->vm, IO_SPACE_PORT, RTC_PORT, dev);
-	u64 f = spin_lock_irqsave(&dev->lock);
-	r->timer.armed = false;   /* timers still pending on CPUs fire and find nothing due */
-	spin_unlock_irqrestore(&dev->lock, f);
+	dev_timer_shutdown(&r->timer);
 }
 
 static const struct vdev_ops rtc_vops = { rtc_reset, rtc_destroy };

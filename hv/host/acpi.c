@@ -224,6 +224,24 @@ static void parse_fadt(const struct acpi_header *h, struct acpi_info *ai)
 					  &ai->s5_typa, &ai->s5_typb);
 }
 
+/* MCFG: the 36-byte header, 8 reserved bytes, then 16-byte allocations: Base Address
+ * (8), PCI Segment Group Number (2), Start Bus Number (1), End Bus Number (1), 4
+ * reserved. The first allocation of segment 0 is kept. */
+static void parse_mcfg(const struct acpi_header *h, struct acpi_info *ai)
+{
+	const u8 *p = (const u8 *)h;
+	for (u32 off = 44; off + 16 <= h->length && !ai->has_mcfg; off += 16) {
+		u16 seg;
+		memcpy(&seg, p + off + 8, 2);
+		if (seg)
+			continue;
+		memcpy(&ai->mcfg_base, p + off, 8);
+		ai->mcfg_bus_start = p[off + 10];
+		ai->mcfg_bus_end = p[off + 11];
+		ai->has_mcfg = ai->mcfg_base != 0;
+	}
+}
+
 /* The root table (XSDT for revision 2+ with an XSDT address, else RSDT) and its entry
  * size, or NULL. */
 static const struct acpi_header *root_table(const struct acpi_rsdp *r, size_t *esize)
@@ -334,6 +352,12 @@ bool acpi_parse(const void *rsdp_ptr, u32 bsp_apic_id, struct acpi_info *ai, cha
 			parse_madt(h, bsp_apic_id, ai);
 		else if (!memcmp(h->signature, "FACP", 4))
 			parse_fadt(h, ai);
+		else if (!memcmp(h->signature, "MCFG", 4))
+			parse_mcfg(h, ai);
+		else if (!memcmp(h->signature, "DMAR", 4) && !ai->dmar_pa) {
+			ai->dmar_pa = pa;
+			ai->dmar_len = h->length;
+		}
 	}
 	return true;
 }

@@ -26,6 +26,15 @@ struct acpi_info {
 	u32 ioapic_gsi_base;
 	u32 isa_gsi[16];
 	u16 isa_flags[16];
+	/* MCFG ("PCI Firmware Specification", "MCFG Table Description"): the ECAM window
+	 * of PCI segment 0 (its first allocation entry), for hv/host/pci_host.c. */
+	bool has_mcfg;
+	u64 mcfg_base;
+	u8 mcfg_bus_start, mcfg_bus_end;
+	/* DMAR (VT-d specification, "DMA Remapping Reporting Structure"): where the table
+	 * is (checksum verified), parsed by drivers/iommu/dmar.c; 0 when there is none. */
+	u64 dmar_pa;
+	u32 dmar_len;
 };
 
 /* The SPCR table's console UART (acpi_find_spcr). */

@@ -13,6 +13,7 @@
  */
 #include "hv/host/lapic.h"
 #include "hv/host/vectors.h"
+#include "drivers/iommu/iommu.h"
 #include "hv/host/serial_input.h"
 #include "hv/host/acpi.h"
 #include "hv/host/cpu.h"
@@ -25,6 +26,7 @@
  * redirection entry in bits 23:16; entry n at 0x10 + 2n (low) and 0x11 + 2n (high). */
 #define IOAPIC_IOREGSEL 0x00
 #define IOAPIC_IOWIN 0x10
+#define IOAPIC_ID 0x00    /* IOAPICID: the ID in bits 27:24 */
 #define IOAPIC_VER 0x01
 #define IOAPIC_REDIR 0x10
 #define HOST_RTE_ACTIVE_LOW BIT(13)
@@ -111,11 +113,18 @@ void serial_input_init(struct vm *vm, const struct acpi_info *ai, u32 bsp_apic_i
 		lo |= HOST_RTE_LEVEL;
 	input_vm = vm;
 	vm->uart.input = true;
+	/* Behind a remapping unit with interrupt remapping on (device assignment enabled
+	 * it), compatibility-format entries are blocked: the entry names an IRTE instead. */
+	u8 ioapic_id = (u8)(ioapic_read(ai->ioapic_base, IOAPIC_ID) >> 24);
+	int irte = iommu_ioapic_irte(ioapic_id, VECTOR_CONSOLE_RX, bsp_apic_id, lo & HOST_RTE_LEVEL);
+	u32 hi = bsp_apic_id << HOST_RTE_DEST_SHIFT;
+	if (irte >= 0)
+		vtd_ioapic_rte_remappable((u16)irte, VECTOR_CONSOLE_RX, lo, &lo, &hi);
 	ioapic_write(ai->ioapic_base, IOAPIC_REDIR + 2 * pin, HOST_RTE_MASKED);
-	ioapic_write(ai->ioapic_base, IOAPIC_REDIR + 2 * pin + 1, bsp_apic_id << HOST_RTE_DEST_SHIFT);
+	ioapic_write(ai->ioapic_base, IOAPIC_REDIR + 2 * pin + 1, hi);
 	ioapic_write(ai->ioapic_base, IOAPIC_REDIR + 2 * pin, lo);
 	console_rx_enable();
-	printk("console: input goes to vm %s (serial 0x%x IRQ %d, I/O APIC pin %u, vector 0x%x)\n", vm->name, port,
-	       irq, pin, VECTOR_CONSOLE_RX);
+	printk("console: input goes to vm %s (serial 0x%x IRQ %d, I/O APIC pin %u, vector 0x%x%s)\n", vm->name, port,
+	       irq, pin, VECTOR_CONSOLE_RX, irte >= 0 ? ", remappable format" : "");
 	serial_input_irq();   /* whatever arrived before */
 }

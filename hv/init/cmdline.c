@@ -5,8 +5,10 @@
  * backslashes with a backslash; the tokenizer undoes both.
  */
 #include "hv/init/config.h"
+#include "hv/irq/msi.h"
 #include "hv/lib/lib.h"
 #include "hv/mm/guest_map.h"
+#include "hv/trace/trace.h"
 
 #define TOKEN_MAX (APPEND_MAX + 129)   /* vm=NAME,kernel=FILE,append= and the longest append */
 
@@ -49,6 +51,29 @@ static bool next_token(const char **p, char *tok, size_t max, bool *too_long)
 	}
 	tok[n] = '\0';
 	*p = s;
+	return true;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* "BB:DD.F" (hex bus, device below 0x20, function below 8) -> bus << 8 | dev << 3 | fn. */
+static bool parse_bdf(const char *s, size_t len, u16 *bdf)
+{
+	if (len != 7 || s[2] != ':' || s[5] != '.')
+		return false;
+	int b1 = hexval(s[0]), b0 = hexval(s[1]), d1 = hexval(s[3]), d0 = hexval(s[4]), f = hexval(s[6]);
+	if (b1 < 0 || b0 < 0 || d1 < 0 || d0 < 0 || f < 0 || f > 7 || d1 * 16 + d0 > 31)
+		return false;
+	*bdf = (u16)((b1 * 16 + b0) << 8 | (d1 * 16 + d0) << 3 | f);
 	return true;
 }
 
@@ -155,6 +180,7 @@ static bool parse_vm(const char *v, struct hv_config *cfg, char *err, size_t err
 	memset(vm, 0, sizeof(*vm));
 	vm->mem = MiB(16);
 	vm->vcpus = 1;
+	vm->reboot_limit = REBOOT_LIMIT_DEFAULT;
 
 	const char *p = v;
 	const char *end = v + strlen(v);
@@ -226,6 +252,12 @@ static bool parse_vm(const char *v, struct hv_config *cfg, char *err, size_t err
 			else
 				return set_err(err, errlen, "vm '%s': bad disk_ro '%.*s' (on or off)", vm->name,
 					       (int)vlen, val);
+		} else if (klen == 12 && !strncmp(p, "disk_latency", 12)) {
+			u64 n;
+			if (!parse_u64(val, vlen, false, &n) || n > 1000000000ull)
+				return set_err(err, errlen, "vm '%s': bad disk_latency '%.*s' (TSC ticks, 0 to 1000000000)",
+					       vm->name, (int)vlen, val);
+			vm->disk_latency = n;
 		} else if (klen == 3 && !strncmp(p, "mem", 3)) {
 			u64 m;
 			if (!parse_u64(val, vlen, true, &m) || m < MiB(2) || m > GiB(64) || !IS_ALIGNED(m, MiB(1)))
@@ -248,14 +280,37 @@ static bool parse_vm(const char *v, struct hv_config *cfg, char *err, size_t err
 					       (int)vlen, val, MAX_VCPUS_PER_VM);
 			vm->vcpus = (u32)n;
 		} else if (klen == 3 && !strncmp(p, "pci", 3)) {
-			/* pci=testdev, pci=none; several functions would be joined with '+'. */
-			if (vlen == 7 && !strncmp(val, "testdev", 7))
-				vm->pci_devs = VM_PCI_TESTDEV;
-			else if (vlen == 4 && !strncmp(val, "none", 4))
-				vm->pci_devs = 0;
-			else
-				return set_err(err, errlen, "vm '%s': bad pci '%.*s' (testdev or none)", vm->name,
-					       (int)vlen, val);
+			/* pci=ITEM[+ITEM...]: testdev, none, or BB:DD.F (a host function given to
+			 * the VM, hv/pci/passthru.c). */
+			vm->pci_devs = 0;
+			vm->nr_assign = 0;
+			size_t at = 0;
+			while (at <= vlen) {
+				size_t e = at;
+				while (e < vlen && val[e] != '+')
+					e++;
+				const char *it = val + at;
+				size_t il = e - at;
+				u16 bdf;
+				if (il == 7 && !strncmp(it, "testdev", 7))
+					vm->pci_devs |= VM_PCI_TESTDEV;
+				else if (il == 4 && !strncmp(it, "none", 4))
+					;
+				else if (parse_bdf(it, il, &bdf)) {
+					for (u32 k = 0; k < vm->nr_assign; k++)
+						if (vm->assign_bdf[k] == bdf)
+							return set_err(err, errlen, "vm '%s': pci %.*s given twice", vm->name,
+								       (int)il, it);
+					if (vm->nr_assign >= VM_MAX_ASSIGNED)
+						return set_err(err, errlen, "vm '%s': more than %d host PCI functions", vm->name,
+							       VM_MAX_ASSIGNED);
+					vm->assign_bdf[vm->nr_assign++] = bdf;
+				} else
+					return set_err(err, errlen,
+						       "vm '%s': bad pci '%.*s' (testdev, none or a host function BB:DD.F, joined with '+')",
+						       vm->name, (int)il, it);
+				at = e + 1;
+			}
 		} else if (klen == 7 && !strncmp(p, "user_hc", 7)) {
 			/* hypercalls from CPL > 0 (hv/vm/hypercall.c); default off: #UD */
 			if (vlen == 2 && !strncmp(val, "on", 2))
@@ -266,15 +321,20 @@ static bool parse_vm(const char *v, struct hv_config *cfg, char *err, size_t err
 				return set_err(err, errlen, "vm '%s': bad user_hc '%.*s' (on or off)", vm->name,
 					       (int)vlen, val);
 		} else if (klen == 6 && !strncmp(p, "reboot", 6)) {
-			/* hv/dev/reset.c; restarting a VM is not implemented (docs/INTERFACES.md) */
+			/* hv/dev/reset.c, hv/vm/restart.c */
 			if (vlen == 4 && !strncmp(val, "stop", 4))
 				vm->reboot = REBOOT_STOP;
 			else if (vlen == 7 && !strncmp(val, "restart", 7))
-				return set_err(err, errlen, "vm '%s': reboot=restart is not implemented (only reboot=stop)",
-					       vm->name);
+				vm->reboot = REBOOT_RESTART;
 			else
-				return set_err(err, errlen, "vm '%s': bad reboot '%.*s' (stop)", vm->name, (int)vlen,
-					       val);
+				return set_err(err, errlen, "vm '%s': bad reboot '%.*s' (stop or restart)", vm->name,
+					       (int)vlen, val);
+		} else if (klen == 12 && !strncmp(p, "reboot_limit", 12)) {
+			u64 n;
+			if (!parse_u64(val, vlen, false, &n) || n > REBOOT_LIMIT_MAX)
+				return set_err(err, errlen, "vm '%s': bad reboot_limit '%.*s' (0-%u)", vm->name,
+					       (int)vlen, val, REBOOT_LIMIT_MAX);
+			vm->reboot_limit = (u32)n;
 		} else if (klen == 4 && !strncmp(p, "cpus", 4)) {
 			if (!parse_cpu_list(val, vlen, &vm->cpu_mask))
 				return set_err(err, errlen, "vm '%s': bad cpus '%.*s' (e.g. 0, 0-1, 0+2)",
@@ -325,6 +385,9 @@ bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t
 	cfg->sched.ple_gap = 128;
 	cfg->sched.ple_window = 4096;
 	cfg->sched.slice_us = 1000;
+	cfg->trace_records = 65536;
+	cfg->iocpu = -1;
+	cfg->iopoll_us = 50;
 	cfg->sched.spread = false;
 	if (err && errlen)
 		err[0] = '\0';
@@ -376,6 +439,9 @@ bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t
 		} else if (!strcmp(tok, "test_hooks")) {
 			if (!parse_onoff(val, &cfg->test_hooks))
 				return set_err(err, errlen, "malformed value '%s' for option 'test_hooks' (on or off)", val);
+		} else if (!strcmp(tok, "iommu_selftest")) {
+			if (!parse_onoff(val, &cfg->iommu_selftest))
+				return set_err(err, errlen, "malformed value '%s' for option 'iommu_selftest' (on or off)", val);
 		} else if (!strcmp(tok, "spread")) {
 			if (!parse_onoff(val, &cfg->sched.spread))
 				return set_err(err, errlen, "malformed value '%s' for option 'spread' (on or off)", val);
@@ -440,6 +506,56 @@ bool cmdline_parse(const char *cmdline, struct hv_config *cfg, char *err, size_t
 				return set_err(err, errlen, "malformed value '%s' for option 'idle_timeout' "
 					       "(milliseconds, 0 to 3600000)", val ? val : "");
 			cfg->sched.idle_timeout_ms = (u32)n;
+		} else if (!strcmp(tok, "trace")) {
+			char why[64];
+			if (!val || !trace_parse_events(val, &cfg->trace_mask, why, sizeof(why)))
+				return set_err(err, errlen, "malformed value '%s' for option 'trace' (%s; events: exit, entry, "
+					       "post, notify, elide, wakeup, block, switch, yield, timer_arm, timer_fire, eoi, "
+					       "inject, timer, all, joined by commas)", val ? val : "", val ? why : "no value");
+		} else if (!strcmp(tok, "trace_buf")) {
+			u64 n;
+			if (!val || !parse_u64(val, strlen(val), false, &n) || n < 16 || n > (1u << 24))
+				return set_err(err, errlen, "malformed value '%s' for option 'trace_buf' "
+					       "(records per CPU, 16 to 16777216)", val ? val : "");
+			cfg->trace_records = (u32)n;
+		} else if (!strcmp(tok, "iocpu")) {
+			u64 n;
+			if (val && !strcmp(val, "off"))
+				cfg->iocpu = -1;
+			else if (val && parse_u64(val, strlen(val), false, &n) && n < 64)
+				cfg->iocpu = (s32)n;
+			else
+				return set_err(err, errlen, "malformed value '%s' for option 'iocpu' (a CPU index 0-63, or off)",
+					       val ? val : "");
+		} else if (!strcmp(tok, "iopoll_us")) {
+			u64 n;
+			if (!val || !parse_u64(val, strlen(val), false, &n) || n > 1000000)
+				return set_err(err, errlen, "malformed value '%s' for option 'iopoll_us' "
+					       "(microseconds, 0 to 1000000; 0 = poll for ever)", val ? val : "");
+			cfg->iopoll_us = (u32)n;
+		} else if (!strcmp(tok, "vtd_pi")) {
+			/* assigned devices' MSIs: VT-d posted IRTEs (on), remapped + injected (off) */
+			if (val && !strcmp(val, "on"))
+				cfg->vtd_pi = SW_ON;
+			else if (val && !strcmp(val, "off"))
+				cfg->vtd_pi = SW_OFF;
+			else if (val && !strcmp(val, "auto"))
+				cfg->vtd_pi = SW_AUTO;
+			else
+				return set_err(err, errlen, "malformed value '%s' for option 'vtd_pi' (on, off or auto)",
+					       val ? val : "");
+		} else if (!strcmp(tok, "vtd_urgent")) {
+			if (!parse_onoff(val, &cfg->vtd_urgent))
+				return set_err(err, errlen, "malformed value '%s' for option 'vtd_urgent' (on or off)",
+					       val ? val : "");
+		} else if (!strcmp(tok, "msi_delivery")) {
+			if (val && !strcmp(val, "direct"))
+				cfg->msi_delivery = MSI_DELIVERY_DIRECT;
+			else if (val && !strcmp(val, "deferred"))
+				cfg->msi_delivery = MSI_DELIVERY_DEFERRED;
+			else
+				return set_err(err, errlen, "malformed value '%s' for option 'msi_delivery' (direct or deferred)",
+					       val ? val : "");
 		} else if (!strcmp(tok, "input")) {
 			if (!val || !*val || strlen(val) > VM_NAME_MAX)
 				return set_err(err, errlen, "malformed value '%s' for option 'input' (a VM name or off)",

@@ -27,6 +27,8 @@ struct irq_switches {
 	u8 elide;      /* no notification IPI to the vCPU in the exit fastpath (notification elision) */
 };
 
+#define VM_MAX_ASSIGNED 2   /* host PCI functions per VM (pci=BB:DD.F) */
+
 struct vm_config {
 	char name[VM_NAME_MAX + 1];
 	char kernel[FILE_NAME_MAX + 1];
@@ -38,18 +40,25 @@ struct vm_config {
 	u64 cpu_mask;     /* physical CPUs it may use; 0 = all */
 	struct irq_switches sw;
 	u32 pci_devs;     /* VM_PCI_*: emulated PCI functions behind its host bridge */
+	u16 assign_bdf[VM_MAX_ASSIGNED];  /* pci=BB:DD.F: host functions given to it (hv/pci/passthru.c) */
+	u32 nr_assign;
 	bool user_hc;     /* hypercalls from CPL > 0 allowed (else #UD) */
 	u8 reboot;        /* REBOOT_*: what a guest's reset request does (hv/dev/reset.c) */
+	u32 reboot_limit; /* reboot=restart: restarts allowed before the VM is stopped */
 	char initrd[FILE_NAME_MAX + 1];   /* a Linux kernel's initrd module; "" = none */
 	/* virtio-blk (virtio/virtio_blk.c): disk=FILE (a module's image) or disk=size:N */
 	char disk[FILE_NAME_MAX + 1];     /* the image module; "" = none */
 	u64 disk_size;                    /* disk=size:N: bytes; 0 = none */
 	bool disk_ro;                     /* disk_ro=on: read-only */
+	u64 disk_latency;                 /* disk_latency=TICKS: modelled completion delay (needs iocpu=) */
 	char append[APPEND_MAX + 1];
 };
 
 /* vm=...,reboot=: a reset the guest requests (0xCF9, keyboard controller, port 0x92). */
 #define REBOOT_STOP 0      /* the VM stops with HV_STATUS_RESET (the default) */
+#define REBOOT_RESTART 1   /* the VM restarts (hv/vm/restart.c), at most reboot_limit times */
+#define REBOOT_LIMIT_DEFAULT 3
+#define REBOOT_LIMIT_MAX 1000
 
 /* PCI functions a VM may get (vm=...,pci=LIST; hv/pci). */
 #define VM_PCI_TESTDEV BIT(0)   /* hv/pci/testdev.c at 00:02.0 */
@@ -116,6 +125,19 @@ struct hv_config {
 	u32 nr_vms;
 	/* input=: the VM that receives the console input; -1 = none (input=off) */
 	s32 input_vm;
+	/* trace=, trace_buf=: events to record (hv/trace/trace.h, 0 = off), records per CPU */
+	u32 trace_mask;
+	u32 trace_records;
+	/* iocpu=N: the physical CPU set aside to complete virtio-blk requests; -1 = off
+	 * (inline completion) */
+	s32 iocpu;
+	u8 msi_delivery;    /* msi_delivery=: enum msi_delivery (hv/irq/msi.h) */
+	bool iommu_selftest;  /* run the VT-d self-test (drivers/iommu/selftest.c) and power off */
+	/* iopoll_us=N: the I/O CPU stops polling a queue idle this long (re-enables its
+	 * notifications) until the next kick; 0 = poll for ever */
+	u32 iopoll_us;
+	u8 vtd_pi;            /* vtd_pi=: SW_DEFAULT/SW_AUTO (posted when the unit has CAP.PI), SW_ON, SW_OFF */
+	bool vtd_urgent;      /* vtd_urgent=on: posted IRTEs with URG (notify even under SN) */
 };
 
 /* Parse a command line. On error returns false with a message naming the bad item. */

@@ -11,15 +11,21 @@
 #include "hv/lib/console.h"
 #include "hv/host/cpu.h"
 #include "hv/host/vectors.h"
+#include "hv/host/work.h"
+#include "virtio/virtio_blk.h"
 #include "hv/lib/lib.h"
 #include "hv/mm/mm.h"
 #include "hv/host/power.h"
+#include "hv/host/pci_host.h"
+#include "drivers/iommu/iommu.h"
+#include "hv/pci/passthru.h"
 #include "hv/sched/sched.h"
 #include "hv/host/time.h"
 #include "hv/vm/vm.h"
 #include "arch/x86/arch.h"
 #include "arch/x86/x86.h"
 #include "boot/boot.h"
+#include "hv/trace/trace.h"
 
 struct boot_info boot_info;
 static struct hv_config cfg;
@@ -115,6 +121,8 @@ void ap_main(struct cpu *c)
 	__atomic_add_fetch(&aps_vmx_done, 1, __ATOMIC_SEQ_CST);
 	while (stage < 2)
 		cpu_relax();
+	if ((s32)c->id == cfg.iocpu)
+		virtio_blk_iocpu_loop();
 	cpu_run_loop();
 }
 
@@ -123,6 +131,11 @@ static bool place_vcpus(struct vm *vm, char *err, size_t errlen)
 {
 	u64 mask = vm->cfg->cpu_mask;
 	u32 allowed[MAX_CPUS], n = 0;
+	if (cfg.iocpu >= 0 && (mask & BIT64(cfg.iocpu))) {
+		hv_snprintf(err, errlen, "vm '%s': cpus names CPU %d, the I/O CPU (iocpu=), which runs no vCPU", vm->name,
+			    cfg.iocpu);
+		return false;
+	}
 	for (u32 i = 0; i < nr_cpus; i++)
 		if ((!mask || (mask & BIT64(i))) && cpus[i].virt_on)
 			allowed[n++] = i;
@@ -224,8 +237,15 @@ void boot_main(u32 magic, u32 info)
 		       TRAMPOLINE_BASE);
 		nr_cpus = 1;
 	}
+	if (cfg.trace_mask)
+		printk("trace: %u recording points on\n", trace_patch(cfg.trace_mask));
 	smp_boot_aps();
 	printk("smp: %u CPU(s) online\n", nr_cpus);
+
+	host_pci_init(&acpi);
+	iommu_init(&acpi);
+	if (cfg.iommu_selftest)
+		hv_power_off(iommu_selftest() ? 1 : 3);   /* exit value 0 or 1 (docs/INTERFACES.md) */
 
 	char why[256];
 	if (!arch_probe(why, sizeof(why)) || !arch_cpu_check(&cpus[0], why, sizeof(why)) ||
@@ -241,12 +261,46 @@ void boot_main(u32 magic, u32 info)
 	if (!cfg.nr_vms)
 		config_error("no VM configured: add vm=NAME,kernel=FILE (docs/INTERFACES.md)");
 	sched_init(&cfg.sched);
+	if (cfg.trace_mask) {
+		if (!trace_init(cfg.trace_mask, cfg.trace_records, nr_cpus))
+			config_error("option 'trace_buf': out of memory for the trace buffers");
+		printk("trace: events 0x%x, %u records per CPU, written to port 0xe9 when every VM has stopped\n",
+		       cfg.trace_mask, cfg.trace_records);
+	}
+	if (!work_init())
+		panic("host vector 0x%x for deferred work is taken\n", VECTOR_WORK);
+	if (cfg.iocpu >= 0) {
+		if ((u32)cfg.iocpu >= nr_cpus || !cpus[cfg.iocpu].online) {
+			hv_snprintf(err, sizeof(err), "iocpu=%d: no such CPU online (%u CPU(s))", cfg.iocpu, nr_cpus);
+			config_error(err);
+		}
+		if (nr_cpus < 2) {
+			hv_snprintf(err, sizeof(err), "iocpu=%d: the only CPU cannot be set aside for I/O", cfg.iocpu);
+			config_error(err);
+		}
+		/* It stays in VMX operation but takes no vCPU: placement, balancing, wakeups
+		 * and the idle check skip it. */
+		cpus[cfg.iocpu].virt_on = false;
+		virtio_blk_set_iocpu(&cpus[cfg.iocpu], cfg.iopoll_us);
+		printk("iocpu: CPU %d completes virtio-blk requests by polling their queues (runs no vCPU), iopoll_us=%u\n",
+		       cfg.iocpu, cfg.iopoll_us);
+	}
+	for (u32 i = 0; i < cfg.nr_vms; i++)
+		if (cfg.vms[i].disk_latency && cfg.iocpu < 0) {
+			hv_snprintf(err, sizeof(err), "vm '%s': disk_latency=%llu needs iocpu= (inline completion has no delay)",
+				    cfg.vms[i].name, (unsigned long long)cfg.vms[i].disk_latency);
+			config_error(err);
+		}
+	if (cfg.msi_delivery)
+		printk("msi_delivery=deferred: device messages are posted by a work item on the target vCPU's CPU\n");
 	hc_test_hooks = cfg.test_hooks;
 	if (cfg.test_hooks)
 		printk("test_hooks: on (HC_RACE_POST may stall vCPU entry paths)\n");
+	pci_passthru_configure(cfg.vtd_pi, cfg.vtd_urgent);
 	for (u32 i = 0; i < cfg.nr_vms; i++) {
 		if (!vm_create(&vms[i], i, &cfg.vms[i], err, sizeof(err)) || !place_vcpus(&vms[i], err, sizeof(err)))
 			config_error(err);
+		vms[i].msi_delivery = cfg.msi_delivery;   /* before any vCPU runs */
 		nr_vms++;
 	}
 	if (cfg.input_vm >= 0)
@@ -255,5 +309,7 @@ void boot_main(u32 magic, u32 info)
 		printk("console: no input (input=off)\n");
 	host_vectors_print();
 	stage = 2;
+	if (cfg.iocpu == 0)
+		virtio_blk_iocpu_loop();
 	cpu_run_loop();
 }

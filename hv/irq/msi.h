@@ -28,6 +28,7 @@
 #include "hv/lib/types.h"
 
 struct vm;
+struct vcpu;
 
 /* Address fields ("Message Address Register Format"). */
 #define MSI_ADDR_BASE_MASK 0xfff00000u   /* bits 31:20 */
@@ -65,6 +66,45 @@ struct msi_msg {
 struct msi_stats {
 	u64 delivered;
 	u64 dropped[NR_MSI_DROP];   /* index MSI_OK unused */
+	u64 routed;                 /* sent through a cached route (msi_route_deliver) */
+	u64 deferred;               /* handed to a work item on the target's CPU (MSI_DELIVERY_DEFERRED) */
+	u64 target_lookups;         /* a route's target vCPU resolved (first use, or its generation was stale) */
+};
+
+/* How a device's message reaches vlapic_deliver() (msi_delivery=, docs/INTERFACES.md). */
+enum msi_delivery {
+	MSI_DELIVERY_DIRECT,     /* from the signalling context, through the cached route */
+	MSI_DELIVERY_DEFERRED,   /* a work item on the target vCPU's CPU, which decodes and posts */
+};
+
+/*
+ * A route cached per message source (an MSI-X table entry): the decode of its
+ * address/data pair, redone only when the guest rewrites the pair (msi_route_set), so
+ * that a device's completion path sends without decoding (seed 002: the routing entry
+ * is looked up once, not at every interrupt).
+ *
+ * For a fixed message in physical destination mode (not a broadcast) the route also
+ * caches the vCPU whose APIC ID equals the destination (or that none does). That
+ * depends on the pair (msi_route_set forgets the target) and on every vCPU's APIC ID
+ * and APIC mode (xAPIC/x2APIC, enabled), which the vLAPIC may change: each such change
+ * bumps the VM's APIC generation (struct vm apic_gen, msi_apic_changed()), and a
+ * send whose cached generation differs resolves the target again. The generation is
+ * read before the lookup, so a change during the lookup leaves the route stale, never
+ * wrong for longer than the one message in flight. Lowest priority, logical
+ * destinations and broadcasts are still resolved per message (vlapic_deliver()).
+ * Callers serialise sends of one route (the MSI-X lock, hv/pci/msix.c).
+ */
+struct msi_route {
+	u64 addr;
+	u32 data;
+	enum msi_drop status;       /* MSI_OK, or why a message with this pair is dropped */
+	struct msi_msg msg;         /* valid with MSI_OK */
+	u32 refreshes;              /* times the pair was (re)decoded */
+	bool cacheable;             /* fixed, physical, not a broadcast: the target is cached */
+	bool target_valid;          /* target and gen hold a lookup */
+	u32 gen;                    /* the VM's apic_gen when target was looked up */
+	struct vcpu *target;        /* the vCPU with that APIC ID, NULL: none */
+	u32 lookups;                /* times the target was looked up */
 };
 
 /* Pure decode: MSI_OK and *m, or the reason the message is dropped. */
@@ -73,6 +113,17 @@ enum msi_drop msi_decode(u64 addr, u32 data, struct msi_msg *m);
  * message is counted in vm's msi_stats. Returns the decode result. Any CPU, any
  * context that may call vlapic_deliver(). */
 enum msi_drop msi_deliver(struct vm *vm, u64 addr, u32 data);
+/* Pure: decode (addr, data) into r (also a pair that would be dropped: r->status). */
+void msi_route_set(struct msi_route *r, u64 addr, u32 data);
+/* Send a cached route: with MSI_DELIVERY_DIRECT vlapic_deliver() from this context
+ * without a decode; with MSI_DELIVERY_DEFERRED a work item on the CPU of the vCPU the
+ * destination names (vCPU 0 for a logical or broadcast destination), which then runs
+ * msi_deliver(). A dropped route is counted. Returns r->status. */
+enum msi_drop msi_route_deliver(struct vm *vm, struct msi_route *r);
+/* An APIC ID, LDR, DFR or IA32_APIC_BASE (mode, enable) of a vCPU of vm changed (the
+ * vLAPIC calls this after the change): bump vm->apic_gen, which invalidates the targets
+ * cached in routes. */
+void msi_apic_changed(struct vm *vm);
 /* The counters of vm (a pointer into struct vm; read with relaxed loads). */
 struct msi_stats *msi_stats_of(struct vm *vm);
 

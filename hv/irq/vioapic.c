@@ -15,6 +15,7 @@
 #include "hv/irq/vioapic.h"
 #include "hv/irq/vlapic.h"
 #include "hv/lib/lib.h"
+#include "hv/trace/trace.h"
 
 #define VIOAPIC_MAX_ENTRY (VIOAPIC_PINS - 1)
 
@@ -75,6 +76,8 @@ static void try_deliver(struct vioapic *io, unsigned pin, struct pending *p)
 
 static void flush(struct vioapic *io, struct pending *p)
 {
+	if (p->n)
+		TRACE_SOURCE(TSRC_IOAPIC);
 	for (unsigned i = 0; i < p->n; i++)
 		vlapic_deliver(io->vm, NULL, SH_NONE, p->d[i].dest, p->d[i].logical, p->d[i].dm,
 			       p->d[i].vector, p->d[i].level);

@@ -11,6 +11,7 @@
  * (HC_INFO_APIC_TIMER_HZ says so to the guest).
  */
 #include "hv/irq/vlapic.h"
+#include "hv/irq/msi.h"
 #include "hv/vm/vm.h"
 #include "hv/vm/hypercall.h"
 #include "hv/sched/sched.h"
@@ -21,6 +22,7 @@
 #include "hv/host/time.h"
 #include "arch/x86/x86.h"
 #include "arch/x86/arch.h"
+#include "hv/trace/trace.h"
 
 static bool accepts_fixed(const struct vlapic *l);
 
@@ -99,6 +101,7 @@ static void timer_load(struct vcpu *v, u64 now)
 	l->timer_start = now;
 	l->timer_deadline = now + ticks;
 	l->timer_period = periodic ? ticks : 0;
+	TRACE(TEV_TIMER_ARM, v, l->timer_deadline, l->timer_period);
 	vlapic_timer_changed(v);
 }
 
@@ -109,8 +112,10 @@ static void vlapic_error(struct vcpu *v, u32 bits)
 	struct vlapic *l = &v->lapic;
 	__atomic_fetch_or(&l->esr_pending, bits, __ATOMIC_RELAXED);
 	u32 lvt = vlapic_reg(l, APIC_LVT_ERROR);
-	if (!(lvt & APIC_LVT_MASKED) && (lvt & 0xff) >= 16 && accepts_fixed(l))
+	if (!(lvt & APIC_LVT_MASKED) && (lvt & 0xff) >= 16 && accepts_fixed(l)) {
+		TRACE_SOURCE(TSRC_OTHER);
 		vcpu_post_irq(v, (u8)lvt, false);
+	}
 }
 
 void vlapic_timer_expired(struct vcpu *v, u64 now)
@@ -120,6 +125,7 @@ void vlapic_timer_expired(struct vcpu *v, u64 now)
 	 * re-armed by the entry path. */
 	if (!l->timer_deadline || now < l->timer_deadline)
 		return;
+	TRACE_TIMER_FIRE(v, now);
 	u32 lvt = vlapic_reg(l, APIC_LVT_TIMER);
 	if (!(lvt & APIC_LVT_MASKED)) {
 		/* A vector 0-15 is not delivered: "Receive Illegal Vector" ("Error Handling"). */
@@ -163,6 +169,7 @@ bool vlapic_write_tsc_deadline(struct vcpu *v, u64 val, s64 tsc_offset)
 	u64 now = rdtsc();
 	u64 guest_now = now + (u64)tsc_offset;
 	l->timer_deadline = !val ? 0 : val <= guest_now ? now : now + (val - guest_now);
+	TRACE(TEV_TIMER_ARM, v, l->timer_deadline, 0);
 	if (val && val <= guest_now)
 		vlapic_timer_expired(v, now);   /* already due: deliver before the next entry */
 	else
@@ -207,6 +214,8 @@ static void deliver_one(struct vcpu *t, u8 dm, u8 vector, bool level)
 		vcpu_request(t, REQ_NMI);
 		break;
 	case DM_INIT:
+		if (__atomic_load_n(&t->vm->restart, __ATOMIC_SEQ_CST) != RESTART_NONE)
+			break;   /* the VM is restarting (hv/vm/restart.c) */
 		if (t->id == 0) {
 			/* A reset of the boot vCPU: nothing could start it again. */
 			vm_stop(t->vm, HV_STATUS_STOPPED, false, 0,
@@ -217,7 +226,7 @@ static void deliver_one(struct vcpu *t, u8 dm, u8 vector, bool level)
 		break;
 	case DM_SIPI:
 		/* Only a vCPU waiting for SIPI takes it ("MP Initialization Protocol"). */
-		if (t->state == VCPU_WAIT_SIPI) {
+		if (t->state == VCPU_WAIT_SIPI && __atomic_load_n(&t->vm->restart, __ATOMIC_SEQ_CST) == RESTART_NONE) {
 			t->sipi_vector = vector;
 			vcpu_request(t, REQ_SIPI);
 		}
@@ -225,6 +234,19 @@ static void deliver_one(struct vcpu *t, u8 dm, u8 vector, bool level)
 	default:
 		break;   /* SMI, ExtINT: no such sources in this platform */
 	}
+}
+
+struct vcpu *vlapic_phys_target(struct vm *vm, u32 dest)
+{
+	for (u32 i = 0; i < vm->nr_vcpus; i++)
+		if (vlapic_match_dest(&vm->vcpus[i]->lapic, dest, false))
+			return vm->vcpus[i];
+	return NULL;
+}
+
+void vlapic_deliver_to(struct vcpu *t, u8 dm, u8 vector, bool level)
+{
+	deliver_one(t, dm, vector, level);
 }
 
 void vlapic_deliver(struct vm *vm, struct vcpu *src, u32 shorthand, u32 dest, bool logical,
@@ -281,6 +303,7 @@ static void send_ipi(struct vcpu *v, u32 lo, u32 dest)
 		return;   /* INIT level de-assert: no effect on modern processors */
 	if (!vlapic_x2apic(l))
 		dest >>= 24;
+	TRACE_SOURCE(TSRC_IPI);
 	vlapic_deliver(v->vm, v, sh, dest, lo & ICR_LOGICAL, dm, vec, false);
 }
 
@@ -349,6 +372,7 @@ bool vlapic_write(struct vcpu *v, u32 off, u64 val64)
 		 * what the guest reads back and where its IPIs go agree, with APICv (the CPU
 		 * stored it) and without (stored here). */
 		vlapic_set_reg(l, APIC_ID, val & 0xff000000);
+		msi_apic_changed(v->vm);
 		return true;
 	case APIC_VERSION:
 	case APIC_PPR:
@@ -364,6 +388,7 @@ bool vlapic_write(struct vcpu *v, u32 off, u64 val64)
 			return false;
 		bool level;
 		int vec = vlapic_eoi(l, &level);
+		TRACE(TEV_EOI, v, vec, 0);
 		vlapic_eoi_vector(v, vec, level);
 		return true;
 	}
@@ -371,11 +396,13 @@ bool vlapic_write(struct vcpu *v, u32 off, u64 val64)
 		if (x2)
 			return false;
 		vlapic_set_reg(l, APIC_LDR, val & 0xff000000);
+		msi_apic_changed(v->vm);
 		return true;
 	case APIC_DFR:
 		if (x2)
 			return false;
 		vlapic_set_reg(l, APIC_DFR, val | 0x0fffffff);
+		msi_apic_changed(v->vm);
 		return true;
 	case APIC_SVR:
 		vlapic_set_reg(l, APIC_SVR, val & 0x1ff);
@@ -435,6 +462,7 @@ bool vlapic_write(struct vcpu *v, u32 off, u64 val64)
 			vlapic_error(v, ESR_SEND_ILLEGAL_VECTOR);
 			return true;
 		}
+		TRACE_SOURCE(TSRC_IPI);
 		vcpu_post_irq(v, (u8)val, false);
 		return true;
 	}
@@ -509,6 +537,7 @@ bool vlapic_set_base(struct vcpu *v, u64 val)
 		l->apic_base = val;
 		timer_disarm(v);
 	}
+	msi_apic_changed(v->vm);
 	arch_apic_mode_changed(v);
 	return true;
 }

@@ -196,6 +196,12 @@ bool vlapic_init(struct vcpu *v);
  * lowest-priority round robin and shorthands) or NULL. */
 void vlapic_deliver(struct vm *vm, struct vcpu *src, u32 shorthand, u32 dest, bool logical,
 		    u8 dm, u8 vector, bool level);
+/* The vCPU of vm whose APIC accepts a physical-mode message for dest (its APIC ID in
+ * its current mode, "Determining IPI Destination"), or NULL. For msi.c's route cache. */
+struct vcpu *vlapic_phys_target(struct vm *vm, u32 dest);
+/* A message for one vCPU already chosen (a cached route): as vlapic_deliver() does
+ * for each vCPU the destination selects. */
+void vlapic_deliver_to(struct vcpu *t, u8 dm, u8 vector, bool level);
 /* The vIOAPIC's level-triggered vectors changed: every vCPU reloads its EOI-exit
  * bitmap before its next entry. */
 void vlapic_level_vectors_changed(struct vm *vm);

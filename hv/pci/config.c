@@ -129,6 +129,8 @@ static enum io_result bar_access(struct vdev *dev, struct vcpu *v, unsigned bar,
 {
 	struct pci_vdev *d = container_of(dev, struct pci_vdev, dev);
 	enum io_result r;
+	if (d->ops->bar_lockless)   /* the function takes its lock and calls pci_msix_bar_access itself */
+		return d->ops->bar_access(d, v, bar, off, req);
 	if (pci_msix_bar_access(d, bar, off, req, &r))
 		return r;
 	if (d->ops->bar_access)
@@ -181,6 +183,8 @@ static void bar_unmap(struct pci_vdev *d, unsigned i)
 		return;
 	io_bus_unregister(d->vm, b->type == PCI_BAR_PIO ? IO_SPACE_PORT : IO_SPACE_MMIO, b->mapped_at, &d->dev);
 	b->mapped = false;
+	if (d->ops->bar_placed)
+		d->ops->bar_placed(d, i, false, b->mapped_at);
 }
 
 static void bar_refused(struct pci_vdev *d, unsigned i, u64 at, const char *why)
@@ -208,12 +212,14 @@ static void bar_update(struct pci_vdev *d, unsigned i)
 		return;
 	}
 	enum io_space sp = b->type == PCI_BAR_PIO ? IO_SPACE_PORT : IO_SPACE_MMIO;
-	if (!io_bus_register(d->vm, sp, at, b->size, &d->dev, &bar_ops[i], 0)) {
+	if (!io_bus_register(d->vm, sp, at, b->size, &d->dev, &bar_ops[i], d->ops->bar_lockless ? IO_RANGE_LOCKLESS : 0)) {
 		bar_refused(d, i, at, "over another device's range");
 		return;
 	}
 	b->mapped = true;
 	b->mapped_at = at;
+	if (d->ops->bar_placed)
+		d->ops->bar_placed(d, i, true, at);
 }
 
 static void bars_update(struct pci_vdev *d)
@@ -245,6 +251,8 @@ u32 pci_vdev_cfg_read(struct pci_vdev *d, u32 reg, unsigned size)
 {
 	if (reg >= PCI_CFG_SIZE || size > PCI_CFG_SIZE - reg)
 		return 0;   /* PCIe extended space: no extended capabilities (header 0) */
+	if (d->ops->cfg_read)
+		d->ops->cfg_read(d, reg, size);
 	return pci_cfg_get(d, reg, size);
 }
 

@@ -20,6 +20,20 @@
  * and clear the Pending bit". Table and PBA accesses: "software must use aligned full
  * DWORD or aligned full QWORD transactions"; anything else is refused here (the VM is
  * stopped with a diagnosis naming the device).
+ *
+ * Route cache: each entry's address/data pair is decoded (msi_route_set) when the guest
+ * writes the entry's Message Address, Upper Address or Data, and at reset; a raise sends
+ * the cached route (msi_route_deliver) without decoding again. A pair the guest is
+ * still writing (address written, data not yet) is decoded at each write; the Mask Bit
+ * is what keeps a half-written entry from being used ("software must not modify the
+ * Message Address or Message Data while the entry is unmasked" is the driver's rule,
+ * not the device's, so an unmasked rewrite takes effect at once). The route also caches
+ * the target vCPU of a fixed physical message (hv/irq/msi.h).
+ *
+ * Locking: everything here runs under the function's lock, and table, PBA and routes
+ * are also guarded by the MSI-X lock (struct pci_msix), which a raise takes alone: a
+ * device may raise from a path that holds only its own finer lock (virtio-blk's
+ * per-queue lock).
  */
 #include "hv/pci/pci.h"
 #include "hv/irq/msi.h"
@@ -59,8 +73,13 @@ static bool function_masked(const struct pci_vdev *d)
 
 static void send(struct pci_vdev *d, unsigned n)
 {
+	msi_route_deliver(d->vm, &d->msix.route[n]);
+}
+
+static void route_refresh(struct pci_vdev *d, unsigned n)
+{
 	const struct msix_entry *e = &d->msix.table[n];
-	msi_deliver(d->vm, ((u64)e->addr_hi << 32) | e->addr_lo, e->data);
+	msi_route_set(&d->msix.route[n], ((u64)e->addr_hi << 32) | e->addr_lo, e->data);
 }
 
 /* Send every pending vector that is no longer masked. */
@@ -71,28 +90,44 @@ static void flush_pending(struct pci_vdev *d)
 	for (unsigned n = 0; n < d->msix.nvec; n++) {
 		if ((d->msix.pba & BIT(n)) && !(d->msix.table[n].ctrl & PCI_MSIX_ENTRY_MASKED)) {
 			d->msix.pba &= ~BIT(n);
+			d->msix.pending_sent++;
 			send(d, n);
 		}
 	}
 }
 
-bool pci_msix_raise(struct pci_vdev *d, unsigned n)
+bool pci_msix_raise_ex(struct pci_vdev *d, unsigned n, bool *pending)
 {
+	*pending = false;
 	if (!pci_msix_enabled(d) || n >= d->msix.nvec)
 		return false;
+	u64 f = spin_lock_irqsave(&d->msix.lock);
+	/* The enable and Function Mask bits are read under the MSI-X lock: a config write
+	 * that clears a mask stores the bytes first and then flushes under this lock
+	 * (pci_msix_cfg_written), so a pending bit set here is seen by that flush. */
 	if (function_masked(d) || (d->msix.table[n].ctrl & PCI_MSIX_ENTRY_MASKED)) {
 		d->msix.pba |= BIT(n);
-		return true;
+		*pending = true;
+	} else {
+		send(d, n);
 	}
-	send(d, n);
+	spin_unlock_irqrestore(&d->msix.lock, f);
 	return true;
+}
+
+bool pci_msix_raise(struct pci_vdev *d, unsigned n)
+{
+	bool pending;
+	return pci_msix_raise_ex(d, n, &pending);
 }
 
 void pci_msix_cfg_written(struct pci_vdev *d, u32 reg, unsigned size)
 {
 	(void)reg;
 	(void)size;
+	u64 f = spin_lock_irqsave(&d->msix.lock);
 	flush_pending(d);
+	spin_unlock_irqrestore(&d->msix.lock, f);
 }
 
 static u32 table_dword(const struct pci_vdev *d, u64 off)
@@ -101,7 +136,8 @@ static u32 table_dword(const struct pci_vdev *d, u64 off)
 	return w[(off % 16) / 4];
 }
 
-static void table_dword_write(struct pci_vdev *d, u64 off, u32 val)
+/* Write one dword of the table; true when it was the entry's address or data. */
+static bool table_dword_write(struct pci_vdev *d, u64 off, u32 val)
 {
 	struct msix_entry *e = &d->msix.table[off / 16];
 	switch (off % 16) {
@@ -116,9 +152,16 @@ static void table_dword_write(struct pci_vdev *d, u64 off, u32 val)
 		break;
 	default:
 		/* Vector Control: only the Mask Bit is defined; 31:1 reserved, read 0. */
+		if ((val ^ e->ctrl) & PCI_MSIX_ENTRY_MASKED) {
+			if (val & PCI_MSIX_ENTRY_MASKED)
+				d->msix.mask_writes++;
+			else
+				d->msix.unmask_writes++;
+		}
 		e->ctrl = val & PCI_MSIX_ENTRY_MASKED;
-		break;
+		return false;
 	}
+	return true;
 }
 
 bool pci_msix_bar_access(struct pci_vdev *d, unsigned bar, u64 off, struct io_req *req, enum io_result *res)
@@ -149,10 +192,14 @@ bool pci_msix_bar_access(struct pci_vdev *d, unsigned bar, u64 off, struct io_re
 			req->value |= (u64)table_dword(d, o + 4) << 32;
 		return true;
 	}
-	table_dword_write(d, o, (u32)req->value);
+	u64 f = spin_lock_irqsave(&d->msix.lock);
+	bool msg = table_dword_write(d, o, (u32)req->value);
 	if (req->size == 8)
-		table_dword_write(d, o + 4, (u32)(req->value >> 32));
+		msg |= table_dword_write(d, o + 4, (u32)(req->value >> 32));
+	if (msg)
+		route_refresh(d, (unsigned)(o / 16));   /* one decode per guest write */
 	flush_pending(d);
+	spin_unlock_irqrestore(&d->msix.lock, f);
 	return true;
 }
 
@@ -162,7 +209,11 @@ void pci_msix_reset(struct pci_vdev *d)
 		return;
 	u32 ctrl = pci_cfg_get(d, d->msix.cap + PCI_MSIX_CTRL, 2) & ~(PCI_MSIX_CTRL_FMASK | PCI_MSIX_CTRL_ENABLE);
 	pci_cfg_set(d, d->msix.cap + PCI_MSIX_CTRL, 2, ctrl);
-	for (unsigned n = 0; n < PCI_MSIX_MAX_VECTORS; n++)
+	u64 f = spin_lock_irqsave(&d->msix.lock);
+	for (unsigned n = 0; n < PCI_MSIX_MAX_VECTORS; n++) {
 		d->msix.table[n] = (struct msix_entry){ .ctrl = PCI_MSIX_ENTRY_MASKED };
+		route_refresh(d, n);
+	}
 	d->msix.pba = 0;
+	spin_unlock_irqrestore(&d->msix.lock, f);
 }

@@ -30,6 +30,7 @@
 
 #include "hv/lib/types.h"
 #include "hv/io/bus.h"
+#include "hv/irq/msi.h"
 
 struct vm;
 struct vcpu;
@@ -134,15 +135,25 @@ struct pci_bar {
 };
 
 /* What a function adds to the common emulation. Every callback runs under the
- * function's lock. */
+ * function's lock, except bar_access of a function with bar_lockless. */
 struct pci_vdev_ops {
 	/* An access to a BAR's range (after the MSI-X table/PBA have taken theirs). */
 	enum io_result (*bar_access)(struct pci_vdev *d, struct vcpu *v, unsigned bar, u64 off,
 				     struct io_req *req);
 	/* Called after a config write changed bytes [reg, reg + size) (optional). */
 	void (*cfg_written)(struct pci_vdev *d, u32 reg, unsigned size);
+	/* Called before a config read of [reg, reg + size) returns the bytes, which it may
+	 * refresh (optional). */
+	void (*cfg_read)(struct pci_vdev *d, u32 reg, unsigned size);
+	/* The BARs are registered IO_RANGE_LOCKLESS: bar_access is called without the
+	 * function's lock and for the whole BAR, MSI-X table and PBA included; the function
+	 * takes d->dev.lock itself for what it guards, and calls pci_msix_bar_access()
+	 * under it (virtio/virtio_blk.c: notifications under a per-queue lock only). */
+	bool bar_lockless;
 	void (*reset)(struct pci_vdev *d);     /* device registers to power-up (optional) */
 	void (*destroy)(struct pci_vdev *d);   /* free the function (optional) */
+	/* BAR bar was put on the bus at at (mapped) or taken off from at (optional). */
+	void (*bar_placed)(struct pci_vdev *d, unsigned bar, bool mapped, u64 at);
 };
 
 struct pci_msi {
@@ -158,6 +169,16 @@ struct pci_msix {
 	u32 table_off, pba_off;   /* in that BAR */
 	struct msix_entry table[PCI_MSIX_MAX_VECTORS];
 	u32 pba;                  /* Pending Bits, one per vector */
+	/* Each entry's message decoded once, when the guest writes its address or data
+	 * (msix.c); a raise sends the cached route. */
+	struct msi_route route[PCI_MSIX_MAX_VECTORS];
+	/* Guest writes to a Vector Control (each an exit) that set / cleared the Mask Bit,
+	 * and pending messages sent on an unmask. */
+	u64 mask_writes, unmask_writes, pending_sent;
+	/* Guards table, pba and route against a raise that does not hold the function's
+	 * lock (a device's per-queue path). Taken inside the function's lock or alone;
+	 * delivery (msi_route_deliver) runs under it. */
+	struct spinlock lock;
 };
 
 struct pci_vdev {
@@ -273,6 +294,9 @@ bool pci_msix_enabled(const struct pci_vdev *d);
 /* Raise vector n: delivered, or its pending bit set while it or the function is
  * masked. false when MSI-X is disabled or n is out of range. */
 bool pci_msix_raise(struct pci_vdev *d, unsigned n);
+/* The same, with *pending: the message was left pending (masked). The function's lock
+ * need not be held (the MSI-X lock is taken). */
+bool pci_msix_raise_ex(struct pci_vdev *d, unsigned n, bool *pending);
 /* A BAR access that falls in the table or PBA: true (and *res) when it did. Table
  * accesses must be 4 or 8 bytes, naturally aligned ("MSI-X Table Structure": "software
  * must use aligned full DWORD or aligned full QWORD transactions"), else IO_REFUSED. */

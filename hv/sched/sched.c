@@ -34,6 +34,7 @@
 #include "hv/host/time.h"
 #include "hv/vm/hypercall.h"
 #include "arch/x86/x86.h"
+#include "hv/trace/trace.h"
 
 struct sched_config sched_cfg = {
 	.policy = SCHED_FAIR, .yield = YIELD_READY, .block = BLOCK_WAKEUP, .ple_gap = 128, .ple_window = 4096, .slice_us = 1000,
@@ -379,7 +380,9 @@ static void finish_wake(struct vcpu *v)
 	v->wake_time = rdtsc();
 	v->ready = true;
 	count(&v->ctr.wakeups);
-	enqueue(wake_cpu(v), v, ENQ_WOKEN);
+	struct cpu *d = wake_cpu(v);
+	TRACE(TEV_WAKEUP, v, d, 0);
+	enqueue(d, v, ENQ_WOKEN);
 }
 
 /* ---- the sched.h interface ---- */
@@ -407,7 +410,7 @@ bool vcpu_wake(struct vcpu *v)
 void vcpu_request(struct vcpu *v, u32 req)
 {
 	__atomic_fetch_or(&v->requests, req, __ATOMIC_SEQ_CST);
-	if ((req & REQ_SIPI) && cas_state(v, VCPU_WAIT_SIPI, VCPU_RUNNABLE)) {
+	if ((req & (REQ_SIPI | REQ_RESET)) && cas_state(v, VCPU_WAIT_SIPI, VCPU_RUNNABLE)) {
 		v->ready = true;
 		enqueue(v->cpu, v, ENQ_WOKEN);
 		return;
@@ -582,6 +585,7 @@ static void put_prev(struct cpu *c, struct vcpu *v)
 		v->blk_cpu = c;
 		spin_unlock_irqrestore(&c->blk_lock, f);
 		count(&v->ctr.blocks);
+		TRACE(TEV_BLOCK, v, 0, 0);   /* IF at HLT, deadline: read by trace_emit */
 		/* Publish HALTED, then look at ON again (a poster sets ON, then reads
 		 * the state: one of the two sees the other). */
 		if (cas_state(v, VCPU_RUNNING, VCPU_HALTED)) {
@@ -612,6 +616,7 @@ static void switch_in(struct cpu *c, struct vcpu *v)
 	v->ctr.runnable_ticks += waited;
 	if (waited > v->ctr.max_runnable_ticks)
 		v->ctr.max_runnable_ticks = waited;
+	TRACE(TEV_SWITCH, v, waited, now);
 	if (v->wake_time) {
 		v->ctr.wakeup_ticks += now - v->wake_time;
 		v->wake_time = 0;
@@ -786,10 +791,13 @@ enum exit_action sched_pause_exit(struct vcpu *v)
 	}
 	spin_unlock_irqrestore(&d->rq_lock, f);
 	if (!moved) {
+		TRACE_YIELD(v, t, false);
 		count(&v->ctr.yields_wasted);
 		return EXIT_RESUME;
 	}
+	TRACE_YIELD(v, t, true);
 	if (kick) {
+		TRACE_YIELD_KICK(v);
 		d->need_resched = true;
 		count(&v->ctr.remote_boosts);
 		lapic_send_ipi(d->apic_id, VECTOR_KICK);

@@ -58,6 +58,9 @@
  *                         run queue): must pass
  *   BLOCK_FIXED           the block=fixed scheme (NV stays the VM's vector): fails when
  *                         two vCPUs of the VM share a CPU (docs/MODEL.md)
+ *   IOMMU_POSTER          the remote posters are the VT-d unit (iommu_post: no lock, no
+ *                         look at mode or state; with SECOND_POST the IRTE rewritten to
+ *                         the other vCPU); IOMMU_URG: the IRTE's URG set
  *
  * Interrupts enabled/disabled on a CPU is its program counter: a CPU takes pending
  * interrupts only in its idle loop (and, with BUG_MARK_BEFORE_CLI, in the entry
@@ -176,6 +179,34 @@ inline vcpu_post_irq(t, vec, me)
 				:: else                        /* outside guest mode, or runnable: nothing */
 				fi
 			fi
+		fi
+	fi
+}
+
+/*
+ * The VT-d unit posting through a posted IRTE (IOMMU_POSTER; hv/pci/passthru.c, VT-d
+ * specification "Posted Interrupts"): it takes no hypervisor lock and reads neither the
+ * vCPU's mode nor its state. PIR first (locked), then, unless SN is set and the IRTE's
+ * URG clear (IOMMU_URG sets it), ON (locked); if ON was clear, NV and NDST are read
+ * together (one 64-bit read) and NV is sent to NDST, wherever the vCPU is.
+ */
+inline iommu_post(t, vec)
+{
+	pir[t] = pir[t] | vec;
+	if
+#ifndef IOMMU_URG
+	:: sn[t]
+#endif
+	:: else ->
+		if
+		:: on[t]
+		:: d_step { !on[t] -> on[t] = 1 };
+			d_step {
+				if
+				:: nv[t] == NV_POSTED -> pend_posted[ndst[t]] = 1
+				:: else -> pend_wakeup[ndst[t]] = 1
+				fi
+			}
 		fi
 	fi
 }
@@ -454,12 +485,25 @@ hlt:
 
 proctype poster(byte t)
 {
+#ifdef IOMMU_POSTER
+	/* the device's MSI through a posted IRTE naming vCPU t's descriptor; with
+	 * SECOND_POST the guest reprogrammed the MSI (IRTE rewritten to the other vCPU's
+	 * descriptor, interrupt entry cache invalidated) and the device signals again */
+	iommu_post(t, VEC_DEV);
+#if SECOND_POST
+	if
+	:: iommu_post(OTHER(t), VEC_DEV)
+	:: skip
+	fi
+#endif
+#else
 	vcpu_post_irq(t, VEC_DEV, NOCPU);
 #if SECOND_POST
 	if
 	:: vcpu_post_irq(t, VEC_DEV, NOCPU)
 	:: skip
 	fi
+#endif
 #endif
 }
 

@@ -5,6 +5,7 @@
 #include "hv/sched/sched.h"
 #include "hv/host/time.h"
 #include "arch/x86/x86.h"
+#include "hv/trace/trace.h"
 
 static u64 counter(const struct vcpu *v, u64 id)
 {
@@ -33,6 +34,7 @@ static u64 counter(const struct vcpu *v, u64 id)
 	case HC_CTR_PREEMPTIONS: return v->ctr.preemptions;
 	case HC_CTR_PLE_EXITS: return v->ctr.ple_exits;
 	case HC_CTR_WAKE_VECTOR: return v->ctr.wake_vector;
+	case HC_CTR_MIGRATIONS: return v->ctr.migrations;
 	case HC_CTR_WAKE_POLL: return v->ctr.wake_poll;
 	case HC_CTR_RUN_TICKS: return v->ctr.run_ticks + (v->cpu && v->cpu->curr == v ? rdtsc() - v->run_since : 0);
 	case HC_CTR_BALANCED: return v->ctr.balanced;
@@ -55,6 +57,8 @@ static __attribute__((noinline)) u64 hc_info(struct vcpu *v, u64 item)
 		return vm->nr_vcpus;
 	case HC_INFO_SLICE_TICKS:
 		return sched_slice_ticks();
+	case HC_INFO_RESTARTS:
+		return vm->restarts;
 	case HC_INFO_FEATURES:
 		return (vm->apicv ? HC_FEAT_APICV : 0) | (vm->ptimer ? HC_FEAT_PREEMPT_TIMER : 0) |
 		       (vm->fastpath ? HC_FEAT_FASTPATH : 0) | (vm->elide ? HC_FEAT_ELIDE : 0);
@@ -90,6 +94,7 @@ static __attribute__((noinline)) u64 hc_race_post(struct vcpu *v, u64 target, u6
 		cpu_relax();
 	}
 	u64 at = t->exits_total;   /* stable: the target waits at the window */
+	TRACE_SOURCE(TSRC_OTHER);
 	vcpu_post_irq(t, (u8)vector, false);
 	__atomic_store_n(&t->race.posted, 1, __ATOMIC_SEQ_CST);
 	return at;

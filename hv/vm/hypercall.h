@@ -56,7 +56,8 @@
 #define HC_CTR_BALANCED 24    /* times the load balancer moved this vCPU to another CPU */
 #define HC_CTR_WAKE_PREEMPTS 25 /* times this vCPU, woken, preempted the running one (sched=fair) */
 #define HC_CTR_REMOTE_BOOSTS 26 /* directed yields from this vCPU that preempted the target's CPU */
-#define HC_CTR_MAX 27
+#define HC_CTR_MIGRATIONS 27  /* times this vCPU ran on another CPU than the last time */
+#define HC_CTR_MAX 28
 /* HC_CTR_EXIT_REASON + n: exits with basic reason n (Intel SDM Vol. 3D, Appendix C). */
 #define HC_CTR_EXIT_REASON 0x100
 
@@ -66,6 +67,7 @@
 #define HC_INFO_NR_VCPUS 2
 #define HC_INFO_FEATURES 3     /* HC_FEAT_* bits: the VM's interrupt-virtualisation switches */
 #define HC_INFO_SLICE_TICKS 4  /* the scheduler's time slice in TSC ticks */
+#define HC_INFO_RESTARTS 5     /* times the VM was restarted (reboot=restart, hv/vm/restart.c) */
 
 #define HC_FEAT_APICV 1        /* posted interrupts + virtual-interrupt delivery */
 #define HC_FEAT_PREEMPT_TIMER 2   /* guest timers on the VMX-preemption timer (else software) */

@@ -5,6 +5,7 @@
  */
 #include "hv/vm/vm.h"
 #include "hv/pci/pci.h"
+#include "hv/pci/passthru.h"
 #include "virtio/virtio_blk.h"
 #include "hv/host/timer.h"
 #include "hv/host/time.h"
@@ -19,6 +20,7 @@
 #include "hv/host/power.h"
 #include "hv/dev/dev.h"
 #include "arch/x86/x86.h"
+#include "hv/trace/trace.h"
 
 _Static_assert(VIOAPIC_BASE == GUEST_IOAPIC_BASE && APIC_DEFAULT_BASE == GUEST_LAPIC_BASE,
 	       "the device models sit where the guest memory map reserves their pages");
@@ -73,13 +75,13 @@ static bool resolve_switches(struct vm *vm, const struct vm_config *cfg, char *e
 	return true;
 }
 
-bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, size_t errlen)
+/* Load the VM's kernel (a Linux bzImage with its initrd, or a multiboot kernel with
+ * its modules) from the boot modules into its RAM, which must be zero: at creation and
+ * again at each restart (hv/vm/restart.c). The entry state is kept in vm->entry. */
+bool vm_load_image(struct vm *vm, struct loader_result *lr, char *err, size_t errlen)
 {
-	memset(vm, 0, sizeof(*vm));
-	memcpy(vm->name, cfg->name, sizeof(vm->name));
-	vm->id = id;
-	vm->cfg = cfg;
-
+	const struct vm_config *cfg = vm->cfg;
+	char lerr[160];
 	const struct boot_module *k = bootinfo_module(&boot_info, cfg->kernel);
 	if (!k) {
 		hv_snprintf(err, errlen, "vm '%s': kernel '%s' is not among the boot modules", cfg->name, cfg->kernel);
@@ -98,25 +100,7 @@ bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, si
 		mods[i].string = m->string;
 	}
 
-	/* The memory map (hv/mm/guest_map.h), then RAM: one contiguous block, 2-MiB
-	 * aligned so EPT can use large pages, placed below the hole and from 4 GiB. */
-	char lerr[160];
-	if (!guest_map_build(&vm->map, cfg->mem, cfg->hole, lerr, sizeof(lerr))) {
-		hv_snprintf(err, errlen, "vm '%s': %s", cfg->name, lerr);
-		return false;
-	}
-	vm->ram_size = vm->map.mem;
-	vm->ram = alloc_pages_zeroed(vm->ram_size, MiB(2));
-	if (!vm->ram) {
-		hv_snprintf(err, errlen, "vm '%s': cannot allocate %llu MiB of RAM (%llu MiB free)", cfg->name,
-			    (unsigned long long)(cfg->mem >> 20),
-			    (unsigned long long)(frame_pool_free_bytes(&frames) >> 20));
-		return false;
-	}
-	vm->ram_hpa = virt_to_phys(vm->ram);
-
 	/* A Linux bzImage (its setup header) or a multiboot v1 kernel (hv/vm/loader.h). */
-	struct loader_result lr;
 	const u8 *kdata = phys_to_virt(k->start);
 	bool is_linux = linux_is_bzimage(kdata, k->end - k->start);
 	const struct boot_module *rd = cfg->initrd[0] ? bootinfo_module(&boot_info, cfg->initrd) : NULL;
@@ -136,17 +120,47 @@ bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, si
 	}
 	if (is_linux ? !linux_load(vm->ram, &vm->map, kdata, k->end - k->start, cfg->append,
 				   rd ? phys_to_virt(rd->start) : NULL, rd ? rd->end - rd->start : 0,
-				   GUEST_ACPI_RSDP, &lr, lerr, sizeof(lerr))
+				   GUEST_ACPI_RSDP, lr, lerr, sizeof(lerr))
 		     : !mb_load(vm->ram, &vm->map, kdata, k->end - k->start, cfg->append, mods,
-				cfg->nr_mods, &lr, lerr, sizeof(lerr))) {
+				cfg->nr_mods, lr, lerr, sizeof(lerr))) {
 		hv_snprintf(err, errlen, "vm '%s': kernel '%s': %s", cfg->name, cfg->kernel, lerr);
 		return false;
 	}
 	if (is_linux)
 		printk("vm %s: Linux bzImage: kernel 0x%llx-0x%llx (init_size), zero page 0x%x, initrd %s 0x%llx-0x%llx\n",
-		       cfg->name, (unsigned long long)lr.kernel_start, (unsigned long long)lr.kernel_end, lr.mbi,
-		       rd ? cfg->initrd : "(none)", rd ? (unsigned long long)(lr.mods_end - (rd->end - rd->start)) : 0ull,
-		       (unsigned long long)lr.mods_end);
+		       cfg->name, (unsigned long long)lr->kernel_start, (unsigned long long)lr->kernel_end, lr->mbi,
+		       rd ? cfg->initrd : "(none)", rd ? (unsigned long long)(lr->mods_end - (rd->end - rd->start)) : 0ull,
+		       (unsigned long long)lr->mods_end);
+	vm->entry = lr->cpu;
+	return true;
+}
+
+bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, size_t errlen)
+{
+	memset(vm, 0, sizeof(*vm));
+	memcpy(vm->name, cfg->name, sizeof(vm->name));
+	vm->id = id;
+	vm->cfg = cfg;
+
+	/* The memory map (hv/mm/guest_map.h), then RAM: one contiguous block, 2-MiB
+	 * aligned so EPT can use large pages, placed below the hole and from 4 GiB. */
+	char lerr[160];
+	if (!guest_map_build(&vm->map, cfg->mem, cfg->hole, lerr, sizeof(lerr))) {
+		hv_snprintf(err, errlen, "vm '%s': %s", cfg->name, lerr);
+		return false;
+	}
+	vm->ram_size = vm->map.mem;
+	vm->ram = alloc_pages_zeroed(vm->ram_size, MiB(2));
+	if (!vm->ram) {
+		hv_snprintf(err, errlen, "vm '%s': cannot allocate %llu MiB of RAM (%llu MiB free)", cfg->name,
+			    (unsigned long long)(cfg->mem >> 20),
+			    (unsigned long long)(frame_pool_free_bytes(&frames) >> 20));
+		return false;
+	}
+	vm->ram_hpa = virt_to_phys(vm->ram);
+	struct loader_result lr;
+	if (!vm_load_image(vm, &lr, err, errlen))
+		return false;
 	/* Platform devices and the ACPI tables that describe them (docs/INTERFACES.md,
 	 * "Guest platform"), each on the VM's bus (hv/dev/dev.h): the IOAPIC ID follows
 	 * the vCPUs' APIC IDs 0..n-1. */
@@ -162,6 +176,11 @@ bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, si
 		hv_snprintf(err, errlen, "vm '%s': %s", cfg->name, lerr);
 		return false;
 	}
+	for (u32 i = 0; i < cfg->nr_assign; i++)   /* host functions at 00:04.0, 00:05.0 */
+		if (!pci_passthru_create(vm->pci, cfg->assign_bdf[i], PCI_DEVFN(4 + i, 0), lerr, sizeof(lerr))) {
+			hv_snprintf(err, errlen, "vm '%s': %s", cfg->name, lerr);
+			return false;
+		}
 	if (cfg->disk[0] || cfg->disk_size) {   /* virtio-blk (virtio/virtio_blk.c) */
 		const struct boot_module *dm = cfg->disk[0] ? bootinfo_module(&boot_info, cfg->disk) : NULL;
 		if (cfg->disk[0] && !dm) {
@@ -292,11 +311,11 @@ void vm_print_counters(struct vm *vm)
 		const struct vcpu *v = vm->vcpus[i];
 		const struct vcpu_counters *c = &v->ctr;
 		printk("counters vm=%s vcpu=%u exits=%llu posted=%llu notify_ipis=%llu elided=%llu wakeups=%llu "
-		       "halts=%llu fastpath=%llu injected=%llu irq_windows=%u\n", vm->name, v->id,
+		       "halts=%llu fastpath=%llu injected=%llu irq_windows=%u reinjected=%llu\n", vm->name, v->id,
 		       (unsigned long long)v->exits_total, (unsigned long long)c->posted,
 		       (unsigned long long)c->notify_ipis, (unsigned long long)c->elided, (unsigned long long)c->wakeups,
 		       (unsigned long long)c->halts, (unsigned long long)c->fastpath, (unsigned long long)c->injected,
-		       v->exits[EXIT_REASON_INTERRUPT_WINDOW]);
+		       v->exits[EXIT_REASON_INTERRUPT_WINDOW], (unsigned long long)c->reinjected);
 		printk("sched vm=%s vcpu=%u switches=%llu preemptions=%llu blocks=%llu wake_vector=%llu "
 		       "wakeup_ticks=%llu runnable_ticks=%llu max_runnable_ticks=%llu ple_exits=%llu yields=%llu "
 		       "yields_wasted=%llu wake_poll=%llu run_ticks=%llu balanced=%llu wake_preempts=%llu remote_boosts=%llu\n", vm->name, v->id, (unsigned long long)c->ctx_switches,
@@ -352,5 +371,6 @@ void hv_finish(void)
 	}
 	for (u32 i = 0; i < nr_vms; i++)
 		print_summary(&vms[i]);
+	trace_drain();
 	hv_power_off(nr_vms ? vms[0].status : 0);
 }

@@ -17,6 +17,7 @@
 #include "hv/lib/ratelimit.h"
 #include "hv/dev/i8254.h"
 #include "hv/dev/devtimer.h"
+#include "hv/vm/loader.h"
 
 /* Guest GPRs, in the order of the SDM's register encoding (exit qualifications for
  * MOV CR, "Table 27-3"), so a 4-bit GPR number indexes gpr[]. RSP lives in the VMCS;
@@ -43,6 +44,7 @@ enum vcpu_mode {
 #define REQ_INIT BIT(1)
 #define REQ_SIPI BIT(2)
 #define REQ_EOI_BITMAP BIT(3)   /* reload the EOI-exit bitmap from the vIOAPIC */
+#define REQ_RESET BIT(4)        /* vCPU 0 after a VM restart: the entry state again (hv/vm/restart.c) */
 
 /* Per-vCPU event counters (docs/INTERFACES.md; HC_GET_COUNTER). Posters on other CPUs
  * update posted/notify_ipis/wakeups with atomic adds. */
@@ -52,12 +54,14 @@ struct vcpu_counters {
 	u64 wakeups;       /* woken from HLT */
 	u64 fastpath;      /* exits handled in the fastpath */
 	u64 injected;      /* interrupts injected by event injection (no APICv) */
+	u64 reinjected;    /* events re-injected after an exit during their delivery (IDT-vectoring) */
 	u64 elided;        /* notifications elided: target was the vCPU in the fastpath */
 	u64 halts;         /* HLT exits that blocked */
 	/* hv/sched/sched.c */
 	u64 ctx_switches, blocks, wakeup_ticks, runnable_ticks, max_runnable_ticks;
 	u64 yields, yields_wasted, preemptions, ple_exits, wake_vector, wake_poll;
 	u64 run_ticks, balanced, wake_preempts, remote_boosts;
+	u64 migrations;    /* its VMCS loaded on a CPU other than the one it ran on last (arch/x86/vmx/vmx.c) */
 };
 
 /* The race probe of HC_RACE_POST: the entry path waits at a window for a post. */
@@ -192,6 +196,7 @@ struct vm {
 	 * against the CPU's capabilities). */
 	bool apicv, ptimer, fastpath, elide;
 	u32 lowest_rr;             /* lowest-priority delivery round robin */
+	u32 apic_gen;              /* bumped when an APIC ID/LDR/DFR/mode changes (vlapic_routing_changed) */
 	u8 nv;                     /* its notification vector: VECTOR_POSTED, or its own (sched_notification_vector) */
 	u32 yield_rr;              /* directed yield: round robin from the last boosted vCPU */
 	struct vcpu *vcpus[MAX_VCPUS_PER_VM];
@@ -207,7 +212,10 @@ struct vm {
 	struct vioapic ioapic;     /* hv/irq/vioapic.c: MMIO at VIOAPIC_BASE */
 	struct vpic pic;           /* hv/irq/vpic.c: the masked 8259 pair */
 	struct msi_stats msi;      /* hv/irq/msi.c: messages delivered and dropped */
+	u8 msi_delivery;           /* enum msi_delivery (msi_delivery=) */
+	volatile bool io_polled;   /* a live virtio-blk disk served by the I/O CPU (iocpu=) */
 	struct vpci *pci;          /* hv/pci: the PCI host bridge and its devices */
+	u32 nr_assigned;           /* host PCI functions given to it (hv/pci/passthru.c) */
 	struct io_bus bus;         /* hv/io/bus.c: its devices' port and MMIO ranges */
 	/* Stateless devices (hv/dev/): nothing but their place on the bus. */
 	struct vdev pm_dev, debug_exit_dev, xapic_dev, port92_dev;
@@ -217,6 +225,10 @@ struct vm {
 	struct i8042 kbc;
 	u8 rst_cnt;                /* 0xCF9 Reset Control bits 3 and 1 (hv/dev/reset.c) */
 	u8 pm1_en[2];              /* ACPI PM1_EN as written (hv/dev/pm.c) */
+	/* reboot=restart (hv/vm/restart.c) */
+	struct guest_entry_state entry;   /* vCPU 0's state at (re)start, from the loader */
+	u32 restarts;              /* restarts done */
+	volatile u32 restart;      /* RESTART_*: a restart in progress */
 	struct vm_arch arch;       /* the VMX layer's (arch/x86/arch.h); never touched from hv/ */
 };
 
@@ -252,15 +264,29 @@ void vm_log(struct vm *vm, const char *fmt, ...) __printf(2, 3);
  * wake source left, and asks this first. COM1 of the VM that receives the console input
  * can (typing raises its received-data interrupt); the PIT (channel 0 counting towards
  * an IRQ 0 edge) and the RTC (an enabled interrupt pending) can while their timer is
- * armed; the 8259s never deliver. A device with work in flight (virtio-blk, VT-d
- * posting) must answer true here. */
+ * armed; the 8259s never deliver; a virtio-blk disk served by the I/O CPU (iocpu=) can
+ * while it is live (the I/O CPU may complete a request at any time); an assigned host
+ * function (pci=BB:DD.F) always can (its MSI may be posted at any time). A device with work
+ * in flight (VT-d posting) must answer true here. */
 static inline bool vm_device_may_interrupt(const struct vm *vm)
 {
-	return vm->uart.input || vm->pit.timer.armed || vm->rtc.timer.armed;
+	return vm->uart.input || vm->pit.timer.armed || vm->rtc.timer.armed || vm->io_polled || vm->nr_assigned;
 }
 
 /* VM creation from its configuration: RAM, EPT, kernel, vCPUs. false + message. */
 bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, size_t errlen);
+/* The kernel (and initrd or modules) into the VM's zeroed RAM; vm->entry set. */
+bool vm_load_image(struct vm *vm, struct loader_result *lr, char *err, size_t errlen);
+
+/* reboot=restart (hv/vm/restart.c). A reset request parks every vCPU (INIT: wait for
+ * SIPI); the last one parked reloads memory, resets the devices and starts vCPU 0 at
+ * the entry state again (REQ_RESET). While one is in progress the guest's INIT and
+ * SIPI IPIs are dropped. */
+#define RESTART_NONE 0
+#define RESTART_PARKING 1    /* vCPUs are being parked */
+#define RESTART_RELOADING 2  /* all parked: one CPU reloads */
+void vm_restart_begin(struct vcpu *v, const char *how, unsigned value);
+void vm_restart_parked(struct vm *vm);
 /* Console output of a VM: one line. */
 void vm_console_line(struct vm *vm, const char *text, size_t len);
 

@@ -909,6 +909,39 @@ static void spcr_via_xsdt(void **state)
 	assert_false(sp.found);
 }
 
+/* MCFG: the first allocation of segment 0 is the ECAM window; DMAR: only located. */
+static void mcfg_and_dmar(void **state)
+{
+	(void)state;
+	u8 m[8 + 3 * 16];
+	memset(m, 0, sizeof(m));
+	u64 base1 = 0xe0000000, base0 = 0xb0000000;
+	memcpy(m + 8, &base1, 8);
+	m[8 + 8] = 1;                 /* segment 1: not ours */
+	memcpy(m + 24, &base0, 8);    /* segment 0, buses 0-63 */
+	m[24 + 10] = 0;
+	m[24 + 11] = 63;
+	memcpy(m + 40, &base1, 8);    /* a second segment-0 window: the first is kept */
+	u64 mc = sdt("MCFG", m, sizeof(m), false);
+	u8 dm[12] = { 38, 1 };
+	u64 dr = sdt("DMAR", dm, sizeof(dm), false);
+	const u8 *rsdp = put_rsdp(0xe0000, 0, (u32)rsdt((u32[]){ (u32)mc, (u32)dr }, 2), 0);
+	parse_ok(rsdp, 0);
+	assert_true(ai.has_mcfg);
+	assert_int_equal(ai.mcfg_base, 0xb0000000);
+	assert_int_equal(ai.mcfg_bus_start, 0);
+	assert_int_equal(ai.mcfg_bus_end, 63);
+	assert_int_equal(ai.dmar_pa, dr);
+	assert_int_equal(ai.dmar_len, 48);
+
+	/* neither table */
+	setup(NULL);
+	rsdp = put_rsdp(0xe0000, 0, (u32)rsdt(NULL, 0), 0);
+	parse_ok(rsdp, 0);
+	assert_false(ai.has_mcfg);
+	assert_int_equal(ai.dmar_pa, 0);
+}
+
 #define T(f) cmocka_unit_test_setup(f, setup)
 int main(void)
 {
@@ -931,6 +964,7 @@ int main(void)
 		T(find_rsdp_uefi_no_scan),
 		T(spcr_console),
 		T(spcr_via_xsdt),
+		T(mcfg_and_dmar),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

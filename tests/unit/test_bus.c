@@ -7,23 +7,6 @@
 
 static struct vm vm;
 
-/* The bus lock (the device locks on the dispatch path are the bus's own inline ones). */
-u64 spin_lock_irqsave(struct spinlock *l)
-{
-	if (l->locked)
-		fail_msg("spinlock taken twice");
-	l->locked = 1;
-	return 0;
-}
-
-void spin_unlock_irqrestore(struct spinlock *l, u64 flags)
-{
-	(void)flags;
-	if (!l->locked)
-		fail_msg("unlocking a free spinlock");
-	l->locked = 0;
-}
-
 /* A test device: remembers the last access and whether its lock was held then. */
 struct tdev {
 	struct vdev dev;

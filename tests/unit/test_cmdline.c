@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* hv/init/cmdline.c cmdline_parse, and hv/lib/format.c parse_u64 and hv_snprintf. */
 #include "tests/unit/support.h"
+#include "hv/trace/trace.h"
 #include "hv/init/config.h"
+#include "hv/irq/msi.h"
 #include "hv/lib/lib.h"
 
 /* The longest option plus its NUL (hv/init/cmdline.c TOKEN_MAX). */
@@ -435,9 +437,31 @@ static void vm_pci_devices(void **state)
 	assert_int_equal(cfg.vms[1].pci_devs, 0);
 	parse_ok("vm=a,kernel=k,pci=testdev,pci=none");
 	assert_int_equal(cfg.vms[0].pci_devs, 0);
-	parse_bad("vm=a,kernel=k,pci=virtio", "vm 'a': bad pci 'virtio' (testdev or none)", NULL);
+	parse_bad("vm=a,kernel=k,pci=virtio", "vm 'a': bad pci 'virtio' (testdev, none or a host function BB:DD.F", NULL);
 	parse_bad("vm=a,kernel=k,pci=", "bad pci ''", NULL);
 	parse_bad("pci=testdev vm=a,kernel=k", "unknown option 'pci'", NULL);
+	/* host functions given to the VM (hv/pci/passthru.c), joined with '+' */
+	parse_ok("vm=a,kernel=k,pci=00:02.0");
+	assert_int_equal(cfg.vms[0].nr_assign, 1);
+	assert_int_equal(cfg.vms[0].assign_bdf[0], 0x0010);
+	assert_int_equal(cfg.vms[0].pci_devs, 0);
+	parse_ok("vm=a,kernel=k,pci=testdev+0a:1f.7+00:03.0");
+	assert_int_equal(cfg.vms[0].pci_devs, VM_PCI_TESTDEV);
+	assert_int_equal(cfg.vms[0].nr_assign, 2);
+	assert_int_equal(cfg.vms[0].assign_bdf[0], 0x0aff);
+	assert_int_equal(cfg.vms[0].assign_bdf[1], 0x0018);
+	parse_bad("vm=a,kernel=k,pci=00:20.0", "bad pci '00:20.0'", NULL);      /* device 32 */
+	parse_bad("vm=a,kernel=k,pci=00:02.8", "bad pci '00:02.8'", NULL);      /* function 8 */
+	parse_bad("vm=a,kernel=k,pci=0:02.0", "bad pci '0:02.0'", NULL);
+	parse_bad("vm=a,kernel=k,pci=00:02.0+", "bad pci ''", NULL);
+	parse_bad("vm=a,kernel=k,pci=00:02.0+00:02.0", "pci 00:02.0 given twice", "vm 'a'");
+	parse_bad("vm=a,kernel=k,pci=00:02.0+00:03.0+00:04.0", "more than 2 host PCI functions", NULL);
+	parse_ok("vm=a,kernel=k vtd_pi=off vtd_urgent=on");
+	assert_int_equal(cfg.vtd_pi, SW_OFF);
+	assert_true(cfg.vtd_urgent);
+	parse_ok("vm=a,kernel=k vtd_pi=on");
+	assert_int_equal(cfg.vtd_pi, SW_ON);
+	parse_bad("vm=a,kernel=k vtd_pi=maybe", "malformed value 'maybe' for option 'vtd_pi'", NULL);
 }
 
 static void vm_disk(void **state)
@@ -460,6 +484,39 @@ static void vm_disk(void **state)
 	parse_bad("vm=a,kernel=k,disk=size:0", "bad disk 'size:0'", NULL);
 	parse_bad("vm=a,kernel=k,disk=", "vm 'a': bad disk '' (FILE or size:N)", NULL);
 	parse_bad("vm=a,kernel=k,disk_ro=yes", "vm 'a': bad disk_ro 'yes' (on or off)", NULL);
+}
+
+/* iocpu=, iopoll_us=, msi_delivery= and the vm= key disk_latency=. */
+static void io_options(void **state)
+{
+	(void)state;
+	parse_ok("vm=a,kernel=k");
+	assert_int_equal(cfg.iocpu, -1);
+	assert_int_equal(cfg.msi_delivery, MSI_DELIVERY_DIRECT);
+	assert_int_equal(cfg.vms[0].disk_latency, 0);
+	parse_ok("iocpu=2 msi_delivery=deferred vm=a,kernel=k,disk=size:1M,disk_latency=0x4e20");
+	assert_int_equal(cfg.iocpu, 2);
+	assert_int_equal(cfg.msi_delivery, MSI_DELIVERY_DEFERRED);
+	assert_int_equal(cfg.vms[0].disk_latency, 20000);
+	parse_ok("iocpu=3 iocpu=off msi_delivery=deferred msi_delivery=direct vm=a,kernel=k");
+	assert_int_equal(cfg.iocpu, -1);
+	assert_int_equal(cfg.msi_delivery, MSI_DELIVERY_DIRECT);
+	parse_bad("iocpu=64 vm=a,kernel=k", "malformed value '64' for option 'iocpu' (a CPU index 0-63, or off)", NULL);
+	parse_bad("iocpu vm=a,kernel=k", "malformed value '' for option 'iocpu'", NULL);
+	parse_bad("msi_delivery=later vm=a,kernel=k", "malformed value 'later' for option 'msi_delivery' (direct or deferred)",
+		  NULL);
+	parse_bad("vm=a,kernel=k,disk_latency=1000000001", "vm 'a': bad disk_latency '1000000001' (TSC ticks, 0 to 1000000000)",
+		  NULL);
+	parse_bad("vm=a,kernel=k,disk_latency=5us", "vm 'a': bad disk_latency '5us'", NULL);
+	/* iopoll_us=: 50 by default, 0 = poll for ever. */
+	parse_ok("vm=a,kernel=k");
+	assert_int_equal(cfg.iopoll_us, 50);
+	parse_ok("iopoll_us=0 vm=a,kernel=k");
+	assert_int_equal(cfg.iopoll_us, 0);
+	parse_ok("iopoll_us=1000000 vm=a,kernel=k");
+	assert_int_equal(cfg.iopoll_us, 1000000);
+	parse_bad("iopoll_us=1000001 vm=a,kernel=k", "malformed value '1000001' for option 'iopoll_us' (microseconds", NULL);
+	parse_bad("iopoll_us=fast vm=a,kernel=k", "malformed value 'fast' for option 'iopoll_us'", NULL);
 }
 
 static void vm_bad_names(void **state)
@@ -819,6 +876,19 @@ static void test_hooks_option(void **state)
 	parse_bad("test_hooks=maybe", "malformed value 'maybe' for option 'test_hooks'", "on or off");
 }
 
+/* iommu_selftest: off unless asked for. */
+static void iommu_selftest_option(void **state)
+{
+	(void)state;
+	parse_ok("vm=a,kernel=k");
+	assert_false(cfg.iommu_selftest);
+	parse_ok("iommu_selftest vm=a,kernel=k");
+	assert_true(cfg.iommu_selftest);
+	parse_ok("iommu_selftest=off vm=a,kernel=k");
+	assert_false(cfg.iommu_selftest);
+	parse_bad("iommu_selftest=2", "malformed value '2' for option 'iommu_selftest'", "on or off");
+}
+
 /* Scheduler options: defaults, every named value, and refusals naming the option. */
 static void sched_options(void **state)
 {
@@ -874,15 +944,40 @@ static void isolation_options(void **state)
 	parse_bad("idle_timeout=3600001", "option 'idle_timeout'", NULL);
 }
 
-/* vm=...,reboot=: stop (the default); restart is refused by name. */
+/* trace= (event names, hv/trace/ring.c) and trace_buf= (records per CPU). */
+static void trace_options(void **state)
+{
+	(void)state;
+	parse_ok("vm=a,kernel=k");
+	assert_int_equal(cfg.trace_mask, 0);
+	assert_int_equal(cfg.trace_records, 65536);
+	parse_ok("trace=exit,entry+post trace_buf=1024 vm=a,kernel=k");
+	assert_int_equal(cfg.trace_mask, TRACE_BIT(TEV_EXIT) | TRACE_BIT(TEV_ENTRY) | TRACE_BIT(TEV_POST));
+	assert_int_equal(cfg.trace_records, 1024);
+	parse_ok("trace=all vm=a,kernel=k");
+	assert_int_equal(cfg.trace_mask, TRACE_ALL);
+	parse_bad("trace=exit,bogus", "malformed value 'exit,bogus' for option 'trace' (unknown event 'bogus'", NULL);
+	parse_bad("trace=", "option 'trace'", NULL);
+	parse_bad("trace_buf=8", "option 'trace_buf'", "16 to 16777216");
+	parse_bad("trace_buf=16777217", "option 'trace_buf'", NULL);
+}
+
+/* vm=...,reboot=: stop (the default) or restart; reboot_limit=N (0-1000, default 3). */
 static void reboot_key(void **state)
 {
 	(void)state;
 	parse_ok("vm=a,kernel=k vm=b,kernel=k,reboot=stop");
 	assert_int_equal(cfg.vms[0].reboot, REBOOT_STOP);
 	assert_int_equal(cfg.vms[1].reboot, REBOOT_STOP);
-	parse_bad("vm=a,kernel=k,reboot=restart", "vm 'a': reboot=restart is not implemented", NULL);
-	parse_bad("vm=a,kernel=k,reboot=halt", "vm 'a': bad reboot 'halt'", NULL);
+	assert_int_equal(cfg.vms[0].reboot_limit, REBOOT_LIMIT_DEFAULT);
+	parse_ok("vm=a,kernel=k,reboot=restart,reboot_limit=0 vm=b,kernel=k,reboot_limit=1000");
+	assert_int_equal(cfg.vms[0].reboot, REBOOT_RESTART);
+	assert_int_equal(cfg.vms[0].reboot_limit, 0);
+	assert_int_equal(cfg.vms[1].reboot, REBOOT_STOP);
+	assert_int_equal(cfg.vms[1].reboot_limit, 1000);
+	parse_bad("vm=a,kernel=k,reboot_limit=1001", "vm 'a': bad reboot_limit '1001' (0-1000)", NULL);
+	parse_bad("vm=a,kernel=k,reboot_limit=x", "vm 'a': bad reboot_limit 'x'", NULL);
+	parse_bad("vm=a,kernel=k,reboot=halt", "vm 'a': bad reboot 'halt' (stop or restart)", NULL);
 }
 
 /* ---- hv/lib/format.c: parse_u64 ---- */
@@ -1090,6 +1185,7 @@ int main(void)
 		cmocka_unit_test(vm_missing_or_bad_kernel),
 		cmocka_unit_test(vm_pci_devices),
 		cmocka_unit_test(vm_disk),
+		cmocka_unit_test(io_options),
 		cmocka_unit_test(vm_bad_names),
 		cmocka_unit_test(vm_bad_items),
 		cmocka_unit_test(vm_cpus),
@@ -1103,9 +1199,11 @@ int main(void)
 		cmocka_unit_test(switches_vm_inherits_global),
 		cmocka_unit_test(switches_vm_auto_overrides_global),
 		cmocka_unit_test(test_hooks_option),
+		cmocka_unit_test(iommu_selftest_option),
 		cmocka_unit_test(sched_options),
 		cmocka_unit_test(parse_u64_numbers),
 		cmocka_unit_test(parse_u64_honours_len),
+		cmocka_unit_test(trace_options),
 		cmocka_unit_test(snprintf_integers),
 		cmocka_unit_test(snprintf_strings_and_others),
 		cmocka_unit_test(snprintf_truncation),

@@ -103,20 +103,7 @@ void vm_fault(struct vcpu *v, const char *fmt, ...)
 	v->vm->state = VM_STOPPED;
 }
 
-/* The vIOAPIC's collaborators. */
-u64 spin_lock_irqsave(struct spinlock *l)
-{
-	assert_false(l->locked);
-	l->locked = 1;
-	return 0;
-}
-
-void spin_unlock_irqrestore(struct spinlock *l, u64 flags)
-{
-	(void)flags;
-	l->locked = 0;
-}
-
+/* The vIOAPIC's collaborators (its lock: tests/unit/fake_lock.c). */
 void vlapic_level_vectors_changed(struct vm *vm)
 {
 	(void)vm;

@@ -11,25 +11,10 @@
 #include "hv/pci/testdev.h"
 #include "hv/vm/vm.h"
 #include "hv/mm/guest_layout.h"
+#include "hv/host/work.h"
 
 #define RAM_SIZE (16u << 20)
 static struct vm vm;
-
-u64 spin_lock_irqsave(struct spinlock *l)
-{
-	if (l->locked)
-		fail_msg("spinlock taken twice");
-	l->locked = 1;
-	return 0;
-}
-
-void spin_unlock_irqrestore(struct spinlock *l, u64 flags)
-{
-	(void)flags;
-	if (!l->locked)
-		fail_msg("unlocking a free spinlock");
-	l->locked = 0;
-}
 
 struct msg {
 	u32 dest;
@@ -48,6 +33,31 @@ void vlapic_deliver(struct vm *v, struct vcpu *src, u32 shorthand, u32 dest, boo
 	assert_int_equal(shorthand, SH_NONE);
 	assert_true(nmsgs < ARRAY_SIZE(msgs));
 	msgs[nmsgs++] = (struct msg){ dest, logical, dm, vector, level };
+}
+
+/* The vLAPIC's physical lookup for the MSI route cache: APIC ID = index; a message to
+ * the vCPU found is recorded like vlapic_deliver's. */
+static struct vcpu fake_vcpu[16];
+struct vcpu *vlapic_phys_target(struct vm *v, u32 dest)
+{
+	assert_ptr_equal(v, &vm);
+	return dest < ARRAY_SIZE(fake_vcpu) ? &fake_vcpu[dest] : NULL;
+}
+
+void vlapic_deliver_to(struct vcpu *t, u8 dm, u8 vector, bool level)
+{
+	assert_true(nmsgs < ARRAY_SIZE(msgs));
+	msgs[nmsgs++] = (struct msg){ (u32)(t - fake_vcpu), false, dm, vector, level };
+}
+
+/* hv/host/work.c (msi_delivery=deferred): run at once, counted. */
+static unsigned work_items;
+bool work_queue(struct cpu *c, work_fn fn, void *arg, u64 x, u64 y)
+{
+	(void)c;
+	work_items++;
+	fn(arg, x, y);
+	return true;
 }
 
 void vlapic_level_vectors_changed(struct vm *v)
@@ -454,6 +464,72 @@ static void msix_table_and_pba(void **state)
 	assert_int_equal(vm.msi.dropped[MSI_DROP_ADDRESS], 1);
 }
 
+/* The route cache: a raise sends the route decoded at the last table write; a rewrite
+ * of address or data refreshes it (also while masked: the pending message goes out
+ * with the new route on unmask); Mask Bit writes are counted as mask/unmask exits. */
+static void msix_route_cache(void **state)
+{
+	(void)state;
+	struct pci_vdev *d = vm.pci->fn[TD];
+	u32 cap = d->msix.cap;
+	const u64 r = 0xc0000000u, t = 0xc0001000u;
+	cfg1_write(TD, PCI_BAR0, 4, (u32)r);
+	cfg1_write(TD, PCI_BAR0 + 8, 4, (u32)t);
+	cfg1_write(TD, PCI_BAR0 + 12, 4, 0);
+	cfg1_write(TD, PCI_COMMAND, 2, PCI_CMD_MEMORY);
+	cfg1_write(TD, cap + PCI_MSIX_CTRL, 2, PCI_MSIX_CTRL_ENABLE);
+	u32 before = d->msix.route[0].refreshes;
+	mwr(t, 8, 0xfee01000ull);          /* destination 1 */
+	mwr(t + 8, 4, 0x51);
+	assert_int_equal(d->msix.route[0].refreshes, before + 2);
+	assert_int_equal(d->msix.route[0].status, MSI_OK);
+	assert_int_equal(d->msix.route[0].msg.vector, 0x51);
+	mwr(t + 12, 4, 0);                 /* unmask */
+	assert_int_equal(d->msix.unmask_writes, 1);
+	mwr(r + TESTDEV_RAISE_MSIX, 4, 0);
+	assert_int_equal(nmsgs, 1);
+	assert_int_equal(msgs[0].vector, 0x51);
+	assert_int_equal(msgs[0].dest, 1);
+	assert_int_equal(vm.msi.routed, 1);
+	/* The table entry changed behind the route's back (not through a write): the cached
+	 * route is what is sent. */
+	d->msix.table[0].data = 0x99;
+	mwr(r + TESTDEV_RAISE_MSIX, 4, 0);
+	assert_int_equal(msgs[1].vector, 0x51);
+	/* A guest rewrite refreshes it. */
+	mwr(t + 8, 4, 0x52);
+	mwr(r + TESTDEV_RAISE_MSIX, 4, 0);
+	assert_int_equal(msgs[2].vector, 0x52);
+	/* Masked: pending; the data rewritten meanwhile; unmask sends the new route. */
+	mwr(t + 12, 4, PCI_MSIX_ENTRY_MASKED);
+	assert_int_equal(d->msix.mask_writes, 1);
+	mwr(r + TESTDEV_RAISE_MSIX, 4, 0);
+	assert_int_equal(nmsgs, 3);
+	assert_int_equal(mrd(t + TESTDEV_MSIX_PBA, 4) & 1, 1);
+	mwr(t, 8, 0xfee02000ull);
+	mwr(t + 8, 4, 0x53);
+	assert_int_equal(nmsgs, 3);
+	mwr(t + 12, 4, 0);
+	assert_int_equal(nmsgs, 4);
+	assert_int_equal(msgs[3].vector, 0x53);
+	assert_int_equal(msgs[3].dest, 2);
+	assert_int_equal(d->msix.pending_sent, 1);
+	assert_int_equal(mrd(t + TESTDEV_MSIX_PBA, 4) & 1, 0);
+	/* Rewriting the mask bit with the same value is no mask/unmask. */
+	mwr(t + 12, 4, 0);
+	assert_int_equal(d->msix.unmask_writes, 2);
+	/* A route that would be dropped is counted at each raise, never sent. */
+	mwr(t + 8, 4, 0x05);   /* vector below 16 */
+	assert_int_equal(d->msix.route[0].status, MSI_DROP_VECTOR);
+	mwr(r + TESTDEV_RAISE_MSIX, 4, 0);
+	assert_int_equal(nmsgs, 4);
+	assert_int_equal(vm.msi.dropped[MSI_DROP_VECTOR], 1);
+	/* Reset: every route back to the masked power-up entry. */
+	pci_msix_reset(d);
+	assert_int_equal(d->msix.route[0].addr, 0);
+	assert_int_equal(d->msix.route[0].status, MSI_DROP_ADDRESS);
+}
+
 static void set_rte(unsigned pin, u64 rte)
 {
 	vioapic_mmio_write(&vm.ioapic, VIOAPIC_IOREGSEL, 4, VIOAPIC_REG_REDIR + 2 * pin);
@@ -628,6 +704,7 @@ int main(void)
 		cmocka_unit_test_setup(msi_capability, setup),
 		cmocka_unit_test_setup(msi_32bit_without_masking, setup),
 		cmocka_unit_test_setup(msix_table_and_pba, setup),
+		cmocka_unit_test_setup(msix_route_cache, setup),
 		cmocka_unit_test_setup(intx_level_through_the_ioapic, setup),
 		cmocka_unit_test_setup(dma_engine, setup),
 		cmocka_unit_test_setup(config_fuzz, setup),

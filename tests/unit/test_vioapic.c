@@ -13,22 +13,6 @@ static struct vm *const fake_vm = (struct vm *)0x1234;
 
 /* ---- fakes ---- */
 
-u64 spin_lock_irqsave(struct spinlock *l)
-{
-	if (l->locked)
-		fail_msg("spinlock taken twice");
-	l->locked = 1;
-	return 0x5a;
-}
-
-void spin_unlock_irqrestore(struct spinlock *l, u64 flags)
-{
-	assert_int_equal(flags, 0x5a);
-	if (!l->locked)
-		fail_msg("unlocking a free spinlock");
-	l->locked = 0;
-}
-
 struct msg {
 	struct vm *vm;
 	struct vcpu *src;

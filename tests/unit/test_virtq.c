@@ -431,6 +431,36 @@ static void event_index(void **state)
 	assert_true(vq_need_notify(&q));
 }
 
+/* Polling stops (iopoll_us=): notifications are asked for again, and a buffer that
+ * arrived meanwhile is found by the re-check. */
+static void poll_stop(void **state)
+{
+	(void)state;
+	u16 *avail_event = (u16 *)((u8 *)used() + 4 + 8 * QSIZE);
+	vq_poll_mode(&q);
+	assert_int_equal(*avail_event, 0x8000);   /* out of reach of any batch */
+	assert_false(vq_notify_on(&q));           /* nothing available: notifications on */
+	assert_int_equal(*avail_event, 0);
+	vq_poll_mode(&q);
+	hdr(VIRTIO_BLK_T_FLUSH, 0);
+	setd(0, HDR_GPA, 16, VIRTQ_DESC_F_NEXT, 1);
+	setd(1, STATUS_GPA, 1, VIRTQ_DESC_F_WRITE, 0);
+	publish(0);                               /* the driver saw avail_event far away: no kick */
+	assert_true(vq_notify_on(&q));            /* the re-check finds it */
+	struct blk_result r;
+	assert_int_equal(run(&r), VIRTIO_BLK_S_OK);
+	assert_false(vq_notify_on(&q));
+	assert_int_equal(*avail_event, 1);        /* the driver's next buffer (index 1) notifies */
+	/* without EVENT_IDX: the used ring's NO_NOTIFY flag */
+	q.event_idx = false;
+	vq_poll_mode(&q);
+	assert_int_equal(used()->flags, VIRTQ_USED_F_NO_NOTIFY);
+	assert_false(vq_notify_on(&q));
+	assert_int_equal(used()->flags, 0);
+	publish(0);
+	assert_true(vq_notify_on(&q));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -444,6 +474,7 @@ int main(void)
 		cmocka_unit_test_setup(avail_index_ahead, setup),
 		cmocka_unit_test_setup(attach_checks, setup),
 		cmocka_unit_test_setup(event_index, setup),
+		cmocka_unit_test_setup(poll_stop, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,22 +8,6 @@
 
 static struct vpic pic;
 
-u64 spin_lock_irqsave(struct spinlock *l)
-{
-	if (l->locked)
-		fail_msg("spinlock taken twice");
-	l->locked = 1;
-	return 0;
-}
-
-void spin_unlock_irqrestore(struct spinlock *l, u64 flags)
-{
-	(void)flags;
-	if (!l->locked)
-		fail_msg("unlocking a free spinlock");
-	l->locked = 0;
-}
-
 static int setup(void **state)
 {
 	(void)state;

@@ -73,3 +73,15 @@ vmx_exit_stub:
 	vmresume
 	jmp vmx_fail
 2:	call cpu_run_loop                /* from the stack top; never returns */
+
+/* The same, recording the exit and the entry (arch/x86/vmx/trace.c): HOST_RIP when
+ * trace= has exit or entry. */
+	.global vmx_exit_stub_traced
+vmx_exit_stub_traced:
+	pushq %rax
+	movq %gs:CPU_VCPU, %rax
+	for_gprs save
+	popq VCPU_RAX(%rax)
+	movq %rax, %rdi
+	call vmx_handle_exit_traced
+	jmp 4b

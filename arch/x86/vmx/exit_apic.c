@@ -4,6 +4,7 @@
  * access and APIC write, EOI-induced exits.
  */
 #include "arch/x86/vmx/exit_internal.h"
+#include "hv/trace/trace.h"
 
 /* Interrupt window (no APICv): the guest can take an interrupt now; the entry path
  * injects it. */
@@ -45,7 +46,9 @@ enum exit_action vmx_exit_apic_write(struct vcpu *v)
  * vector is level-triggered (its EOI-exit bitmap bit is set): broadcast to the IOAPIC. */
 enum exit_action vmx_exit_eoi_induced(struct vcpu *v)
 {
-	vlapic_eoi_vector(v, (int)(vmcs_readl(EXIT_QUALIFICATION) & 0xff), true);
+	int vec = (int)(vmcs_readl(EXIT_QUALIFICATION) & 0xff);
+	TRACE(TEV_EOI, v, vec, 1);
+	vlapic_eoi_vector(v, vec, true);
 	return EXIT_RESUME;
 }
 

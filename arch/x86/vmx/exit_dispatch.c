@@ -358,16 +358,51 @@ static enum exit_action unexpected_exit(struct vcpu *v, u32 reason)
 }
 
 /* An event whose delivery the exit interrupted ("Information for VM Exits That Occur
- * During Event Delivery") is delivered again on the next entry. */
+ * During Event Delivery") is delivered again on the next entry. An NMI whose delivery
+ * was cut short leaves (virtual-)NMI blocking in effect at the exit ("Event Delivery
+ * and VM Exits": "virtual-NMI blocking is in effect before the VM exit commences"),
+ * and VM entry refuses to inject an NMI with blocking by NMI set ("Checks on Guest
+ * Non-Register State"); the NMI was not delivered, so the blocking is cleared (the
+ * SDM's advice for re-injecting from the IDT-vectoring information, "Handling of VM
+ * Exits Due to Exceptions" in "VMM Programming Considerations"). */
 static void reinject(u32 idt)
 {
 	u32 info = idt & (INTR_INFO_VECTOR_MASK | INTR_TYPE_MASK | INTR_INFO_DELIVER_CODE | INTR_INFO_VALID);
 	if (idt & INTR_INFO_DELIVER_CODE)
 		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, vmcs_read32(IDT_VECTORING_ERROR_CODE));
 	u32 type = idt & INTR_TYPE_MASK;
+	if (type == INTR_TYPE_NMI) {
+		u32 intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+		if (intr & INTR_BLOCK_NMI)
+			vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, intr & ~(u32)INTR_BLOCK_NMI);
+	}
 	if (type == INTR_TYPE_SW_INTR || type == INTR_TYPE_SW_EXCEPTION || type == INTR_TYPE_PRIV_SW_EXCEPTION)
 		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info);
+}
+
+/* An EPT violation while an event was being delivered ("Information for VM Exits That
+ * Occur During Event Delivery": the IDT-vectoring information is valid): the access
+ * was the delivery's own (pushing the frame, reading the IDT, GDT or TSS), not the
+ * instruction's at RIP, which has not run. Outside RAM that is device memory or
+ * nothing; it cannot be emulated as an access of the instruction (mmio.c would decode
+ * the instruction at RIP, perform its access and move RIP past an instruction that
+ * never ran), so the VM is stopped with what was being delivered. In RAM it is a
+ * hypervisor EPT bug, reported as such by handle_ept_violation. */
+static bool __attribute__((noinline)) ept_violation_in_delivery(struct vcpu *v, u32 idt)
+{
+	u64 gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
+	if (gpa_to_hva(v->vm, gpa, 1))
+		return false;
+	static const char *const types[8] = { "external interrupt", "reserved", "NMI", "hardware exception",
+					      "software interrupt", "privileged software exception",
+					      "software exception", "other event" };
+	const struct gmap_entry *e = guest_map_find(&v->vm->map, gpa);
+	vm_fault(v, "EPT violation at GPA 0x%llx (%s) during the delivery of vector %u (%s): IDT, GDT, "
+		 "TSS or stack outside RAM; not emulated", (unsigned long long)gpa,
+		 e ? guest_map_kind_name(e->kind) : "unassigned", idt & INTR_INFO_VECTOR_MASK,
+		 types[(idt & INTR_TYPE_MASK) >> 8]);
+	return true;
 }
 
 /* Every exit but the simple ones (vmx_exit_entry). */
@@ -393,8 +428,15 @@ static u64 handle_exit_full(struct vcpu *v, u32 reason)
 	}
 	v->mode = VCPU_OUTSIDE_GUEST;
 	u32 idt = vmcs_read32(IDT_VECTORING_INFO_FIELD);
-	if (unlikely(idt & INTR_INFO_VALID))
+	if (unlikely(idt & INTR_INFO_VALID)) {
 		reinject(idt);
+		v->ctr.reinjected++;
+		if (basic == EXIT_REASON_EPT_VIOLATION && !(reason & EXIT_REASON_FAILED_ENTRY) &&
+		    ept_violation_in_delivery(v, idt)) {
+			v->exits[basic]++;
+			return 1;
+		}
+	}
 	if (likely(basic < NR_EXIT_REASONS)) {
 		v->exits[basic]++;
 		exit_handler_t h = exit_handlers[basic];

@@ -34,14 +34,20 @@
 #include "hv/sched/sched.h"
 #include "arch/x86/vmx/vmx.h"
 #include "hv/host/cpu.h"
+#include "hv/trace/trace.h"
+#include "hv/mm/mm.h"
 
 static inline void count(u64 *c)
 {
 	__atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
 }
 
+/* Two recording points per post: the post itself, first (while vector and level are
+ * in their argument registers), and on each way out what became of it (the vector is
+ * taken from the post record; docs/tracing.md "Cost"). */
 void vcpu_post_irq(struct vcpu *v, u8 vector, bool level)
 {
+	TRACE_POST(v, vector, level);
 	if (level)
 		vlapic_vec_set(&v->lapic, APIC_TMR, vector);
 	else if (unlikely(vlapic_vec_test(&v->lapic, APIC_TMR, vector)))
@@ -50,17 +56,23 @@ void vcpu_post_irq(struct vcpu *v, u8 vector, bool level)
 	pi_test_and_set_pir(v->arch.pi, vector);
 	/* SN: the vCPU is preempted; PIR only, no ON and no notification (VT-d,
 	 * "Posted-Interrupt Descriptor"). Scheduling it in recomputes ON. */
-	if (pi_test_sn(v->arch.pi))
+	if (pi_test_sn(v->arch.pi)) {
+		TRACE(TEV_ELIDE, v, 0, TELIDE_SN);
 		return;
-	if (pi_test_and_set_on(v->arch.pi))
+	}
+	if (pi_test_and_set_on(v->arch.pi)) {
+		TRACE(TEV_ELIDE, v, 0, TELIDE_ON);
 		return;
+	}
 	if (v->mode == VCPU_IN_GUEST) {
 		struct cpu *me = this_cpu();
 		if (me->vcpu == v && v->vm->elide) {
 			count(&v->ctr.elided);
+			TRACE(TEV_ELIDE, v, 0, TELIDE_FASTPATH);
 			return;
 		}
 		count(&v->ctr.notify_ipis);
+		TRACE(TEV_NOTIFY, v, v->vm->arch.kick_vector, v->cpu->apic_id);
 		lapic_send_ipi(v->cpu->apic_id, v->vm->arch.kick_vector);
 		return;
 	}
@@ -69,13 +81,21 @@ void vcpu_post_irq(struct vcpu *v, u8 vector, bool level)
 		 * the wakeup vector (or the VM's vector) to the CPU it sleeps on. */
 		u64 ctl = __atomic_load_n(&v->arch.pi->control, __ATOMIC_SEQ_CST);
 		count(&v->ctr.notify_ipis);
+		TRACE_NOTIFY_WAKE(v, (u8)(ctl >> 16), (u32)(ctl >> 32));
 		lapic_send_ipi_ndst((u32)(ctl >> 32), (u8)(ctl >> 16));
+		return;
 	}
+	TRACE(TEV_ELIDE, v, 0, TELIDE_OUTSIDE);
 }
 
 bool arch_irq_posted(const struct vcpu *v)
 {
 	return pi_test_on(v->arch.pi);
+}
+
+u64 arch_vcpu_pi_desc_pa(const struct vcpu *v)
+{
+	return virt_to_phys(v->arch.pi);
 }
 
 /* ---- The descriptor across scheduling (arch/x86/arch.h) ---- */

@@ -8,6 +8,7 @@
 #include "hv/irq/vioapic.h"
 #include "hv/mm/mm.h"
 #include "hv/mm/guest_layout.h"
+#include "hv/trace/trace.h"
 
 /* ---- APICv ---- */
 
@@ -83,6 +84,7 @@ static void apicv_take_posted(struct vcpu *v)
 	int hi = harvest_pir(v);
 	if (hi < 0)
 		return;
+	TRACE(TEV_INJECT, v, hi, 1);
 	u16 st = vmcs_read16(GUEST_INTR_STATUS);
 	if ((int)(st & 0xff) < hi)
 		vmcs_write16(GUEST_INTR_STATUS, (u16)((st & 0xff00) | (u32)hi));
@@ -157,6 +159,7 @@ void vmx_inject_pending_irq(struct vcpu *v)
 		vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, (u32)vec | INTR_TYPE_EXT_INTR | INTR_INFO_VALID);
 		vlapic_ack(l, (u8)vec);
 		v->ctr.injected++;
+		TRACE(TEV_INJECT, v, vec, 0);
 		vec = vlapic_deliverable(l);   /* another one behind it? */
 	}
 	vmx_set_proc(v, CPU_INTR_WINDOW_EXITING, vec >= 0);

@@ -85,6 +85,7 @@ void vmx_handle_requests(struct vcpu *v)
 		/* INIT: the vCPU waits for a start-up IPI ("INIT Reset"); its APIC keeps
 		 * its ID and mode. A SIPI that came with it is honoured below. */
 		vlapic_reset(&v->lapic, v->id, false);
+		msi_apic_changed(v->vm);   /* a renumbered xAPIC ID is back to the vCPU index */
 		v->nmi_pending = 0;
 		__atomic_store_n(&v->nmi_queued, 0, __ATOMIC_SEQ_CST);
 		v->lapic.timer_deadline = 0;
@@ -99,6 +100,21 @@ void vmx_handle_requests(struct vcpu *v)
 							    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
 		}
 		v->vm->arch.vintr->reset(v);
+		if (v->vm->restart != RESTART_NONE) {
+			/* Parked for a VM restart (hv/vm/restart.c): the APIC at its power-up
+			 * state ("Local APIC State After Power-Up or Reset": xAPIC, enabled),
+			 * which INIT alone does not give (it keeps x2APIC mode). vCPU 0 gets
+			 * its BSP flag back from arch_vcpu_reset. The last one parked reloads. */
+			v->lapic.apic_base = APIC_DEFAULT_BASE | VAPIC_BASE_ENABLE;
+			vlapic_reset(&v->lapic, v->id, false);
+			v->vm->arch.vintr->apic_mode(v);
+			vm_restart_parked(v->vm);
+		}
+	}
+	if (req & REQ_RESET) {
+		/* A VM restart: vCPU 0 at the entry state (hv/vm/restart.c). */
+		arch_vcpu_reset(v, &v->vm->entry);
+		req &= ~(u32)REQ_SIPI;
 	}
 	if (req & REQ_SIPI)
 		vmx_vcpu_start_ap(v, (u8)v->sipi_vector);

@@ -21,6 +21,8 @@
 #include "hv/sched/sched.h"
 #include "hv/host/vectors.h"
 #include "hv/init/config.h"
+#include "hv/trace/trace.h"
+#include "arch/x86/vmx/vmx_trace.h"
 
 struct vmx_caps vmx_caps;
 static struct vmx_msrs vmx_msrs;
@@ -124,6 +126,32 @@ void vmx_ept_flush(struct vm *vm)
 {
 	invept_single(vm->arch.eptp);
 	vm->arch.ept.flush_needed = false;
+}
+
+/* EPT changes while the VM runs (assigned devices' BARs): one writer at a time. */
+static struct spinlock ept_rt_lock;
+
+bool arch_vm_map_mmio(struct vm *vm, u64 gpa, u64 hpa, u64 size)
+{
+	u64 f = spin_lock_irqsave(&ept_rt_lock);
+	bool ok = ept_map(&vm->arch.ept, gpa, hpa, size, EPT_READ | EPT_WRITE, EPT_MT_UC);
+	if (vm->arch.ept.flush_needed) {   /* a split or a replaced translation */
+		__atomic_fetch_add(&vm->arch.ept_gen, 1, __ATOMIC_RELEASE);
+		vmx_ept_flush(vm);
+	}
+	spin_unlock_irqrestore(&ept_rt_lock, f);
+	return ok;
+}
+
+void arch_vm_unmap_mmio(struct vm *vm, u64 gpa, u64 size)
+{
+	u64 f = spin_lock_irqsave(&ept_rt_lock);
+	ept_unmap(&vm->arch.ept, gpa, size);
+	if (vm->arch.ept.flush_needed) {
+		__atomic_fetch_add(&vm->arch.ept_gen, 1, __ATOMIC_RELEASE);
+		vmx_ept_flush(vm);
+	}
+	spin_unlock_irqrestore(&ept_rt_lock, f);
 }
 
 /* Drop the TLB entries tagged with a VPID on this CPU ("INVVPID—Invalidate Translations
@@ -493,7 +521,7 @@ static void write_host_state(struct cpu *c)
 	vmcs_write64(HOST_IA32_EFER, rdmsr(MSR_IA32_EFER));
 	vmcs_write64(HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
 	vmcs_writel(HOST_RSP, c->stack_top);
-	vmcs_writel(HOST_RIP, (u64)vmx_exit_stub);
+	vmcs_writel(HOST_RIP, vmx_trace_exits() ? (u64)vmx_exit_stub_traced : (u64)vmx_exit_stub);
 }
 
 static void write_segment(u32 sel_f, u32 base_f, u32 limit_f, u32 ar_f, u16 sel, u64 base, u32 limit, u32 ar)
@@ -769,6 +797,52 @@ static void save_guest_state(struct vcpu *v)
 	v->arch.dr6 = read_dr6();
 }
 
+/* A VM restart (hv/vm/restart.c; arch/x86/arch.h). The state "Processor State After
+ * Reset" gives, as far as the entry protocol does not set it (write_guest_state): no
+ * pending or injected event, APIC at its power-up state (xAPIC, enabled, BSP), its
+ * timer off, the MSRs this file switches zero, CR2/DR0-DR3 zero, DR6 at its reset
+ * value, the FPU in its initial state. The guest's translations tagged with its VPID
+ * are from the previous run: flushed. */
+void arch_vcpu_reset(struct vcpu *v, const struct guest_entry_state *entry)
+{
+	struct vlapic *l = &v->lapic;
+	vmcs_write32(VM_ENTRY_CONTROLS, vmcs_read32(VM_ENTRY_CONTROLS) & ~(u32)ENTRY_IA32E_MODE);
+	write_guest_state(v, entry);
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
+	v->arch.proc &= ~(u32)(CPU_INTR_WINDOW_EXITING | CPU_NMI_WINDOW_EXITING);
+	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, v->arch.proc);
+	if (v->arch.proc & CPU_TPR_SHADOW) {
+		v->arch.tpr_threshold = 0;
+		vmcs_write32(TPR_THRESHOLD, 0);
+	}
+	v->arch.misc_enable = MISC_ENABLE_RESET;
+	v->arch.kernel_gs_base = v->arch.star = v->arch.lstar = v->arch.cstar = v->arch.fmask = 0;
+	v->arch.tsc_aux = 0;
+	v->arch.cr2 = 0;
+	memset(v->arch.dr, 0, sizeof(v->arch.dr));
+	load_guest_state(v);   /* v is loaded on this CPU: into the registers */
+	fpu_init_area(v->arch.fpu);
+	fpu_load(v);
+	memset(&v->arch.walk_memo, 0, sizeof(v->arch.walk_memo));
+	memset(&v->arch.insn_cache, 0, sizeof(v->arch.insn_cache));
+	/* The APIC: out of x2APIC mode first (vlapic_reset keeps that mode, as INIT does). */
+	l->apic_base = APIC_DEFAULT_BASE | VAPIC_BASE_ENABLE | VAPIC_BASE_BSP;
+	vlapic_reset(l, v->id, v->id == 0);
+	l->timer_deadline = 0;
+	l->timer_period = 0;
+	if (hv_timer_armed(&v->sw_timer))
+		hv_timer_cancel(&v->sw_timer);
+	v->nmi_pending = 0;
+	__atomic_store_n(&v->nmi_queued, 0, __ATOMIC_SEQ_CST);
+	for (int i = 0; i < 8; i++)
+		__atomic_store_n(&v->arch.pi->pir[i], 0, __ATOMIC_SEQ_CST);
+	pi_test_and_clear_on(v->arch.pi);
+	v->vm->arch.vintr->reset(v);
+	v->vm->arch.vintr->apic_mode(v);
+	if (vmx_has_vpid(&vmx_caps))
+		invvpid(v->arch.vpid);
+}
+
 void vmx_vcpu_put(struct vcpu *v)
 {
 	struct cpu *c = this_cpu();
@@ -806,6 +880,9 @@ void vcpu_run(struct vcpu *v)
 		v->cpu = c;
 		if (v->arch.vmcs_cpu != c) {
 			v->arch.vmcs_cpu = c;
+			if (v->arch.last_cpu && v->arch.last_cpu != c)
+				v->ctr.migrations++;
+			v->arch.last_cpu = c;
 			write_host_state(c);
 			/* Translations this vCPU's VPID left on this CPU are from before it
 			 * ran elsewhere (its INVLPGs and CR3 loads there did not reach this
@@ -816,10 +893,17 @@ void vcpu_run(struct vcpu *v)
 		load_guest_state(v);
 		fpu_load(v);
 	}
+	/* Translations removed at run time (arch_vm_unmap_mmio) leave this CPU here. */
+	u32 gen = __atomic_load_n(&v->vm->arch.ept_gen, __ATOMIC_ACQUIRE);
+	if (unlikely(c->arch.ept_seen[v->vm->id] != gen)) {
+		invept_single(v->vm->arch.eptp);
+		c->arch.ept_seen[v->vm->id] = gen;
+	}
 	if (!vmx_prepare_entry(v))
 		cpu_run_loop();
 	bool launch = !v->arch.launched;
 	v->arch.launched = true;
+	TRACE(TEV_ENTRY, v, 1, 0);
 	vmx_enter(v, launch);
 }
 
