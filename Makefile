@@ -21,7 +21,7 @@ HV_C := $(filter-out arch/x86/vmx/asm-offsets.c,$(HV_C))
 HV_S := $(wildcard boot/*.S arch/x86/vmx/*.S)
 HV_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(HV_C)) $(patsubst %.S,$(BUILD)/obj/%.o,$(HV_S))
 
-.PHONY: all hv guests run test unit bench bench-overcommit bench-io clean setup linux-image run-linux test-linux-long fuzz
+.PHONY: all hv guests run test unit bench bench-overcommit bench-io bench-linux clean setup linux-image run-linux test-linux-long fuzz
 all: hv guests unit
 
 hv: $(BUILD)/hv.elf
@@ -91,6 +91,11 @@ bench: setup all
 # The virtio-blk I/O benchmark (guests/vblk test=bench, docs/benchmarks.md "I/O").
 bench-io: setup all
 	tools/bench-io
+
+# Linux's boot to its first userspace process, under the hypervisor and on bare Bochs
+# (docs/benchmarks.md "Linux guest").
+bench-linux: setup all linux-image
+	tools/bench-linux
 
 # The traced run of make bench-overcommit (tools/benchplot's overcommit-wakeup.svg): 2 VMs of the think workload.
 OC_TRACE_ARGS := trace=post,notify,elide,wakeup,block,switch,yield,timer,eoi,inject trace_buf=262144
