@@ -18,6 +18,7 @@
  * Command line: n=N, outside=GPA, pi=on|off (what the run expects), cpus=2|3.
  */
 #include "apic.h"
+#include "pcicfg.h"
 #include "smp.h"
 
 #define EDU_VENDOR 0x1234
@@ -40,7 +41,7 @@
 #define VEC_WAKE 0x72
 #define NBYTES 256
 
-static unsigned slot;
+static unsigned slot;   /* devfn of the edu (function 0) */
 static u8 msi_cap;
 static volatile u32 hits[2];
 static volatile u64 t_handler[2];   /* TSC at the handler's entry, per vCPU */
@@ -49,23 +50,6 @@ static volatile u32 mode;   /* receiver: 0 spin, 1 halt, 2 return */
 static volatile u32 halt_seq;   /* receiver: times it entered HLT */
 static u8 src[NBYTES] __attribute__((aligned(4096)));
 static u8 dst[NBYTES] __attribute__((aligned(4096)));
-
-static u32 cf8(unsigned s, unsigned reg) { return 0x80000000u | (u32)s << 11 | (reg & 0xfc); }
-static u32 cfg_read32(unsigned s, unsigned reg)
-{
-	outl(cf8(s, reg), 0xcf8);
-	return inl(0xcfc);
-}
-static void cfg_write32(unsigned s, unsigned reg, u32 v)
-{
-	outl(cf8(s, reg), 0xcf8);
-	outl(v, 0xcfc);
-}
-static void cfg_write16(unsigned s, unsigned reg, u16 v)
-{
-	outl(cf8(s, reg), 0xcf8);
-	outw(v, (u16)(0xcfc + (reg & 2)));
-}
 
 static u32 rd(u32 off) { return *(volatile u32 *)(u64)(BAR0_ADDR + off); }
 static void wr(u32 off, u32 v) { *(volatile u32 *)(u64)(BAR0_ADDR + off) = v; }
@@ -99,9 +83,9 @@ static void dma(u64 src_addr, u64 dst_addr, u32 len, u32 cmd)
 static bool find(void)
 {
 	for (unsigned s = 0; s < 32; s++) {
-		u32 id = cfg_read32(s, 0);
+		u32 id = pci_cfg_read32(s << 3, 0);
 		if (id == (EDU_DEVICE << 16 | EDU_VENDOR)) {
-			slot = s;
+			slot = s << 3;
 			return true;
 		}
 	}
@@ -110,20 +94,20 @@ static bool find(void)
 
 static void header(void)
 {
-	u32 pin = (cfg_read32(slot, 0x3c) >> 8) & 0xff;
+	u32 pin = (pci_cfg_read32(slot, 0x3c) >> 8) & 0xff;
 	report(pin == 0, "no INTx pin (Interrupt Pin %u)", pin);
-	u8 cap = (u8)cfg_read32(slot, 0x34);
-	u32 c = cap ? cfg_read32(slot, cap) : 0;
+	u8 cap = (u8)pci_cfg_read32(slot, 0x34);
+	u32 c = cap ? pci_cfg_read32(slot, cap) : 0;
 	msi_cap = (c & 0xff) == 0x05 ? cap : 0;
 	report(msi_cap && ((c >> 8) & 0xff) == 0, "one capability, MSI (at 0x%x, next 0x%x)", cap, (c >> 8) & 0xff);
 	/* read-only IDs: a write does not change them */
-	cfg_write32(slot, 0, 0);
-	report(cfg_read32(slot, 0) == (EDU_DEVICE << 16 | EDU_VENDOR), "vendor/device IDs read-only");
-	cfg_write32(slot, 0x10, ~0u);
-	u32 mask = cfg_read32(slot, 0x10);
+	pci_cfg_write32(slot, 0, 0);
+	report(pci_cfg_read32(slot, 0) == (EDU_DEVICE << 16 | EDU_VENDOR), "vendor/device IDs read-only");
+	pci_cfg_write32(slot, 0x10, ~0u);
+	u32 mask = pci_cfg_read32(slot, 0x10);
 	report((mask & ~0xfu) == 0xfff00000u, "BAR0 sizes 1 MiB (mask 0x%x)", mask);
-	cfg_write32(slot, 0x10, BAR0_ADDR);
-	cfg_write16(slot, 0x04, 0x6);   /* memory + bus master */
+	pci_cfg_write32(slot, 0x10, BAR0_ADDR);
+	pci_cfg_write16(slot, 0x04, 0x6);   /* memory + bus master */
 	u32 id = rd(EDU_ID);
 	report((id & 0xff) == 0xed, "BAR0 at 0x%x: identification 0x%x", BAR0_ADDR, id);
 	long e0 = hc_get_counter(HC_CTR_EXITS_TOTAL);
@@ -170,10 +154,10 @@ static void dma_tests(void)
 
 static void msi_to(u32 dest)
 {
-	cfg_write32(slot, msi_cap + 4, 0xfee00000u | dest << 12);
-	cfg_write32(slot, msi_cap + 8, 0);
-	cfg_write16(slot, msi_cap + 12, VEC);
-	cfg_write16(slot, msi_cap + 2, 1);
+	pci_cfg_write32(slot, msi_cap + 4, 0xfee00000u | dest << 12);
+	pci_cfg_write32(slot, msi_cap + 8, 0);
+	pci_cfg_write16(slot, msi_cap + 12, VEC);
+	pci_cfg_write16(slot, msi_cap + 2, 1);
 }
 
 static void receiver(void *arg)
@@ -355,7 +339,7 @@ int main(void)
 		report(false, "edu 1234:11e8 on bus 0");
 		return report_summary();
 	}
-	report(true, "edu 1234:11e8 at 00:%02x.0", slot);
+	report(true, "edu 1234:11e8 at 00:%02x.0", slot >> 3);
 	header();
 	dma_tests();
 	const char *pi = cmdline_get("pi");

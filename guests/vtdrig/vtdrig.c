@@ -23,6 +23,7 @@
  * `nohv`. Exit status (code << 1) | 1: 1 = all passed.
  */
 #include "lib.h"
+#include "pcicfg.h"
 #include "apic.h"
 #include "smp.h"
 
@@ -84,29 +85,6 @@ static __noreturn void finish(int code)
 
 /* ---- PCI configuration mechanism #1 ------------------------------------------------ */
 
-static u32 cf8(unsigned devfn, unsigned reg)
-{
-	return 0x80000000u | (devfn << 8) | (reg & 0xfc);
-}
-
-static u32 cfg_read32(unsigned devfn, unsigned reg)
-{
-	outl(cf8(devfn, reg), 0xcf8);
-	return inl(0xcfc);
-}
-
-static void cfg_write32(unsigned devfn, unsigned reg, u32 v)
-{
-	outl(cf8(devfn, reg), 0xcf8);
-	outl(v, 0xcfc);
-}
-
-static void cfg_write16(unsigned devfn, unsigned reg, u16 v)
-{
-	outl(cf8(devfn, reg), 0xcf8);
-	outw(v, (u16)(0xcfc + (reg & 2)));
-}
-
 /* ---- MMIO ----------------------------------------------------------------------------- */
 
 static inline u32 rd32(u64 a) { return *(volatile u32 *)(uintptr_t)a; }
@@ -137,7 +115,7 @@ static unsigned msi_cap;
 static bool edu_find(void)
 {
 	for (unsigned devfn = 0; devfn < 256; devfn += 8) {
-		if (cfg_read32(devfn, 0) == 0x11e81234u) {
+		if (pci_cfg_read32(devfn, 0) == 0x11e81234u) {
 			edu_devfn = devfn;
 			return true;
 		}
@@ -157,10 +135,10 @@ static u64 edu_dma(u64 ram, unsigned off, unsigned len, bool to_ram)
 
 static void edu_msi(u64 addr, u16 data)
 {
-	cfg_write32(edu_devfn, msi_cap + 4, (u32)addr);
-	cfg_write32(edu_devfn, msi_cap + 8, (u32)(addr >> 32));
-	cfg_write16(edu_devfn, msi_cap + 12, data);
-	cfg_write16(edu_devfn, msi_cap + 2, 1);       /* MSI enable */
+	pci_cfg_write32(edu_devfn, msi_cap + 4, (u32)addr);
+	pci_cfg_write32(edu_devfn, msi_cap + 8, (u32)(addr >> 32));
+	pci_cfg_write16(edu_devfn, msi_cap + 12, data);
+	pci_cfg_write16(edu_devfn, msi_cap + 2, 1);       /* MSI enable */
 }
 
 /* ---- interrupts ----------------------------------------------------------------------- */
@@ -428,23 +406,23 @@ static void test_edu_plain(void)
 		return;
 	}
 	report(true, "edu: found 1234:11e8 at 00:%02x.%u", edu_devfn >> 3, edu_devfn & 7);
-	u32 bar = cfg_read32(edu_devfn, 0x10);
+	u32 bar = pci_cfg_read32(edu_devfn, 0x10);
 	if ((bar & ~0xfu) == 0) {
-		cfg_write32(edu_devfn, 0x10, 0xd0000000);   /* the BIOS left it unassigned */
-		bar = cfg_read32(edu_devfn, 0x10);
+		pci_cfg_write32(edu_devfn, 0x10, 0xd0000000);   /* the BIOS left it unassigned */
+		bar = pci_cfg_read32(edu_devfn, 0x10);
 	}
 	edu = bar & ~0xfull;
-	cfg_write32(edu_devfn, 0x04, 0x0006);           /* memory space, bus master */
-	u8 cap = (u8)cfg_read32(edu_devfn, 0x34);
+	pci_cfg_write32(edu_devfn, 0x04, 0x0006);           /* memory space, bus master */
+	u8 cap = (u8)pci_cfg_read32(edu_devfn, 0x34);
 	while (cap) {
-		u32 h = cfg_read32(edu_devfn, cap);
+		u32 h = pci_cfg_read32(edu_devfn, cap);
 		if ((h & 0xff) == 0x05) {
 			msi_cap = cap;
 			break;
 		}
 		cap = (u8)(h >> 8);
 	}
-	report(edu != 0 && msi_cap && (cfg_read32(edu_devfn, msi_cap) >> 16 & 0x80),
+	report(edu != 0 && msi_cap && (pci_cfg_read32(edu_devfn, msi_cap) >> 16 & 0x80),
 	       "edu: BAR0 %#llx, MSI capability at %#x, 64-bit", (unsigned long long)edu, msi_cap);
 
 	report(rd32(edu + EDU_ID) == 0x010000ed, "edu: identification %#x", rd32(edu + EDU_ID));
