@@ -13,6 +13,7 @@
 #include "arch/x86/vmx/vmx.h"
 #include "arch/x86/vmx/vmcs.h"
 #include "arch/x86/vmx/vintr.h"
+#include "arch/x86/vmx/fpu.h"
 #include "arch/x86/x86.h"
 #include "hv/lib/console.h"
 #include "hv/lib/lib.h"
@@ -164,148 +165,6 @@ static void invvpid(u16 vpid)
 	asm volatile("invvpid %1, %2\n\tseta %0" : "=q"(ok) : "m"(d), "r"(type) : "cc", "memory");
 	if (!ok)
 		vmx_insn_failed("invvpid", type, vpid, __func__, __LINE__);
-}
-
-/* ---- FPU state ----
- *
- * The hypervisor is built with -mgeneral-regs-only and never uses x87/SSE/AVX
- * registers itself, so they hold the guest's values from VM exit to VM entry. When a
- * CPU changes the vCPU it runs (vcpu_run) or a vCPU leaves its CPU (vmx_vcpu_put), the
- * registers are saved to the outgoing vCPU's area and the incoming vCPU's are loaded:
- * with XSAVE/XRSTOR when the CPU has the XSAVE feature set (CR4.OSXSAVE is set by
- * arch_cpu_on), with FXSAVE/FXRSTOR otherwise.
- *
- * XSAVE and XRSTOR act only on the components in XCR0 AND the instruction mask (SDM
- * Vol. 1, "Operation of XSAVE", "Operation of XRSTOR"), so both run with XCR0 set to
- * every component a guest may enable (vmx_xcr0_allowed), not with the guest's XCR0:
- * - XCR0[1] does not decide whether SSE instructions execute, only whether XSAVE
- *   manages their state ("Enabling the XSAVE Feature Set and XSAVE-Enabled
- *   Features"): a guest with XCR0 = 1 uses XMM registers that an XSAVE under its
- *   XCR0 would not save.
- * - The processor preserves AVX and AVX-512 state unmodified when software clears
- *   their XCR0 bits (same section): an XRSTOR under a narrower XCR0 would leave the
- *   previous vCPU's values there, readable by the incoming vCPU once it sets those
- *   bits (possibly another VM's).
- * So the sequence is: XCR0 := allowed, XSAVE (outgoing), XRSTOR (incoming: every
- * offered component from its area, or in its initial configuration where its
- * XSTATE_BV bit is 0), XCR0 := the incoming guest's XCR0. One extra XSETBV per switch
- * when the outgoing guest's XCR0 is not `allowed`; XSAVEOPT is not used. */
-static bool fpu_xsave;     /* XSAVE/XRSTOR, else FXSAVE/FXRSTOR */
-u64 vmx_xcr0_allowed;
-u32 vmx_xsave_size;
-
-/* The FXSAVE image's first 32 bytes (Vol. 1, "FXSAVE Area"; also the legacy region of
- * an XSAVE area) and the XSAVE header that follows the 512-byte legacy region ("XSAVE
- * Header"). */
-struct fx_head {
-	u16 fcw, fsw;
-	u8 ftw, reserved;          /* abridged tag word: bit i = 1 if Ri is not empty */
-	u16 fop;
-	u64 fip, fdp;
-	u32 mxcsr, mxcsr_mask;
-};
-_Static_assert(sizeof(struct fx_head) == 32, "FXSAVE area header layout");
-#define XSAVE_HEADER_OFFSET 512
-#define XSAVE_LEGACY_AND_HEADER 576
-
-/* Bytes of a standard-format XSAVE area for the components in mask: the legacy region
- * and the header, then component i >= 2 at offset CPUID.(EAX=0DH,ECX=i):EBX, size
- * CPUID.(EAX=0DH,ECX=i):EAX ("CPUID Enumeration and XCR0", "XSAVE Area"). */
-static u32 xsave_area_size(u64 mask)
-{
-	u32 size = XSAVE_LEGACY_AND_HEADER;
-	for (u32 i = 2; i < 63; i++) {
-		if (!(mask & BIT64(i)))
-			continue;
-		u32 a, b, c, d;
-		cpuid_count(0xd, i, &a, &b, &c, &d);
-		size = MAX(size, b + a);
-	}
-	return size;
-}
-
-/* BSP, at boot: which instructions switch the FPU state, and which XCR0 bits guests
- * get: those of XCR0_GUEST_MASK that the CPU supports and whose state fits the
- * vCPU's one-page area (AVX-512, then AVX, are dropped if not). */
-static void fpu_probe(void)
-{
-	u32 a, b, c, d;
-	cpuid_count(1, 0, &a, &b, &c, &d);
-	fpu_xsave = c & CPUID1_ECX_XSAVE;
-	if (!fpu_xsave) {
-		vmx_xcr0_allowed = 0;
-		vmx_xsave_size = 0;
-		printk("fpu: no XSAVE: FXSAVE/FXRSTOR switch the x87/SSE state, guests have no XCR0\n");
-		return;
-	}
-	cpuid_count(0xd, 0, &a, &b, &c, &d);
-	u64 supported = ((u64)d << 32) | a;
-	u64 mask = supported & XCR0_GUEST_MASK;
-	u32 size = xsave_area_size(mask);
-	printk("fpu: XSAVE: CPU XCR0 bits 0x%llx, CPUID.(0DH,0) EBX=%u ECX=%u bytes; guests may set 0x%llx "
-	       "(%u bytes)\n", (unsigned long long)supported, b, c, (unsigned long long)mask, size);
-	if (size > PAGE_SIZE && (mask & XFEATURE_AVX512)) {
-		mask &= ~XFEATURE_AVX512;
-		size = xsave_area_size(mask);
-		printk("fpu: AVX-512 state does not fit the vCPU's %llu-byte save area: not offered to guests\n",
-		       PAGE_SIZE);
-	}
-	if (size > PAGE_SIZE && (mask & XFEATURE_AVX)) {
-		mask &= ~XFEATURE_AVX;
-		size = xsave_area_size(mask);
-		printk("fpu: AVX state does not fit the vCPU's %llu-byte save area: not offered to guests\n",
-		       PAGE_SIZE);
-	}
-	vmx_xcr0_allowed = mask;
-	vmx_xsave_size = size;
-}
-
-/* A new vCPU's registers: the power-up/reset values (Vol. 3A, "X87 FPU Initialization"
- * and the table "IA-32 and Intel 64 Processor States Following Power-up, Reset, or
- * INIT"): FCW 0040H, FSW 0, tag word 5555H (every register valid, holding zero; in
- * the abridged form all eight bits set), pointers and opcode 0, R0-R7 0, MXCSR 1F80H,
- * XMM 0. This is not FNINIT's state (FCW 037FH, tag word FFFFH), which is also the
- * initial configuration XRSTOR gives x87 state whose XSTATE_BV bit is 0 (Vol. 1,
- * "Processor Tracking of XSAVE-Managed State"), so x87 and SSE are marked in XSTATE_BV
- * as present in the legacy region; every other component has XSTATE_BV 0 and XRSTOR
- * puts it in its initial configuration (all zero). FXRSTOR reads the same legacy
- * region. INIT leaves the x87 and SSE state unchanged (same table; "X87 FPU
- * Initialization"), so vmx_vcpu_start_ap does not touch it. */
-static void fpu_init_area(void *area)
-{
-	struct fx_head *h = area;
-	h->fcw = 0x0040;
-	h->fsw = 0;
-	h->ftw = 0xff;
-	h->mxcsr = 0x1f80;
-	if (fpu_xsave)
-		*(u64 *)((u8 *)area + XSAVE_HEADER_OFFSET) = XFEATURE_X87 | XFEATURE_SSE;   /* XSTATE_BV */
-}
-
-/* v's registers are loaded on this CPU: save them. */
-static void fpu_save(struct vcpu *v)
-{
-	if (!fpu_xsave) {
-		fxsave(v->arch.fpu);
-		return;
-	}
-	if (xgetbv(0) != vmx_xcr0_allowed)
-		xsetbv(0, vmx_xcr0_allowed);
-	xsave(v->arch.fpu, vmx_xcr0_allowed);
-}
-
-/* Load v's registers and its XCR0 on this CPU (no other vCPU's are unsaved here). */
-static void fpu_load(struct vcpu *v)
-{
-	if (!fpu_xsave) {
-		fxrstor(v->arch.fpu);
-		return;
-	}
-	if (xgetbv(0) != vmx_xcr0_allowed)
-		xsetbv(0, vmx_xcr0_allowed);
-	xrstor(v->arch.fpu, vmx_xcr0_allowed);
-	if (v->arch.xcr0 != vmx_xcr0_allowed)
-		xsetbv(0, v->arch.xcr0);
 }
 
 bool arch_has_apicv(void)
@@ -632,7 +491,7 @@ void vmx_vcpu_start_ap(struct vcpu *v, u8 vector)
 	memset(v->gpr, 0, sizeof(v->gpr));
 	v->gpr[GPR_RDX] = 0x600;   /* a family-6 signature, as after reset */
 	v->arch.xcr0 = 1;
-	if (fpu_xsave)
+	if (vmx_fpu_xsave)
 		xsetbv(0, v->arch.xcr0);   /* v is loaded on this CPU: XCR0 is its own */
 	/* CR2 0, DR0-DR3 0, DR6 FFFF0FF0H after INIT (the table of states after INIT);
 	 * v is loaded here, so into the registers. The MSRs INIT leaves alone. */
