@@ -96,3 +96,17 @@ void fpu_init_area(void *area)
 	if (vmx_fpu_xsave)
 		*(u64 *)((u8 *)area + XSAVE_HEADER_OFFSET) = XFEATURE_X87 | XFEATURE_SSE;   /* XSTATE_BV */
 }
+
+/* Load v's registers and its XCR0 on this CPU (no other vCPU's are unsaved here). */
+void fpu_load(struct vcpu *v)
+{
+	if (!vmx_fpu_xsave) {
+		fxrstor(v->arch.fpu);
+		return;
+	}
+	if (xgetbv(0) != vmx_xcr0_allowed)
+		xsetbv(0, vmx_xcr0_allowed);
+	xrstor(v->arch.fpu, vmx_xcr0_allowed);
+	if (v->arch.xcr0 != vmx_xcr0_allowed)
+		xsetbv(0, v->arch.xcr0);
+}

@@ -51,18 +51,8 @@ static inline void fpu_save(struct vcpu *v)
 	xsave(v->arch.fpu, vmx_xcr0_allowed);
 }
 
-/* Load v's registers and its XCR0 on this CPU (no other vCPU's are unsaved here). */
-static inline void fpu_load(struct vcpu *v)
-{
-	if (!vmx_fpu_xsave) {
-		fxrstor(v->arch.fpu);
-		return;
-	}
-	if (xgetbv(0) != vmx_xcr0_allowed)
-		xsetbv(0, vmx_xcr0_allowed);
-	xrstor(v->arch.fpu, vmx_xcr0_allowed);
-	if (v->arch.xcr0 != vmx_xcr0_allowed)
-		xsetbv(0, v->arch.xcr0);
-}
+/* Load v's registers and its XCR0 on this CPU (no other vCPU's are unsaved here); out
+ * of line, as it was measured (docs/benchmarks.md). */
+void fpu_load(struct vcpu *v);
 
 #endif
