@@ -12,7 +12,7 @@
 G_BUILD    := $(if $(BUILD),$(BUILD),build)
 G_OUT      := $(G_BUILD)/guests
 G_OBJ      := $(G_OUT)/obj
-G_NAMES    := hello triplefault badmem badio bench races apic ipistress platform fair overcommit fpu pci uartflood memmap pagewalk isolate conform platform2 uartin platform3 vblk vtdrig reboot evdeliver assign
+G_NAMES    := hello triplefault badmem badio bench races apic ipistress platform fair overcommit fpu pci uartflood memmap pagewalk isolate conform platform2 uartin platform3 vblk vtdrig reboot evdeliver assign exitedge
 
 G_CC       ?= gcc
 G_AS       ?= as
