@@ -357,6 +357,62 @@ static struct vtd_domain *vm_domain(struct vm *vm, struct vtd_unit *u, char *err
 	return dom;
 }
 
+/* ---- RMRRs ---- */
+bool pci_passthru_reserve(struct vm *vm, u16 bdf, char *err, size_t errlen)
+{
+	int it = -1;
+	const struct dmar_rmrr *r;
+	while ((r = iommu_rmrr_next(0, bdf, &it))) {
+		const struct gmap_entry *c;
+		if (guest_map_reserve(&vm->map, r->base, r->limit + 1 - r->base, GMAP_RMRR, &c))
+			continue;
+		if (c)
+			hv_snprintf(err, errlen,
+				    "pci %02x:%02x.%u: its RMRR 0x%llx-0x%llx overlaps the VM's %s at 0x%llx-0x%llx (the range "
+				    "must stay mapped 1:1 for the function's DMA; give the VM less memory or another hole)",
+				    bdf >> 8, (bdf >> 3) & 31, bdf & 7, (unsigned long long)r->base,
+				    (unsigned long long)r->limit, guest_map_kind_name(c->kind), (unsigned long long)c->base,
+				    (unsigned long long)(c->base + c->size - 1));
+		else
+			hv_snprintf(err, errlen, "pci %02x:%02x.%u: its RMRR 0x%llx-0x%llx cannot be reserved (memory map full)",
+				    bdf >> 8, (bdf >> 3) & 31, bdf & 7, (unsigned long long)r->base,
+				    (unsigned long long)r->limit);
+		return false;
+	}
+	return true;
+}
+
+/* Map the function's RMRRs 1:1 in the VM's domain (reserved in its map already). */
+static bool rmrr_map(struct vm *vm, struct vtd_unit *u, struct vtd_domain *dom, u16 bdf, const char *id, char *err,
+		     size_t errlen)
+{
+	int it = -1;
+	const struct dmar_rmrr *r;
+	bool any = false;
+	while ((r = iommu_rmrr_next(0, bdf, &it))) {
+		u64 clash;
+		if (!vtd_domain_map_identity(dom, r->base, r->limit, &clash)) {
+			if (clash == ~0ull)
+				hv_snprintf(err, errlen, "pci %s: RMRR 0x%llx-0x%llx: beyond the domain's address width or out "
+					    "of memory", id, (unsigned long long)r->base, (unsigned long long)r->limit);
+			else
+				hv_snprintf(err, errlen, "pci %s: RMRR 0x%llx-0x%llx: IOVA 0x%llx is the VM's memory", id,
+					    (unsigned long long)r->base, (unsigned long long)r->limit,
+					    (unsigned long long)clash);
+			return false;
+		}
+		any = true;
+		printk("vm %s: pci %s: RMRR 0x%llx-0x%llx identity-mapped in domain %u (IOVA = host address, read/write), "
+		       "reserved in the guest's memory map\n",
+		       vm->name, id, (unsigned long long)r->base, (unsigned long long)r->limit, dom->did);
+	}
+	/* Not-present to present needs no invalidation unless the unit caches not-present
+	 * entries (CAP.CM, "Caching Mode"); the domain may be attached already. */
+	if (any && (u->cap & VTD_CAP_CM))
+		vtd_flush_iotlb_domain(u, dom->did);
+	return true;
+}
+
 bool pci_passthru_create(struct vpci *p, u16 bdf, u8 devfn, char *err, size_t errlen)
 {
 	struct vm *vm = p->vm;
@@ -414,6 +470,8 @@ bool pci_passthru_create(struct vpci *p, u16 bdf, u8 devfn, char *err, size_t er
 		hv_snprintf(err, errlen, "pci %s: %s", id, lerr);
 		return false;
 	}
+	if (!rmrr_map(vm, u, dom, bdf, id, err, errlen))
+		return false;
 	struct pt_fn *f = &pt_fns[pt_count];
 	memset(f, 0, sizeof(*f));
 	f->h = h;

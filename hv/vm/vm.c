@@ -149,6 +149,11 @@ bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, si
 		hv_snprintf(err, errlen, "vm '%s': %s", cfg->name, lerr);
 		return false;
 	}
+	for (u32 i = 0; i < cfg->nr_assign; i++)   /* their RMRRs: reserved in the map the guest gets */
+		if (!pci_passthru_reserve(vm, cfg->assign_bdf[i], lerr, sizeof(lerr))) {
+			hv_snprintf(err, errlen, "vm '%s': %s", cfg->name, lerr);
+			return false;
+		}
 	vm->ram_size = vm->map.mem;
 	vm->ram = alloc_pages_zeroed(vm->ram_size, MiB(2));
 	if (!vm->ram) {
