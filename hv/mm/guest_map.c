@@ -124,9 +124,12 @@ bool guest_map_reserve(struct guest_map *m, u64 base, u64 size, enum gmap_kind k
 			window = (int)i;
 			continue;
 		}
-		*conflict = e;
-		return false;
+		/* name what is in the way: a fixed range rather than the window beside it */
+		if (!*conflict || (*conflict)->kind == GMAP_PCI_WINDOW)
+			*conflict = e;
 	}
+	if (*conflict)
+		return false;
 	struct gmap_entry r = { base, size, kind, false };
 	if (window < 0) {
 		if (m->nr >= GMAP_MAX_ENTRIES)
