@@ -71,4 +71,10 @@ bool pci_passthru_reserve(struct vm *vm, u16 bdf, char *err, size_t errlen);
  * remapping unit covers it, or its unit cannot be brought up. */
 bool pci_passthru_create(struct vpci *p, u16 bdf, u8 devfn, char *err, size_t errlen);
 
+/* The VM stops or restarts: each function given to it loses Bus Master and MSI on the
+ * host and its IRTE (a stopped guest's device cannot go on writing memory or sending
+ * interrupts), logged with what the function and the unit hold afterwards. Guest
+ * writes to its configuration no longer reach the host until its reset (a restart). */
+void pci_passthru_quiesce(struct vm *vm, const char *why);
+
 #endif

@@ -281,6 +281,8 @@ void vm_stop(struct vm *vm, int status, bool exited, u32 exit_value, const char 
 		printk("vm %s: exited with code %u (status %d): %s\n", vm->name, exit_value, status, vm->stop_reason);
 	else
 		printk("vm %s: stopped by the hypervisor (status %d): %s\n", vm->name, status, vm->stop_reason);
+	if (vm->nr_assigned)
+		pci_passthru_quiesce(vm, "vm stopped");
 
 	vm_print_counters(vm);
 	/* vCPUs of this VM on other CPUs: make them exit and notice. */
