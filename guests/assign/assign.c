@@ -22,9 +22,10 @@
  * cleared, IOVA BASE -> device -> RAM brings the bytes back: BASE is mapped 1:1 onto
  * host memory in the VM's domain (without the map both transfers fault and the bytes
  * never come back). The guest never touches GPA BASE itself (it is not its memory).
- * stop=exit|fault (only the header checks, then): MSI on to vCPU 0 and one interrupt
- * received, bus mastering on; then the guest exits (exit) or triple-faults (fault)
- * with both still on: the hypervisor must quiesce the function.
+ * stop=exit|fault|reset (only the header checks, then): MSI on to vCPU 0 and one
+ * interrupt received, bus mastering on; then the guest exits (exit), triple-faults
+ * (fault) or resets through 0xCF9 (reset) with both still on: the hypervisor must
+ * quiesce the function (and, after a restart, hand it back working).
  */
 #include "apic.h"
 #include "pcicfg.h"
@@ -206,6 +207,10 @@ static void stop_live(const char *how)
 	u16 cmd = (u16)pci_cfg_read32(slot, 0x04);
 	printf("assign: stopping (%s) with bus master %s, MSI %s\n", how, cmd & 4 ? "on" : "off",
 	       pci_cfg_read32(slot, msi_cap) & (1u << 16) ? "on" : "off");
+	if (!strcmp(how, "reset")) {   /* the Reset Control Register (hv/dev/reset.c) */
+		outb(0x02, 0xcf9);
+		outb(0x06, 0xcf9);
+	}
 	if (!strcmp(how, "fault")) {
 		static const struct { u16 limit; u64 base; } __attribute__((packed)) no_idt = { 0, 0 };
 		asm volatile("lidt %0; int3" : : "m"(no_idt));   /* no IDT: a triple fault */

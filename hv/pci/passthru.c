@@ -410,8 +410,8 @@ bool pci_passthru_reserve(struct vm *vm, u16 bdf, char *err, size_t errlen)
 			continue;
 		if (c)
 			hv_snprintf(err, errlen,
-				    "pci %02x:%02x.%u: its RMRR 0x%llx-0x%llx overlaps the VM's %s at 0x%llx-0x%llx (the range "
-				    "must stay mapped 1:1 for the function's DMA; give the VM less memory or another hole)",
+				    "pci %02x:%02x.%u: RMRR 0x%llx-0x%llx overlaps its %s 0x%llx-0x%llx (IOVA = GPA: no room "
+				    "for the 1:1 map)",
 				    bdf >> 8, (bdf >> 3) & 31, bdf & 7, (unsigned long long)r->base,
 				    (unsigned long long)r->limit, guest_map_kind_name(c->kind), (unsigned long long)c->base,
 				    (unsigned long long)(c->base + c->size - 1));
