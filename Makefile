@@ -142,6 +142,15 @@ $(BUILD)/tests/dmar-bad-scope.bin: tools/mkdmar
 $(BUILD)/tests/dmar-overlap.bin: tools/mkdmar
 	@mkdir -p $(dir $@)
 	$(PYTHON) tools/mkdmar --base 0xfed90000 --include-all --bad overlap $@
+# The Bochs unit's table (as hvrun --iommu writes it for one CPU: I/O APIC ID 1) with an
+# RMRR for the edu 00:02.0: above a 16 MiB VM's RAM, and over it (e2e assign-rmrr*).
+guests: $(BUILD)/tests/dmar-rmrr.bin $(BUILD)/tests/dmar-rmrr-overlap.bin
+$(BUILD)/tests/dmar-rmrr.bin: tools/mkdmar
+	@mkdir -p $(dir $@)
+	$(PYTHON) tools/mkdmar --base 0xfed90000 --haw 48 --include-all --ioapic 1:00:1f.0 --rmrr 0xe000000-0xe00ffff:00:02.0 $@
+$(BUILD)/tests/dmar-rmrr-overlap.bin: tools/mkdmar
+	@mkdir -p $(dir $@)
+	$(PYTHON) tools/mkdmar --base 0xfed90000 --haw 48 --include-all --ioapic 1:00:1f.0 --rmrr 0x800000-0x80ffff:00:02.0 $@
 
 # The Linux guest image (tools/mklinux): Debian 12's kernel and a busybox initramfs,
 # downloaded and built once into ~/.cache/microhv/linux/, linked as $(BUILD)/linux/.

@@ -309,6 +309,19 @@ int dmar_unit_for(const struct dmar_info *d, u16 seg, u16 bdf, const struct dmar
 	return all;
 }
 
+int dmar_rmrr_next(const struct dmar_info *d, u16 seg, u16 bdf, const struct dmar_topology *topo, int after)
+{
+	for (u32 i = (u32)(after + 1); i < d->nr_rmrr; i++) {
+		const struct dmar_rmrr *r = &d->rmrr[i];
+		if (r->segment != seg)
+			continue;
+		for (u32 j = 0; j < r->nr_scopes; j++)
+			if (scope_holds(&d->scopes[r->first_scope + j], seg, bdf, topo))
+				return (int)i;
+	}
+	return -1;
+}
+
 int dmar_unit_for_ioapic(const struct dmar_info *d, u8 ioapic_id)
 {
 	for (u32 i = 0; i < d->nr_drhd; i++)

@@ -108,6 +108,10 @@ struct dmar_topology {
  * sub-hierarchy scope first, else the segment's INCLUDE_PCI_ALL unit), or -1. */
 int dmar_unit_for(const struct dmar_info *d, u16 seg, u16 bdf, const struct dmar_topology *topo);
 
+/* The next RMRR after index after (-1: from the first) whose device scope holds PCI
+ * device seg:bdf (RMRR scopes are endpoints: dmar_parse refuses others), or -1. */
+int dmar_rmrr_next(const struct dmar_info *d, u16 seg, u16 bdf, const struct dmar_topology *topo, int after);
+
 /* The unit whose scope lists IOAPIC apic_id, or -1. */
 int dmar_unit_for_ioapic(const struct dmar_info *d, u8 ioapic_id);
 

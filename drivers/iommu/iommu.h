@@ -77,6 +77,10 @@ void iommu_init(const struct acpi_info *ai);
 /* The unit covering host PCI function seg:bdf, or NULL. */
 struct vtd_unit *iommu_unit_for(u16 seg, u16 bdf);
 
+/* The RMRRs whose scope names host function seg:bdf: *it starts at -1; NULL after the
+ * last (or without a usable DMAR). */
+const struct dmar_rmrr *iommu_rmrr_next(u16 seg, u16 bdf, int *it);
+
 /* Bring a unit up (see above). False with a message naming the step that failed. */
 bool vtd_unit_enable(struct vtd_unit *u, char *err, size_t errlen);
 /* An empty domain with the unit's address width. */

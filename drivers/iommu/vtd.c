@@ -514,6 +514,14 @@ int iommu_ioapic_irte(u8 ioapic_id, u8 vector, u32 apic_id, bool level)
 	return idx;
 }
 
+const struct dmar_rmrr *iommu_rmrr_next(u16 seg, u16 bdf, int *it)
+{
+	if (!iommu_have_dmar)
+		return NULL;
+	*it = dmar_rmrr_next(&iommu_dmar, seg, bdf, &host_topo, *it);
+	return *it < 0 ? NULL : &iommu_dmar.rmrr[*it];
+}
+
 struct vtd_unit *iommu_unit_for(u16 seg, u16 bdf)
 {
 	if (!iommu_have_dmar)
@@ -595,9 +603,14 @@ void iommu_init(const struct acpi_info *ai)
 			       (sid >> 3) & 31, sid & 7);
 		}
 	}
-	for (u32 i = 0; i < d->nr_rmrr; i++)
-		printk("iommu: RMRR 0x%llx-0x%llx segment %u, %u device(s)\n",
-		       (unsigned long long)d->rmrr[i].base, (unsigned long long)d->rmrr[i].limit, d->rmrr[i].segment,
-		       d->rmrr[i].nr_scopes);
+	/* "BIOS must report the RMRR reported memory addresses as reserved" in the system
+	 * memory map; a table added by the boot loader (tools/mkdmar) may name free RAM, so
+	 * the ranges are taken out of the frame pool here too: the devices may use them. */
+	for (u32 i = 0; i < d->nr_rmrr; i++) {
+		const struct dmar_rmrr *r = &d->rmrr[i];
+		frame_pool_reserve(&frames, r->base, r->limit + 1 - r->base);
+		printk("iommu: RMRR 0x%llx-0x%llx segment %u, %u device(s); not used for the hypervisor's memory\n",
+		       (unsigned long long)r->base, (unsigned long long)r->limit, r->segment, r->nr_scopes);
+	}
 	host_pci_print(unit_suffix);
 }

@@ -190,6 +190,26 @@ bool vtd_domain_map_guest(struct vtd_domain *d, const struct guest_map *m, u64 r
 	return true;
 }
 
+bool vtd_domain_map_identity(struct vtd_domain *d, u64 base, u64 limit, u64 *clash)
+{
+	*clash = ~0ull;
+	if (limit < base || !IS_ALIGNED(base, PAGE_SIZE) || !IS_ALIGNED(limit + 1, PAGE_SIZE) ||
+	    (d->levels * 9 + 12 < 64 && limit >> (d->levels * 9 + 12)))
+		return false;
+	u64 last = limit - (PAGE_SIZE - 1);   /* the last page's address */
+	for (u64 a = base;; a += PAGE_SIZE) {
+		u64 pa, perm;
+		if (vtd_domain_lookup(d, a, &pa, &perm) && pa != a) {
+			*clash = a;
+			return false;
+		}
+		if (a == last)
+			break;
+	}
+	*clash = 0;
+	return vtd_domain_map(d, base, base, limit + 1 - base, VTD_PERM_R | VTD_PERM_W);
+}
+
 void vtd_caps_text(u64 cap, u64 ecap, char *buf, size_t len)
 {
 	u32 sagaw = VTD_CAP_SAGAW(cap);

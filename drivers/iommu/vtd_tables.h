@@ -56,6 +56,14 @@ bool vtd_domain_lookup(const struct vtd_domain *d, u64 iova, u64 *pa, u64 *perm)
  * span offset), read/write; MMIO ranges stay unmapped. */
 bool vtd_domain_map_guest(struct vtd_domain *d, const struct guest_map *m, u64 ram_pa);
 
+/* An RMRR's identity map ("Reserved Memory Region Reporting Structure": the region
+ * must stay mapped 1:1 for the devices it names): [base, limit] (limit inclusive, whole
+ * 4 KiB pages) at IOVA = host physical address, read/write. Refused (false, *clash the
+ * first IOVA mapped already) when a page of the range is mapped to anything else (the
+ * VM's RAM at that IOVA); a page mapped 1:1 already (the same RMRR for a second
+ * function of the domain) is fine. *clash = ~0 for a misaligned or too wide range. */
+bool vtd_domain_map_identity(struct vtd_domain *d, u64 base, u64 limit, u64 *clash);
+
 /* "SAGAW 39,48 MGAW 48 ND 2^16 CM=0 QI IR ..." for the boot log. */
 void vtd_caps_text(u64 cap, u64 ecap, char *buf, size_t len);
 

@@ -16,6 +16,16 @@
  * With cpus=3, vCPU 2 spins meanwhile: the vCPUs share the two CPUs, the receivers are
  * preempted (SN set: the unit only sets PIR) and migrate; both counted (HC_CTR_*).
  * Command line: n=N, outside=GPA, pi=on|off (what the run expects), cpus=2|3.
+ *
+ * rmrr=BASE (an RMRR of the host DMAR names the function; only the header checks and
+ * this run): the memory map reports BASE reserved; DMA device -> IOVA BASE, the buffer
+ * cleared, IOVA BASE -> device -> RAM brings the bytes back: BASE is mapped 1:1 onto
+ * host memory in the VM's domain (without the map both transfers fault and the bytes
+ * never come back). The guest never touches GPA BASE itself (it is not its memory).
+ * stop=exit|fault|reset (only the header checks, then): MSI on to vCPU 0 and one
+ * interrupt received, bus mastering on; then the guest exits (exit), triple-faults
+ * (fault) or resets through 0xCF9 (reset) with both still on: the hypervisor must
+ * quiesce the function (and, after a restart, hand it back working).
  */
 #include "apic.h"
 #include "pcicfg.h"
@@ -71,13 +81,13 @@ static void wake_handler(struct ex_regs *r)
 	apic_eoi();
 }
 
-static void dma(u64 src_addr, u64 dst_addr, u32 len, u32 cmd)
+static bool dma(u64 src_addr, u64 dst_addr, u32 len, u32 cmd)
 {
 	wr64(EDU_DMA_SRC, src_addr);
 	wr64(EDU_DMA_DST, dst_addr);
 	wr64(EDU_DMA_CNT, len);
 	wr(EDU_DMA_CMD, EDU_DMA_RUN | cmd);
-	wait_until(!(rd(EDU_DMA_CMD) & EDU_DMA_RUN), 100000);
+	return wait_until(!(rd(EDU_DMA_CMD) & EDU_DMA_RUN), 100000);
 }
 
 static bool find(void)
@@ -158,6 +168,53 @@ static void msi_to(u32 dest)
 	pci_cfg_write32(slot, msi_cap + 8, 0);
 	pci_cfg_write16(slot, msi_cap + 12, VEC);
 	pci_cfg_write16(slot, msi_cap + 2, 1);
+}
+
+static void rmrr_tests(u64 base)
+{
+	u32 type = 0;
+	for (const struct mb_mmap_entry *e = mmap_next(NULL); e; e = mmap_next(e))
+		if (base >= e->addr && base - e->addr < e->len)
+			type = e->type;
+	report(type == 2, "memory map: RMRR 0x%llx reported reserved (type %u)", (unsigned long long)base, type);
+	for (u32 i = 0; i < NBYTES; i++) {
+		src[i] = (u8)(i * 13 + 5);
+		dst[i] = 0;
+	}
+	u32 done = 0;
+	done += dma((u64)src, EDU_BUF, NBYTES, 0);
+	done += dma(EDU_BUF, base, NBYTES, EDU_DMA_TO_RAM);   /* into the RMRR */
+	done += dma((u64)dst, EDU_BUF, NBYTES, 0);            /* the device buffer cleared */
+	done += dma(base, EDU_BUF, NBYTES, 0);                /* back out of the RMRR */
+	done += dma(EDU_BUF, (u64)dst, NBYTES, EDU_DMA_TO_RAM);
+	u32 diff = 0;
+	for (u32 i = 0; i < NBYTES; i++)
+		diff += dst[i] != src[i];
+	report(done == 5 && !diff, "DMA device -> IOVA 0x%llx (RMRR, identity-mapped) -> device -> RAM: %u of 5 transfers "
+	       "completed, %u bytes, %u differ", (unsigned long long)base, done, NBYTES, diff);
+}
+
+/* stop=: leave with the function live (bus master and MSI on, an IRTE in use). */
+static void stop_live(const char *how)
+{
+	msi_to(0);
+	sti();
+	hits[0] = 0;
+	wr(EDU_IRQ_RAISE, 1);
+	bool got = wait_until(hits[0] == 1, 200000);
+	cli();
+	report(got, "MSI to vCPU 0 before stopping: %u received", hits[0]);
+	u16 cmd = (u16)pci_cfg_read32(slot, 0x04);
+	printf("assign: stopping (%s) with bus master %s, MSI %s\n", how, cmd & 4 ? "on" : "off",
+	       pci_cfg_read32(slot, msi_cap) & (1u << 16) ? "on" : "off");
+	if (!strcmp(how, "reset")) {   /* the Reset Control Register (hv/dev/reset.c) */
+		outb(0x02, 0xcf9);
+		outb(0x06, 0xcf9);
+	}
+	if (!strcmp(how, "fault")) {
+		static const struct { u16 limit; u64 base; } __attribute__((packed)) no_idt = { 0, 0 };
+		asm volatile("lidt %0; int3" : : "m"(no_idt));   /* no IDT: a triple fault */
+	}
 }
 
 static void receiver(void *arg)
@@ -341,6 +398,14 @@ int main(void)
 	}
 	report(true, "edu 1234:11e8 at 00:%02x.0", slot >> 3);
 	header();
+	if (cmdline_get("rmrr")) {
+		rmrr_tests(cmdline_get_u64("rmrr", 0));
+		return report_summary();
+	}
+	if (cmdline_get("stop")) {
+		stop_live(cmdline_get("stop"));
+		return report_summary();
+	}
 	dma_tests();
 	const char *pi = cmdline_get("pi");
 	msi_tests(pi && !strcmp(pi, "on"), cpus);

@@ -29,6 +29,9 @@ static const struct {
 	[GMAP_IOAPIC] = { "IOAPIC", E820_RESERVED },
 	[GMAP_LAPIC] = { "LAPIC", E820_RESERVED },
 	[GMAP_BIOS_HIGH] = { "high BIOS", E820_RESERVED },
+	/* VT-d specification, "Reserved Memory Region Reporting Structure": the RMRR ranges
+	 * are reported as reserved in the system's memory map. */
+	[GMAP_RMRR] = { "RMRR", E820_RESERVED },
 };
 
 enum e820_type guest_map_kind_e820(enum gmap_kind k)
@@ -87,6 +90,66 @@ bool guest_map_build(struct guest_map *m, u64 mem, u64 hole, char *err, size_t e
 		add(m, GUEST_4G, GUEST_4G + (mem - hole), GMAP_RAM, true);
 		m->span[m->nr_spans++] = (struct gmap_span){ GUEST_4G, mem - hole, hole };
 	}
+	return true;
+}
+
+static void insert_at(struct guest_map *m, u32 i, struct gmap_entry e)
+{
+	memmove(&m->e[i + 1], &m->e[i], (m->nr - i) * sizeof(m->e[0]));
+	m->e[i] = e;
+	m->nr++;
+}
+
+bool guest_map_reserve(struct guest_map *m, u64 base, u64 size, enum gmap_kind kind,
+		       const struct gmap_entry **conflict)
+{
+	*conflict = NULL;
+	u64 end = base + size;
+	if (!size || end < base || !IS_ALIGNED(base, PAGE_SIZE) || !IS_ALIGNED(size, PAGE_SIZE))
+		return false;
+	u32 at = m->nr;   /* the index of the first entry at or above end */
+	int window = -1;
+	for (u32 i = 0; i < m->nr; i++) {
+		const struct gmap_entry *e = &m->e[i];
+		u64 e_end = e->base + e->size;
+		if (e_end <= base)
+			continue;
+		if (e->base >= end) {
+			at = i;
+			break;
+		}
+		if (e->kind == kind && e->base == base && e->size == size)
+			return true;   /* reserved already (an RMRR naming two functions of the VM) */
+		if (e->kind == GMAP_PCI_WINDOW && e->base <= base && e_end >= end) {
+			window = (int)i;
+			continue;
+		}
+		/* name what is in the way: a fixed range rather than the window beside it */
+		if (!*conflict || (*conflict)->kind == GMAP_PCI_WINDOW)
+			*conflict = e;
+	}
+	if (*conflict)
+		return false;
+	struct gmap_entry r = { base, size, kind, false };
+	if (window < 0) {
+		if (m->nr >= GMAP_MAX_ENTRIES)
+			return false;
+		insert_at(m, at, r);
+		return true;
+	}
+	/* Inside the PCI window: [w, base) window, the range, [end, w_end) window. */
+	struct gmap_entry w = m->e[window];
+	u32 need = (w.base < base) + (w.base + w.size > end);
+	if (m->nr + need > GMAP_MAX_ENTRIES)
+		return false;
+	u32 i = (u32)window;
+	memmove(&m->e[i], &m->e[i + 1], (m->nr - i - 1) * sizeof(m->e[0]));
+	m->nr--;
+	if (w.base + w.size > end)
+		insert_at(m, i, (struct gmap_entry){ end, w.base + w.size - end, GMAP_PCI_WINDOW, false });
+	insert_at(m, i, r);
+	if (w.base < base)
+		insert_at(m, i, (struct gmap_entry){ w.base, base - w.base, GMAP_PCI_WINDOW, false });
 	return true;
 }
 

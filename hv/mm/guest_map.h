@@ -44,6 +44,7 @@ enum gmap_kind {
 	GMAP_IOAPIC,       /* reserved MMIO */
 	GMAP_LAPIC,        /* reserved MMIO */
 	GMAP_BIOS_HIGH,    /* [GUEST_BIOS_HIGH, 4 GiB): reserved, nothing mapped */
+	GMAP_RMRR,         /* an assigned function's RMRR, identity-mapped for its DMA: reserved */
 	GMAP_NR_KINDS
 };
 
@@ -62,7 +63,7 @@ struct gmap_span {
 	u64 gpa, size, host_off;
 };
 
-#define GMAP_MAX_ENTRIES 12
+#define GMAP_MAX_ENTRIES 24
 #define GMAP_MAX_SPANS 2
 
 struct guest_map {
@@ -84,6 +85,15 @@ struct e820_range {
  * false + a message naming the bad value when mem or hole is out of range (mem: 2 MiB
  * to 64 GiB, whole MiB; hole: 2 MiB aligned, >= GUEST_HOLE_MIN, < GUEST_ECAM_BASE). */
 bool guest_map_build(struct guest_map *m, u64 mem, u64 hole, char *err, size_t errlen);
+
+/* Reserve [base, base+size) (4 KiB aligned) as an entry of kind (unbacked, e.g.
+ * GMAP_RMRR) where the map has a gap or the PCI window (which is split around it);
+ * reserving the very range again is a no-op. Refused (false, *conflict the entry in the
+ * way) when the range overlaps any other entry: RAM or the BIOS areas (backed), ECAM,
+ * IOAPIC, LAPIC, the high BIOS, or a different reservation; or when the map is full
+ * (*conflict NULL). Also refused when size is 0, the range wraps or is misaligned. */
+bool guest_map_reserve(struct guest_map *m, u64 base, u64 size, enum gmap_kind kind,
+		       const struct gmap_entry **conflict);
 
 /* The entry containing gpa, or NULL (the gaps: between ECAM and the IOAPIC, above RAM). */
 const struct gmap_entry *guest_map_find(const struct guest_map *m, u64 gpa);

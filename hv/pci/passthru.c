@@ -71,6 +71,7 @@ struct pt_fn {
 	struct vtd_irte cur;      /* the IRTE written last */
 	struct pt_irq_choice choice;
 	u64 irte_writes, remapped_irqs, dma_faults;
+	bool quiesced;            /* its VM stopped: no guest write reaches the host function */
 };
 
 static struct pt_fn pt_fns[PT_MAX];
@@ -241,6 +242,8 @@ static void host_msi_enable(struct pt_fn *f, bool on)
 	if (f->host_msi64)
 		hwr(f, cap + PCI_MSI_ADDR_HI, 4, 0);
 	hwr(f, cap + (f->host_msi64 ? PCI_MSI_DATA_64 : PCI_MSI_DATA_32), 2, 0);
+	if (ctrl & PCI_MSI_CTRL_PVM)   /* vector 0 unmasked (a quiesce may have masked it) */
+		hwr(f, cap + (f->host_msi64 ? PCI_MSI_MASK_64 : PCI_MSI_MASK_32), 4, 0);
 	hwr(f, cap + PCI_MSI_CTRL, 2, (ctrl & (u16)~(7u << 4)) | PCI_MSI_CTRL_ENABLE);   /* one vector */
 }
 
@@ -294,6 +297,8 @@ static void pt_host_irq(u8 vector, void *arg)
 static void pt_cfg_written(struct pci_vdev *d, u32 reg, unsigned size)
 {
 	struct pt_fn *f = container_of(d, struct pt_fn, vd);
+	if (f->quiesced)
+		return;   /* its VM stopped (a vCPU still finishing an exit): the host stays quiet */
 	if (reg < PCI_COMMAND + 2 && reg + size > PCI_COMMAND) {
 		u16 h = (u16)hrd(f, PCI_COMMAND, 2);
 		hwr(f, PCI_COMMAND, 2, pt_host_command(h, (u16)pci_cfg_get(d, PCI_COMMAND, 2), f->has_mem, f->has_io));
@@ -310,6 +315,43 @@ static void pt_reset(struct pci_vdev *d)
 	hwr(f, PCI_COMMAND, 2, pt_host_command(h, 0, f->has_mem, f->has_io));
 	if (f->irte_valid)
 		irte_write(f, (struct vtd_irte){ 0, 0 });
+	f->quiesced = false;   /* a restart: the guest may drive it again */
+}
+
+/* Quiesce (under the function's lock): no DMA ("Bus Master": "disables the device from
+ * generating PCI accesses"), no MSI (MSI Enable clear, vector 0 masked where the
+ * capability has per-vector masking), the IRTE not present (index-selective interrupt
+ * entry cache invalidation: a message already on its way is blocked by the unit). */
+static void pt_quiesce(struct pt_fn *f, const char *why)
+{
+	struct pci_vdev *d = &f->vd;
+	u64 fl = spin_lock_irqsave(&d->dev.lock);
+	f->quiesced = true;
+	host_msi_enable(f, false);
+	u16 ctrl = (u16)hrd(f, f->host_msi + PCI_MSI_CTRL, 2);
+	if (ctrl & PCI_MSI_CTRL_PVM)
+		hwr(f, f->host_msi + (f->host_msi64 ? PCI_MSI_MASK_64 : PCI_MSI_MASK_32), 4, 1);
+	hwr(f, PCI_COMMAND, 2, pt_host_command((u16)hrd(f, PCI_COMMAND, 2), 0, f->has_mem, f->has_io));
+	bool had_irte = f->irte_valid;
+	if (f->irte_valid)
+		irte_write(f, (struct vtd_irte){ 0, 0 });
+	spin_unlock_irqrestore(&d->dev.lock, fl);
+	/* read back what the function and the unit now hold */
+	u16 cmd = (u16)hrd(f, PCI_COMMAND, 2);
+	ctrl = (u16)hrd(f, f->host_msi + PCI_MSI_CTRL, 2);
+	bool present = f->unit->irt[f->irte].lo & VTD_IRTE_P;
+	printk("vm %s: PCI %s (host %02x:%02x.%u) quiesced (%s): command 0x%04x (bus master %s), MSI control 0x%04x "
+	       "(%s), IRTE %d %s%s\n",
+	       d->vm->name, d->name, f->bdf >> 8, (f->bdf >> 3) & 31, f->bdf & 7, why, cmd,
+	       cmd & PCI_CMD_BUS_MASTER ? "ON" : "off", ctrl, ctrl & PCI_MSI_CTRL_ENABLE ? "ENABLED" : "disabled",
+	       f->irte, present ? "PRESENT" : "not present", had_irte ? " (was present)" : "");
+}
+
+void pci_passthru_quiesce(struct vm *vm, const char *why)
+{
+	for (u32 i = 0; i < pt_count; i++)
+		if (pt_fns[i].vd.vm == vm)
+			pt_quiesce(&pt_fns[i], why);
 }
 
 static const struct pci_vdev_ops pt_ops = {
@@ -355,6 +397,62 @@ static struct vtd_domain *vm_domain(struct vm *vm, struct vtd_unit *u, char *err
 	}
 	pt_dom_ok[vm->id][u->index] = true;
 	return dom;
+}
+
+/* ---- RMRRs ---- */
+bool pci_passthru_reserve(struct vm *vm, u16 bdf, char *err, size_t errlen)
+{
+	int it = -1;
+	const struct dmar_rmrr *r;
+	while ((r = iommu_rmrr_next(0, bdf, &it))) {
+		const struct gmap_entry *c;
+		if (guest_map_reserve(&vm->map, r->base, r->limit + 1 - r->base, GMAP_RMRR, &c))
+			continue;
+		if (c)
+			hv_snprintf(err, errlen,
+				    "pci %02x:%02x.%u: RMRR 0x%llx-0x%llx overlaps its %s 0x%llx-0x%llx (IOVA = GPA: no room "
+				    "for the 1:1 map)",
+				    bdf >> 8, (bdf >> 3) & 31, bdf & 7, (unsigned long long)r->base,
+				    (unsigned long long)r->limit, guest_map_kind_name(c->kind), (unsigned long long)c->base,
+				    (unsigned long long)(c->base + c->size - 1));
+		else
+			hv_snprintf(err, errlen, "pci %02x:%02x.%u: its RMRR 0x%llx-0x%llx cannot be reserved (memory map full)",
+				    bdf >> 8, (bdf >> 3) & 31, bdf & 7, (unsigned long long)r->base,
+				    (unsigned long long)r->limit);
+		return false;
+	}
+	return true;
+}
+
+/* Map the function's RMRRs 1:1 in the VM's domain (reserved in its map already). */
+static bool rmrr_map(struct vm *vm, struct vtd_unit *u, struct vtd_domain *dom, u16 bdf, const char *id, char *err,
+		     size_t errlen)
+{
+	int it = -1;
+	const struct dmar_rmrr *r;
+	bool any = false;
+	while ((r = iommu_rmrr_next(0, bdf, &it))) {
+		u64 clash;
+		if (!vtd_domain_map_identity(dom, r->base, r->limit, &clash)) {
+			if (clash == ~0ull)
+				hv_snprintf(err, errlen, "pci %s: RMRR 0x%llx-0x%llx: beyond the domain's address width or out "
+					    "of memory", id, (unsigned long long)r->base, (unsigned long long)r->limit);
+			else
+				hv_snprintf(err, errlen, "pci %s: RMRR 0x%llx-0x%llx: IOVA 0x%llx is the VM's memory", id,
+					    (unsigned long long)r->base, (unsigned long long)r->limit,
+					    (unsigned long long)clash);
+			return false;
+		}
+		any = true;
+		printk("vm %s: pci %s: RMRR 0x%llx-0x%llx identity-mapped in domain %u (IOVA = host address, read/write), "
+		       "reserved in the guest's memory map\n",
+		       vm->name, id, (unsigned long long)r->base, (unsigned long long)r->limit, dom->did);
+	}
+	/* Not-present to present needs no invalidation unless the unit caches not-present
+	 * entries (CAP.CM, "Caching Mode"); the domain may be attached already. */
+	if (any && (u->cap & VTD_CAP_CM))
+		vtd_flush_iotlb_domain(u, dom->did);
+	return true;
 }
 
 bool pci_passthru_create(struct vpci *p, u16 bdf, u8 devfn, char *err, size_t errlen)
@@ -414,6 +512,8 @@ bool pci_passthru_create(struct vpci *p, u16 bdf, u8 devfn, char *err, size_t er
 		hv_snprintf(err, errlen, "pci %s: %s", id, lerr);
 		return false;
 	}
+	if (!rmrr_map(vm, u, dom, bdf, id, err, errlen))
+		return false;
 	struct pt_fn *f = &pt_fns[pt_count];
 	memset(f, 0, sizeof(*f));
 	f->h = h;

@@ -60,9 +60,21 @@ u16 pt_host_command(u16 host_cmd, u16 guest_cmd, bool has_mem, bool has_io);
 /* ---- passthru.c ---- */
 /* The switches (vtd_pi=, vtd_urgent=; docs/INTERFACES.md), before any VM is created. */
 void pci_passthru_configure(u8 vtd_pi, bool urgent);
+/* Before the VM's image is loaded (its memory map goes to the guest): the RMRRs that
+ * name host function bdf are reserved in vm->map (GMAP_RMRR, e820 reserved); refused
+ * with a message naming the function, the range and what it overlaps when a range
+ * overlaps the VM's RAM or a fixed range of its layout (GPA = IOVA in its domain, and
+ * the range must stay mapped 1:1 there). pci_passthru_create then maps them. */
+bool pci_passthru_reserve(struct vm *vm, u16 bdf, char *err, size_t errlen);
 /* Give host function bdf (segment 0) to vm at guest devfn: refused with a message
  * naming it when it does not exist, is given already, is no type 0 function, no
  * remapping unit covers it, or its unit cannot be brought up. */
 bool pci_passthru_create(struct vpci *p, u16 bdf, u8 devfn, char *err, size_t errlen);
+
+/* The VM stops or restarts: each function given to it loses Bus Master and MSI on the
+ * host and its IRTE (a stopped guest's device cannot go on writing memory or sending
+ * interrupts), logged with what the function and the unit hold afterwards. Guest
+ * writes to its configuration no longer reach the host until its reset (a restart). */
+void pci_passthru_quiesce(struct vm *vm, const char *why);
 
 #endif

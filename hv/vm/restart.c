@@ -23,6 +23,7 @@
 #include "hv/lib/lib.h"
 #include "hv/lib/console.h"
 #include "hv/mm/guest_layout.h"
+#include "hv/pci/passthru.h"
 
 void vm_restart_begin(struct vcpu *v, const char *how, unsigned value)
 {
@@ -45,6 +46,8 @@ static void restart_reload(struct vm *vm)
 {
 	char err[200];
 	struct loader_result lr;
+	if (vm->nr_assigned)   /* no DMA into the memory being reloaded (pt_reset re-arms them) */
+		pci_passthru_quiesce(vm, "vm restarting");
 	memset(vm->ram, 0, vm->ram_size);
 	if (!vm_load_image(vm, &lr, err, sizeof(err)) ||
 	    !loader_build_acpi(vm->ram, &vm->map, vm->nr_vcpus, (u8)vm->ioapic.id, err, sizeof(err))) {

@@ -149,6 +149,11 @@ bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, si
 		hv_snprintf(err, errlen, "vm '%s': %s", cfg->name, lerr);
 		return false;
 	}
+	for (u32 i = 0; i < cfg->nr_assign; i++)   /* their RMRRs: reserved in the map the guest gets */
+		if (!pci_passthru_reserve(vm, cfg->assign_bdf[i], lerr, sizeof(lerr))) {
+			hv_snprintf(err, errlen, "vm '%s': %s", cfg->name, lerr);
+			return false;
+		}
 	vm->ram_size = vm->map.mem;
 	vm->ram = alloc_pages_zeroed(vm->ram_size, MiB(2));
 	if (!vm->ram) {
@@ -276,6 +281,8 @@ void vm_stop(struct vm *vm, int status, bool exited, u32 exit_value, const char 
 		printk("vm %s: exited with code %u (status %d): %s\n", vm->name, exit_value, status, vm->stop_reason);
 	else
 		printk("vm %s: stopped by the hypervisor (status %d): %s\n", vm->name, status, vm->stop_reason);
+	if (vm->nr_assigned)
+		pci_passthru_quiesce(vm, "vm stopped");
 
 	vm_print_counters(vm);
 	/* vCPUs of this VM on other CPUs: make them exit and notice. */

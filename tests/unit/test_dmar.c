@@ -192,6 +192,51 @@ static void test_units_and_scopes(void **state)
 	assert_false(dmar_scope_sid(&info.scopes[1], 0, NULL, &sid));
 }
 
+static void rmrr(u16 seg, u64 base, u64 limit, u32 n, const u8 (*paths)[2][2], const u32 *npath)
+{
+	u32 r = begin_struct(1);
+	put16(0);
+	put16(seg);
+	put64(base);
+	put64(limit);
+	for (u32 i = 0; i < n; i++)
+		scope(1, 0, 0, npath[i], &paths[i][0][0]);
+	end_struct(r);
+}
+
+/* The RMRRs that name a function: by endpoint, through a bridge path, per segment. */
+static void test_rmrr_for_function(void **state)
+{
+	(void)state;
+	begin(47, 1);
+	u32 a = drhd(1, 0, 0xfed90000);
+	end_struct(a);
+	const u8 p1[2][2][2] = { { { 2, 0 } }, { { 0x1c, 0 }, { 0, 0 } } };   /* 00:02.0, 00:1c.0 -> 03:00.0 */
+	rmrr(0, 0xe000000, 0xe00ffff, 2, p1, (const u32[]){ 1, 2 });
+	const u8 p2[1][2][2] = { { { 2, 0 } } };
+	rmrr(0, 0x7b800000, 0x7b9fffff, 1, p2, (const u32[]){ 1 });
+	const u8 p3[1][2][2] = { { { 3, 0 } } };
+	rmrr(0, 0x1000, 0x1fff, 1, p3, (const u32[]){ 1 });
+	rmrr(1, 0x2000, 0x2fff, 1, p2, (const u32[]){ 1 });                 /* 0001:00:02.0 */
+	finish();
+	assert_true(parse());
+	assert_int_equal(info.nr_rmrr, 4);
+	/* 00:02.0: the first two, then none */
+	assert_int_equal(dmar_rmrr_next(&info, 0, BDF(0, 2, 0), &topo, -1), 0);
+	assert_int_equal(dmar_rmrr_next(&info, 0, BDF(0, 2, 0), &topo, 0), 1);
+	assert_int_equal(dmar_rmrr_next(&info, 0, BDF(0, 2, 0), &topo, 1), -1);
+	/* 03:00.0 by its path through the root port: the first only */
+	assert_int_equal(dmar_rmrr_next(&info, 0, BDF(3, 0, 0), &topo, -1), 0);
+	assert_int_equal(dmar_rmrr_next(&info, 0, BDF(3, 0, 0), &topo, 0), -1);
+	/* not without the topology to follow the path */
+	assert_int_equal(dmar_rmrr_next(&info, 0, BDF(3, 0, 0), NULL, -1), -1);
+	/* another function of the device, another device, another segment */
+	assert_int_equal(dmar_rmrr_next(&info, 0, BDF(0, 2, 1), &topo, -1), -1);
+	assert_int_equal(dmar_rmrr_next(&info, 0, BDF(0, 3, 0), &topo, -1), 2);
+	assert_int_equal(dmar_rmrr_next(&info, 1, BDF(0, 2, 0), &topo, -1), 3);
+	assert_int_equal(dmar_rmrr_next(&info, 1, BDF(0, 3, 0), &topo, -1), -1);
+}
+
 static void test_unknown_type_skipped(void **state)
 {
 	(void)state;
@@ -541,6 +586,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_qemu_like),
 		cmocka_unit_test(test_units_and_scopes),
+		cmocka_unit_test(test_rmrr_for_function),
 		cmocka_unit_test(test_unknown_type_skipped),
 		cmocka_unit_test(test_bad_header),
 		cmocka_unit_test(test_bad_structure_lengths),

@@ -71,7 +71,8 @@ static void check_invariants(u64 mem, u64 hole)
 			assert_true(r[i - 1].base + r[i - 1].size <= r[i].base);
 			assert_false(r[i - 1].base + r[i - 1].size == r[i].base && r[i - 1].type == r[i].type);
 		}
-		assert_false(r[i].base < GUEST_ECAM_BASE && r[i].base + r[i].size > hole);
+		if (guest_map_find(&m, r[i].base)->kind != GMAP_RMRR)   /* only reservations in the window */
+			assert_false(r[i].base < GUEST_ECAM_BASE && r[i].base + r[i].size > hole);
 		if (r[i].type == E820_RAM)
 			e820_ram += r[i].size;
 	}
@@ -219,6 +220,100 @@ static void bad_values_are_named(void **state)
 	}
 }
 
+/* RMRR reservations (hv/pci/passthru.c): allowed in a gap or the PCI window, refused
+ * over RAM, the BIOS areas and the fixed MMIO ranges, seen by the guest as reserved. */
+static void reserve_rmrr(void **state)
+{
+	(void)state;
+	const struct gmap_entry *c;
+	/* 64 MiB, hole at 3 GiB: above the RAM, a gap */
+	build(MiB(64), 0);
+	u32 n0 = m.nr;
+	assert_true(guest_map_reserve(&m, 0xe000000, 0x10000, GMAP_RMRR, &c));
+	assert_int_equal(m.nr, n0 + 1);
+	check_invariants(MiB(64), GUEST_HOLE_DEFAULT);
+	const struct gmap_entry *e = guest_map_find(&m, 0xe00ffff);
+	assert_non_null(e);
+	assert_int_equal(e->kind, GMAP_RMRR);
+	assert_false(e->backed);
+	assert_null(guest_map_find(&m, 0xe010000));
+	assert_false(guest_map_is_ram(&m, 0xe000000, 1));
+	u64 off;
+	assert_false(guest_map_offset(&m, 0xe000000, 0, &off));
+	struct e820_range r[GMAP_MAX_ENTRIES];
+	u32 nr = guest_map_e820(&m, r, ARRAY_SIZE(r));
+	bool seen = false;
+	for (u32 i = 0; i < nr; i++)
+		if (r[i].base == 0xe000000) {
+			assert_int_equal(r[i].size, 0x10000);
+			assert_int_equal(r[i].type, E820_RESERVED);
+			seen = true;
+		}
+	assert_true(seen);
+	/* the same range again: no new entry; an overlapping different one: refused */
+	assert_true(guest_map_reserve(&m, 0xe000000, 0x10000, GMAP_RMRR, &c));
+	assert_int_equal(m.nr, n0 + 1);
+	assert_false(guest_map_reserve(&m, 0xe008000, 0x10000, GMAP_RMRR, &c));
+	assert_non_null(c);
+	assert_int_equal(c->kind, GMAP_RMRR);
+
+	/* over the RAM, its last page, the BIOS areas: refused, naming the entry */
+	const struct { u64 base, size; enum gmap_kind k; } bad[] = {
+		{ MiB(2), 0x10000, GMAP_RAM }, { MiB(64) - 0x1000, 0x2000, GMAP_RAM }, { 0, 0x1000, GMAP_RAM },
+		{ 0xe8000, 0x1000, GMAP_BIOS }, { 0xa0000, 0x1000, GMAP_LOW_BIOS },
+		{ GUEST_ECAM_BASE - 0x1000, 0x2000, GMAP_ECAM }, { GUEST_IOAPIC_BASE, 0x1000, GMAP_IOAPIC },
+		{ GUEST_LAPIC_BASE, 0x1000, GMAP_LAPIC }, { GUEST_BIOS_HIGH, 0x1000, GMAP_BIOS_HIGH },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		u32 n = m.nr;
+		assert_false(guest_map_reserve(&m, bad[i].base, bad[i].size, GMAP_RMRR, &c));
+		assert_non_null(c);
+		assert_int_equal(c->kind, bad[i].k);
+		assert_int_equal(m.nr, n);
+	}
+	/* bad ranges: empty, misaligned, wrapping */
+	assert_false(guest_map_reserve(&m, 0x10000000, 0, GMAP_RMRR, &c));
+	assert_null(c);
+	assert_false(guest_map_reserve(&m, 0x10000800, 0x1000, GMAP_RMRR, &c));
+	assert_false(guest_map_reserve(&m, ~0xfffull, 0x2000, GMAP_RMRR, &c));
+
+	/* inside the PCI window: the window is split around it */
+	build(MiB(64), 0);
+	assert_true(guest_map_reserve(&m, 0xd0000000, 0x100000, GMAP_RMRR, &c));
+	check_invariants(MiB(64), GUEST_HOLE_DEFAULT);
+	assert_int_equal(guest_map_find(&m, 0xcfffffff)->kind, GMAP_PCI_WINDOW);
+	assert_int_equal(guest_map_find(&m, 0xd0000000)->kind, GMAP_RMRR);
+	assert_int_equal(guest_map_find(&m, 0xd0100000)->kind, GMAP_PCI_WINDOW);
+	assert_int_equal(guest_map_find(&m, GUEST_HOLE_DEFAULT)->base, GUEST_HOLE_DEFAULT);
+	/* at the window's start and end: no empty window entries */
+	build(MiB(64), 0);
+	u32 n1 = m.nr;
+	assert_true(guest_map_reserve(&m, GUEST_HOLE_DEFAULT, 0x1000, GMAP_RMRR, &c));
+	assert_true(guest_map_reserve(&m, GUEST_ECAM_BASE - 0x1000, 0x1000, GMAP_RMRR, &c));
+	assert_int_equal(m.nr, n1 + 2);
+	assert_int_equal(guest_map_find(&m, GUEST_HOLE_DEFAULT)->kind, GMAP_RMRR);
+	assert_int_equal(guest_map_find(&m, GUEST_HOLE_DEFAULT + 0x1000)->base, GUEST_HOLE_DEFAULT + 0x1000);
+	assert_int_equal(guest_map_find(&m, GUEST_ECAM_BASE - 0x1000)->kind, GMAP_RMRR);
+	assert_int_equal(guest_map_find(&m, GUEST_ECAM_BASE - 0x1001)->kind, GMAP_PCI_WINDOW);
+	for (u32 i = 1; i < m.nr; i++)
+		assert_true(m.e[i - 1].base + m.e[i - 1].size <= m.e[i].base && m.e[i].size);
+	/* above the RAM at 4 GiB: refused over it, fine past it */
+	build(MiB(256), MiB(128));
+	assert_false(guest_map_reserve(&m, GUEST_4G + MiB(64), 0x1000, GMAP_RMRR, &c));
+	assert_int_equal(c->kind, GMAP_RAM);
+	assert_true(guest_map_reserve(&m, GUEST_4G + MiB(128), 0x1000, GMAP_RMRR, &c));
+	assert_int_equal(m.e[m.nr - 1].kind, GMAP_RMRR);
+	check_invariants(MiB(256), MiB(128));
+	/* the map fills up: refused without a conflict */
+	build(MiB(64), 0);
+	u32 k = 0;
+	while (guest_map_reserve(&m, 0x8000000 + k * 0x2000, 0x1000, GMAP_RMRR, &c))
+		k++;
+	assert_null(c);
+	assert_int_equal(m.nr, GMAP_MAX_ENTRIES);
+	check_invariants(MiB(64), GUEST_HOLE_DEFAULT);
+}
+
 static void kinds_have_names_and_types(void **state)
 {
 	(void)state;
@@ -239,6 +334,7 @@ int main(void)
 		cmocka_unit_test(ram_on_both_sides_of_a_32m_hole),
 		cmocka_unit_test(ram_below_the_hole_only),
 		cmocka_unit_test(bad_values_are_named),
+		cmocka_unit_test(reserve_rmrr),
 		cmocka_unit_test(kinds_have_names_and_types),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -324,6 +324,48 @@ static void test_domain_guest_map(void **state)
 	assert_false(vtd_domain_lookup(&d, GiB(4) + MiB(128), &pa, &perm));
 }
 
+/* An RMRR's identity map beside the VM's RAM in its domain. */
+static void test_domain_rmrr_identity(void **state)
+{
+	(void)state;
+	reset_pool();
+	struct guest_map m;
+	char e[120];
+	assert_true(guest_map_build(&m, MiB(64), 0, e, sizeof(e)));
+	struct vtd_domain d;
+	assert_true(vtd_domain_init(&d, 1, 3, true, &alloc));
+	assert_true(vtd_domain_map_guest(&d, &m, 0x10000000));
+	u64 clash, pa, perm;
+	/* above the RAM: mapped 1:1, read/write, every page, nothing past the limit */
+	assert_true(vtd_domain_map_identity(&d, 0xe000000, 0xe00ffff, &clash));
+	assert_int_equal(clash, 0);
+	for (u64 a = 0xe000000; a < 0xe010000; a += 0x1000) {
+		assert_true(vtd_domain_lookup(&d, a + 0x123, &pa, &perm));
+		assert_int_equal(pa, a + 0x123);
+		assert_int_equal(perm, VTD_PERM_R | VTD_PERM_W);
+	}
+	assert_false(vtd_domain_lookup(&d, 0xe010000, &pa, &perm));
+	assert_false(vtd_domain_lookup(&d, 0xdfff000, &pa, &perm));
+	/* the same range again (a second function the RMRR names): fine */
+	assert_true(vtd_domain_map_identity(&d, 0xe000000, 0xe00ffff, &clash));
+	/* over the RAM (GPA 0x3f00000 -> host 0x13f00000): refused at the first clash, the RAM kept */
+	assert_false(vtd_domain_map_identity(&d, 0x3ffe000, 0x4001fff, &clash));
+	assert_int_equal(clash, 0x3ffe000);
+	assert_true(vtd_domain_lookup(&d, 0x3ffe000, &pa, &perm));
+	assert_int_equal(pa, 0x13ffe000);
+	assert_false(vtd_domain_lookup(&d, 0x4000000, &pa, &perm));
+	/* partly past the RAM: the clash is the last RAM page */
+	assert_false(vtd_domain_map_identity(&d, 0x3fff000, 0x4000fff, &clash));
+	assert_int_equal(clash, 0x3fff000);
+	/* misaligned or beyond the 39-bit domain */
+	assert_false(vtd_domain_map_identity(&d, 0xe000800, 0xe000fff, &clash));
+	assert_int_equal(clash, ~0ull);
+	assert_false(vtd_domain_map_identity(&d, 0xe000000, 0xe0007ff, &clash));
+	assert_false(vtd_domain_map_identity(&d, 1ull << 39, (1ull << 39) + 0xfff, &clash));
+	assert_int_equal(clash, ~0ull);
+	assert_false(vtd_domain_map_identity(&d, 0x2000, 0xfff, &clash));
+}
+
 static void test_pool_exhausted(void **state)
 {
 	(void)state;
@@ -374,6 +416,7 @@ int main(void)
 		cmocka_unit_test(test_domain_map),
 		cmocka_unit_test(test_domain_levels_and_2m),
 		cmocka_unit_test(test_domain_guest_map),
+		cmocka_unit_test(test_domain_rmrr_identity),
 		cmocka_unit_test(test_pool_exhausted),
 		cmocka_unit_test(test_caps_text),
 	};

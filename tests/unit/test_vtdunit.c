@@ -27,6 +27,7 @@ void host_pci_print(const char *(*suffix)(const struct host_pci_dev *d, char *bu
 {
 	(void)suffix;
 }
+struct frame_pool frames;   /* iommu_init keeps RMRRs out of it (not run here) */
 u32 lapic_id(void) { return 2; }
 bool lapic_x2apic_mode(void) { return false; }
 

@@ -56,7 +56,7 @@ UNIT_SRC_ioq := virtio/ioq.c
 UNIT_LIBS_ioq := -lpthread
 UNIT_SRC_dmar := drivers/iommu/dmar.c hv/lib/format.c
 UNIT_SRC_vtd := drivers/iommu/vtd_tables.c hv/mm/guest_map.c hv/lib/format.c
-UNIT_SRC_vtdunit := drivers/iommu/vtd.c drivers/iommu/vtd_tables.c drivers/iommu/dmar.c hv/host/vectors.c \
+UNIT_SRC_vtdunit := drivers/iommu/vtd.c drivers/iommu/vtd_tables.c drivers/iommu/dmar.c hv/host/vectors.c hv/mm/frame.c \
 	hv/mm/guest_map.c hv/lib/format.c
 UNIT_LIBS_vtdunit := -lpthread
 UNIT_SRC_vintr := arch/x86/vmx/vintr.c hv/irq/vlapic_regs.c hv/lib/format.c
