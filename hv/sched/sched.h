@@ -44,9 +44,9 @@ void sched_ipi_sent(struct vcpu *src, struct vcpu *t);
 void sched_entry_check(struct cpu *c);
 /* A vCPU of a stopped VM: off any blocked list. */
 void sched_vcpu_stopped(struct vcpu *v);
-/* Does the yield policy want PAUSE-loop exits, and with which gap and window (TSC
- * ticks, the VMCS's PLE_Gap/PLE_Window)? */
-bool sched_pause_loop_exiting(u32 *gap, u32 *window);
+/* Does the yield policy want PAUSE-loop exits for vm's vCPUs, and with which gap and
+ * window (TSC ticks, the VMCS's PLE_Gap/PLE_Window)? */
+bool sched_pause_loop_exiting(const struct vm *vm, u32 *gap, u32 *window);
 /* The time slice in TSC ticks. */
 u64 sched_slice_ticks(void);
 /* The run loop of a physical CPU; entered on an empty stack. */

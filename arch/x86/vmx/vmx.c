@@ -518,9 +518,10 @@ static void write_controls(struct vcpu *v)
 	v->arch.proc2 &= ~(u32)SEC_ENABLE_XSAVES;
 	vm->arch.vintr->controls(v);
 	/* PAUSE-loop exiting ("PLE_Gap"/"PLE_Window" in "VM-Execution Control Fields"):
-	 * a spinning vCPU exits and may yield to the vCPU it waits for. */
+	 * a spinning vCPU exits and may yield to the vCPU it waits for (the scheduler
+	 * says whether this VM has any it could yield to). */
 	u32 ple_gap, ple_window;
-	if (!sched_pause_loop_exiting(&ple_gap, &ple_window))
+	if (!sched_pause_loop_exiting(vm, &ple_gap, &ple_window))
 		v->arch.proc2 &= ~(u32)SEC_PAUSE_LOOP_EXITING;
 	if (v->arch.proc2 & SEC_PAUSE_LOOP_EXITING) {
 		vmcs_write32(PLE_GAP, ple_gap);
