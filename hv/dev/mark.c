@@ -3,10 +3,10 @@
  * The measurement mark port, I/O 0x5ec (docs/INTERFACES.md, "Guest platform"): a
  * guest's write of a byte V prints the VM's counters at that moment,
  *
- *     mark vm=NAME value=V tsc=T exits=N REASON=COUNT ...
- *     mark-blk vm=NAME value=V requests=R kicks=K interrupts=I posted=P suppressed=S
+ *     mark vm=NAME value=V tsc=T exits=N REASON=COUNT ...; virtio-blk requests=R kicks=K interrupts=I posted=P suppressed=S
  *
- * (the second line only when the VM has a virtio-blk disk), so that a benchmark can
+ * (from "; virtio-blk" only when the VM has a virtio-blk disk; one line, so that
+ * marks written at once on two vCPUs cannot mix their parts), so that a benchmark can
  * take the counters of one stretch of guest work (tools/bench-linux-io: one fio job)
  * as the difference of two marks. T is the host TSC (the rate of the guest's); the
  * exits are summed over the VM's vCPUs as the summary line sums them (those of other
@@ -18,6 +18,7 @@
 #include "hv/dev/dev.h"
 #include "hv/dev/mark.h"
 #include "hv/lib/console.h"
+#include "hv/lib/lib.h"
 #include "virtio/virtio_blk.h"
 #include "arch/x86/x86.h"
 
@@ -41,12 +42,13 @@ static enum io_result mark_access(struct vdev *dev, struct vcpu *v, u64 off, str
 		for (u32 r = 0; r < NR_EXIT_REASONS; r++)
 			by[r] += READ_ONCE(c->exits[r]);
 	}
-	char line[440];
-	mark_format(line, sizeof(line), vm->name, value, tsc, total, by, NR_EXIT_REASONS, exit_reason_name);
+	char blk[160], line[480];
+	if (!virtio_blk_format_counters(vm, blk + 11, sizeof(blk) - 11))
+		blk[0] = '\0';
+	else
+		memcpy(blk, "virtio-blk ", 11);
+	mark_format(line, sizeof(line), vm->name, value, tsc, total, by, NR_EXIT_REASONS, exit_reason_name, blk);
 	printk("%s\n", line);
-	char blk[200];
-	if (virtio_blk_format_counters(vm, blk, sizeof(blk)))
-		printk("mark-blk vm=%s value=%u %s\n", vm->name, value, blk);
 	return IO_DONE;
 }
 

@@ -11,11 +11,13 @@
 
 #define MARK_PORT 0x5ec
 
-/* The line "mark vm=VM value=V tsc=T exits=TOTAL NAME=COUNT ..." in buf (always NUL
- * terminated when len > 0): one NAME=COUNT per nonzero by[i] (i < n), in index order,
- * named by name(i). An item that does not fit whole is left out with every one after
- * it, and the line then ends " ..." when that fits. Returns the length written. */
+/* The line "mark vm=VM value=V tsc=T exits=TOTAL NAME=COUNT ...; TAIL" in buf (always
+ * NUL terminated when len > 0): one NAME=COUNT per nonzero by[i] (i < n), in index
+ * order, named by name(i); "; TAIL" only when tail is not NULL or empty. The list of
+ * counts is cut to leave room for the tail: an item that does not fit whole is left
+ * out with every one after it, and the list then ends " ..." when that fits. Returns
+ * the length written. */
 size_t mark_format(char *buf, size_t len, const char *vm, u32 value, u64 tsc, u64 total, const u64 *by, u32 n,
-		   const char *(*name)(unsigned));
+		   const char *(*name)(unsigned), const char *tail);
 
 #endif
