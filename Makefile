@@ -21,7 +21,7 @@ HV_C := $(filter-out arch/x86/vmx/asm-offsets.c,$(HV_C))
 HV_S := $(wildcard boot/*.S arch/x86/vmx/*.S)
 HV_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(HV_C)) $(patsubst %.S,$(BUILD)/obj/%.o,$(HV_S))
 
-.PHONY: all hv guests run test unit bench bench-overcommit bench-io bench-assign bench-linux clean setup linux-image run-linux test-linux-long fuzz
+.PHONY: all hv guests run test unit bench bench-overcommit bench-io bench-assign bench-linux bench-linux-io clean setup linux-image run-linux test-linux-long fuzz
 all: hv guests unit
 
 hv: $(BUILD)/hv.elf
@@ -91,6 +91,11 @@ bench: setup all
 # The virtio-blk I/O benchmark (guests/vblk test=bench, docs/benchmarks.md "I/O").
 bench-io: setup all
 	tools/bench-io
+
+# Debian's Linux with fio on the virtio-blk disk, per request between measurement marks
+# (tools/bench-linux-io, docs/benchmarks.md "Linux guest").
+bench-linux-io: setup all linux-image
+	tools/bench-linux-io
 
 # Device interrupts of an assigned function (docs/benchmarks.md, issue 13): Bochs with --iommu.
 bench-assign: setup all

@@ -913,6 +913,24 @@ void virtio_blk_print_stats(struct vm *vm)
 	       (unsigned long long)b->pcicfg_writes);
 }
 
+size_t virtio_blk_format_counters(struct vm *vm, char *buf, size_t len)
+{
+	if (!present[vm->id] || !len)
+		return 0;
+	struct vblk *b = &vblks[vm->id];
+	u64 req = 0, kicks = 0, irqs = 0, supp = 0;
+	for (u32 i = 0; i < b->nq; i++) {   /* read while the queues run: each count is a snapshot */
+		req += READ_ONCE(b->q[i].requests);
+		kicks += CNT(b->q[i].kicks);
+		irqs += READ_ONCE(b->q[i].irqs);
+		supp += READ_ONCE(b->q[i].suppressed);
+	}
+	int n = hv_snprintf(buf, len, "requests=%llu kicks=%llu interrupts=%llu posted=%llu suppressed=%llu",
+			    (unsigned long long)req, (unsigned long long)kicks, (unsigned long long)irqs,
+			    (unsigned long long)READ_ONCE(b->posted), (unsigned long long)supp);
+	return n < 0 ? 0 : MIN((size_t)n, len - 1);
+}
+
 void virtio_blk_set_iocpu(struct cpu *c, u32 poll_us)
 {
 	io_cpu = c;

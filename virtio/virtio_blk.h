@@ -21,6 +21,10 @@ bool virtio_blk_create(struct vm *vm, const struct vm_config *cfg, const void *i
 		       size_t errlen);
 /* Two console lines of the device's counters, when vm has the device. */
 void virtio_blk_print_stats(struct vm *vm);
+/* The counters a measurement mark (hv/dev/mark.c) records, summed over the queues:
+ * "requests=R kicks=K interrupts=I posted=P suppressed=S" in buf; 0 (buf untouched)
+ * when vm has no disk, else the length written. */
+size_t virtio_blk_format_counters(struct vm *vm, char *buf, size_t len);
 /* iocpu=: requests of every disk are completed by CPU c (before the VMs are created);
  * iopoll_us=: a queue idle that long is no longer polled until its next kick (0: always
  * polled). */

@@ -9,6 +9,8 @@
  *   - the IOAPIC through MMIO at 0xfec00000, with the instruction forms compilers use
  *     (each one an EPT violation the hypervisor decodes and emulates);
  *   - the masked 8259 pair (initialization words, mask read-back, OCW3, ELCR);
+ *   - the measurement mark port 0x5ec: reads all ones; the marks 0xa5 and 0xa6 written
+ *     around 4 CPUID instructions (tests/e2e.manifest checks the hypervisor's lines);
  * then powers off through PM1a_CNT with SLP_TYP from \_S5, which must stop the VM with
  * status 1 ("ACPI S5 power-off"). If that write returns, the test fails (status 3).
  *
@@ -500,6 +502,21 @@ static void check_level_irq(void)
 	ioapic_write(reg, 1u << 16);
 }
 
+/* The measurement mark port (hv/dev/mark.c): reads return all ones; each byte written
+ * prints a `mark` line with the VM's exit counts, which the e2e scenario checks (4
+ * CPUID exits between the two marks). */
+static void check_mark(void)
+{
+	u8 v = inb(0x5ec);
+	report(v == 0xff, "mark port 0x5ec reads 0x%x (all ones)", v);
+	outb(0xa5, 0x5ec);
+	for (u32 i = 0; i < 4; i++) {
+		u32 a = 0, b, c = 0, d;
+		asm volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	}
+	outb(0xa6, 0x5ec);
+}
+
 int main(void)
 {
 	unsigned vcpus = expected_vcpus();
@@ -510,6 +527,7 @@ int main(void)
 	check_ioapic();
 	check_pic();
 	check_level_irq();
+	check_mark();
 	int status = report_summary();
 	if (status || cmdline_has("noshutdown"))
 		return status;

@@ -24,6 +24,7 @@ bool ioapic_create(struct vm *vm, u32 id);               /* hv/dev/ioapic.c: the
 bool xapic_create(struct vm *vm);                        /* hv/dev/xapic.c: the xAPIC MMIO page */
 bool pit_create(struct vm *vm);                          /* hv/dev/pit.c: 8254 0x40-0x43 + port 0x61 */
 bool i8042_create(struct vm *vm);                        /* hv/dev/i8042.c: keyboard controller 0x60/0x64 */
+bool mark_create(struct vm *vm);                         /* hv/dev/mark.c: measurement mark port 0x5ec */
 
 /* hv/dev/reset.c: a reset the guest requests (0xCF9, the keyboard controller's reset
  * line, port 0x92), handled as the VM's reboot= key says; how names the source and

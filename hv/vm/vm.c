@@ -171,7 +171,8 @@ bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, si
 	 * the vCPUs' APIC IDs 0..n-1. */
 	if (!vuart_create(vm) || !vpic_create(vm) || !pm_create(vm) || !debug_exit_create(vm) ||
 	    !port92_create(vm) || !fwcfg_create(vm) || !rtc_create(vm) ||
-	    !ioapic_create(vm, cfg->vcpus) || !xapic_create(vm) || !pit_create(vm) || !i8042_create(vm)) {
+	    !ioapic_create(vm, cfg->vcpus) || !xapic_create(vm) || !pit_create(vm) || !i8042_create(vm) ||
+	    !mark_create(vm)) {
 		hv_snprintf(err, errlen, "vm '%s': a platform device's range cannot be registered on its bus", cfg->name);
 		return false;
 	}
@@ -236,9 +237,8 @@ bool vm_create(struct vm *vm, u32 id, const struct vm_config *cfg, char *err, si
 	return true;
 }
 
-void vm_log(struct vm *vm, const char *fmt, ...)
+bool vm_log_allow(struct vm *vm)
 {
-	char line[200];
 	u32 dropped;
 	u64 f = spin_lock_irqsave(&vm->lock);
 	bool ok = ratelimit_allow(&vm->log_limit, rdtsc(), tsc_hz ? tsc_hz : 1000000000ull, VM_LOG_BURST, &dropped);
@@ -246,7 +246,13 @@ void vm_log(struct vm *vm, const char *fmt, ...)
 	if (dropped)
 		printk("vm %s: %u console lines caused by the guest were suppressed (at most %u per second)\n",
 		       vm->name, dropped, VM_LOG_BURST);
-	if (!ok)
+	return ok;
+}
+
+void vm_log(struct vm *vm, const char *fmt, ...)
+{
+	char line[200];
+	if (!vm_log_allow(vm))
 		return;
 	va_list ap;
 	va_start(ap, fmt);

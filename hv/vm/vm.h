@@ -218,7 +218,7 @@ struct vm {
 	u32 nr_assigned;           /* host PCI functions given to it (hv/pci/passthru.c) */
 	struct io_bus bus;         /* hv/io/bus.c: its devices' port and MMIO ranges */
 	/* Stateless devices (hv/dev/): nothing but their place on the bus. */
-	struct vdev pm_dev, debug_exit_dev, xapic_dev, port92_dev;
+	struct vdev pm_dev, debug_exit_dev, xapic_dev, port92_dev, mark_dev;
 	struct fwcfg fwcfg;
 	struct rtc rtc;
 	struct pit pit;
@@ -258,6 +258,9 @@ void vm_fault(struct vcpu *v, const char *fmt, ...) __printf(2, 3);
  * through here. */
 #define VM_LOG_BURST 10
 void vm_log(struct vm *vm, const char *fmt, ...) __printf(2, 3);
+/* vm_log's limit alone, for guest-caused output printed otherwise (longer lines):
+ * true when one more line may be printed now (and counted). */
+bool vm_log_allow(struct vm *vm);
 
 /* Could one of vm's devices raise an interrupt by itself (not as the effect of a
  * running vCPU's access)? hv/sched/sched.c stops a VM whose vCPUs are all halted with no

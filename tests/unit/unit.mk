@@ -60,6 +60,7 @@ UNIT_SRC_vtdunit := drivers/iommu/vtd.c drivers/iommu/vtd_tables.c drivers/iommu
 	hv/mm/guest_map.c hv/lib/format.c
 UNIT_LIBS_vtdunit := -lpthread
 UNIT_SRC_vintr := arch/x86/vmx/vintr.c hv/irq/vlapic_regs.c hv/lib/format.c
+UNIT_SRC_mark := hv/dev/mark_fmt.c hv/lib/format.c
 
 unit: $(UNIT_BINS)
 
