@@ -292,17 +292,23 @@ static void test_domain_levels_and_2m(void **state)
 	assert_false(vtd_domain_map(&d, (1ull << 48), 0x1000, 4096, VTD_PERM_R));
 }
 
-/* A VM's domain from its guest map: RAM spans mapped, the hole not. */
-static void test_domain_guest_map(void **state)
+/* A domain (domain-id did) holding a 64 MiB VM's RAM at host 0x10000000. */
+static void domain_64m(struct vtd_domain *d, u16 did)
 {
-	(void)state;
 	reset_pool();
 	struct guest_map m;
 	char e[120];
 	assert_true(guest_map_build(&m, MiB(64), 0, e, sizeof(e)));
+	assert_true(vtd_domain_init(d, did, 3, true, &alloc));
+	assert_true(vtd_domain_map_guest(d, &m, 0x10000000));
+}
+
+/* A VM's domain from its guest map: RAM spans mapped, the hole not. */
+static void test_domain_guest_map(void **state)
+{
+	(void)state;
 	struct vtd_domain d;
-	assert_true(vtd_domain_init(&d, 3, 3, true, &alloc));
-	assert_true(vtd_domain_map_guest(&d, &m, 0x10000000));
+	domain_64m(&d, 3);
 	u64 pa, perm;
 	assert_true(vtd_domain_lookup(&d, 0x1000, &pa, &perm));
 	assert_int_equal(pa, 0x10001000);
@@ -313,6 +319,8 @@ static void test_domain_guest_map(void **state)
 
 	/* RAM on both sides of the hole */
 	reset_pool();
+	struct guest_map m;
+	char e[120];
 	assert_true(guest_map_build(&m, MiB(256), MiB(128), e, sizeof(e)));
 	assert_true(vtd_domain_init(&d, 3, 3, true, &alloc));
 	assert_true(vtd_domain_map_guest(&d, &m, 0x20000000));
@@ -328,13 +336,8 @@ static void test_domain_guest_map(void **state)
 static void test_domain_rmrr_identity(void **state)
 {
 	(void)state;
-	reset_pool();
-	struct guest_map m;
-	char e[120];
-	assert_true(guest_map_build(&m, MiB(64), 0, e, sizeof(e)));
 	struct vtd_domain d;
-	assert_true(vtd_domain_init(&d, 1, 3, true, &alloc));
-	assert_true(vtd_domain_map_guest(&d, &m, 0x10000000));
+	domain_64m(&d, 1);
 	u64 clash, pa, perm;
 	/* above the RAM: mapped 1:1, read/write, every page, nothing past the limit */
 	assert_true(vtd_domain_map_identity(&d, 0xe000000, 0xe00ffff, &clash));
