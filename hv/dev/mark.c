@@ -35,13 +35,8 @@ static enum io_result mark_access(struct vdev *dev, struct vcpu *v, u64 off, str
 	u32 value = (u32)(req->value & 0xff);   /* one port: a wider write arrives byte by byte */
 	if (!vm_log_allow(vm))
 		return IO_DONE;
-	u64 by[NR_EXIT_REASONS] = { 0 }, total = 0;
-	for (u32 i = 0; i < vm->nr_vcpus; i++) {
-		const struct vcpu *c = vm->vcpus[i];
-		total += READ_ONCE(c->exits_total);
-		for (u32 r = 0; r < NR_EXIT_REASONS; r++)
-			by[r] += READ_ONCE(c->exits[r]);
-	}
+	u64 by[NR_EXIT_REASONS];
+	u64 total = vm_exits_by_reason(vm, by);
 	char blk[160], line[480];
 	if (!virtio_blk_format_counters(vm, blk + 11, sizeof(blk) - 11))
 		blk[0] = '\0';

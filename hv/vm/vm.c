@@ -351,15 +351,24 @@ void vm_print_counters(struct vm *vm)
 	vuart_print_stats(vm);
 }
 
-static void print_summary(struct vm *vm)
+u64 vm_exits_by_reason(const struct vm *vm, u64 *by)
 {
 	u64 total = 0;
-	u64 by[NR_EXIT_REASONS] = { 0 };
+	for (u32 r = 0; r < NR_EXIT_REASONS; r++)
+		by[r] = 0;
 	for (u32 i = 0; i < vm->nr_vcpus; i++) {
-		total += vm->vcpus[i]->exits_total;
+		const struct vcpu *v = vm->vcpus[i];
+		total += READ_ONCE(v->exits_total);
 		for (u32 r = 0; r < NR_EXIT_REASONS; r++)
-			by[r] += vm->vcpus[i]->exits[r];
+			by[r] += READ_ONCE(v->exits[r]);
 	}
+	return total;
+}
+
+static void print_summary(struct vm *vm)
+{
+	u64 by[NR_EXIT_REASONS];
+	u64 total = vm_exits_by_reason(vm, by);
 	char list[400];
 	size_t n = 0;
 	list[0] = '\0';

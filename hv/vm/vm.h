@@ -295,6 +295,9 @@ void vm_console_line(struct vm *vm, const char *text, size_t len);
 
 /* One line of event counters per vCPU (docs/INTERFACES.md). */
 void vm_print_counters(struct vm *vm);
+/* The VM's exits, total and by reason (by[] has NR_EXIT_REASONS entries), summed over its
+ * vCPUs; those of running vCPUs read as they are (a count may lag by an exit in progress). */
+u64 vm_exits_by_reason(const struct vm *vm, u64 *by);
 /* Called when every VM has stopped: summary, final marker, power off. */
 void hv_finish(void) __noreturn;
 
