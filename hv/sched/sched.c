@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The scheduler: per-CPU run queues of vCPUs, time slices on the host LAPIC timer,
- * halt blocking with posted-interrupt wakeups, and directed yield on PAUSE-loop exits.
+ * halt blocking with posted-interrupt wakeups (directed yield on PAUSE-loop exits:
+ * yield.c).
  *
  * States (hv/vm/vm.h): RUNNING (cpu->curr), RUNNABLE (on a run queue), HALTED (on a
  * blocked list), WAIT_SIPI, STOPPED. Every change of a vCPU's state that another CPU
@@ -35,6 +36,7 @@
 #include "hv/vm/hypercall.h"
 #include "arch/x86/x86.h"
 #include "hv/trace/trace.h"
+#include "hv/sched/sched_internal.h"
 
 struct sched_config sched_cfg = {
 	.policy = SCHED_FAIR, .yield = YIELD_READY, .block = BLOCK_WAKEUP, .ple_gap = 128, .ple_window = 4096, .slice_us = 1000,
@@ -47,25 +49,6 @@ static u64 slice_ticks;
  * Both order the same per-CPU singly linked queue (rq_head/rq_tail, rq_lock held for
  * every queue operation); the policy decides where a vCPU goes in, and whether the
  * current vCPU gives way at the end of its slice or when another is woken. */
-
-enum enq_how {
-	ENQ_WOKEN,       /* new, woken from HLT, started by SIPI */
-	ENQ_PREEMPTED,   /* its slice ended or it yielded */
-	ENQ_MOVED,       /* the load balancer moved it from another CPU */
-	ENQ_FRONT,       /* the target of a directed yield on this CPU: runs next */
-};
-
-struct sched_policy {
-	const char *name;
-	void (*enqueue)(struct cpu *c, struct vcpu *v, enum enq_how how);   /* rq_lock held */
-	/* A directed yield from another CPU to v, queued on c: as early as fairness
-	 * allows (rq_lock held; now = TSC). */
-	void (*boost)(struct cpu *c, struct vcpu *v, u64 now);
-	/* c's slice ended with vCPUs queued: does c->curr give way? */
-	bool (*tick_preempt)(struct cpu *c, struct vcpu *curr, u64 now);
-	/* v was just queued on c (woken): should it preempt c->curr now? */
-	bool (*wake_preempt)(struct cpu *c, struct vcpu *v, u64 now);
-};
 
 /* The queue itself (rq_lock held). after = NULL: at the head. */
 static void q_insert_after(struct cpu *c, struct vcpu *after, struct vcpu *v)
@@ -208,17 +191,17 @@ static const struct sched_policy fair_policy = {
 	.wake_preempt = fair_wake_preempt,
 };
 
-static const struct sched_policy *policy = &fair_policy;
+const struct sched_policy *sched_pol = &fair_policy;
 
 /* The run-queue operations, all under c->rq_lock: the policy orders the queue, these
  * keep the count the load balancer reads. */
-static void rq_add(struct cpu *c, struct vcpu *v, enum enq_how how)
+void sched_rq_add(struct cpu *c, struct vcpu *v, enum enq_how how)
 {
-	policy->enqueue(c, v, how);
+	sched_pol->enqueue(c, v, how);
 	c->nr_queued++;
 }
 
-static bool rq_del(struct cpu *c, struct vcpu *v)
+bool sched_rq_del(struct cpu *c, struct vcpu *v)
 {
 	if (!q_remove(c, v))
 		return false;
@@ -230,16 +213,11 @@ static struct vcpu *rq_pop(struct cpu *c)
 {
 	struct vcpu *v = c->rq_head;
 	if (v)
-		rq_del(c, v);
+		sched_rq_del(c, v);
 	return v;
 }
 
 /* ---- helpers ---- */
-
-static inline void count(u64 *c)
-{
-	__atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
-}
 
 static bool cas_state(struct vcpu *v, enum vcpu_state from, enum vcpu_state to)
 {
@@ -258,8 +236,8 @@ static void enqueue(struct cpu *c, struct vcpu *v, enum enq_how how)
 	bool first = !c->rq_head;
 	if (how != ENQ_MOVED)
 		v->runnable_since = now;
-	rq_add(c, v, how);
-	bool preempt = how == ENQ_WOKEN && policy->wake_preempt(c, v, now);
+	sched_rq_add(c, v, how);
+	bool preempt = how == ENQ_WOKEN && sched_pol->wake_preempt(c, v, now);
 	spin_unlock_irqrestore(&c->rq_lock, f);
 	if (preempt) {
 		c->need_resched = true;
@@ -289,13 +267,13 @@ static bool sibling_on(const struct cpu *d, const struct vcpu *v)
 }
 
 /* May v run on d at all (affinity, VMX on, block=fixed placement)? */
-static bool may_run_on(const struct vcpu *v, const struct cpu *d)
+bool sched_may_run_on(const struct vcpu *v, const struct cpu *d)
 {
 	return (v->affinity & BIT64(d->id)) && d->virt_on && !sibling_on(d, v);
 }
 
 /* May v leave the CPU it is queued on: state released (VMCS clear), no software timer armed there? */
-static bool may_move(struct vcpu *v)
+bool sched_may_move(struct vcpu *v)
 {
 	return arch_vcpu_released(v) && !hv_timer_armed(&v->sw_timer);
 }
@@ -309,7 +287,7 @@ static struct cpu *wake_cpu(struct vcpu *v)
 	if (!v->migratable || hv_timer_armed(&v->sw_timer) || home->idle || !arch_vcpu_released(v))
 		return home;
 	for (u32 i = 0; i < nr_cpus; i++)
-		if (cpus[i].idle && may_run_on(v, &cpus[i]))
+		if (cpus[i].idle && sched_may_run_on(v, &cpus[i]))
 			return &cpus[i];
 	return home;
 }
@@ -345,10 +323,10 @@ static void balance(struct cpu *c)
 	u64 f = spin_lock_irqsave(&c->rq_lock);
 	struct vcpu *mv = NULL;
 	for (struct vcpu *v = c->rq_head; v; v = v->rq_next)
-		if (v->migratable && may_move(v) && may_run_on(v, to))
+		if (v->migratable && sched_may_move(v) && sched_may_run_on(v, to))
 			mv = v;
 	if (mv)
-		rq_del(c, mv);
+		sched_rq_del(c, mv);
 	spin_unlock_irqrestore(&c->rq_lock, f);
 	if (!mv)
 		return;
@@ -388,19 +366,6 @@ static void finish_wake(struct vcpu *v)
 }
 
 /* ---- the sched.h interface ---- */
-
-bool sched_pause_loop_exiting(const struct vm *vm, u32 *gap, u32 *window)
-{
-	*gap = sched_cfg.ple_gap;
-	*window = sched_cfg.ple_window;
-	/* Directed yield (ready, preempted) looks for a target among the spinner's own
-	 * VM's vCPUs: a VM of one vCPU has none, so each of its PAUSE-loop exits would be
-	 * a wasted yield (about 13,000 in a Linux boot). yield=plain gives the CPU to
-	 * whichever vCPU waits here, of any VM: kept. */
-	if (vm->cfg->vcpus == 1 && sched_cfg.yield != YIELD_PLAIN)
-		return false;
-	return sched_cfg.yield != YIELD_NONE;
-}
 
 void sched_vcpu_stopped(struct vcpu *v)
 {
@@ -523,7 +488,7 @@ static void slice_expired(struct hv_timer *t, u64 now)
 	if (sched_cfg.block == BLOCK_FIXED && c->blocked)
 		poll_blocked(c);
 	if (c->rq_head) {
-		if (!c->curr || policy->tick_preempt(c, c->curr, now))
+		if (!c->curr || sched_pol->tick_preempt(c, c->curr, now))
 			c->need_resched = true;
 		else
 			hv_timer_arm(t, now + slice_ticks);   /* the head has run more: go on */
@@ -654,8 +619,8 @@ static struct vcpu *steal(struct cpu *c)
 		u64 f = spin_lock_irqsave(&d->rq_lock);
 		struct vcpu *got = NULL;
 		for (struct vcpu *v = d->rq_head; v; v = v->rq_next)
-			if (may_run_on(v, c) && may_move(v)) {
-				rq_del(d, v);
+			if (sched_may_run_on(v, c) && sched_may_move(v)) {
+				sched_rq_del(d, v);
 				got = v;
 				break;
 			}
@@ -727,162 +692,6 @@ void cpu_run_loop(void)
 	}
 }
 
-/* ---- directed yield on PAUSE-loop exits ---- */
-
-/* Round robin from the last boosted vCPU over the others of the same VM. */
-static struct vcpu *yield_candidate(struct vcpu *me, bool *wasted)
-{
-	struct vm *vm = me->vm;
-	u32 n = vm->nr_vcpus;
-	u32 start = vm->yield_rr;
-	for (u32 k = 1; k <= n; k++) {
-		u32 i = (start + k) % n;
-		struct vcpu *t = vm->vcpus[i];
-		if (t == me)
-			continue;
-		bool eligible = sched_cfg.yield == YIELD_READY ? t->ready : t->preempted;
-		if (!eligible)
-			continue;
-		vm->yield_rr = i;
-		*wasted = t->state != VCPU_RUNNABLE;   /* ran or blocked since it was marked */
-		return t;
-	}
-	*wasted = true;
-	return NULL;
-}
-
-/* What the yield of a PAUSE-loop exit did. */
-enum yield_result {
-	PY_WASTED,    /* nothing to yield to */
-	PY_REMOTE,    /* boosted a target on another CPU; this vCPU keeps its CPU */
-	PY_GAVE_CPU,  /* this CPU goes to another vCPU */
-};
-
-static enum yield_result pause_yield(struct vcpu *v, struct cpu *c)
-{
-	if (sched_cfg.yield == YIELD_PLAIN) {
-		if (!c->rq_head)
-			return PY_WASTED;
-		c->need_resched = true;
-		return PY_GAVE_CPU;
-	}
-	bool wasted;
-	struct vcpu *t = yield_candidate(v, &wasted);
-	if (!t || wasted)
-		return PY_WASTED;
-	/* The spinning vCPU gives its CPU to the target: the target goes to the front
-	 * of this CPU's run queue (pulled from another CPU's queue when it may run
-	 * here: VMCS clear, allowed here, no sibling rule against it), and this vCPU is
-	 * re-queued behind it. A target that cannot move is boosted in its own queue
-	 * (policy->boost: ahead of all that waited less than a slice) and, when that
-	 * puts it at the head, preempts the vCPU running there unless that one was
-	 * switched in less than 1/32 slice ago; the spinner keeps its CPU (the target
-	 * may run in parallel). Neither can starve a vCPU: a boost never passes one
-	 * that waited a slice, and a preempted one keeps its place by the policy. */
-	struct cpu *d = t->rq_cpu;
-	if (!d)
-		return PY_WASTED;
-	bool pull = d != c && may_run_on(t, c) && may_move(t);
-	u64 f = spin_lock_irqsave(&d->rq_lock);
-	bool moved = t->rq_cpu == d && rq_del(d, t);
-	bool kick = false;
-	if (moved && !(d == c || pull)) {
-		u64 now = rdtsc();
-		t->boosted = true;
-		policy->boost(d, t, now);
-		d->nr_queued++;   /* rq_del took it off */
-		/* At the head now: preempt d's current vCPU unless it was switched in less
-		 * than 1/32 slice ago (so a stream of boosts cannot keep it off the CPU). */
-		struct vcpu *cur = d->curr;
-		kick = d->rq_head == t && cur && now - cur->run_since >= slice_ticks / 32;
-	}
-	spin_unlock_irqrestore(&d->rq_lock, f);
-	if (!moved) {
-		TRACE_YIELD(v, t, false);
-		return PY_WASTED;
-	}
-	TRACE_YIELD(v, t, true);
-	if (kick) {
-		TRACE_YIELD_KICK(v);
-		d->need_resched = true;
-		count(&v->ctr.remote_boosts);
-		lapic_send_ipi(d->apic_id, VECTOR_KICK);
-	}
-	if (d == c || pull) {
-		if (d != c)
-			t->cpu = c;
-		t->boosted = true;
-		f = spin_lock_irqsave(&c->rq_lock);
-		rq_add(c, t, ENQ_FRONT);
-		spin_unlock_irqrestore(&c->rq_lock, f);
-		c->need_resched = true;
-		return PY_GAVE_CPU;
-	}
-	return PY_REMOTE;
-}
-
-/*
- * ple=adaptive: each vCPU's PAUSE-loop window moves between ple_window_min and
- * ple_window by halves and doublings. A yield that gave this CPU to another vCPU halves
- * it: the vCPU spins on a CPU shared with the one it waits for, and every tick it
- * spins before exiting delays that one. A wasted yield doubles it: the vCPU waits for
- * one that runs elsewhere (or for nobody), and the exit only cost time. A boost of a
- * target on another CPU leaves it: the spinner keeps its CPU either way. The VMX layer
- * writes the VMCS's PLE_Window when it changed (Intel SDM Vol. 3C, "VM-Execution
- * Control Fields", PLE_Gap/PLE_Window: a PAUSE more than PLE_Gap ticks after the
- * previous one starts a new loop; a loop longer than PLE_Window exits).
- */
-static void ple_adapt(struct vcpu *v, enum yield_result r)
-{
-	u32 w = v->ple_window;
-	if (r == PY_GAVE_CPU)
-		w = w / 2 < sched_cfg.ple_window_min ? sched_cfg.ple_window_min : w / 2;
-	else if (r == PY_WASTED)
-		w = w > sched_cfg.ple_window / 2 ? sched_cfg.ple_window : w * 2;
-	v->ple_window = w;
-}
-
-enum exit_action sched_pause_exit(struct vcpu *v)
-{
-	count(&v->ctr.ple_exits);
-	count(&v->ctr.yields);
-	enum yield_result r = pause_yield(v, this_cpu());
-	if (r == PY_WASTED)
-		count(&v->ctr.yields_wasted);
-	if (sched_cfg.ple_adaptive)
-		ple_adapt(v, r);
-	return EXIT_RESUME;
-}
-
-/*
- * ipi_yield=on: a vCPU that sends a fixed or lowest-priority IPI to a vCPU of its VM
- * waiting on this CPU's run queue gives the CPU to it at once, as its PAUSE-loop exit would after the
- * window: the sender usually waits for the target's answer (smp_call_function's
- * wait), and the target cannot answer before it runs. The target is placed as a
- * directed-yield boost (policy->boost: ahead of every vCPU that waited less than a
- * slice, behind those that waited longer, so the pair cannot starve a third vCPU) and
- * takes the CPU when that puts it at the head. A target queued on another CPU is
- * left alone: that CPU runs it. Counted as a directed yield (never wasted).
- */
-void sched_ipi_sent(struct vcpu *src, struct vcpu *t)
-{
-	struct cpu *c = this_cpu();
-	if (!sched_cfg.ipi_yield || sched_cfg.yield == YIELD_NONE || t->rq_cpu != c || t == src)
-		return;
-	u64 f = spin_lock_irqsave(&c->rq_lock);
-	bool moved = t->rq_cpu == c && t->state == VCPU_RUNNABLE && rq_del(c, t);
-	if (moved) {
-		t->boosted = true;
-		policy->boost(c, t, rdtsc());
-		c->nr_queued++;   /* rq_del took it off */
-		if (c->rq_head == t)
-			c->need_resched = true;
-	}
-	spin_unlock_irqrestore(&c->rq_lock, f);
-	if (moved)
-		count(&src->ctr.yields);
-}
-
 /* The entry path: a CPU whose current vCPU was switched in alone gets a time slice
  * as soon as another vCPU waits for it. */
 void sched_entry_check(struct cpu *c)
@@ -921,7 +730,7 @@ void sched_init(const struct sched_config *cfg)
 	if (!host_vector_register(VECTOR_WAKEUP, "wakeup", wakeup_vector, NULL) ||
 	    !host_vector_register(VECTOR_KICK, "kick", NULL, NULL))
 		panic("sched: the wakeup or kick vector is taken\n");
-	policy = cfg->policy == SCHED_FAIR ? &fair_policy : &rr_policy;
+	sched_pol = cfg->policy == SCHED_FAIR ? &fair_policy : &rr_policy;
 	slice_ticks = tsc_hz / 1000000 * sched_cfg.slice_us;
 	if (!slice_ticks)
 		slice_ticks = 1000000;
@@ -938,7 +747,7 @@ void sched_init(const struct sched_config *cfg)
 	static const char *const y[] = { "ready", "preempted", "plain", "none" };
 	printk("sched: policy %s, slice %u us (%llu TSC ticks), yield=%s ipi_yield=%s ple=%s ple_gap=%u ple_window=%u "
 	       "ple_window_min=%u, block=%s, spread=%s\n",
-	       policy->name, sched_cfg.slice_us, (unsigned long long)slice_ticks, y[sched_cfg.yield],
+	       sched_pol->name, sched_cfg.slice_us, (unsigned long long)slice_ticks, y[sched_cfg.yield],
 	       sched_cfg.ipi_yield ? "on" : "off",
 	       sched_cfg.ple_adaptive ? "adaptive" : "fixed", sched_cfg.ple_gap, sched_cfg.ple_window,
 	       sched_cfg.ple_window_min, sched_cfg.block == BLOCK_WAKEUP ? "wakeup" : "fixed",
